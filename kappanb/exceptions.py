@@ -1,0 +1,71 @@
+"""Every error kappanb raises on purpose. One class per condition.
+
+Each message says what went wrong and what to do about it. The magic layer and
+the CLI turn these into a short message without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class KappaError(Exception):
+    """Base class for every error kappanb raises on purpose."""
+
+
+class SettingsError(KappaError):
+    """A setting (environment variable or argument) has an invalid value."""
+
+
+class JavaNotFoundError(KappaError):
+    """No usable Java (17 or newer) was found on JAVA_HOME or PATH."""
+
+
+class MavenNotFoundError(KappaError):
+    """Maven (mvn) is needed to fetch the stack's jars and is not installed."""
+
+
+class JarResolutionError(KappaError):
+    """Maven could not resolve the pinned JVM artifacts."""
+
+
+class JarVerificationError(KappaError):
+    """A jar in the cache or in KAPPANB_JARS_DIR is missing or has the wrong checksum."""
+
+
+class PortInUseError(KappaError):
+    """A port that was asked for explicitly is taken by another process."""
+
+
+class ServiceStartError(KappaError):
+    """A stack service did not start or did not become healthy in time."""
+
+
+class StackNotRunningError(KappaError):
+    """The embedded stack (or the service needed) is not running."""
+
+
+class StackBusyError(KappaError):
+    """Another kappanb command is starting or stopping the same stack."""
+
+
+class UnknownServiceError(KappaError):
+    """A service name that the stack does not have."""
+
+
+class TopicError(KappaError):
+    """A Kafka topic could not be created or described."""
+
+
+class ProduceError(KappaError):
+    """Events could not be delivered to Kafka."""
+
+
+class FlinkSubmitError(KappaError):
+    """Flink rejected a SQL statement or a job submission."""
+
+
+class FlinkRestError(KappaError):
+    """The Flink REST API answered with an error or not at all."""
+
+
+class TableNotFoundError(KappaError):
+    """An Iceberg table that does not exist in the kappanb catalog."""

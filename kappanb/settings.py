@@ -1,0 +1,100 @@
+"""Settings of the embedded stack, in one typed place.
+
+Resolution order: defaults, then environment variables (``KAPPANB_*``), then
+keyword arguments. Nothing else in kappanb reads the environment for these.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from kappanb.exceptions import SettingsError
+
+DEFAULT_PORTS: dict[str, int] = {
+    "kafka": 9092,
+    "kafka_controller": 9093,
+    "flink_rest": 8081,
+    "flink_rpc": 6123,
+}
+
+_PORT_ENV = {
+    "kafka": "KAPPANB_KAFKA_PORT",
+    "kafka_controller": "KAPPANB_KAFKA_CONTROLLER_PORT",
+    "flink_rest": "KAPPANB_FLINK_REST_PORT",
+    "flink_rpc": "KAPPANB_FLINK_RPC_PORT",
+}
+
+
+def default_home() -> Path:
+    """Where the stack keeps its state when KAPPANB_HOME is not set."""
+    return Path.home() / ".kappanb"
+
+
+def default_cache_dir() -> Path:
+    """Per-user cache for resolved jars (shared by every kappanb home)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "kappanb"
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything the embedded stack can be told."""
+
+    home: Path = field(default_factory=default_home)
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    jars_dir: Path | None = None
+    """A pre-filled jar folder (``kafka/`` and ``flink/``) for offline machines."""
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    explicit_ports: frozenset[str] = frozenset()
+    """Ports the user chose: a taken one is an error, not a reason to pick another."""
+    task_slots: int = 4
+    jobmanager_memory: str = "1024m"
+    taskmanager_memory: str = "2048m"
+    kafka_heap: str = "768m"
+    start_timeout: float = 120.0
+    stop_timeout: float = 30.0
+    catalog_name: str = "kappanb"
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, **overrides: object
+    ) -> StackSettings:
+        """Defaults, overridden by ``KAPPANB_*`` variables, overridden by keywords."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        if env.get("KAPPANB_HOME"):
+            values["home"] = Path(env["KAPPANB_HOME"]).expanduser()
+        if env.get("KAPPANB_CACHE_DIR"):
+            values["cache_dir"] = Path(env["KAPPANB_CACHE_DIR"]).expanduser()
+        if env.get("KAPPANB_JARS_DIR"):
+            values["jars_dir"] = Path(env["KAPPANB_JARS_DIR"]).expanduser()
+        if env.get("KAPPANB_TASK_SLOTS"):
+            values["task_slots"] = _positive_int("KAPPANB_TASK_SLOTS", env["KAPPANB_TASK_SLOTS"])
+        ports = dict(DEFAULT_PORTS)
+        explicit: set[str] = set()
+        for name, var in _PORT_ENV.items():
+            if env.get(var):
+                ports[name] = _positive_int(var, env[var])
+                explicit.add(name)
+        values["ports"] = ports
+        values["explicit_ports"] = frozenset(explicit)
+        settings = cls(**values)  # type: ignore[arg-type]
+        return replace(settings, **overrides) if overrides else settings
+
+    def with_ports(self, **ports: int) -> StackSettings:
+        """A copy with some ports chosen explicitly."""
+        merged = {**self.ports, **ports}
+        return replace(self, ports=merged, explicit_ports=self.explicit_ports | set(ports))
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if value <= 0:
+        raise SettingsError(f"{name}={raw!r} must be positive")
+    return value

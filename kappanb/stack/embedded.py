@@ -1,0 +1,266 @@
+"""The embedded stack of one kappanb home: Kafka, a Flink session cluster, an Iceberg catalog."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from kappanb.exceptions import ServiceStartError, StackBusyError, UnknownServiceError
+from kappanb.settings import StackSettings
+from kappanb.stack import flink_cluster, kafka_broker
+from kappanb.stack.endpoints import Endpoints
+from kappanb.stack.jars import JarCache, JarSet
+from kappanb.stack.java import JavaRuntime, find_java
+from kappanb.stack.layout import SERVICES, HomeLayout
+from kappanb.stack.ports import HOST, choose_ports
+from kappanb.stack.process import PidRecord, read_pid_file, start_process, stop_process
+from kappanb.stack.status import DownResult, ServiceStatus, StackStatus, UpResult
+from kappanb.tables.catalog import catalog_table_count, init_catalog
+
+Say = Callable[[str], None]
+CATALOG = "iceberg-catalog"
+_PORT_LABELS = {"kafka": "the Kafka broker", "kafka_controller": "the Kafka controller",
+                "flink_rest": "the Flink REST API / web UI", "flink_rpc": "the Flink JobManager RPC"}
+_SERVICE_PORTS = {"kafka": ("kafka", "kafka_controller"),
+                  "flink-jobmanager": ("flink_rest", "flink_rpc")}
+
+
+def _quiet(_msg: str) -> None:
+    pass
+
+
+class EmbeddedStack:
+    """Start, stop and inspect the local stack. Every call is bounded by a timeout."""
+
+    def __init__(self, settings: StackSettings | None = None) -> None:
+        self.settings = settings or StackSettings.from_env()
+        self.layout = HomeLayout(self.settings.home)
+
+    # ---- state kept across down/up -------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.layout.state_file.read_text())
+            return data
+        except (OSError, ValueError):
+            return {}
+
+    def _save_state(self, state: dict[str, Any]) -> None:
+        self.layout.home.mkdir(parents=True, exist_ok=True)
+        tmp = self.layout.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
+        tmp.replace(self.layout.state_file)
+
+    def endpoints(self) -> Endpoints:
+        """Addresses of the services (from the ports the last `up` chose)."""
+        ports = {**self.settings.ports, **self._state().get("ports", {})}
+        return Endpoints.for_home(self.layout, ports, self.settings.catalog_name)
+
+    # ---- up ------------------------------------------------------------------------
+    def up(self, say: Say = _quiet) -> UpResult:
+        """Start what is not running, wait until everything is healthy, report."""
+        began = time.monotonic()
+        with self._locked("up"):
+            java = find_java()
+            jars = JarCache(self.settings).ensure(say).jars
+            notes = self._clean_stale_pid_files()
+            live = {svc for svc in SERVICES if self._live_record(svc)}
+            state = self._state()
+            state.setdefault("cluster_id", kafka_broker.new_cluster_id())
+            wanted_names = [n for svc, names in _SERVICE_PORTS.items() if svc not in live
+                            for n in names]
+            wanted = {n: self._wanted_port(n, state) for n in wanted_names}
+            chosen = choose_ports(wanted, self.settings.explicit_ports, _PORT_LABELS)
+            notes += [c.describe() for c in chosen.values() if c.moved]
+            state["ports"] = {**state.get("ports", {}), **{n: c.port for n, c in chosen.items()}}
+            self._save_state(state)
+            started = self._start_missing(live, java, jars, state, say)
+        status = self.status()
+        return UpResult(status, started, sorted(live, key=SERVICES.index), notes,
+                        time.monotonic() - began)
+
+    def _wanted_port(self, name: str, state: dict[str, Any]) -> int:
+        if name in self.settings.explicit_ports:
+            return self.settings.ports[name]
+        return int(state.get("ports", {}).get(name, self.settings.ports[name]))
+
+    def _start_missing(self, live: set[str], java: JavaRuntime, jars: JarSet,
+                       state: dict[str, Any], say: Say) -> list[str]:
+        s, layout, ep = self.settings, self.layout, self.endpoints()
+        started: list[str] = []
+        try:
+            init_catalog(ep.catalog)
+            if "kafka" not in live:
+                kafka_broker.write_config(layout, state["ports"]["kafka"],
+                                          state["ports"]["kafka_controller"])
+                if not kafka_broker.is_formatted(layout):
+                    say("formatting the Kafka log directory (first start) ...")
+                    kafka_broker.format_storage(java, jars, layout, s.kafka_heap,
+                                                state["cluster_id"])
+                self._start("kafka", kafka_broker.broker_argv(java, jars, layout, s.kafka_heap),
+                            dict(os.environ), say)
+                started.append("kafka")
+            if "flink-jobmanager" not in live:
+                flink_cluster.build_lib(layout, jars)
+                flink_cluster.write_conf(layout, flink_cluster.flink_config(
+                    layout, state["ports"]["flink_rest"], state["ports"]["flink_rpc"],
+                    slots=s.task_slots, jm_memory=s.jobmanager_memory,
+                    tm_memory=s.taskmanager_memory))
+                self._start_flink("flink-jobmanager", java, say)
+                started.append("flink-jobmanager")
+            if "kafka" in started:
+                self._wait("kafka", lambda: kafka_broker.broker_healthy(ep.bootstrap_servers))
+            if "flink-jobmanager" in started:
+                self._wait("flink-jobmanager",
+                           lambda: flink_cluster.jobmanager_healthy(ep.flink_rest_url))
+            if "flink-taskmanager" not in live:
+                self._start_flink("flink-taskmanager", java, say)
+                started.append("flink-taskmanager")
+                self._wait("flink-taskmanager", lambda: flink_cluster.taskmanager_healthy(
+                    ep.flink_rest_url, s.task_slots))
+        except BaseException:
+            # Leave nothing half-started: stop what this call started, newest first.
+            for service in reversed(started):
+                record = read_pid_file(layout.pid_file(service))
+                if record:
+                    stop_process(record, s.stop_timeout)
+                    layout.pid_file(service).unlink(missing_ok=True)
+            raise
+        return started
+
+    def _start(self, service: str, argv: list[str], env: dict[str, str], say: Say) -> None:
+        say(f"starting {service} ...")
+        start_process(service, argv, pid_file=self.layout.pid_file(service),
+                      log_file=self.layout.console_log(service), env=env, cwd=self.layout.home)
+
+    def _start_flink(self, service: str, java: JavaRuntime, say: Say) -> None:
+        env = flink_cluster.process_env(service, self.layout, java)
+        self._start(service, flink_cluster.process_argv(service), env, say)
+
+    def _wait(self, service: str, healthy: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + self.settings.start_timeout
+        while time.monotonic() < deadline:
+            record = read_pid_file(self.layout.pid_file(service))
+            if record is None or not record.matches_live_process():
+                raise ServiceStartError(
+                    f"{service} exited during start-up.\n{self._failure_hint(service)}")
+            if healthy():
+                return
+            time.sleep(0.5)
+        raise ServiceStartError(
+            f"{service} did not become healthy within {self.settings.start_timeout:.0f} s.\n"
+            f"{self._failure_hint(service)}")
+
+    def _failure_hint(self, service: str) -> str:
+        log = self.log_file(service)
+        tail = self.logs(service, lines=15).rstrip()
+        return f"Its log is {log}; the last lines:\n{tail}\nFix the cause, then run `kappanb up` again."
+
+    # ---- down ----------------------------------------------------------------------
+    def down(self, say: Say = _quiet) -> DownResult:
+        """Stop exactly the processes this home started: TERM, then KILL after a timeout."""
+        began = time.monotonic()
+        outcomes: dict[str, str] = {}
+        with self._locked("down"):
+            for service in reversed(SERVICES):
+                pid_file = self.layout.pid_file(service)
+                record = read_pid_file(pid_file)
+                if record is None:
+                    outcomes[service] = "not running"
+                    continue
+                say(f"stopping {service} (pid {record.pid}) ...")
+                outcome = stop_process(record, self.settings.stop_timeout)
+                outcomes[service] = "not running (stale pid file removed)" \
+                    if outcome == "not running" else outcome
+                pid_file.unlink(missing_ok=True)
+        return DownResult(outcomes, time.monotonic() - began)
+
+    # ---- status and logs -----------------------------------------------------------
+    def status(self) -> StackStatus:
+        ep = self.endpoints()
+        checks: dict[str, Callable[[], bool]] = {
+            "kafka": lambda: kafka_broker.broker_healthy(ep.bootstrap_servers),
+            "flink-jobmanager": lambda: flink_cluster.jobmanager_healthy(ep.flink_rest_url),
+            "flink-taskmanager": lambda: flink_cluster.taskmanager_healthy(
+                ep.flink_rest_url, self.settings.task_slots),
+        }
+        addresses = {"kafka": ep.bootstrap_servers, "flink-jobmanager": ep.flink_rest_url,
+                     "flink-taskmanager": f"{HOST} ({self.settings.task_slots} slots)"}
+        services = []
+        for service in SERVICES:
+            record = self._live_record(service)
+            state = "stopped" if record is None else ("running" if checks[service]() else "unhealthy")
+            services.append(ServiceStatus(
+                service, state, addresses[service],
+                web_ui=ep.flink_rest_url if service == "flink-jobmanager" else "",
+                pid=record.pid if record else None, log_file=str(self.log_file(service))))
+        tables = catalog_table_count(ep.catalog)
+        services.append(ServiceStatus(
+            CATALOG, "missing" if tables is None else "ready", ep.catalog.sqlalchemy_uri,
+            detail=f"warehouse {ep.catalog.warehouse}" + (
+                f", {tables} tables" if tables is not None else "")))
+        return StackStatus(str(self.layout.home), services)
+
+    def log_file(self, service: str) -> Path:
+        if service not in SERVICES:
+            raise UnknownServiceError(
+                f"unknown service {service!r}; the stack has: {', '.join(SERVICES)}")
+        if service.startswith("flink-"):
+            return flink_cluster.flink_log_file(self.layout, service) or \
+                self.layout.console_log(service)
+        return self.layout.console_log(service)
+
+    def logs(self, service: str, lines: int = 50) -> str:
+        """The last ``lines`` lines of a service's log."""
+        path = self.log_file(service)
+        if not path.is_file():
+            return f"(no log yet at {path})"
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 256 * 1024))
+            text = fh.read().decode(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    # ---- pid files and the home lock -----------------------------------------------
+    def _live_record(self, service: str) -> PidRecord | None:
+        record = read_pid_file(self.layout.pid_file(service))
+        return record if record and record.matches_live_process() else None
+
+    def _clean_stale_pid_files(self) -> list[str]:
+        notes = []
+        for service in SERVICES:
+            pid_file = self.layout.pid_file(service)
+            record = read_pid_file(pid_file)
+            if pid_file.exists() and (record is None or not record.matches_live_process()):
+                pid_file.unlink()
+                pid = record.pid if record else "?"
+                notes.append(f"{service}: removed a stale pid file (pid {pid} is not running)")
+        return notes
+
+    @contextlib.contextmanager
+    def _locked(self, action: str) -> Iterator[None]:
+        self.layout.run_dir.mkdir(parents=True, exist_ok=True)
+        with self.layout.lock_file.open("a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "another process"
+                raise StackBusyError(
+                    f"another kappanb command ({holder}) is changing the stack in "
+                    f"{self.layout.home}; wait for it to finish, then try `{action}` again."
+                ) from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} running {action}")
+            fh.flush()
+            try:
+                yield
+            finally:
+                fh.seek(0)
+                fh.truncate()

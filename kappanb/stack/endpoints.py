@@ -1,0 +1,31 @@
+"""Addresses of the stack's services, as the thin clients need them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kappanb.stack.layout import HomeLayout
+from kappanb.stack.ports import HOST
+from kappanb.tables.catalog import CatalogLocation
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where to reach Kafka, Flink and the Iceberg catalog."""
+
+    bootstrap_servers: str
+    flink_rest_url: str
+    catalog: CatalogLocation
+    flink_lib: Path
+    """Jars a Flink SQL client needs on its classpath (the cluster's own lib/)."""
+
+    @classmethod
+    def for_home(cls, layout: HomeLayout, ports: Mapping[str, int], catalog_name: str) -> Endpoints:
+        return cls(
+            bootstrap_servers=f"{HOST}:{ports['kafka']}",
+            flink_rest_url=f"http://{HOST}:{ports['flink_rest']}",
+            catalog=CatalogLocation(catalog_name, layout.catalog_db, layout.warehouse),
+            flink_lib=layout.flink_lib,
+        )

@@ -1,0 +1,141 @@
+"""The Flink standalone session cluster, from the distribution inside the apache-flink wheel.
+
+kappanb never edits the wheel. Each home gets its own ``flink/lib`` (links to the
+wheel's jars plus the connector jars) and ``flink/conf``; Flink's scripts honour
+FLINK_LIB_DIR, FLINK_CONF_DIR and FLINK_LOG_DIR, and so does the PyFlink client.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kappanb.exceptions import ServiceStartError
+from kappanb.stack.java import JavaRuntime
+from kappanb.stack.jars import JarSet
+from kappanb.stack.layout import HomeLayout
+from kappanb.stack.ports import HOST
+
+_SCRIPTS = {"flink-jobmanager": "jobmanager.sh", "flink-taskmanager": "taskmanager.sh"}
+
+
+def flink_dist() -> Path:
+    """The Flink distribution shipped in the apache-flink wheel (``pyflink/``)."""
+    spec = importlib.util.find_spec("pyflink")
+    if spec is None or not spec.submodule_search_locations:
+        raise ServiceStartError(
+            "the apache-flink package is not installed in this Python environment: "
+            "run `pip install kappanb` (or the README's setup command) again."
+        )
+    dist = Path(next(iter(spec.submodule_search_locations)))
+    if not (dist / "bin" / "jobmanager.sh").is_file() or not (dist / "lib").is_dir():
+        raise ServiceStartError(f"{dist} has no Flink distribution (bin/, lib/): reinstall apache-flink.")
+    return dist
+
+
+def build_lib(layout: HomeLayout, jars: JarSet) -> None:
+    """Fill the home's flink/lib with links to the wheel's jars and the connector jars."""
+    lib = layout.flink_lib
+    if lib.exists():
+        shutil.rmtree(lib)
+    lib.mkdir(parents=True)
+    for jar in [*sorted((flink_dist() / "lib").glob("*.jar")), *jars.jars("flink")]:
+        (lib / jar.name).symlink_to(jar)
+
+
+def flink_config(layout: HomeLayout, rest_port: int, rpc_port: int, *, slots: int,
+                 jm_memory: str, tm_memory: str) -> dict[str, Any]:
+    """The cluster's config.yaml: the wheel's defaults (JVM flags) plus kappanb's settings."""
+    base = yaml.safe_load((flink_dist() / "conf" / "config.yaml").read_text()) or {}
+    java_opts = base.get("env", {}).get("java", {}).get("opts", {}).get("all", "")
+    return {
+        "env.java.opts.all": java_opts,
+        "jobmanager.rpc.address": HOST,
+        "jobmanager.rpc.port": rpc_port,
+        "jobmanager.bind-host": HOST,
+        "jobmanager.memory.process.size": jm_memory,
+        "jobmanager.execution.failover-strategy": "region",
+        "taskmanager.bind-host": HOST,
+        "taskmanager.host": HOST,
+        "taskmanager.numberOfTaskSlots": slots,
+        "taskmanager.memory.process.size": tm_memory,
+        "parallelism.default": 1,
+        "rest.address": HOST,
+        "rest.bind-address": HOST,
+        "rest.port": rest_port,
+        "blob.server.port": "0",
+        "io.tmp.dirs": str(layout.flink_tmp),
+        "web.tmpdir": str(layout.flink_tmp / "web"),
+        "execution.checkpointing.dir": layout.flink_checkpoints.as_uri(),
+        "execution.checkpointing.savepoint-dir": layout.flink_savepoints.as_uri(),
+        "execution.checkpointing.num-retained": 3,
+        "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+        "state.backend.type": "hashmap",
+    }
+
+
+def write_conf(layout: HomeLayout, config: dict[str, Any]) -> None:
+    conf = layout.flink_conf
+    conf.mkdir(parents=True, exist_ok=True)
+    for folder in (layout.flink_tmp, layout.flink_checkpoints, layout.flink_savepoints):
+        folder.mkdir(parents=True, exist_ok=True)
+    (conf / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
+    dist_conf = flink_dist() / "conf"
+    for name in ("log4j-console.properties", "log4j-cli.properties", "log4j.properties",
+                 "logback-console.xml"):
+        if (dist_conf / name).is_file():
+            shutil.copyfile(dist_conf / name, conf / name)
+
+
+def process_argv(service: str) -> list[str]:
+    """Run the wheel's script in the foreground: it execs the JVM, so our pid is the JVM's."""
+    return ["bash", str(flink_dist() / "bin" / _SCRIPTS[service]), "start-foreground"]
+
+
+def process_env(service: str, layout: HomeLayout, java: JavaRuntime) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "JAVA_HOME": str(java.home),
+        "FLINK_HOME": str(flink_dist()),
+        "FLINK_CONF_DIR": str(layout.flink_conf),
+        "FLINK_LIB_DIR": str(layout.flink_lib),
+        "FLINK_LOG_DIR": str(layout.flink_log_dir(service)),
+        "FLINK_PID_DIR": str(layout.run_dir / "flink"),
+        "FLINK_IDENT_STRING": "kappanb",
+    })
+    env["PATH"] = os.pathsep.join([str(java.executable.parent), env.get("PATH", "")])
+    layout.flink_log_dir(service).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def flink_log_file(layout: HomeLayout, service: str) -> Path | None:
+    """Flink's own log file for a service (named by flink-console.sh)."""
+    logs = sorted(layout.flink_log_dir(service).glob("*.log"), key=lambda p: p.stat().st_mtime)
+    return logs[-1] if logs else None
+
+
+def rest_overview(rest_url: str, timeout: float = 2.0) -> dict[str, Any] | None:
+    """The cluster overview, or None when the REST API does not answer."""
+    try:
+        with urllib.request.urlopen(f"{rest_url}/overview", timeout=timeout) as resp:
+            data: dict[str, Any] = json.load(resp)
+            return data
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def jobmanager_healthy(rest_url: str) -> bool:
+    return rest_overview(rest_url) is not None
+
+
+def taskmanager_healthy(rest_url: str, slots: int) -> bool:
+    overview = rest_overview(rest_url)
+    return overview is not None and int(overview.get("slots-total", 0)) >= slots

@@ -1,0 +1,118 @@
+"""What `up`, `down` and `status` report: plain data with text, JSON and HTML views."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """One service of the stack as seen now."""
+
+    name: str
+    state: str
+    """running | starting | stopped | unhealthy | ready | missing"""
+    address: str = ""
+    web_ui: str = ""
+    pid: int | None = None
+    log_file: str = ""
+    detail: str = ""
+
+    @property
+    def healthy(self) -> bool:
+        return self.state in ("running", "ready")
+
+    def line(self) -> str:
+        parts = [f"{self.name:<18}", f"{self.state:<9}", self.address or "-"]
+        if self.web_ui:
+            parts.append(f"web UI {self.web_ui}")
+        if self.pid:
+            parts.append(f"pid {self.pid}")
+        if self.log_file:
+            parts.append(f"log {self.log_file}")
+        if self.detail:
+            parts.append(f"({self.detail})")
+        return "  ".join(parts)
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    """Every service of one kappanb home."""
+
+    home: str
+    services: list[ServiceStatus]
+
+    @property
+    def healthy(self) -> bool:
+        return all(s.healthy for s in self.services)
+
+    @property
+    def running(self) -> bool:
+        return any(s.pid for s in self.services)
+
+    def service(self, name: str) -> ServiceStatus:
+        return next(s for s in self.services if s.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"home": self.home, "healthy": self.healthy,
+                "services": [asdict(s) for s in self.services]}
+
+    def __str__(self) -> str:
+        return "\n".join([f"kappanb home {self.home}", *(s.line() for s in self.services)])
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for s in self.services:
+            colour = "#1a7f37" if s.healthy else "#cf222e"
+            ui = f'<a href="{html.escape(s.web_ui)}" target="_blank">{html.escape(s.web_ui)}</a>' \
+                if s.web_ui else ""
+            rows.append(
+                f"<tr><td><b>{html.escape(s.name)}</b></td>"
+                f'<td style="color:{colour}">{html.escape(s.state)}</td>'
+                f"<td><code>{html.escape(s.address)}</code></td><td>{ui}</td>"
+                f"<td>{s.pid or ''}</td><td><code>{html.escape(s.log_file)}</code></td>"
+                f"<td>{html.escape(s.detail)}</td></tr>"
+            )
+        head = "".join(f"<th>{h}</th>" for h in
+                       ("service", "state", "address", "web UI", "pid", "log", ""))
+        return (f"<div><small>kappanb home <code>{html.escape(self.home)}</code></small>"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+@dataclass(frozen=True)
+class UpResult:
+    """What `up` did: the status after it, what it started, what was already running."""
+
+    status: StackStatus
+    started: list[str] = field(default_factory=list)
+    already_running: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        lines = [*self.notes, str(self.status)]
+        if self.started:
+            lines.append(f"started {', '.join(self.started)} in {self.seconds:.1f} s")
+        else:
+            lines.append(f"already running; nothing started ({self.seconds:.1f} s)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<div>{html.escape(n)}</div>" for n in self.notes)
+        tail = (f"started {', '.join(self.started)} in {self.seconds:.1f} s"
+                if self.started else "already running; nothing started")
+        return notes + self.status._repr_html_() + f"<div><small>{html.escape(tail)}</small></div>"
+
+
+@dataclass(frozen=True)
+class DownResult:
+    """How each service ended: stopped, killed (after the timeout), not running, stale."""
+
+    outcomes: dict[str, str]
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        lines = [f"{name:<18} {outcome}" for name, outcome in self.outcomes.items()]
+        return "\n".join([*lines, f"done in {self.seconds:.1f} s"])

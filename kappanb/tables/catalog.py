@@ -1,0 +1,83 @@
+"""The Iceberg catalog shared by Flink and Python: one SQLite JDBC catalog, one warehouse.
+
+Flink reaches it as ``org.apache.iceberg.jdbc.JdbcCatalog`` (``catalog-impl``),
+Python as pyiceberg's ``SqlCatalog``; both use the same catalog name, so both
+see the same ``iceberg_tables`` rows. Flink is the only writer of table data.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_NAMESPACE = "default"
+
+
+@dataclass(frozen=True)
+class CatalogLocation:
+    """Where the catalog database and the warehouse are."""
+
+    name: str
+    database: Path
+    warehouse: Path
+
+    @property
+    def sqlalchemy_uri(self) -> str:
+        return f"sqlite:///{self.database}"
+
+    @property
+    def jdbc_uri(self) -> str:
+        return f"jdbc:sqlite:{self.database}"
+
+    def flink_ddl(self) -> str:
+        """``CREATE CATALOG`` for a Flink SQL session."""
+        props = {
+            "type": "iceberg",
+            "catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
+            "uri": self.jdbc_uri,
+            "warehouse": self.warehouse.as_uri(),
+            "default-database": DEFAULT_NAMESPACE,
+            "jdbc.schema-version": "V1",
+            # Passed to the SQLite driver: wait for a lock rather than fail.
+            "jdbc.busy_timeout": "30000",
+        }
+        body = ",\n  ".join(f"'{k}' = '{v}'" for k, v in props.items())
+        return f"CREATE CATALOG IF NOT EXISTS `{self.name}` WITH (\n  {body}\n)"
+
+
+def open_catalog(location: CatalogLocation) -> Any:
+    """pyiceberg's SqlCatalog over the shared database (creates its tables if missing)."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    location.warehouse.mkdir(parents=True, exist_ok=True)
+    return SqlCatalog(
+        location.name,
+        uri=location.sqlalchemy_uri,
+        warehouse=location.warehouse.as_uri(),
+    )
+
+
+def init_catalog(location: CatalogLocation) -> None:
+    """Create the catalog tables and the default namespace; idempotent."""
+    location.database.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(location.database) as conn:
+        # WAL lets pyiceberg read while Flink's committer writes.
+        conn.execute("PRAGMA journal_mode=WAL")
+    catalog = open_catalog(location)
+    catalog.create_namespace_if_not_exists(DEFAULT_NAMESPACE)
+
+
+def catalog_table_count(location: CatalogLocation) -> int | None:
+    """How many tables the catalog lists, or None when the database is missing or broken."""
+    if not location.database.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"file:{location.database}?mode=ro", uri=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM iceberg_tables WHERE catalog_name = ?", (location.name,)
+            ).fetchone()
+    except sqlite3.Error:
+        return None
+    return int(row[0])
