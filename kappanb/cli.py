@@ -69,8 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("service", choices=SERVICES, help="which service")
             p.add_argument("-n", "--lines", type=int, default=50, help="how many lines")
         if name == "up":
-            p.add_argument("--slots", type=int, default=None,
-                           help="task slots of the TaskManager (default 4, or KAPPANB_TASK_SLOTS)")
+            p.add_argument(
+                "--slots",
+                type=int,
+                default=None,
+                help="task slots of the TaskManager (default 4, or KAPPANB_TASK_SLOTS)",
+            )
     return parser
 
 
@@ -86,8 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kappanb: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("kappanb: interrupted; nothing was left half-started "
-              "(run `kappanb status` to see what is running)", file=sys.stderr)
+        print(
+            "kappanb: interrupted; nothing was left half-started "
+            "(run `kappanb status` to see what is running)",
+            file=sys.stderr,
+        )
         return 130
 
 

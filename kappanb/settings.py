@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from kappanb.exceptions import SettingsError
 
@@ -59,12 +60,10 @@ class StackSettings:
     catalog_name: str = "kappanb"
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, **overrides: object
-    ) -> StackSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> StackSettings:
         """Defaults, overridden by ``KAPPANB_*`` variables, overridden by keywords."""
         env = os.environ if env is None else env
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         if env.get("KAPPANB_HOME"):
             values["home"] = Path(env["KAPPANB_HOME"]).expanduser()
         if env.get("KAPPANB_CACHE_DIR"):
@@ -81,8 +80,7 @@ class StackSettings:
                 explicit.add(name)
         values["ports"] = ports
         values["explicit_ports"] = frozenset(explicit)
-        settings = cls(**values)  # type: ignore[arg-type]
-        return replace(settings, **overrides) if overrides else settings
+        return cls(**{**values, **overrides})
 
     def with_ports(self, **ports: int) -> StackSettings:
         """A copy with some ports chosen explicitly."""

@@ -25,10 +25,16 @@ from kappanb.tables.catalog import catalog_table_count, init_catalog
 
 Say = Callable[[str], None]
 CATALOG = "iceberg-catalog"
-_PORT_LABELS = {"kafka": "the Kafka broker", "kafka_controller": "the Kafka controller",
-                "flink_rest": "the Flink REST API / web UI", "flink_rpc": "the Flink JobManager RPC"}
-_SERVICE_PORTS = {"kafka": ("kafka", "kafka_controller"),
-                  "flink-jobmanager": ("flink_rest", "flink_rpc")}
+_PORT_LABELS = {
+    "kafka": "the Kafka broker",
+    "kafka_controller": "the Kafka controller",
+    "flink_rest": "the Flink REST API / web UI",
+    "flink_rpc": "the Flink JobManager RPC",
+}
+_SERVICE_PORTS = {
+    "kafka": ("kafka", "kafka_controller"),
+    "flink-jobmanager": ("flink_rest", "flink_rpc"),
+}
 
 
 def _quiet(_msg: str) -> None:
@@ -72,8 +78,9 @@ class EmbeddedStack:
             live = {svc for svc in SERVICES if self._live_record(svc)}
             state = self._state()
             state.setdefault("cluster_id", kafka_broker.new_cluster_id())
-            wanted_names = [n for svc, names in _SERVICE_PORTS.items() if svc not in live
-                            for n in names]
+            wanted_names = [
+                n for svc, names in _SERVICE_PORTS.items() if svc not in live for n in names
+            ]
             wanted = {n: self._wanted_port(n, state) for n in wanted_names}
             chosen = choose_ports(wanted, self.settings.explicit_ports, _PORT_LABELS)
             notes += [c.describe() for c in chosen.values() if c.moved]
@@ -81,48 +88,66 @@ class EmbeddedStack:
             self._save_state(state)
             started = self._start_missing(live, java, jars, state, say)
         status = self.status()
-        return UpResult(status, started, sorted(live, key=SERVICES.index), notes,
-                        time.monotonic() - began)
+        return UpResult(
+            status, started, sorted(live, key=SERVICES.index), notes, time.monotonic() - began
+        )
 
     def _wanted_port(self, name: str, state: dict[str, Any]) -> int:
         if name in self.settings.explicit_ports:
             return self.settings.ports[name]
         return int(state.get("ports", {}).get(name, self.settings.ports[name]))
 
-    def _start_missing(self, live: set[str], java: JavaRuntime, jars: JarSet,
-                       state: dict[str, Any], say: Say) -> list[str]:
+    def _start_missing(
+        self, live: set[str], java: JavaRuntime, jars: JarSet, state: dict[str, Any], say: Say
+    ) -> list[str]:
         s, layout, ep = self.settings, self.layout, self.endpoints()
         started: list[str] = []
         try:
             init_catalog(ep.catalog)
             if "kafka" not in live:
-                kafka_broker.write_config(layout, state["ports"]["kafka"],
-                                          state["ports"]["kafka_controller"])
+                kafka_broker.write_config(
+                    layout, state["ports"]["kafka"], state["ports"]["kafka_controller"]
+                )
                 if not kafka_broker.is_formatted(layout):
                     say("formatting the Kafka log directory (first start) ...")
-                    kafka_broker.format_storage(java, jars, layout, s.kafka_heap,
-                                                state["cluster_id"])
-                self._start("kafka", kafka_broker.broker_argv(java, jars, layout, s.kafka_heap),
-                            dict(os.environ), say)
+                    kafka_broker.format_storage(
+                        java, jars, layout, s.kafka_heap, state["cluster_id"]
+                    )
+                self._start(
+                    "kafka",
+                    kafka_broker.broker_argv(java, jars, layout, s.kafka_heap),
+                    dict(os.environ),
+                    say,
+                )
                 started.append("kafka")
             if "flink-jobmanager" not in live:
                 flink_cluster.build_lib(layout, jars)
-                flink_cluster.write_conf(layout, flink_cluster.flink_config(
-                    layout, state["ports"]["flink_rest"], state["ports"]["flink_rpc"],
-                    slots=s.task_slots, jm_memory=s.jobmanager_memory,
-                    tm_memory=s.taskmanager_memory))
+                flink_cluster.write_conf(
+                    layout,
+                    flink_cluster.flink_config(
+                        layout,
+                        state["ports"]["flink_rest"],
+                        state["ports"]["flink_rpc"],
+                        slots=s.task_slots,
+                        jm_memory=s.jobmanager_memory,
+                        tm_memory=s.taskmanager_memory,
+                    ),
+                )
                 self._start_flink("flink-jobmanager", java, say)
                 started.append("flink-jobmanager")
             if "kafka" in started:
                 self._wait("kafka", lambda: kafka_broker.broker_healthy(ep.bootstrap_servers))
             if "flink-jobmanager" in started:
-                self._wait("flink-jobmanager",
-                           lambda: flink_cluster.jobmanager_healthy(ep.flink_rest_url))
+                self._wait(
+                    "flink-jobmanager", lambda: flink_cluster.jobmanager_healthy(ep.flink_rest_url)
+                )
             if "flink-taskmanager" not in live:
                 self._start_flink("flink-taskmanager", java, say)
                 started.append("flink-taskmanager")
-                self._wait("flink-taskmanager", lambda: flink_cluster.taskmanager_healthy(
-                    ep.flink_rest_url, s.task_slots))
+                self._wait(
+                    "flink-taskmanager",
+                    lambda: flink_cluster.taskmanager_healthy(ep.flink_rest_url, s.task_slots),
+                )
         except BaseException:
             # Leave nothing half-started: stop what this call started, newest first.
             for service in reversed(started):
@@ -135,8 +160,14 @@ class EmbeddedStack:
 
     def _start(self, service: str, argv: list[str], env: dict[str, str], say: Say) -> None:
         say(f"starting {service} ...")
-        start_process(service, argv, pid_file=self.layout.pid_file(service),
-                      log_file=self.layout.console_log(service), env=env, cwd=self.layout.home)
+        start_process(
+            service,
+            argv,
+            pid_file=self.layout.pid_file(service),
+            log_file=self.layout.console_log(service),
+            env=env,
+            cwd=self.layout.home,
+        )
 
     def _start_flink(self, service: str, java: JavaRuntime, say: Say) -> None:
         env = flink_cluster.process_env(service, self.layout, java)
@@ -148,18 +179,23 @@ class EmbeddedStack:
             record = read_pid_file(self.layout.pid_file(service))
             if record is None or not record.matches_live_process():
                 raise ServiceStartError(
-                    f"{service} exited during start-up.\n{self._failure_hint(service)}")
+                    f"{service} exited during start-up.\n{self._failure_hint(service)}"
+                )
             if healthy():
                 return
             time.sleep(0.5)
         raise ServiceStartError(
             f"{service} did not become healthy within {self.settings.start_timeout:.0f} s.\n"
-            f"{self._failure_hint(service)}")
+            f"{self._failure_hint(service)}"
+        )
 
     def _failure_hint(self, service: str) -> str:
         log = self.log_file(service)
         tail = self.logs(service, lines=15).rstrip()
-        return f"Its log is {log}; the last lines:\n{tail}\nFix the cause, then run `kappanb up` again."
+        return (
+            f"Its log is {log}; the last lines:\n{tail}\n"
+            "Fix the cause, then run `kappanb up` again."
+        )
 
     # ---- down ----------------------------------------------------------------------
     def down(self, say: Say = _quiet) -> DownResult:
@@ -175,8 +211,9 @@ class EmbeddedStack:
                     continue
                 say(f"stopping {service} (pid {record.pid}) ...")
                 outcome = stop_process(record, self.settings.stop_timeout)
-                outcomes[service] = "not running (stale pid file removed)" \
-                    if outcome == "not running" else outcome
+                outcomes[service] = (
+                    "not running (stale pid file removed)" if outcome == "not running" else outcome
+                )
                 pid_file.unlink(missing_ok=True)
         return DownResult(outcomes, time.monotonic() - began)
 
@@ -187,32 +224,51 @@ class EmbeddedStack:
             "kafka": lambda: kafka_broker.broker_healthy(ep.bootstrap_servers),
             "flink-jobmanager": lambda: flink_cluster.jobmanager_healthy(ep.flink_rest_url),
             "flink-taskmanager": lambda: flink_cluster.taskmanager_healthy(
-                ep.flink_rest_url, self.settings.task_slots),
+                ep.flink_rest_url, self.settings.task_slots
+            ),
         }
-        addresses = {"kafka": ep.bootstrap_servers, "flink-jobmanager": ep.flink_rest_url,
-                     "flink-taskmanager": f"{HOST} ({self.settings.task_slots} slots)"}
+        addresses = {
+            "kafka": ep.bootstrap_servers,
+            "flink-jobmanager": ep.flink_rest_url,
+            "flink-taskmanager": f"{HOST} ({self.settings.task_slots} slots)",
+        }
         services = []
         for service in SERVICES:
             record = self._live_record(service)
-            state = "stopped" if record is None else ("running" if checks[service]() else "unhealthy")
-            services.append(ServiceStatus(
-                service, state, addresses[service],
-                web_ui=ep.flink_rest_url if service == "flink-jobmanager" else "",
-                pid=record.pid if record else None, log_file=str(self.log_file(service))))
+            state = (
+                "stopped" if record is None else ("running" if checks[service]() else "unhealthy")
+            )
+            services.append(
+                ServiceStatus(
+                    service,
+                    state,
+                    addresses[service],
+                    web_ui=ep.flink_rest_url if service == "flink-jobmanager" else "",
+                    pid=record.pid if record else None,
+                    log_file=str(self.log_file(service)),
+                )
+            )
         tables = catalog_table_count(ep.catalog)
-        services.append(ServiceStatus(
-            CATALOG, "missing" if tables is None else "ready", ep.catalog.sqlalchemy_uri,
-            detail=f"warehouse {ep.catalog.warehouse}" + (
-                f", {tables} tables" if tables is not None else "")))
+        services.append(
+            ServiceStatus(
+                CATALOG,
+                "missing" if tables is None else "ready",
+                ep.catalog.sqlalchemy_uri,
+                detail=f"warehouse {ep.catalog.warehouse}"
+                + (f", {tables} tables" if tables is not None else ""),
+            )
+        )
         return StackStatus(str(self.layout.home), services)
 
     def log_file(self, service: str) -> Path:
         if service not in SERVICES:
             raise UnknownServiceError(
-                f"unknown service {service!r}; the stack has: {', '.join(SERVICES)}")
+                f"unknown service {service!r}; the stack has: {', '.join(SERVICES)}"
+            )
         if service.startswith("flink-"):
-            return flink_cluster.flink_log_file(self.layout, service) or \
-                self.layout.console_log(service)
+            return flink_cluster.flink_log_file(self.layout, service) or self.layout.console_log(
+                service
+            )
         return self.layout.console_log(service)
 
     def logs(self, service: str, lines: int = 50) -> str:

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from kappanb.exceptions import ServiceStartError
-from kappanb.stack.java import JavaRuntime
 from kappanb.stack.jars import JarSet
+from kappanb.stack.java import JavaRuntime
 from kappanb.stack.layout import HomeLayout
 from kappanb.stack.ports import HOST
 
@@ -37,7 +37,9 @@ def flink_dist() -> Path:
         )
     dist = Path(next(iter(spec.submodule_search_locations)))
     if not (dist / "bin" / "jobmanager.sh").is_file() or not (dist / "lib").is_dir():
-        raise ServiceStartError(f"{dist} has no Flink distribution (bin/, lib/): reinstall apache-flink.")
+        raise ServiceStartError(
+            f"{dist} has no Flink distribution (bin/, lib/): reinstall apache-flink."
+        )
     return dist
 
 
@@ -51,8 +53,9 @@ def build_lib(layout: HomeLayout, jars: JarSet) -> None:
         (lib / jar.name).symlink_to(jar)
 
 
-def flink_config(layout: HomeLayout, rest_port: int, rpc_port: int, *, slots: int,
-                 jm_memory: str, tm_memory: str) -> dict[str, Any]:
+def flink_config(
+    layout: HomeLayout, rest_port: int, rpc_port: int, *, slots: int, jm_memory: str, tm_memory: str
+) -> dict[str, Any]:
     """The cluster's config.yaml: the wheel's defaults (JVM flags) plus kappanb's settings."""
     base = yaml.safe_load((flink_dist() / "conf" / "config.yaml").read_text()) or {}
     java_opts = base.get("env", {}).get("java", {}).get("opts", {}).get("all", "")
@@ -89,8 +92,12 @@ def write_conf(layout: HomeLayout, config: dict[str, Any]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     (conf / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
     dist_conf = flink_dist() / "conf"
-    for name in ("log4j-console.properties", "log4j-cli.properties", "log4j.properties",
-                 "logback-console.xml"):
+    for name in (
+        "log4j-console.properties",
+        "log4j-cli.properties",
+        "log4j.properties",
+        "logback-console.xml",
+    ):
         if (dist_conf / name).is_file():
             shutil.copyfile(dist_conf / name, conf / name)
 
@@ -102,15 +109,17 @@ def process_argv(service: str) -> list[str]:
 
 def process_env(service: str, layout: HomeLayout, java: JavaRuntime) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "JAVA_HOME": str(java.home),
-        "FLINK_HOME": str(flink_dist()),
-        "FLINK_CONF_DIR": str(layout.flink_conf),
-        "FLINK_LIB_DIR": str(layout.flink_lib),
-        "FLINK_LOG_DIR": str(layout.flink_log_dir(service)),
-        "FLINK_PID_DIR": str(layout.run_dir / "flink"),
-        "FLINK_IDENT_STRING": "kappanb",
-    })
+    env.update(
+        {
+            "JAVA_HOME": str(java.home),
+            "FLINK_HOME": str(flink_dist()),
+            "FLINK_CONF_DIR": str(layout.flink_conf),
+            "FLINK_LIB_DIR": str(layout.flink_lib),
+            "FLINK_LOG_DIR": str(layout.flink_log_dir(service)),
+            "FLINK_PID_DIR": str(layout.run_dir / "flink"),
+            "FLINK_IDENT_STRING": "kappanb",
+        }
+    )
     env["PATH"] = os.pathsep.join([str(java.executable.parent), env.get("PATH", "")])
     layout.flink_log_dir(service).mkdir(parents=True, exist_ok=True)
     return env

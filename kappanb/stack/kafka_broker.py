@@ -8,10 +8,11 @@ import os
 import socket
 import subprocess
 import uuid
+from typing import Any
 
 from kappanb.exceptions import ServiceStartError
-from kappanb.stack.java import JavaRuntime
 from kappanb.stack.jars import JarSet
+from kappanb.stack.java import JavaRuntime
 from kappanb.stack.layout import HomeLayout
 from kappanb.stack.ports import HOST
 
@@ -89,12 +90,15 @@ def is_formatted(layout: HomeLayout) -> bool:
 def jvm_argv(java: JavaRuntime, jars: JarSet, layout: HomeLayout, heap: str) -> list[str]:
     return [
         str(java.executable),
-        f"-Xms{heap}", f"-Xmx{heap}",
-        "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+        f"-Xms{heap}",
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
         "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={layout.kafka_log4j}",
         f"-Dkafka.logs.dir={layout.logs_dir}",
-        "-cp", os.pathsep.join(str(p) for p in jars.jars("kafka")),
+        "-cp",
+        os.pathsep.join(str(p) for p in jars.jars("kafka")),
     ]
 
 
@@ -105,8 +109,13 @@ def format_storage(
     layout.kafka_data.mkdir(parents=True, exist_ok=True)
     argv = [
         *jvm_argv(java, jars, layout, "256m"),
-        "kafka.tools.StorageTool", "format",
-        "-t", cluster_id, "-c", str(layout.kafka_properties), "--ignore-formatted",
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        cluster_id,
+        "-c",
+        str(layout.kafka_properties),
+        "--ignore-formatted",
     ]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     if proc.returncode != 0:
@@ -129,8 +138,12 @@ def broker_healthy(bootstrap: str, timeout: float = 2.0) -> bool:
         socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError:
         return False  # not listening yet: don't let librdkafka log refused connections
-    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": int(timeout * 1000),
-                         "logger": _SILENT})
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "socket.timeout.ms": int(timeout * 1000),
+        "logger": _SILENT,
+    }
+    admin = AdminClient(config)
     try:
         metadata = admin.list_topics(timeout=timeout)
     except Exception:  # KafkaException and transport errors alike mean "not yet"

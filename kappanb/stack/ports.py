@@ -67,8 +67,10 @@ class PortChoice:
         return self.port != self.wanted
 
     def describe(self) -> str:
-        return f"port {self.wanted} for {self.name} is taken by {port_owner(self.wanted)}; " \
+        return (
+            f"port {self.wanted} for {self.name} is taken by {port_owner(self.wanted)}; "
             f"using {self.port} instead"
+        )
 
 
 def choose_ports(

@@ -56,8 +56,11 @@ class StackStatus:
         return next(s for s in self.services if s.name == name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"home": self.home, "healthy": self.healthy,
-                "services": [asdict(s) for s in self.services]}
+        return {
+            "home": self.home,
+            "healthy": self.healthy,
+            "services": [asdict(s) for s in self.services],
+        }
 
     def __str__(self) -> str:
         return "\n".join([f"kappanb home {self.home}", *(s.line() for s in self.services)])
@@ -66,8 +69,11 @@ class StackStatus:
         rows = []
         for s in self.services:
             colour = "#1a7f37" if s.healthy else "#cf222e"
-            ui = f'<a href="{html.escape(s.web_ui)}" target="_blank">{html.escape(s.web_ui)}</a>' \
-                if s.web_ui else ""
+            ui = (
+                f'<a href="{html.escape(s.web_ui)}" target="_blank">{html.escape(s.web_ui)}</a>'
+                if s.web_ui
+                else ""
+            )
             rows.append(
                 f"<tr><td><b>{html.escape(s.name)}</b></td>"
                 f'<td style="color:{colour}">{html.escape(s.state)}</td>'
@@ -75,10 +81,13 @@ class StackStatus:
                 f"<td>{s.pid or ''}</td><td><code>{html.escape(s.log_file)}</code></td>"
                 f"<td>{html.escape(s.detail)}</td></tr>"
             )
-        head = "".join(f"<th>{h}</th>" for h in
-                       ("service", "state", "address", "web UI", "pid", "log", ""))
-        return (f"<div><small>kappanb home <code>{html.escape(self.home)}</code></small>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+        head = "".join(
+            f"<th>{h}</th>" for h in ("service", "state", "address", "web UI", "pid", "log", "")
+        )
+        return (
+            f"<div><small>kappanb home <code>{html.escape(self.home)}</code></small>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        )
 
 
 @dataclass(frozen=True)
@@ -101,8 +110,11 @@ class UpResult:
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<div>{html.escape(n)}</div>" for n in self.notes)
-        tail = (f"started {', '.join(self.started)} in {self.seconds:.1f} s"
-                if self.started else "already running; nothing started")
+        tail = (
+            f"started {', '.join(self.started)} in {self.seconds:.1f} s"
+            if self.started
+            else "already running; nothing started"
+        )
         return notes + self.status._repr_html_() + f"<div><small>{html.escape(tail)}</small></div>"
 
 

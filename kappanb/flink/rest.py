@@ -1,0 +1,81 @@
+"""A thin client for the Flink REST API of the session cluster."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from typing import Any
+
+from kappanb.exceptions import FlinkRestError
+
+TERMINAL_STATES = frozenset({"FINISHED", "FAILED", "CANCELED"})
+
+
+class FlinkRest:
+    """GET/PATCH helpers over the JobManager's REST API."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def _request(self, method: str, path: str) -> Any:
+        req = urllib.request.Request(f"{self.base_url}{path}", method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                body = resp.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:500]
+            raise FlinkRestError(
+                f"Flink REST {method} {path} answered {exc.code}: {detail}"
+            ) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise FlinkRestError(
+                f"Flink REST API at {self.base_url} did not answer ({exc}). "
+                "Is the cluster running? (`kappanb status`)"
+            ) from exc
+        return json.loads(body) if body else None
+
+    def overview(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", "/overview")
+        return result
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every job the cluster knows: id, name, state, start time."""
+        result: list[dict[str, Any]] = self._request("GET", "/jobs/overview")["jobs"]
+        return result
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", f"/jobs/{job_id}")
+        return result
+
+    def job_state(self, job_id: str) -> str:
+        return str(self.job(job_id)["state"])
+
+    def root_exception(self, job_id: str) -> str:
+        """The first lines of the job's root exception, or '' when it has none."""
+        data = self._request("GET", f"/jobs/{job_id}/exceptions")
+        history = data.get("exceptionHistory", {}).get("entries", [])
+        text = history[0].get("stacktrace", "") if history else data.get("root-exception", "")
+        return "\n".join(str(text or "").splitlines()[:6])
+
+    def cancel(self, job_id: str) -> None:
+        self._request("PATCH", f"/jobs/{job_id}?mode=cancel")
+
+    def wait_for_state(
+        self, job_id: str, states: Iterable[str] = TERMINAL_STATES, timeout: float = 300.0
+    ) -> str:
+        """Poll until the job reaches one of ``states``; return it. Raise on timeout."""
+        wanted = set(states)
+        deadline = time.monotonic() + timeout
+        state = "UNKNOWN"
+        while time.monotonic() < deadline:
+            state = self.job_state(job_id)
+            if state in wanted:
+                return state
+            if state in TERMINAL_STATES:
+                return state
+            time.sleep(0.5)
+        raise FlinkRestError(f"job {job_id} was still {state} after {timeout:.0f} s")

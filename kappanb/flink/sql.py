@@ -1,0 +1,155 @@
+"""Submit Flink SQL to the session cluster and get the job id back without waiting for it.
+
+The client is PyFlink's Java gateway in this process, with the cluster's own lib/
+on its classpath (so the Kafka and Iceberg factories resolve while planning) and
+a RemoteStreamEnvironment pointed at the cluster's REST address. The jars are not
+shipped with the job: the cluster already has them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from kappanb.exceptions import FlinkSubmitError
+from kappanb.stack.endpoints import Endpoints
+from kappanb.stack.flink_cluster import flink_dist
+
+_LOCK = threading.Lock()
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+DEFAULT_JOB_CONFIG = {
+    "execution.checkpointing.interval": "10 s",
+    "execution.checkpointing.mode": "EXACTLY_ONCE",
+}
+
+
+@dataclass(frozen=True)
+class SubmittedJob:
+    """A job the session cluster accepted."""
+
+    job_id: str
+    name: str
+    web_url: str
+
+    def _repr_html_(self) -> str:
+        return (
+            f"job <code>{self.name}</code> submitted: <code>{self.job_id}</code> "
+            f'(<a href="{self.web_url}" target="_blank">Flink web UI</a>)'
+        )
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQL script on semicolons outside quotes; drop comments and empty pieces."""
+    pieces: list[str] = []
+    current: list[str] = []
+    quote = ""
+    for ch in _COMMENT.sub("", script):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in ("'", '"', "`"):
+            quote = ch
+        elif ch == ";":
+            pieces.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    pieces.append("".join(current))
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def is_insert(statement: str) -> bool:
+    return statement.lstrip().upper().startswith("INSERT ")
+
+
+class FlinkSqlClient:
+    """Plans Flink SQL in this process and submits it to the session cluster."""
+
+    def __init__(self, endpoints: Endpoints) -> None:
+        self.endpoints = endpoints
+        url = urlparse(endpoints.flink_rest_url)
+        self._host, self._port = url.hostname or "127.0.0.1", int(url.port or 8081)
+
+    def submit(
+        self,
+        script: str | Sequence[str],
+        *,
+        job_name: str,
+        config: Mapping[str, str] | None = None,
+    ) -> SubmittedJob:
+        """Run the script's DDL, then submit all its INSERTs as one statement set (one job)."""
+        statements = split_statements(script) if isinstance(script, str) else list(script)
+        inserts = [s for s in statements if is_insert(s)]
+        if not inserts:
+            raise FlinkSubmitError(
+                "the SQL has no INSERT INTO statement, so there is no job to submit"
+            )
+        tenv = self._table_env({**DEFAULT_JOB_CONFIG, **(config or {}), "pipeline.name": job_name})
+        try:
+            tenv.execute_sql(self.endpoints.catalog.flink_ddl())
+            for statement in statements:
+                if not is_insert(statement):
+                    tenv.execute_sql(statement)
+            statement_set = tenv.create_statement_set()
+            for statement in inserts:
+                statement_set.add_insert_sql(statement)
+            result = statement_set.execute()
+            job_id = str(result.get_job_client().get_job_id())
+        except Exception as exc:
+            raise FlinkSubmitError(_flink_message(exc)) from None
+        return SubmittedJob(
+            job_id, job_name, f"{self.endpoints.flink_rest_url}/#/job/running/{job_id}"
+        )
+
+    def _table_env(self, config: Mapping[str, str]) -> Any:
+        from pyflink.datastream import StreamExecutionEnvironment
+        from pyflink.table import EnvironmentSettings, StreamTableEnvironment
+
+        gateway = self._gateway()
+        jvm = gateway.jvm
+        jconf = jvm.org.apache.flink.configuration.Configuration()
+        for key, value in config.items():
+            jconf.setString(key, value)
+        java_env = jvm.org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
+        no_jars = gateway.new_array(jvm.String, 0)  # the cluster's lib/ already has them
+        remote = java_env.createRemoteEnvironment(self._host, self._port, jconf, no_jars)
+        tenv = StreamTableEnvironment.create(
+            StreamExecutionEnvironment(remote), EnvironmentSettings.in_streaming_mode()
+        )
+        for key, value in config.items():
+            tenv.get_config().set(key, value)
+        return tenv
+
+    def _gateway(self) -> Any:
+        """PyFlink's gateway, launched once per process with the cluster's lib/ on its classpath."""
+        import pyflink.java_gateway as java_gateway
+
+        with _LOCK:
+            if java_gateway._gateway is None:
+                os.environ["FLINK_HOME"] = str(flink_dist())
+                os.environ["FLINK_LIB_DIR"] = str(self.endpoints.flink_lib)
+                log_dir = self.endpoints.flink_lib.parent.parent / "logs" / "flink-client"
+                log_dir.mkdir(parents=True, exist_ok=True)
+                os.environ["FLINK_LOG_DIR"] = str(log_dir)
+            gateway = java_gateway.get_gateway()
+        classpath = str(gateway.jvm.System.getProperty("java.class.path"))
+        if "iceberg-flink-runtime" not in classpath:
+            raise FlinkSubmitError(
+                "PyFlink was already started in this Python process without kappanb's connector "
+                "jars. Restart the kernel (or process) and use kappanb before other PyFlink code."
+            )
+        return gateway
+
+
+def _flink_message(exc: BaseException) -> str:
+    """The useful part of a Java exception chain: the deepest 'Caused by' and the first line."""
+    text = str(exc)
+    causes = re.findall(r"Caused by: ([^\n]+)", text)
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    detail = causes[-1] if causes else ""
+    message = first if not detail or detail in first else f"{first}\n  caused by: {detail}"
+    return f"Flink rejected the SQL: {message}"
