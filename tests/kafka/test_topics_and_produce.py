@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from confluent_kafka import Consumer
+
+from kappanb.exceptions import ProduceError, TopicError
+from kappanb.kafka.produce import produce_json
+from kappanb.kafka.topics import create_topic, describe_topic, end_offsets
+from kappanb.stack.endpoints import Endpoints
+
+pytestmark = pytest.mark.integration
+
+
+def test_topic_is_created_once_with_infinite_retention(endpoints: Endpoints) -> None:
+    bootstrap = endpoints.bootstrap_servers
+    assert create_topic(bootstrap, "payments.retention.v1", partitions=3) is True
+    assert create_topic(bootstrap, "payments.retention.v1", partitions=3) is False
+    info = describe_topic(bootstrap, "payments.retention.v1")
+    assert info.partitions == 3
+    assert info.config["retention.ms"] == "-1"
+    assert info.config["retention.bytes"] == "-1"
+    assert info.config["cleanup.policy"] == "delete"
+
+
+def test_compacted_topic(endpoints: Endpoints) -> None:
+    create_topic(endpoints.bootstrap_servers, "merchants.profile.v1", compact=True)
+    info = describe_topic(endpoints.bootstrap_servers, "merchants.profile.v1")
+    assert info.config["cleanup.policy"] == "compact"
+
+
+def test_bad_partition_count_is_refused(endpoints: Endpoints) -> None:
+    with pytest.raises(TopicError, match="at least one partition"):
+        create_topic(endpoints.bootstrap_servers, "x.v1", partitions=0)
+
+
+def test_produced_events_are_all_there_in_order_per_key(endpoints: Endpoints) -> None:
+    bootstrap = endpoints.bootstrap_servers
+    create_topic(bootstrap, "produce.check.v1", partitions=2)
+    events = [{"id": i, "merchant": f"m{i % 5}"} for i in range(2000)]
+    result = produce_json(bootstrap, "produce.check.v1", events, key="merchant")
+    assert result.delivered == 2000
+    assert sum(end_offsets(bootstrap, "produce.check.v1").values()) == 2000
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "produce-check",
+                         "auto.offset.reset": "earliest"})
+    consumer.subscribe(["produce.check.v1"])
+    seen: list[dict[str, object]] = []
+    try:
+        while len(seen) < 2000:
+            msg = consumer.poll(10)
+            assert msg is not None, f"only {len(seen)} of 2000 events came back"
+            assert msg.error() is None
+            seen.append(json.loads(msg.value()))
+            assert msg.key().decode() == seen[-1]["merchant"]
+    finally:
+        consumer.close()
+    assert sorted(e["id"] for e in seen) == list(range(2000))  # type: ignore[type-var]
+    for merchant in {e["merchant"] for e in events}:  # one key -> one partition -> in order
+        ids = [e["id"] for e in seen if e["merchant"] == merchant]
+        assert ids == sorted(ids)  # type: ignore[type-var]
+
+
+def test_producing_to_a_missing_topic_fails_at_once(endpoints: Endpoints) -> None:
+    with pytest.raises(ProduceError, match="does not exist.*create it first"):
+        produce_json(endpoints.bootstrap_servers, "no.such.topic.v1", [{"a": 1}])

@@ -1,0 +1,164 @@
+"""The embedded stack, for real: up/status/down, ports, stale pid files, failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from kappanb.exceptions import JavaNotFoundError, PortInUseError, ServiceStartError
+from kappanb.kafka.produce import produce_json
+from kappanb.kafka.topics import create_topic, end_offsets
+from kappanb.stack.embedded import EmbeddedStack
+from kappanb.stack.layout import SERVICES
+from tests.helpers import settings_for
+
+pytestmark = pytest.mark.integration
+
+
+def _cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "KAPPANB_HOME": str(home), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "kappanb.cli", *args], capture_output=True,
+                          text=True, env=full_env, timeout=300, check=False)
+
+
+def _nothing_running(stack: EmbeddedStack) -> bool:
+    return all(s.pid is None for s in stack.status().services)
+
+
+def test_second_up_starts_nothing_and_reports_what_runs(stack: EmbeddedStack) -> None:
+    result = stack.up()
+    assert result.started == []
+    assert result.already_running == list(SERVICES)
+    assert result.status.healthy
+    assert "already running" in str(result)
+
+
+def test_status_json_from_the_cli(stack: EmbeddedStack) -> None:
+    proc = _cli(stack.layout.home, "status", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["healthy"] is True
+    by_name = {s["name"]: s for s in data["services"]}
+    assert set(by_name) == {*SERVICES, "iceberg-catalog"}
+    assert all(psutil.pid_exists(by_name[s]["pid"]) for s in SERVICES)
+    assert by_name["flink-jobmanager"]["web_ui"].startswith("http://127.0.0.1:")
+
+
+def test_logs_show_each_service_started(stack: EmbeddedStack) -> None:
+    assert "Kafka Server started" in stack.logs("kafka", lines=400)
+    assert "Rest endpoint listening" in stack.logs("flink-jobmanager", lines=2000)
+    proc = _cli(stack.layout.home, "logs", "flink-taskmanager", "-n", "5")
+    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 5
+
+
+def test_second_home_runs_beside_the_first_on_other_ports(
+    stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    other = EmbeddedStack(settings_for(tmp_path / "second-home", task_slots=1))
+    try:
+        result = other.up()
+        assert result.status.healthy
+        first, second = stack.endpoints(), other.endpoints()
+        assert first.bootstrap_servers != second.bootstrap_servers
+        assert first.flink_rest_url != second.flink_rest_url
+        if first.bootstrap_servers == "127.0.0.1:9092":  # the default was the first home's
+            assert any("port 9092" in n and "is taken by" in n for n in result.notes)
+    finally:
+        other.down()
+    assert _nothing_running(other)
+    assert stack.status().healthy, "stopping the second home must not touch the first"
+
+
+def test_explicit_port_in_use_fails_naming_it_and_starts_nothing(
+    stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    taken = int(stack.endpoints().bootstrap_servers.rsplit(":", 1)[1])
+    other = EmbeddedStack(settings_for(tmp_path / "h").with_ports(kafka=taken))
+    with pytest.raises(PortInUseError) as err:
+        other.up()
+    assert f"port {taken}" in str(err.value) and "java" in str(err.value)
+    assert _nothing_running(other)
+    assert not any(other.layout.pid_file(s).exists() for s in SERVICES)
+
+
+def test_missing_java_stops_up_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    proc = _cli(tmp_path / "h", "up", env={"PATH": str(tmp_path), "JAVA_HOME": ""})
+    assert proc.returncode == 1
+    assert "kappanb: error: Java was not found on PATH" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    other = EmbeddedStack(settings_for(tmp_path / "h"))
+    with pytest.raises(JavaNotFoundError):
+        other.up()
+    assert not any(other.layout.pid_file(s).exists() for s in SERVICES)
+
+
+def test_a_service_that_cannot_start_points_at_its_log(tmp_path: Path) -> None:
+    broken = EmbeddedStack(settings_for(tmp_path / "h", kafka_heap="lots"))
+    with pytest.raises(ServiceStartError) as err:
+        broken.up()
+    text = str(err.value)
+    assert "kafka exited during start-up" in text
+    assert str(broken.layout.console_log("kafka")) in text
+    assert "Invalid" in text  # the JVM's own complaint, from the log's last lines
+    assert _nothing_running(broken), "the JobManager started beside it must be stopped again"
+
+
+def test_stale_pid_files_are_detected_and_cleaned(tmp_path: Path) -> None:
+    home = EmbeddedStack(settings_for(tmp_path / "h"))
+    home.layout.run_dir.mkdir(parents=True)
+    stale = {"service": "kafka", "pid": 999_999, "create_time": 1.0, "started_at": 1.0,
+             "log_file": ""}
+    home.layout.pid_file("kafka").write_text(json.dumps(stale))
+    assert home.status().service("kafka").state == "stopped"
+    outcome = home.down().outcomes
+    assert outcome["kafka"] == "not running (stale pid file removed)"
+    assert not home.layout.pid_file("kafka").exists()
+
+
+@pytest.mark.slow
+def test_interrupted_up_is_recovered_by_the_next_up_and_down(tmp_path: Path) -> None:
+    home_dir = tmp_path / "h"
+    env = {**os.environ, "KAPPANB_HOME": str(home_dir)}
+    up = subprocess.Popen([sys.executable, "-m", "kappanb.cli", "up"], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    home = EmbeddedStack(settings_for(home_dir))
+    deadline = time.monotonic() + 120
+    while not home.layout.pid_file("flink-jobmanager").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.kill(up.pid, signal.SIGKILL)  # `up` dies halfway, its services keep running
+    up.wait()
+    result = home.up()
+    assert result.status.healthy
+    assert "kafka" in result.already_running
+    assert "flink-taskmanager" in result.started
+    home.down()
+    assert _nothing_running(home)
+    assert not any(home.layout.pid_file(s).exists() for s in SERVICES)
+
+
+@pytest.mark.slow
+def test_down_then_up_keeps_the_log(stack: EmbeddedStack) -> None:
+    """The log is the system of record: events survive a restart of the stack."""
+    bootstrap = stack.endpoints().bootstrap_servers
+    create_topic(bootstrap, "restart.check.v1", partitions=2)
+    produce_json(bootstrap, "restart.check.v1", ({"n": i} for i in range(500)))
+    before = end_offsets(bootstrap, "restart.check.v1")
+    outcomes = stack.down().outcomes
+    assert set(outcomes.values()) <= {"stopped", "killed"}
+    assert _nothing_running(stack)
+    stack.up()
+    after_endpoints = stack.endpoints()
+    assert end_offsets(after_endpoints.bootstrap_servers, "restart.check.v1") == before
+    assert sum(before.values()) == 500
