@@ -67,8 +67,9 @@ def test_bounded_sql_job_writes_exactly_the_events_to_iceberg(endpoints: Endpoin
     );
     INSERT INTO kappanb.`default`.payments_copy SELECT * FROM payments;
     """
-    job = FlinkSqlClient(endpoints).submit(sql, job_name="it-copy",
-                                           config={"execution.checkpointing.interval": "2 s"})
+    job = FlinkSqlClient(endpoints).submit(
+        sql, job_name="it-copy", config={"execution.checkpointing.interval": "2 s"}
+    )
     assert len(job.job_id) == 32
     rest = FlinkRest(endpoints.flink_rest_url)
     state = rest.wait_for_state(job.job_id, timeout=300)
@@ -78,7 +79,8 @@ def test_bounded_sql_job_writes_exactly_the_events_to_iceberg(endpoints: Endpoin
     assert table.height == EVENTS
     assert table["payment_id"].n_unique() == EVENTS
     per_key = table.group_by("merchant_id").agg(
-        pl.col("amount_cents").sum().alias("total"), pl.len().alias("n"))
+        pl.col("amount_cents").sum().alias("total"), pl.len().alias("n")
+    )
     got_sum = dict(zip(per_key["merchant_id"], per_key["total"], strict=True))
     got_count = dict(zip(per_key["merchant_id"], per_key["n"], strict=True))
     assert got_sum == dict(expected_sum)

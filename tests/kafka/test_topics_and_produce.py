@@ -42,8 +42,13 @@ def test_produced_events_are_all_there_in_order_per_key(endpoints: Endpoints) ->
     result = produce_json(bootstrap, "produce.check.v1", events, key="merchant")
     assert result.delivered == 2000
     assert sum(end_offsets(bootstrap, "produce.check.v1").values()) == 2000
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "produce-check",
-                         "auto.offset.reset": "earliest"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "produce-check",
+            "auto.offset.reset": "earliest",
+        }
+    )
     consumer.subscribe(["produce.check.v1"])
     seen: list[dict[str, object]] = []
     try:
@@ -62,5 +67,5 @@ def test_produced_events_are_all_there_in_order_per_key(endpoints: Endpoints) ->
 
 
 def test_producing_to_a_missing_topic_fails_at_once(endpoints: Endpoints) -> None:
-    with pytest.raises(ProduceError, match="does not exist.*create it first"):
+    with pytest.raises(ProduceError, match=r"does not exist.*create it first"):
         produce_json(endpoints.bootstrap_servers, "no.such.topic.v1", [{"a": 1}])

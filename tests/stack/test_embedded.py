@@ -23,10 +23,18 @@ from tests.helpers import settings_for
 pytestmark = pytest.mark.integration
 
 
-def _cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _cli(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "KAPPANB_HOME": str(home), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "kappanb.cli", *args], capture_output=True,
-                          text=True, env=full_env, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kappanb.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=300,
+        check=False,
+    )
 
 
 def _nothing_running(stack: EmbeddedStack) -> bool:
@@ -118,8 +126,13 @@ def test_a_service_that_cannot_start_points_at_its_log(tmp_path: Path) -> None:
 def test_stale_pid_files_are_detected_and_cleaned(tmp_path: Path) -> None:
     home = EmbeddedStack(settings_for(tmp_path / "h"))
     home.layout.run_dir.mkdir(parents=True)
-    stale = {"service": "kafka", "pid": 999_999, "create_time": 1.0, "started_at": 1.0,
-             "log_file": ""}
+    stale = {
+        "service": "kafka",
+        "pid": 999_999,
+        "create_time": 1.0,
+        "started_at": 1.0,
+        "log_file": "",
+    }
     home.layout.pid_file("kafka").write_text(json.dumps(stale))
     assert home.status().service("kafka").state == "stopped"
     outcome = home.down().outcomes
@@ -131,8 +144,12 @@ def test_stale_pid_files_are_detected_and_cleaned(tmp_path: Path) -> None:
 def test_interrupted_up_is_recovered_by_the_next_up_and_down(tmp_path: Path) -> None:
     home_dir = tmp_path / "h"
     env = {**os.environ, "KAPPANB_HOME": str(home_dir)}
-    up = subprocess.Popen([sys.executable, "-m", "kappanb.cli", "up"], env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    up = subprocess.Popen(
+        [sys.executable, "-m", "kappanb.cli", "up"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     home = EmbeddedStack(settings_for(home_dir))
     deadline = time.monotonic() + 120
     while not home.layout.pid_file("flink-jobmanager").exists() and time.monotonic() < deadline:

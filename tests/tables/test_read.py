@@ -10,5 +10,5 @@ pytestmark = pytest.mark.integration
 
 
 def test_unknown_table_lists_what_exists(endpoints: Endpoints) -> None:
-    with pytest.raises(TableNotFoundError, match="no table default.nope in catalog 'kappanb'"):
+    with pytest.raises(TableNotFoundError, match=r"no table default\.nope in catalog 'kappanb'"):
         read_table(endpoints.catalog, "nope")
