@@ -47,6 +47,16 @@ def cmd_logs(args: argparse.Namespace, settings: StackSettings) -> int:
     return 0
 
 
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kappanb",
@@ -67,11 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print JSON")
         if name == "logs":
             p.add_argument("service", choices=SERVICES, help="which service")
-            p.add_argument("-n", "--lines", type=int, default=50, help="how many lines")
+            p.add_argument("-n", "--lines", type=_positive_int, default=50, help="how many lines")
         if name == "up":
             p.add_argument(
                 "--slots",
-                type=int,
+                type=_positive_int,
                 default=None,
                 help="task slots of the TaskManager (default 4, or KAPPANB_TASK_SLOTS)",
             )
@@ -81,9 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = StackSettings.from_env()
-        if getattr(args, "slots", None):
-            settings = StackSettings.from_env(task_slots=args.slots)
+        slots = getattr(args, "slots", None)
+        settings = StackSettings.from_env(**({"task_slots": slots} if slots else {}))
         code: int = args.func(args, settings)
         return code
     except KappaError as exc:

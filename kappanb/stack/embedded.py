@@ -84,6 +84,12 @@ class EmbeddedStack:
             wanted = {n: self._wanted_port(n, state) for n in wanted_names}
             chosen = choose_ports(wanted, self.settings.explicit_ports, _PORT_LABELS)
             notes += [c.describe() for c in chosen.values() if c.moved]
+            running_slots = state.get("task_slots")
+            if "flink-jobmanager" in live and running_slots not in (None, self.settings.task_slots):
+                notes.append(
+                    f"the running cluster has {running_slots} task slots, not "
+                    f"{self.settings.task_slots}: run `kappanb down`, then `up`, to change it"
+                )
             state["ports"] = {**state.get("ports", {}), **{n: c.port for n, c in chosen.items()}}
             self._save_state(state)
             started = self._start_missing(live, java, jars, state, say)
@@ -133,6 +139,8 @@ class EmbeddedStack:
                         tm_memory=s.taskmanager_memory,
                     ),
                 )
+                state["task_slots"] = s.task_slots
+                self._save_state(state)
                 self._start_flink("flink-jobmanager", java, say)
                 started.append("flink-jobmanager")
             if "kafka" in started:
@@ -146,7 +154,7 @@ class EmbeddedStack:
                 started.append("flink-taskmanager")
                 self._wait(
                     "flink-taskmanager",
-                    lambda: flink_cluster.taskmanager_healthy(ep.flink_rest_url, s.task_slots),
+                    lambda: flink_cluster.taskmanager_healthy(ep.flink_rest_url, self.task_slots()),
                 )
         except BaseException:
             # Leave nothing half-started: stop what this call started, newest first.
@@ -218,19 +226,24 @@ class EmbeddedStack:
         return DownResult(outcomes, time.monotonic() - began)
 
     # ---- status and logs -----------------------------------------------------------
+    def task_slots(self) -> int:
+        """Slots the cluster was configured with (by the `up` that started it)."""
+        return int(self._state().get("task_slots", self.settings.task_slots))
+
     def status(self) -> StackStatus:
         ep = self.endpoints()
+        slots = self.task_slots()
         checks: dict[str, Callable[[], bool]] = {
             "kafka": lambda: kafka_broker.broker_healthy(ep.bootstrap_servers),
             "flink-jobmanager": lambda: flink_cluster.jobmanager_healthy(ep.flink_rest_url),
             "flink-taskmanager": lambda: flink_cluster.taskmanager_healthy(
-                ep.flink_rest_url, self.settings.task_slots
+                ep.flink_rest_url, slots
             ),
         }
         addresses = {
             "kafka": ep.bootstrap_servers,
             "flink-jobmanager": ep.flink_rest_url,
-            "flink-taskmanager": f"{HOST} ({self.settings.task_slots} slots)",
+            "flink-taskmanager": f"{HOST} ({slots} slots)",
         }
         services = []
         for service in SERVICES:
@@ -243,7 +256,7 @@ class EmbeddedStack:
                     service,
                     state,
                     addresses[service],
-                    web_ui=ep.flink_rest_url if service == "flink-jobmanager" else "",
+                    web_ui=ep.flink_rest_url if service == "flink-jobmanager" and record else "",
                     pid=record.pid if record else None,
                     log_file=str(self.log_file(service)),
                 )

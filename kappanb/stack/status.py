@@ -63,7 +63,10 @@ class StackStatus:
         }
 
     def __str__(self) -> str:
-        return "\n".join([f"kappanb home {self.home}", *(s.line() for s in self.services)])
+        lines = [f"kappanb home {self.home}", *(s.line() for s in self.services)]
+        if not self.running:
+            lines.append("the stack is not running: start it with `kappanb up`")
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         rows = []
