@@ -156,13 +156,26 @@ def resolve_profile(profile: str, out_dir: Path) -> None:
         ]
         proc = subprocess.run(argv, capture_output=True, text=True, cwd=work, check=False)
     if proc.returncode != 0:
-        lines = [ln for ln in proc.stdout.splitlines() if "ERROR" in ln][:8]
+        lines = [ln for ln in proc.stdout.splitlines() if _is_cause(ln)][:6]
         detail = "\n".join(lines) or proc.stdout[-2000:]
         raise JarResolutionError(
             f"Maven could not resolve the {profile} jars:\n{detail}\n"
             "If you use a proxy or a mirror, set it in ~/.m2/settings.xml (kappanb runs plain "
             "`mvn`, so your settings apply). Offline, set KAPPANB_JARS_DIR to a pre-filled folder."
         )
+
+
+_MAVEN_BOILERPLATE = ("re-run maven", "for more information", "[help 1] http", "full stack trace")
+
+
+def _is_cause(line: str) -> bool:
+    """An [ERROR] line of Maven's that says something, not its advice on how to debug."""
+    text = line.removeprefix("[ERROR]").strip()
+    return (
+        line.startswith("[ERROR]")
+        and bool(text)
+        and not any(phrase in text.lower() for phrase in _MAVEN_BOILERPLATE)
+    )
 
 
 def sha256_of(path: Path) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kappanb.exceptions import JarVerificationError, MavenNotFoundError
+from kappanb.exceptions import JarResolutionError, JarVerificationError, MavenNotFoundError
 from kappanb.stack.jars import PROFILES, JarCache, read_lock, verify
 from tests.helpers import settings_for
 
@@ -85,3 +85,26 @@ def test_missing_maven_says_what_to_do_and_creates_nothing(
     assert "KAPPANB_JARS_DIR" in str(err.value)
     assert not cache.root.exists()
     assert list(cache.root.parent.iterdir()) == []  # no half-filled staging folder left
+
+
+def test_unreachable_artifacts_point_at_maven_settings_and_leave_no_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A user whose settings.xml sends everything to a mirror that does not answer.
+    m2 = tmp_path / "user-home" / ".m2"
+    m2.mkdir(parents=True)
+    (m2 / "settings.xml").write_text(
+        "<settings><localRepository>" + str(tmp_path / "empty-repo") + "</localRepository>"
+        "<mirrors><mirror><id>dead</id><mirrorOf>*</mirrorOf>"
+        "<url>http://127.0.0.1:9/maven2</url></mirror></mirrors></settings>"
+    )
+    monkeypatch.setenv("MAVEN_OPTS", f"-Duser.home={tmp_path / 'user-home'}")
+    cache = JarCache(replace(settings_for(tmp_path), cache_dir=tmp_path / "cache"))
+    with pytest.raises(JarResolutionError) as err:
+        cache.ensure()
+    text = str(err.value)
+    assert "Maven could not resolve the kafka jars" in text
+    assert "~/.m2/settings.xml" in text and "KAPPANB_JARS_DIR" in text
+    assert "127.0.0.1:9" in text  # Maven's own error line, naming the mirror it tried
+    assert not cache.root.exists()
+    assert list(cache.root.parent.iterdir()) == []
