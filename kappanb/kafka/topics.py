@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kappanb.exceptions import TopicError
+
+if TYPE_CHECKING:
+    from confluent_kafka.admin import AdminClient
 
 
 @dataclass(frozen=True)
@@ -14,7 +18,7 @@ class TopicInfo:
     config: dict[str, str]
 
 
-def _admin(bootstrap: str) -> object:
+def _admin(bootstrap: str) -> AdminClient:
     from confluent_kafka.admin import AdminClient
 
     return AdminClient({"bootstrap.servers": bootstrap})
@@ -44,7 +48,7 @@ def create_topic(
         "cleanup.policy": "compact" if compact else "delete",
     }
     admin = _admin(bootstrap)
-    futures = admin.create_topics(  # type: ignore[attr-defined]
+    futures = admin.create_topics(
         [NewTopic(name, num_partitions=partitions, replication_factor=1, config=config)],
         operation_timeout=timeout,
         request_timeout=timeout,
@@ -70,16 +74,14 @@ def describe_topic(bootstrap: str, name: str, timeout: float = 10.0) -> TopicInf
 
     admin = _admin(bootstrap)
     try:
-        metadata = admin.list_topics(topic=name, timeout=timeout)  # type: ignore[attr-defined]
+        metadata = admin.list_topics(topic=name, timeout=timeout)
     except Exception as exc:
         raise TopicError(f"could not reach Kafka at {bootstrap}: {exc}") from exc
     topic = metadata.topics.get(name)
     if topic is None or topic.error is not None:
         raise TopicError(f"topic {name!r} does not exist on {bootstrap}")
     resource = ConfigResource(ResourceType.TOPIC, name)
-    configs = admin.describe_configs([resource])[resource].result(  # type: ignore[attr-defined]
-        timeout=timeout
-    )
+    configs = admin.describe_configs([resource])[resource].result(timeout=timeout)
     return TopicInfo(name, len(topic.partitions), {k: v.value for k, v in configs.items()})
 
 
