@@ -93,9 +93,12 @@ def end_offsets(bootstrap: str, name: str, timeout: float = 10.0) -> dict[int, i
         {"bootstrap.servers": bootstrap, "group.id": "kappanb-offsets", "enable.auto.commit": False}
     )
     try:
-        partitions = describe_topic(bootstrap, name, timeout).partitions
+        # The consumer's own metadata gives the partitions: no second client, no config fetch.
+        topic = consumer.list_topics(name, timeout=timeout).topics.get(name)
+        if topic is None or topic.error is not None:
+            raise TopicError(f"topic {name!r} does not exist on {bootstrap}")
         result = {}
-        for p in range(partitions):
+        for p in sorted(topic.partitions):
             _low, high = consumer.get_watermark_offsets(TopicPartition(name, p), timeout=timeout)
             result[p] = int(high)
         return result
