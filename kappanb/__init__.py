@@ -2,4 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
+
+__all__ = ["Workbench", "load_ipython_extension"]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext kappanb`: register `%kappa` and `%%kappa`."""
+    from kappanb.magics.kappa import KappaMagics
+
+    ipython.register_magics(KappaMagics(ipython))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Workbench":  # imported lazily: `import kappanb` stays cheap
+        from kappanb.workbench import Workbench
+
+        return Workbench
+    raise AttributeError(name)

@@ -69,3 +69,47 @@ class FlinkRestError(KappaError):
 
 class TableNotFoundError(KappaError):
     """An Iceberg table that does not exist in the kappanb catalog."""
+
+
+class InvalidNameError(KappaError):
+    """A job, topic or column name that kappanb cannot use safely in SQL or Kafka."""
+
+
+class SchemaError(KappaError):
+    """A topic schema, event-time column or watermark that does not make sense."""
+
+
+class UnknownTopicError(KappaError):
+    """A topic that was not declared with `topic`."""
+
+
+class UnknownJobError(KappaError):
+    """A job name the registry does not know."""
+
+
+class UnknownVersionError(KappaError):
+    """A version of a known job that does not exist."""
+
+
+class JobDefinitionError(KappaError):
+    """Flink rejected a job's SQL (or Python) when kappanb planned it; nothing was recorded."""
+
+
+class StartPositionError(KappaError):
+    """A --from or --until that is not earliest/latest, a timestamp or partition offsets."""
+
+
+class RunConflictError(KappaError):
+    """Starting a run would mix outputs: the version already runs or its table has data."""
+
+
+class RunNotFoundError(KappaError):
+    """No run of that job version exists (or none in the state the command needs)."""
+
+
+class SavepointError(KappaError):
+    """A savepoint could not be taken, or there is nothing to resume from."""
+
+
+class CommandLineError(KappaError):
+    """A `%kappa` line or `kappanb` command that does not parse."""

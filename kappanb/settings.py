@@ -58,6 +58,8 @@ class StackSettings:
     start_timeout: float = 120.0
     stop_timeout: float = 30.0
     catalog_name: str = "kappanb"
+    checkpoint_interval: str = "10 s"
+    """How often jobs checkpoint; output tables commit on each checkpoint."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> StackSettings:
@@ -72,6 +74,8 @@ class StackSettings:
             values["jars_dir"] = Path(env["KAPPANB_JARS_DIR"]).expanduser()
         if env.get("KAPPANB_TASK_SLOTS"):
             values["task_slots"] = _positive_int("KAPPANB_TASK_SLOTS", env["KAPPANB_TASK_SLOTS"])
+        if env.get("KAPPANB_CHECKPOINT_INTERVAL"):
+            values["checkpoint_interval"] = env["KAPPANB_CHECKPOINT_INTERVAL"]
         ports = dict(DEFAULT_PORTS)
         explicit: set[str] = set()
         for name, var in _PORT_ENV.items():

@@ -21,8 +21,14 @@ class FlinkRest:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def _request(self, method: str, path: str) -> Any:
-        req = urllib.request.Request(f"{self.base_url}{path}", method=method)
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"{self.base_url}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data else {},
+        )
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 body = resp.read()
@@ -63,6 +69,36 @@ class FlinkRest:
 
     def cancel(self, job_id: str) -> None:
         self._request("PATCH", f"/jobs/{job_id}?mode=cancel")
+
+    def find_job(self, job_id: str) -> dict[str, Any] | None:
+        """The job's details, or None when the cluster does not know it (e.g. restarted)."""
+        try:
+            return self.job(job_id)
+        except FlinkRestError as exc:
+            if " answered 404" in str(exc):
+                return None
+            raise
+
+    def checkpoints(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", f"/jobs/{job_id}/checkpoints")
+        return result
+
+    def stop_with_savepoint(self, job_id: str, target: str, timeout: float = 120.0) -> str:
+        """Take a savepoint and stop the job; return the savepoint's location."""
+        trigger = self._request(
+            "POST", f"/jobs/{job_id}/stop", {"targetDirectory": target, "drain": False}
+        )["request-id"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self._request("GET", f"/jobs/{job_id}/savepoints/{trigger}")
+            if status["status"]["id"] == "COMPLETED":
+                operation = status.get("operation", {})
+                if "location" in operation:
+                    return str(operation["location"])
+                cause = operation.get("failure-cause", {}).get("stack-trace", "")
+                raise FlinkRestError(f"the savepoint failed: {cause.splitlines()[0]}")
+            time.sleep(0.5)
+        raise FlinkRestError(f"the savepoint of job {job_id} took longer than {timeout:.0f} s")
 
     def wait_for_state(
         self, job_id: str, states: Iterable[str] = TERMINAL_STATES, timeout: float = 300.0

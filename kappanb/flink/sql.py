@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from kappanb.exceptions import FlinkSubmitError
+from kappanb.flink.errors import flink_error_message
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.flink_cluster import flink_dist
 
@@ -88,7 +89,7 @@ class FlinkSqlClient:
             raise FlinkSubmitError(
                 "the SQL has no INSERT INTO statement, so there is no job to submit"
             )
-        tenv = self._table_env({**DEFAULT_JOB_CONFIG, **(config or {}), "pipeline.name": job_name})
+        tenv = self.table_env({**DEFAULT_JOB_CONFIG, **(config or {}), "pipeline.name": job_name})
         try:
             tenv.execute_sql(self.endpoints.catalog.flink_ddl())
             for statement in statements:
@@ -100,12 +101,13 @@ class FlinkSqlClient:
             result = statement_set.execute()
             job_id = str(result.get_job_client().get_job_id())
         except Exception as exc:
-            raise FlinkSubmitError(_flink_message(exc)) from None
+            raise FlinkSubmitError(f"Flink rejected the SQL: {flink_error_message(exc)}") from None
         return SubmittedJob(
             job_id, job_name, f"{self.endpoints.flink_rest_url}/#/job/running/{job_id}"
         )
 
-    def _table_env(self, config: Mapping[str, str]) -> Any:
+    def table_env(self, config: Mapping[str, str]) -> Any:
+        """A streaming TableEnvironment whose jobs go to the session cluster."""
         from pyflink.datastream import StreamExecutionEnvironment
         from pyflink.table import EnvironmentSettings, StreamTableEnvironment
 
@@ -143,13 +145,3 @@ class FlinkSqlClient:
                 "jars. Restart the kernel (or process) and use kappanb before other PyFlink code."
             )
         return gateway
-
-
-def _flink_message(exc: BaseException) -> str:
-    """The useful part of a Java exception chain: the deepest 'Caused by' and the first line."""
-    text = str(exc)
-    causes = re.findall(r"Caused by: ([^\n]+)", text)
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    detail = causes[-1] if causes else ""
-    message = first if not detail or detail in first else f"{first}\n  caused by: {detail}"
-    return f"Flink rejected the SQL: {message}"

@@ -20,6 +20,11 @@ class HomeLayout:
         return self.home / "stack.json"
 
     @property
+    def registry_db(self) -> Path:
+        """kappanb's memory of topics, jobs, versions and runs (SQLite)."""
+        return self.home / "registry.sqlite"
+
+    @property
     def run_dir(self) -> Path:
         return self.home / "run"
 

@@ -7,10 +7,12 @@ see the same ``iceberg_tables`` rows. Flink is the only writer of table data.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 DEFAULT_NAMESPACE = "default"
 
@@ -81,3 +83,33 @@ def catalog_table_count(location: CatalogLocation) -> int | None:
     except sqlite3.Error:
         return None
     return int(row[0])
+
+
+def table_exists(location: CatalogLocation, name: str) -> bool:
+    return bool(open_catalog(location).table_exists((DEFAULT_NAMESPACE, name)))
+
+
+def table_has_data(location: CatalogLocation, name: str) -> bool:
+    """True when a run has committed anything to the table (it has a snapshot)."""
+    catalog = open_catalog(location)
+    if not catalog.table_exists((DEFAULT_NAMESPACE, name)):
+        return False
+    return catalog.load_table((DEFAULT_NAMESPACE, name)).current_snapshot() is not None
+
+
+def drop_table(location: CatalogLocation, name: str) -> None:
+    """Remove the table from the catalog and delete its files (kappanb owns output tables)."""
+    catalog = open_catalog(location)
+    if not catalog.table_exists((DEFAULT_NAMESPACE, name)):
+        return
+    table_dir = _local_path(catalog.load_table((DEFAULT_NAMESPACE, name)).location())
+    catalog.drop_table((DEFAULT_NAMESPACE, name))
+    if table_dir is not None and location.warehouse in table_dir.parents:
+        shutil.rmtree(table_dir, ignore_errors=True)
+
+
+def _local_path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("", "file"):
+        return None
+    return Path(unquote(parsed.path))

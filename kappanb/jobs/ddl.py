@@ -1,0 +1,89 @@
+"""The Flink SQL kappanb generates around a job: source tables, the output table, the INSERT.
+
+Every identifier here passed `kappanb.jobs.names` checks and is back-quoted; every
+literal is one kappanb produced (a topic name, an address, a number), never free text.
+"""
+
+from __future__ import annotations
+
+from kappanb.jobs.names import quote
+from kappanb.jobs.positions import ReadRange
+from kappanb.jobs.schema import Column, format_columns
+from kappanb.registry.records import JobVersion, TopicSpec
+from kappanb.tables.catalog import DEFAULT_NAMESPACE
+
+
+def _with(options: dict[str, str]) -> str:
+    body = ",\n  ".join(f"'{k}' = '{v}'" for k, v in options.items())
+    return f"WITH (\n  {body}\n)"
+
+
+def _watermark(topic: TopicSpec) -> str:
+    if not topic.event_time:
+        return ""
+    col = quote(topic.event_time)
+    seconds = f"{topic.watermark_ms / 1000:.3f}".rstrip("0").rstrip(".")
+    return f",\n  WATERMARK FOR {col} AS {col} - INTERVAL '{seconds}' SECOND"
+
+
+def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) -> str:
+    """``CREATE TEMPORARY TABLE`` reading ``topic`` as JSON from the given position."""
+    json_options = {
+        "json.fail-on-missing-field": "false",
+        "json.ignore-parse-errors": "false",
+        "json.timestamp-format.standard": "SQL",
+    }
+    common = {"topic": topic.name, "properties.bootstrap.servers": bootstrap}
+    if topic.compact and topic.key:
+        # A compacted topic is a table: the latest value per key (an upsert changelog).
+        options = {
+            "connector": "upsert-kafka",
+            **common,
+            "key.format": "raw",
+            "value.format": "json",
+            "value.fields-include": "ALL",
+            **{f"value.{k}": v for k, v in json_options.items()},
+        }
+        key = f",\n  PRIMARY KEY ({quote(topic.key)}) NOT ENFORCED"
+    else:
+        options = {
+            "connector": "kafka",
+            **common,
+            "properties.group.id": group_id,
+            **rng.source_options(),
+            "format": "json",
+            **json_options,
+        }
+        key = ""
+    columns = format_columns(topic.columns)
+    return (
+        f"CREATE TEMPORARY TABLE {quote(topic.table)} (\n  {columns}{_watermark(topic)}{key}\n)"
+        f" {_with(options)}"
+    )
+
+
+def output_columns(columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    """Output column types as Iceberg can store them (no time-attribute markers)."""
+    return tuple(
+        Column(c.name, c.type.replace("*ROWTIME*", "").replace("*PROCTIME*", "").strip())
+        for c in columns
+    )
+
+
+def qualified_table(catalog: str, table: str) -> str:
+    return f"{quote(catalog)}.{quote(DEFAULT_NAMESPACE)}.{quote(table)}"
+
+
+def sink_ddl(catalog: str, table: str, version: JobVersion) -> str:
+    """``CREATE TABLE`` for a run's Iceberg output: upsert on the key when the query updates."""
+    columns = format_columns(version.output)
+    options = {"format-version": "2"}
+    if version.updating:
+        keys = ", ".join(quote(k) for k in version.key)
+        columns += f",\n  PRIMARY KEY ({keys}) NOT ENFORCED"
+        options["write.upsert.enabled"] = "true"
+    return f"CREATE TABLE {qualified_table(catalog, table)} (\n  {columns}\n) {_with(options)}"
+
+
+def insert_sql(catalog: str, table: str, query: str) -> str:
+    return f"INSERT INTO {qualified_table(catalog, table)}\n{query}"

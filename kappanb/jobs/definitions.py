@@ -1,0 +1,144 @@
+"""Declaring topics and defining job versions (validated before anything is recorded)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from kappanb.exceptions import (
+    JobDefinitionError,
+    SchemaError,
+    UnknownJobError,
+    UnknownTopicError,
+    UnknownVersionError,
+)
+from kappanb.flink.sql import FlinkSqlClient
+from kappanb.jobs import ddl, sqltext
+from kappanb.jobs.names import check_column_name, check_job_name, check_topic_name
+from kappanb.jobs.names import table_name_for_topic as default_table
+from kappanb.jobs.planner import plan_query
+from kappanb.jobs.positions import ReadRange
+from kappanb.jobs.schema import check_event_time, parse_columns, parse_duration_ms
+from kappanb.registry.records import JobVersion, TopicSpec
+from kappanb.registry.store import Registry
+from kappanb.stack.endpoints import Endpoints
+
+
+def topic_spec(
+    name: str,
+    schema: str,
+    *,
+    event_time: str | None = None,
+    watermark: str = "0 s",
+    partitions: int = 1,
+    compact: bool = False,
+    key: str | None = None,
+    table: str | None = None,
+) -> TopicSpec:
+    """Check a topic declaration; raise with what to change."""
+    check_topic_name(name)
+    columns = parse_columns(schema)
+    check_event_time(columns, event_time)
+    if partitions < 1:
+        raise SchemaError(f"--partitions must be at least 1, not {partitions}")
+    if compact and not key:
+        raise SchemaError("a compacted topic keeps the latest value per key: add --key COLUMN")
+    if key is not None and key not in [c.name for c in columns]:
+        raise SchemaError(f"--key {key!r} is not a column of the schema")
+    if table is not None:
+        check_column_name(table, "table")
+    return TopicSpec(
+        name=name,
+        table=table or default_table(name),
+        columns=columns,
+        event_time=event_time,
+        watermark_ms=parse_duration_ms(watermark),
+        partitions=partitions,
+        compact=compact,
+        key=key,
+    )
+
+
+def find_topic(registry: Registry, name: str) -> TopicSpec:
+    topics = registry.topics()
+    for topic in topics:
+        if topic.name == name or topic.table == name:
+            return topic
+    known = ", ".join(t.name for t in topics) or "none yet"
+    raise UnknownTopicError(
+        f"unknown topic {name!r}; declared topics: {known}. "
+        "Declare it with `topic NAME --schema ...`"
+    )
+
+
+def referenced_topics(cell: str, topics: Sequence[TopicSpec]) -> list[TopicSpec]:
+    """The declared topics whose SQL table name the cell mentions."""
+    text = sqltext.normalise(cell)
+    return [
+        t
+        for t in topics
+        if re.search(
+            rf"(?<![\w.`]){re.escape(t.table)}(?![\w`])|"
+            rf"`{re.escape(t.table)}`",
+            text,
+        )
+    ]
+
+
+def plan_version(
+    client: FlinkSqlClient,
+    endpoints: Endpoints,
+    registry: Registry,
+    job: str,
+    cell: str,
+    *,
+    note: str = "",
+    key: Sequence[str] | None = None,
+) -> JobVersion:
+    """Plan the cell with Flink against the declared topics; return an unrecorded draft."""
+    check_job_name(job)
+    for k in key or ():
+        check_column_name(k, "key column")
+    topics = registry.topics()
+    used = referenced_topics(cell, topics)
+    if not used:
+        known = ", ".join(f"{t.table} (topic {t.name})" for t in topics) or "none declared yet"
+        raise JobDefinitionError(
+            f"job {job!r} reads no declared topic; the SQL tables you can read are: {known}"
+        )
+    sources = [
+        ddl.source_ddl(t, endpoints.bootstrap_servers, "kappanb.plan", ReadRange()) for t in used
+    ]
+    tenv = client.table_env({})
+    plan = plan_query(tenv, sources, cell, key)
+    return JobVersion(
+        job=job,
+        version=0,
+        kind="sql",
+        text=cell.strip(),
+        digest=sqltext.digest(cell),
+        created_at="",
+        note=note,
+        output=plan.columns,
+        key=plan.key,
+        updating=plan.updating,
+        sources=tuple(t.name for t in used),
+    )
+
+
+def find_version(registry: Registry, job: str, version: int | None) -> JobVersion:
+    versions = registry.versions(job)
+    if not versions:
+        jobs = sorted({v.job for v in registry.versions()})
+        raise UnknownJobError(
+            f"unknown job {job!r}; known jobs: {', '.join(jobs) or 'none yet'}. "
+            "Define one with `%%kappa job NAME`"
+        )
+    if version is None:
+        return versions[-1]
+    for v in versions:
+        if v.version == version:
+            return v
+    raise UnknownVersionError(
+        f"{job} has no v{version}; its versions are {', '.join(v.label for v in versions)}"
+    )

@@ -1,0 +1,128 @@
+"""Plan a job's SQL with Flink before recording it: output columns, append or updating, key.
+
+A cell is optional setup (views, functions) followed by one SELECT. Flink's planner
+validates it against the declared topics; a rejected cell raises `JobDefinitionError`
+with the planner's message and the offending line, and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kappanb.exceptions import JobDefinitionError
+from kappanb.flink.errors import flink_error_message
+from kappanb.jobs.ddl import output_columns
+from kappanb.jobs.schema import Column
+from kappanb.jobs.sqltext import Statement, offending_line, statements
+
+_CHANGELOG = re.compile(r"changelogMode=\[([A-Z,]+)\]")
+_GROUP_BY = re.compile(r"(?:groupBy|partitionBy)=\[([^\]]*)\]")
+_QUERY_START = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|VALUES)\b", re.I)
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What Flink's planner says about a job's final query."""
+
+    columns: tuple[Column, ...]
+    updating: bool
+    key: tuple[str, ...]
+
+
+def split_cell(cell: str) -> tuple[list[Statement], Statement]:
+    """Setup statements and the final query; refuse INSERTs and a missing SELECT."""
+    found = statements(cell)
+    if not found:
+        raise JobDefinitionError("the cell is empty: write a SELECT over your declared topics")
+    *setup, query = found
+    for statement in found:
+        if statement.text.split(None, 1)[0].upper() in ("INSERT", "EXECUTE"):
+            raise JobDefinitionError(
+                f"line {statement.first_line}: kappanb writes the output table itself "
+                "(NAME__vN); end the cell with a SELECT instead of INSERT INTO"
+            )
+    if not _QUERY_START.match(query.text):
+        raise JobDefinitionError(
+            f"the last statement (line {query.first_line}) must be the job's SELECT; "
+            "views and functions may come before it"
+        )
+    return setup, query
+
+
+def plan_query(
+    tenv: Any, sources: Sequence[str], cell: str, key: Sequence[str] | None = None
+) -> QueryPlan:
+    """Run the generated source DDL and the cell's setup, then plan its SELECT."""
+    setup, query = split_cell(cell)
+    for ddl in sources:
+        _run(tenv.execute_sql, ddl, None, cell)
+    for statement in setup:
+        _run(tenv.execute_sql, statement.text, statement, cell)
+    table = _run(tenv.sql_query, query.text, query, cell)
+    schema = table._j_table.getResolvedSchema()
+    columns = output_columns(
+        tuple(Column(str(c.getName()), str(c.getDataType())) for c in schema.getColumns())
+    )
+    from pyflink.table.explain_detail import ExplainDetail
+
+    plan = _run(
+        lambda q: tenv.explain_sql(q, ExplainDetail.CHANGELOG_MODE), query.text, query, cell
+    )
+    updating = _root_is_updating(plan)
+    return QueryPlan(columns, updating, _key(plan, columns, key, updating))
+
+
+def _run(call: Any, text: str, statement: Statement | None, cell: str) -> Any:
+    try:
+        return call(text)
+    except Exception as exc:
+        message = flink_error_message(exc)
+        where = offending_line(message, statement, cell) if statement else ""
+        raise JobDefinitionError(
+            f"Flink rejected the job: {message}" + (f"\n{where}" if where else "")
+        ) from None
+
+
+def _physical_plan(plan: str) -> list[str]:
+    part = plan.split("== Optimized Physical Plan ==", 1)[-1]
+    part = part.split("== Optimized Execution Plan ==", 1)[0]
+    return [line for line in part.splitlines() if line.strip()]
+
+
+def _root_is_updating(plan: str) -> bool:
+    for line in _physical_plan(plan):
+        mode = _CHANGELOG.search(line)
+        if mode:
+            return mode.group(1) != "I"
+    return False
+
+
+def _key(
+    plan: str, columns: tuple[Column, ...], given: Sequence[str] | None, updating: bool
+) -> tuple[str, ...]:
+    names = [c.name for c in columns]
+    if given:
+        missing = [k for k in given if k not in names]
+        if missing:
+            raise JobDefinitionError(
+                f"--key {', '.join(missing)} is not an output column; the output has "
+                f"{', '.join(names)}"
+            )
+        return tuple(given)
+    if not updating:
+        return ()
+    for line in _physical_plan(plan):
+        found = _GROUP_BY.search(line)
+        if found:
+            keys = tuple(k.strip() for k in found.group(1).split(",") if k.strip())
+            if keys and all(k in names for k in keys):
+                return keys
+            break
+    raise JobDefinitionError(
+        "this query updates its results (it aggregates without a window), so its output "
+        "table needs a key, and kappanb could not tell which output columns identify a row: "
+        f"add --key with some of {', '.join(names)}"
+    )

@@ -1,0 +1,79 @@
+"""Where a run starts reading the log and where a bounded replay stops, as Kafka source options.
+
+``--from``: ``earliest`` (offset 0, the default for a replay), ``latest``, a timestamp
+(``2026-03-04``, ``2026-03-04T12:00``, ``2026-03-04 12:00:00+01:00``) or partition offsets
+(``0:120,1:98``). ``--until``: ``latest`` (the head of the log when the replay starts)
+or a timestamp. Timestamps are the Kafka record timestamps, i.e. when events were
+written to the log, in UTC unless an offset is given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from kappanb.exceptions import StartPositionError
+
+_OFFSETS = re.compile(r"\d+:\d+(,\d+:\d+)*")
+
+
+@dataclass(frozen=True)
+class ReadRange:
+    """A run's start and (for a bounded replay) end in the log."""
+
+    start: str = "earliest"
+    until: str | None = None
+
+    @property
+    def bounded(self) -> bool:
+        return self.until is not None
+
+    def source_options(self) -> dict[str, str]:
+        return {**_start_options(self.start), **_until_options(self.until)}
+
+    def uses_offsets(self) -> bool:
+        return bool(_OFFSETS.fullmatch(self.start))
+
+
+def read_range(start: str | None, until: str | None) -> ReadRange:
+    """Validate ``--from`` and ``--until`` (raising with the accepted forms) and keep them."""
+    rng = ReadRange(start.strip() if start else "earliest", until.strip() if until else None)
+    rng.source_options()
+    if rng.until and not rng.uses_offsets() and rng.start not in ("earliest", "latest"):
+        begin = _start_options(rng.start)["scan.startup.timestamp-millis"]
+        end = _until_options(rng.until).get("scan.bounded.timestamp-millis")
+        if end is not None and int(end) <= int(begin):
+            raise StartPositionError(f"--until {rng.until} is not after --from {rng.start}")
+    return rng
+
+
+def _start_options(start: str) -> dict[str, str]:
+    if start in ("earliest", "latest"):
+        return {"scan.startup.mode": f"{start}-offset"}
+    if _OFFSETS.fullmatch(start):
+        pairs = [p.split(":") for p in start.split(",")]
+        spec = ";".join(f"partition:{p},offset:{o}" for p, o in pairs)
+        return {"scan.startup.mode": "specific-offsets", "scan.startup.specific-offsets": spec}
+    return {"scan.startup.mode": "timestamp", "scan.startup.timestamp-millis": _millis(start)}
+
+
+def _until_options(until: str | None) -> dict[str, str]:
+    if until is None:
+        return {}
+    if until == "latest":
+        return {"scan.bounded.mode": "latest-offset"}
+    return {"scan.bounded.mode": "timestamp", "scan.bounded.timestamp-millis": _millis(until)}
+
+
+def _millis(text: str) -> str:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise StartPositionError(
+            f"{text!r} is not a position: use earliest, latest, a timestamp like "
+            "2026-03-04T12:00 (UTC unless it has an offset) or partition offsets like 0:120,1:98"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return str(int(moment.timestamp() * 1000))

@@ -1,0 +1,143 @@
+"""What the user sees of runs: a handle returned by run/replay, and the status table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kappanb.display.html import Raw, html_table, link, text_table
+from kappanb.flink.rest import FlinkRest
+from kappanb.registry.records import JobVersion, RunRecord
+
+_HEADERS = [
+    "job", "version", "mode", "state", "Flink job", "group", "table", "from", "until",
+    "records in", "records out", "last checkpoint",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    """A submitted (or controlled) run: Flink job id, web UI link, consumer group, table."""
+
+    run: RunRecord
+    web_url: str
+    message: str = ""
+
+    def __str__(self) -> str:
+        r = self.run
+        head = self.message or f"{r.job} v{r.version} {r.mode} run #{r.id}: {r.state}"
+        return (
+            f"{head}\n  Flink job {r.flink_job_id}  {self.web_url}\n"
+            f"  group {r.group_id}\n  table {r.table}"
+        )
+
+    def _repr_html_(self) -> str:
+        r = self.run
+        head = self.message or f"{r.job} v{r.version} {r.mode} run #{r.id}: {r.state}"
+        return f"<b>{head}</b>" + html_table(
+            ["Flink job", "consumer group", "output table", "from", "until"],
+            [[link(self.web_url, r.flink_job_id), r.group_id, r.table, r.start, r.until or "-"]],
+        )
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    run: RunRecord
+    web_url: str
+    records_in: int | None
+    records_out: int | None
+    last_checkpoint: str
+
+
+def run_status(rest: FlinkRest, run: RunRecord, web_base: str) -> RunStatus:
+    """Live figures of an active run from Flink (records and checkpoints); blanks otherwise."""
+    url = f"{web_base}/#/job/running/{run.flink_job_id}"
+    if not run.active:
+        return RunStatus(run, url, None, None, (run.savepoint and "savepoint") or "")
+    try:
+        job = rest.job(run.flink_job_id)
+        checkpoints = rest.checkpoints(run.flink_job_id)
+    except Exception:
+        return RunStatus(run, url, None, None, "?")
+    vertices: list[dict[str, Any]] = job.get("vertices", [])
+    records_in = vertices[0]["metrics"].get("write-records") if vertices else None
+    records_out = vertices[-1]["metrics"].get("read-records") if vertices else None
+    latest = (checkpoints.get("latest") or {}).get("completed") or {}
+    count = checkpoints.get("counts", {}).get("completed", 0)
+    last = f"#{latest['id']} ({count} done)" if latest else "none yet"
+    return RunStatus(run, url, records_in, records_out, last)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """Every run the registry knows, reconciled with Flink."""
+
+    rows: list[RunStatus]
+
+    def _cells(self, html: bool) -> list[list[object]]:
+        cells: list[list[object]] = []
+        for s in self.rows:
+            r = s.run
+            job_cell: object = link(s.web_url, r.flink_job_id[:8]) if html else r.flink_job_id
+            state: object = r.state
+            if r.error and html:
+                state = Raw(f'<span title="{_attr(r.error)}">{r.state} ⚠</span>')
+            cells.append([
+                r.job, f"v{r.version}", r.mode, state, job_cell, r.group_id, r.table, r.start,
+                r.until or "-", s.records_in, s.records_out, s.last_checkpoint,
+            ])  # fmt: skip
+        return cells
+
+    def __str__(self) -> str:
+        if not self.rows:
+            return "no runs yet: start one with `run NAME`"
+        errors = [
+            f"  #{s.run.id} {s.run.job} v{s.run.version}: {s.run.error}"
+            for s in self.rows
+            if s.run.error and s.run.state in ("FAILED", "LOST")
+        ]
+        return text_table(_HEADERS, self._cells(False)) + (
+            "\n" + "\n".join(errors) if errors else ""
+        )
+
+    def _repr_html_(self) -> str:
+        if not self.rows:
+            return "<i>no runs yet: start one with <code>%kappa run NAME</code></i>"
+        return html_table(_HEADERS, self._cells(True))
+
+
+@dataclass(frozen=True)
+class JobList:
+    """Jobs and their versions, newest version last."""
+
+    versions: list[JobVersion]
+    runs: list[RunRecord]
+
+    def _rows(self) -> list[list[object]]:
+        rows: list[list[object]] = []
+        for v in self.versions:
+            mine = [r for r in self.runs if r.job == v.job and r.version == v.version]
+            states = ", ".join(f"{r.mode} {r.state}" for r in mine) or "-"
+            kind = f"updating ({', '.join(v.key)})" if v.updating else "append"
+            rows.append([v.job, v.label, v.kind, kind, v.created_at, v.note, states])
+        return rows
+
+    def __str__(self) -> str:
+        if not self.versions:
+            return "no jobs yet: define one with `job NAME` and a SELECT"
+        return text_table(
+            ["job", "version", "kind", "output", "created", "note", "runs"], self._rows()
+        )
+
+    def _repr_html_(self) -> str:
+        if not self.versions:
+            return "<i>no jobs yet: define one with <code>%%kappa job NAME</code></i>"
+        return html_table(
+            ["job", "version", "kind", "output", "created", "note", "runs"], self._rows()
+        )
+
+
+def _attr(text: str) -> str:
+    from html import escape
+
+    return escape(text, quote=True)

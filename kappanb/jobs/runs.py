@@ -1,0 +1,174 @@
+"""Start, stop, resume and reconcile runs of job versions on the session cluster.
+
+A run is one version reading the log into one Iceberg table under one consumer group.
+The registry remembers it; Flink's REST API says what it is doing now.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kappanb.exceptions import FlinkRestError, FlinkSubmitError, SavepointError
+from kappanb.flink.rest import FlinkRest
+from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient
+from kappanb.jobs import ddl
+from kappanb.jobs.planner import split_cell
+from kappanb.jobs.positions import ReadRange
+from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
+from kappanb.registry.store import Registry, now
+from kappanb.stack.endpoints import Endpoints
+from kappanb.tables.catalog import drop_table
+
+_CHECKPOINT_DIR = re.compile(r"chk-(\d+)")
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything needed to submit a run: the version, its sources, where it reads and writes."""
+
+    version: JobVersion
+    topics: Sequence[TopicSpec]
+    mode: str
+    rng: ReadRange
+    table: str
+    group_id: str
+
+    @property
+    def pipeline_name(self) -> str:
+        return f"kappanb {self.version.job} v{self.version.version} {self.mode} -> {self.table}"
+
+
+def group_id_for(version: JobVersion, mode: str) -> str:
+    """Live runs own ``kappanb.JOB.vN``; every replay gets a fresh group."""
+    base = f"kappanb.{version.job}.v{version.version}"
+    if mode == "live":
+        return base
+    return f"{base}.replay-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+
+
+class RunLauncher:
+    """Submits runs and controls them through the Flink REST API."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        registry: Registry,
+        checkpoints_dir: Path,
+        savepoints_dir: Path,
+        checkpoint_interval: str,
+    ) -> None:
+        self.endpoints = endpoints
+        self.registry = registry
+        self.rest = FlinkRest(endpoints.flink_rest_url)
+        self.checkpoints_dir = checkpoints_dir
+        self.savepoints_dir = savepoints_dir
+        self.config = {
+            **DEFAULT_JOB_CONFIG,
+            "execution.checkpointing.interval": checkpoint_interval,
+        }
+
+    def statements(self, plan: RunPlan, create_table: bool) -> list[str]:
+        catalog = self.endpoints.catalog.name
+        setup, query = split_cell(plan.version.text)
+        sources = [
+            ddl.source_ddl(t, self.endpoints.bootstrap_servers, plan.group_id, plan.rng)
+            for t in plan.topics
+        ]
+        sink = [ddl.sink_ddl(catalog, plan.table, plan.version)] if create_table else []
+        return [
+            *sources,
+            *(s.text for s in setup),
+            *sink,
+            ddl.insert_sql(catalog, plan.table, query.text),
+        ]
+
+    def submit(self, plan: RunPlan, restore: str | None = None) -> tuple[str, str]:
+        """Submit the run; return (Flink job id, web UI link). Creates the table unless restoring.
+
+        When the submission fails, a table it created is dropped again.
+        """
+        config = dict(self.config)
+        if restore:
+            config["execution.state-recovery.path"] = restore
+        try:
+            job = FlinkSqlClient(self.endpoints).submit(
+                self.statements(plan, create_table=restore is None),
+                job_name=plan.pipeline_name,
+                config=config,
+            )
+        except FlinkSubmitError:
+            if restore is None:
+                drop_table(self.endpoints.catalog, plan.table)
+            raise
+        return job.job_id, job.web_url
+
+    # ---- control -------------------------------------------------------------------
+    def stop(self, run: RunRecord, savepoint: bool) -> RunRecord:
+        location = None
+        try:
+            if savepoint:
+                target = (self.savepoints_dir / f"{run.job}-v{run.version}-run{run.id}").as_uri()
+                location = self.rest.stop_with_savepoint(run.flink_job_id, target)
+            else:
+                self.rest.cancel(run.flink_job_id)
+                self.rest.wait_for_state(run.flink_job_id, timeout=60)
+        except FlinkRestError as exc:
+            message = f"could not stop run #{run.id} ({run.flink_job_id}): {exc}"
+            raise SavepointError(message) from None
+        return self.registry.update_run(
+            run.id, state="STOPPED", ended_at=now(), savepoint=location or run.savepoint
+        )
+
+    def restore_point(self, run: RunRecord) -> str:
+        """The newest savepoint or retained checkpoint to resume ``run`` from."""
+        checkpoint = self.latest_checkpoint(run.flink_job_id)
+        stopped_with_savepoint = run.savepoint and run.state == "STOPPED"
+        point = run.savepoint if stopped_with_savepoint else checkpoint or run.savepoint
+        point = point or run.restored_from
+        if not point:
+            raise SavepointError(
+                f"run #{run.id} of {run.job} v{run.version} has no savepoint or retained "
+                "checkpoint to resume from; start it again with `run --restart` "
+                "(or `replay --restart`)"
+            )
+        return point
+
+    def latest_checkpoint(self, flink_job_id: str) -> str | None:
+        job_dir = self.checkpoints_dir / flink_job_id
+        if not job_dir.is_dir():
+            return None
+        done = [
+            (int(m.group(1)), d)
+            for d in job_dir.iterdir()
+            if (m := _CHECKPOINT_DIR.fullmatch(d.name)) and (d / "_metadata").is_file()
+        ]
+        return max(done)[1].as_uri() if done else None
+
+    def reconcile(self, run: RunRecord) -> RunRecord:
+        """Bring the registry's state of an active run in line with Flink's."""
+        if not run.active:
+            return run
+        try:
+            job = self.rest.find_job(run.flink_job_id)
+        except FlinkRestError:
+            return run  # cluster unreachable: keep what we know, say so in status
+        if job is None:
+            return self.registry.update_run(
+                run.id,
+                state="LOST",
+                error="the Flink cluster no longer knows this job "
+                "(it was restarted); `resume` continues from the last checkpoint",
+            )
+        state = str(job["state"])
+        if state == run.state:
+            return run
+        changes: dict[str, object] = {"state": state}
+        if state not in ACTIVE_STATES:
+            changes["ended_at"] = now()
+        if state == "FAILED":
+            changes["error"] = self.rest.root_exception(run.flink_job_id)
+        return self.registry.update_run(run.id, **changes)

@@ -1,0 +1,93 @@
+"""A job's text: normalised for versioning, split into statements, errors mapped to lines."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_QUOTED_OR_SPACE = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|`[^`]*`|\s+")
+_FLINK_POSITION = re.compile(r"line (\d+), column (\d+)")
+
+
+def normalise(text: str, kind: str = "sql") -> str:
+    """SQL without comments, whitespace collapsed outside quotes, no trailing ';'.
+
+    Python text keeps its layout (indentation is syntax); only trailing blanks go.
+    """
+    if kind == "python":
+        return "\n".join(line.rstrip() for line in text.strip().splitlines())
+    stripped = _strip_comments(text)
+    collapsed = _QUOTED_OR_SPACE.sub(lambda m: " " if m.group().isspace() else m.group(), stripped)
+    return collapsed.strip().rstrip(";").strip()
+
+
+def digest(text: str, kind: str = "sql") -> str:
+    return hashlib.sha256(f"{kind}\n{normalise(text, kind)}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    first_line: int
+    """1-based line of the cell where the statement starts."""
+
+
+def statements(script: str) -> list[Statement]:
+    """Split on ';' outside quotes and comments, remembering where each statement starts."""
+    found: list[Statement] = []
+    start, quote, i, line, start_line = 0, "", 0, 1, 1
+    while i < len(script):
+        ch = script[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif script.startswith("--", i):
+            end = script.find("\n", i)
+            i = len(script) if end < 0 else end
+            continue
+        elif script.startswith("/*", i):
+            end = script.find("*/", i + 2)
+            end = len(script) if end < 0 else end + 2
+            line += script.count("\n", i, end)
+            i = end
+            continue
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == ";":
+            _add(found, script[start:i], start_line)
+            start, start_line = i + 1, line
+        if ch == "\n":
+            line += 1
+        i += 1
+    _add(found, script[start:], start_line)
+    return found
+
+
+def _add(found: list[Statement], raw: str, line: int) -> None:
+    stripped = _strip_comments(raw)
+    lead = stripped[: len(stripped) - len(stripped.lstrip())]
+    text = stripped.strip()
+    if text:
+        found.append(Statement(text, line + lead.count("\n")))
+
+
+def _strip_comments(text: str) -> str:
+    """Remove comments but keep their newlines, so line numbers still point into the cell."""
+    return _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
+
+
+def offending_line(message: str, statement: Statement, cell: str) -> str:
+    """'line 3 of the cell: <that line>' from a Flink 'line N, column M' position, or ''."""
+    match = _FLINK_POSITION.search(message)
+    if not match:
+        return ""
+    number = statement.first_line + int(match.group(1)) - 1
+    lines = cell.splitlines()
+    if not 1 <= number <= len(lines):
+        return ""
+    text = lines[number - 1]
+    column = int(match.group(2))
+    if match.group(1) == "1":  # the statement was sent without its indentation
+        column += len(text) - len(text.lstrip())
+    return f"line {number} of the cell:\n    {text}\n    {' ' * (column - 1)}^"

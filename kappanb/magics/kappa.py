@@ -1,0 +1,64 @@
+"""`%kappa SUBCOMMAND ...` and `%%kappa job NAME` (cell). Only parsing and delegation here.
+
+Errors kappanb raises on purpose become `UsageError`, which Jupyter shows as one
+message without a traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+
+from kappanb.commands.handlers import HANDLERS, Context
+from kappanb.commands.parser import build_parser
+from kappanb.exceptions import KappaError
+from kappanb.workbench import Workbench
+
+
+@magics_class
+class KappaMagics(Magics):
+    """Holds one Workbench per kernel; every call goes through `HANDLERS`."""
+
+    def __init__(self, shell: Any, workbench: Workbench | None = None) -> None:
+        super().__init__(shell)
+        self._workbench = workbench
+
+    @property
+    def workbench(self) -> Workbench:
+        if self._workbench is None:
+            self._workbench = Workbench(say=_say)
+        return self._workbench
+
+    @line_cell_magic
+    def kappa(self, line: str, cell: str | None = None) -> Any:
+        """Kappa workbench: `%kappa --help` lists the subcommands."""
+        try:
+            argv = shlex.split(line)
+        except ValueError as exc:
+            raise UsageError(f"%kappa: cannot parse the line ({exc})") from None
+        try:
+            args = build_parser("%kappa", raise_errors=True).parse_args(argv)
+        except SystemExit:  # --help printed its text
+            return None
+        except KappaError as exc:
+            raise UsageError(str(exc)) from None
+        if cell is not None and args.command != "job":
+            raise UsageError(f"%%kappa {args.command} takes no cell body; use %kappa {line}")
+        context = Context(cell=cell, lookup=self._variable, say=_say)
+        try:
+            return HANDLERS[args.command](self.workbench, args, context)
+        except KappaError as exc:
+            raise UsageError(str(exc)) from None
+
+    def _variable(self, name: str) -> Any:
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        if name not in namespace:
+            raise UsageError(f"no variable {name!r} in the notebook: define it first")
+        return namespace[name]
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)

@@ -1,0 +1,117 @@
+"""What the registry remembers: declared topics, job versions and runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape as _esc
+
+from kappanb.display.html import html_table
+from kappanb.jobs.schema import Column
+
+ACTIVE_STATES = frozenset(
+    {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "FAILING", "CANCELLING", "RECONCILING"}
+)
+"""Flink job states in which a run still owns its table and consumer group."""
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A declared Kafka topic: its JSON schema, event time and watermark delay."""
+
+    name: str
+    table: str
+    columns: tuple[Column, ...]
+    event_time: str | None = None
+    watermark_ms: int = 0
+    partitions: int = 1
+    compact: bool = False
+    key: str | None = None
+    created_at: str = ""
+
+    def _repr_html_(self) -> str:
+        rows = [
+            [c.name, c.type, "event time" if c.name == self.event_time else ""]
+            for c in self.columns
+        ]
+        head = (
+            f"<b>topic</b> <code>{self.name}</code> (SQL table <code>{self.table}</code>), "
+            f"{self.partitions} partition(s)"
+            + (f", compacted by <code>{self.key}</code>" if self.compact else "")
+            + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
+        )
+        return head + html_table(["column", "type", ""], rows)
+
+
+@dataclass(frozen=True)
+class JobVersion:
+    """One version of a job: its text, what it reads and the output it writes."""
+
+    job: str
+    version: int
+    kind: str
+    text: str
+    digest: str
+    created_at: str
+    note: str = ""
+    output: tuple[Column, ...] = ()
+    key: tuple[str, ...] = ()
+    updating: bool = False
+    sources: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"v{self.version}"
+
+    def __str__(self) -> str:
+        mode = f"updating, key ({', '.join(self.key)})" if self.updating else "append-only"
+        note = f" — {self.note}" if self.note else ""
+        cols = ", ".join(f"{c.name} {c.type}" for c in self.output)
+        return (
+            f"{self.job} {self.label} ({self.kind}, {mode}), {self.created_at}{note}\n"
+            f"  reads: {', '.join(self.sources) or '-'}\n  writes: {cols}\n"
+            f"  digest {self.digest[:12]}\n\n{self.text}"
+        )
+
+    def _repr_html_(self) -> str:
+        mode = (
+            f"updating, key <code>{', '.join(self.key)}</code>"
+            if self.updating
+            else ("append-only")
+        )
+        note = f" — <i>{_esc(self.note)}</i>" if self.note else ""
+        rows = [[c.name, c.type, "key" if c.name in self.key else ""] for c in self.output]
+        return (
+            f"<b>{self.job} {self.label}</b> ({self.kind}, {mode}), {self.created_at}{note}"
+            f"<br>reads <code>{', '.join(self.sources) or '-'}</code>, digest "
+            f"<code>{self.digest[:12]}</code><pre>{_esc(self.text)}</pre>"
+            + html_table(["output column", "type", ""], rows)
+        )
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One submission of a job version to Flink (a live run or a replay) and its table."""
+
+    id: int
+    job: str
+    version: int
+    mode: str
+    table: str
+    group_id: str
+    start: str
+    until: str | None
+    flink_job_id: str
+    state: str
+    started_at: str
+    ended_at: str | None = None
+    savepoint: str | None = None
+    error: str | None = None
+    restored_from: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"v{self.version}"
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES

@@ -1,0 +1,159 @@
+"""The registry: one SQLite file in the kappanb home, shared by every kernel and the CLI.
+
+Each write is one transaction (``BEGIN IMMEDIATE``), so two notebooks defining the
+same job cannot both create ``v3``, and a failed step leaves no half-written row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kappanb.jobs.schema import Column
+from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS topics (
+    name TEXT PRIMARY KEY, spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+    job TEXT NOT NULL, version INTEGER NOT NULL, digest TEXT NOT NULL, spec TEXT NOT NULL,
+    PRIMARY KEY (job, version)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, version INTEGER NOT NULL,
+    "table" TEXT NOT NULL, spec TEXT NOT NULL
+);
+"""
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class Registry:
+    """Topics, job versions and runs of one kappanb home."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)  # idempotent; commits on its own
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    # ---- topics --------------------------------------------------------------------
+    def put_topic(self, topic: TopicSpec) -> None:
+        data = json.dumps(asdict(topic))
+        with self._tx() as conn:
+            conn.execute("INSERT OR REPLACE INTO topics VALUES (?, ?)", (topic.name, data))
+
+    def topics(self) -> list[TopicSpec]:
+        with self._tx() as conn:
+            rows = conn.execute("SELECT spec FROM topics ORDER BY name").fetchall()
+        return [_topic(json.loads(r[0])) for r in rows]
+
+    # ---- versions ------------------------------------------------------------------
+    def add_version(self, draft: JobVersion) -> tuple[JobVersion, bool]:
+        """Record ``draft`` as the next version unless one has the same digest.
+
+        Returns the version (new or existing) and whether it was created.
+        """
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT spec FROM versions WHERE job = ? AND digest = ?", (draft.job, draft.digest)
+            ).fetchone()
+            if row:
+                return _version(json.loads(row[0])), False
+            (last,) = conn.execute(
+                "SELECT coalesce(max(version), 0) FROM versions WHERE job = ?", (draft.job,)
+            ).fetchone()
+            data = {**asdict(draft), "version": last + 1, "created_at": now()}
+            conn.execute(
+                "INSERT INTO versions VALUES (?, ?, ?, ?)",
+                (draft.job, last + 1, draft.digest, json.dumps(data)),
+            )
+        return _version(data), True
+
+    def versions(self, job: str | None = None) -> list[JobVersion]:
+        query = "SELECT spec FROM versions"
+        args: tuple[str, ...] = ()
+        if job is not None:
+            query, args = query + " WHERE job = ?", (job,)
+        with self._tx() as conn:
+            rows = conn.execute(query + " ORDER BY job, version", args).fetchall()
+        return [_version(json.loads(r[0])) for r in rows]
+
+    # ---- runs ----------------------------------------------------------------------
+    def add_run(self, run: RunRecord) -> RunRecord:
+        data = asdict(run)
+        with self._tx() as conn:
+            cur = conn.execute(
+                'INSERT INTO runs (job, version, "table", spec) VALUES (?, ?, ?, ?)',
+                (run.job, run.version, run.table, "{}"),
+            )
+            data["id"] = int(cur.lastrowid or 0)
+            conn.execute("UPDATE runs SET spec = ? WHERE id = ?", (json.dumps(data), data["id"]))
+        return RunRecord(**data)
+
+    def update_run(self, run_id: int, **changes: Any) -> RunRecord:
+        with self._tx() as conn:
+            row = conn.execute("SELECT spec FROM runs WHERE id = ?", (run_id,)).fetchone()
+            data = {**json.loads(row[0]), **changes}
+            conn.execute("UPDATE runs SET spec = ? WHERE id = ?", (json.dumps(data), run_id))
+        return RunRecord(**data)
+
+    def delete_run(self, run_id: int) -> None:
+        with self._tx() as conn:
+            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    def runs(self, job: str | None = None, version: int | None = None) -> list[RunRecord]:
+        query, args = "SELECT spec FROM runs WHERE 1 = 1", list[object]()
+        if job is not None:
+            query, args = query + " AND job = ?", [job]
+        if version is not None:
+            query, args = query + " AND version = ?", [*args, version]
+        with self._tx() as conn:
+            rows = conn.execute(query + " ORDER BY id", args).fetchall()
+        return [RunRecord(**json.loads(r[0])) for r in rows]
+
+
+def _columns(raw: list[dict[str, str]]) -> tuple[Column, ...]:
+    return tuple(Column(**c) for c in raw)
+
+
+def _topic(data: dict[str, Any]) -> TopicSpec:
+    return TopicSpec(**{**data, "columns": _columns(data["columns"])})
+
+
+def _version(data: dict[str, Any]) -> JobVersion:
+    return JobVersion(
+        **{
+            **data,
+            "output": _columns(data["output"]),
+            "key": tuple(data["key"]),
+            "sources": tuple(data["sources"]),
+        }
+    )

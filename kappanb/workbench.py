@@ -1,0 +1,277 @@
+"""The Python API of kappanb: everything the `%kappa` magics and the CLI do, as methods.
+
+Knows nothing of IPython. Every method returns a value with a text and an HTML form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import polars as pl
+
+from kappanb.exceptions import RunConflictError, RunNotFoundError, StackNotRunningError
+from kappanb.flink.sql import FlinkSqlClient
+from kappanb.jobs import definitions, runs
+from kappanb.jobs.names import output_table
+from kappanb.jobs.positions import ReadRange, read_range
+from kappanb.jobs.report import JobList, RunHandle, StatusReport, run_status
+from kappanb.kafka.produce import ProduceResult, produce_json
+from kappanb.kafka.topics import create_topic
+from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
+from kappanb.registry.store import Registry, now
+from kappanb.settings import StackSettings
+from kappanb.stack.embedded import EmbeddedStack
+from kappanb.stack.endpoints import Endpoints
+from kappanb.stack.status import DownResult, StackStatus, UpResult
+from kappanb.tables.catalog import drop_table, table_exists, table_has_data
+from kappanb.tables.read import scan_table
+
+Say = Callable[[str], None]
+
+
+def _quiet(_msg: str) -> None:
+    pass
+
+
+class VersionResult:
+    """The version a `job` definition resolved to, and whether it is new."""
+
+    def __init__(self, version: JobVersion, created: bool) -> None:
+        self.version, self.created = version, created
+
+    def _verb(self) -> str:
+        return "defined" if self.created else "unchanged, still"
+
+    def __str__(self) -> str:
+        v = self.version
+        return f"{v.job} {v.label} {self._verb()} ({len(v.output)} output columns)"
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.version.job} <b>{self.version.label}</b> {self._verb()}</p>" + (
+            self.version._repr_html_()
+        )
+
+
+class Workbench:
+    """Topics, jobs, versions and runs of one kappanb home, on its embedded stack."""
+
+    def __init__(
+        self, settings: StackSettings | None = None, *, auto_up: bool = True, say: Say = _quiet
+    ) -> None:
+        self.settings = settings or StackSettings.from_env()
+        self.stack = EmbeddedStack(self.settings)
+        self.registry = Registry(self.stack.layout.registry_db)
+        self.auto_up, self.say = auto_up, say
+        self._client: FlinkSqlClient | None = None
+
+    # ---- the stack -------------------------------------------------------------------
+    def up(self, task_slots: int | None = None) -> UpResult:
+        if task_slots is not None and task_slots != self.settings.task_slots:
+            self.settings = replace(self.settings, task_slots=task_slots)
+            self.stack = EmbeddedStack(self.settings)
+        return self.stack.up(self.say)
+
+    def down(self) -> DownResult:
+        return self.stack.down(self.say)
+
+    def stack_status(self) -> StackStatus:
+        return self.stack.status()
+
+    def endpoints(self) -> Endpoints:
+        """The stack's endpoints; starts it the first time when nothing runs and auto_up is on."""
+        status = self.stack.status()
+        if not status.healthy:
+            nothing_runs = not status.running
+            if self.auto_up and nothing_runs:
+                self.auto_up = False
+                self.say("the stack is not running: starting it (as `%kappa up` would)")
+                self.stack.up(self.say)
+            else:
+                down = ", ".join(s.name for s in status.services if not s.healthy)
+                raise StackNotRunningError(
+                    f"the stack is not healthy ({down}): start it with `%kappa up` "
+                    "(or `kappanb up` in a shell)"
+                )
+        return self.stack.endpoints()
+
+    def _sql(self, endpoints: Endpoints) -> FlinkSqlClient:
+        if self._client is None:
+            self._client = FlinkSqlClient(endpoints)
+        return self._client
+
+    def _launcher(self, endpoints: Endpoints) -> runs.RunLauncher:
+        layout = self.stack.layout
+        return runs.RunLauncher(
+            endpoints, self.registry, layout.flink_checkpoints, layout.flink_savepoints,
+            self.settings.checkpoint_interval,
+        )  # fmt: skip
+
+    # ---- topics and events -----------------------------------------------------------
+    def topic(self, name: str, schema: str, **options: Any) -> TopicSpec:
+        """Declare a topic (schema, event time, watermark); create it in Kafka if missing."""
+        spec = definitions.topic_spec(name, schema, **options)
+        endpoints = self.endpoints()
+        create_topic(
+            endpoints.bootstrap_servers, name, partitions=spec.partitions, compact=spec.compact
+        )
+        self.registry.put_topic(spec)
+        return spec
+
+    def topics(self) -> list[TopicSpec]:
+        return self.registry.topics()
+
+    def produce(self, topic: str, events: Any, *, rate: float | None = None) -> ProduceResult:
+        """Send a polars/pandas frame, a list of dicts or a generator's events to a topic."""
+        from kappanb.kafka.records import to_records
+
+        spec = definitions.find_topic(self.registry, topic)
+        return produce_json(
+            self.endpoints().bootstrap_servers, spec.name, to_records(events),
+            key=spec.key, rate=rate,
+        )  # fmt: skip
+
+    # ---- jobs and versions -----------------------------------------------------------
+    def job(
+        self, name: str, sql: str, *, note: str = "", key: Sequence[str] | None = None
+    ) -> VersionResult:
+        """Plan the SQL with Flink and record it as a new version unless it is unchanged."""
+        endpoints = self.endpoints()
+        draft = definitions.plan_version(
+            self._sql(endpoints), endpoints, self.registry, name, sql, note=note, key=key
+        )
+        return VersionResult(*self.registry.add_version(draft))
+
+    def jobs(self) -> JobList:
+        return JobList(self.registry.versions(), self.registry.runs())
+
+    def show(self, name: str, version: int | None = None) -> JobVersion:
+        return definitions.find_version(self.registry, name, version)
+
+    # ---- runs ------------------------------------------------------------------------
+    def run(
+        self, name: str, version: int | None = None, *, restart: bool = False,
+        new_table: bool = False,
+    ) -> RunHandle:  # fmt: skip
+        """Start the version live: from offset 0, unbounded, into ``NAME__vN``."""
+        return self._start(name, version, "live", ReadRange(), restart, new_table)
+
+    def replay(
+        self, name: str, version: int | None = None, *, start: str | None = None,
+        until: str | None = None, restart: bool = False, new_table: bool = False,
+    ) -> RunHandle:  # fmt: skip
+        """Run the version beside the live one, with a fresh consumer group, from ``start``."""
+        return self._start(name, version, "replay", read_range(start, until), restart, new_table)
+
+    def _start(
+        self, name: str, number: int | None, mode: str, rng: ReadRange, restart: bool,
+        new_table: bool,
+    ) -> RunHandle:  # fmt: skip
+        version = definitions.find_version(self.registry, name, number)
+        endpoints = self.endpoints()
+        launcher = self._launcher(endpoints)
+        active = [launcher.reconcile(r) for r in self.registry.runs(name, version.version)]
+        active = [r for r in active if r.active]
+        if active and not restart:
+            raise RunConflictError(
+                f"{name} {version.label} already runs (run #{active[0].id}, {active[0].mode}, "
+                f"into {active[0].table}); add --restart to replace it, or stop it first"
+            )
+        for run in active:
+            launcher.stop(run, savepoint=False)
+        table = self._output_table(endpoints, version, restart, new_table)
+        topics = [definitions.find_topic(self.registry, t) for t in version.sources]
+        if rng.uses_offsets() and len(topics) > 1:
+            raise RunConflictError("partition offsets in --from need a job that reads one topic")
+        plan = runs.RunPlan(version, topics, mode, rng, table, runs.group_id_for(version, mode))
+        job_id, url = launcher.submit(plan)
+        record = self.registry.add_run(RunRecord(
+            id=0, job=name, version=version.version, mode=mode, table=table,
+            group_id=plan.group_id, start=rng.start, until=rng.until, flink_job_id=job_id,
+            state="RUNNING", started_at=now(),
+        ))  # fmt: skip
+        return RunHandle(record, url)
+
+    def _output_table(
+        self, endpoints: Endpoints, version: JobVersion, restart: bool, new_table: bool
+    ) -> str:
+        catalog = endpoints.catalog
+        table = output_table(version.job, version.version)
+        if new_table:
+            suffix = 2
+            while table_exists(catalog, table):
+                table, suffix = output_table(version.job, version.version, suffix), suffix + 1
+            return table
+        if table_has_data(catalog, table) and not restart:
+            raise RunConflictError(
+                f"table {table} already has output of an earlier run of {version.job} "
+                f"{version.label}; add --restart to replace it or --new-table to keep it"
+            )
+        drop_table(catalog, table)  # empty leftovers, or replaced on --restart
+        return table
+
+    def _active_run(self, name: str, number: int) -> RunRecord:
+        version = definitions.find_version(self.registry, name, number)
+        launcher = self._launcher(self.endpoints())
+        mine = [launcher.reconcile(r) for r in self.registry.runs(name, version.version)]
+        active = [r for r in mine if r.active]
+        if not active:
+            states = ", ".join(f"#{r.id} {r.state}" for r in mine) or "never started"
+            raise RunNotFoundError(f"{name} {version.label} is not running ({states})")
+        return active[-1]
+
+    def stop(self, name: str, version: int, *, savepoint: bool = False) -> RunHandle:
+        """Stop the version's running job, optionally taking a savepoint to resume from."""
+        run = self._active_run(name, version)
+        stopped = self._launcher(self.endpoints()).stop(run, savepoint)
+        how = f"with savepoint {stopped.savepoint}" if savepoint else "(cancelled)"
+        return RunHandle(stopped, self._web(run), f"stopped {name} v{version} {how}")
+
+    def resume(self, name: str, version: int) -> RunHandle:
+        """Continue the version's last run from its savepoint or latest retained checkpoint."""
+        found = definitions.find_version(self.registry, name, version)
+        endpoints = self.endpoints()
+        launcher = self._launcher(endpoints)
+        mine = [launcher.reconcile(r) for r in self.registry.runs(name, found.version)]
+        if not mine:
+            raise RunNotFoundError(f"{name} {found.label} has never run: use `run` or `replay`")
+        last = mine[-1]
+        if last.active:
+            raise RunConflictError(f"{name} {found.label} is already running (run #{last.id})")
+        point = launcher.restore_point(last)
+        topics = [definitions.find_topic(self.registry, t) for t in found.sources]
+        rng = ReadRange(last.start, last.until)
+        plan = runs.RunPlan(found, topics, last.mode, rng, last.table, last.group_id)
+        job_id, url = launcher.submit(plan, restore=point)
+        record = self.registry.update_run(
+            last.id, flink_job_id=job_id, state="RUNNING", ended_at=None, error=None,
+            restored_from=point, savepoint=None,
+        )  # fmt: skip
+        return RunHandle(record, url, f"resumed {name} v{version} from {point}")
+
+    def status(self, name: str | None = None) -> StatusReport:
+        """Every run (of one job), reconciled with Flink, with records and checkpoints."""
+        endpoints = self.endpoints()
+        launcher = self._launcher(endpoints)
+        if name is not None:
+            definitions.find_version(self.registry, name, None)
+        rows = [launcher.reconcile(r) for r in self.registry.runs(name)]
+        return StatusReport([run_status(launcher.rest, r, endpoints.flink_rest_url) for r in rows])
+
+    def runs(self, name: str | None = None) -> list[RunRecord]:
+        return self.registry.runs(name)
+
+    def read(self, name: str, version: int | None = None) -> pl.LazyFrame:
+        """The output of a version (default: the newest with a run) as a polars LazyFrame."""
+        mine = self.registry.runs(name)
+        if version is not None:
+            definitions.find_version(self.registry, name, version)
+            mine = [r for r in mine if r.version == version]
+        if not mine:
+            definitions.find_version(self.registry, name, version)
+            raise RunNotFoundError(f"{name} has no run yet, so no output table: `run {name}`")
+        return scan_table(self.endpoints().catalog, mine[-1].table)
+
+    def _web(self, run: RunRecord) -> str:
+        return f"{self.stack.endpoints().flink_rest_url}/#/job/running/{run.flink_job_id}"
