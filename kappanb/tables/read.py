@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import polars as pl
 
 from kappanb.exceptions import TableNotFoundError
@@ -13,8 +11,10 @@ from kappanb.tables.catalog import DEFAULT_NAMESPACE, CatalogLocation, open_cata
 def scan_table(
     location: CatalogLocation, name: str, namespace: str = DEFAULT_NAMESPACE
 ) -> pl.LazyFrame:
-    """A lazy polars scan of the table's current snapshot."""
+    """The table's current snapshot (upserts and deletes applied) as a polars LazyFrame."""
     from pyiceberg.exceptions import NoSuchTableError
+
+    from kappanb.tables.merge_read import read_snapshot
 
     catalog = open_catalog(location)
     try:
@@ -25,10 +25,13 @@ def scan_table(
             f"no table {namespace}.{name} in catalog {location.name!r}; "
             f"it has: {', '.join(known) or 'no tables yet'}"
         ) from None
-    # polars 2 looks for the optional polars_iceberg planner and warns when it is absent;
-    # pyiceberg's planner is what kappanb tests against. A user may still set the plugin.
-    os.environ.setdefault("POLARS_ICEBERG_PLANNER", "pyiceberg")
-    return pl.scan_iceberg(table)
+    # Merge-on-read in kappanb: pyiceberg (so polars.scan_iceberg) cannot apply the equality
+    # deletes that Flink's upsert sink writes; see merge_read. The snapshot is read eagerly.
+    # from_arrow keeps Iceberg's types: timestamp -> Datetime("us"), timestamptz ->
+    # Datetime("us", "UTC"), date -> Date, decimal -> Decimal, string -> String.
+    frame = pl.from_arrow(read_snapshot(table))
+    assert isinstance(frame, pl.DataFrame)
+    return frame.lazy()
 
 
 def read_table(
