@@ -134,13 +134,15 @@ class Workbench:
 
     # ---- jobs and versions -----------------------------------------------------------
     def job(
-        self, name: str, sql: str, *, note: str = "", key: Sequence[str] | None = None
-    ) -> VersionResult:
-        """Plan the SQL with Flink and record it as a new version unless it is unchanged."""
+        self, name: str, text: str, *, note: str = "", key: Sequence[str] | None = None,
+        python: bool = False,
+    ) -> VersionResult:  # fmt: skip
+        """Plan the SQL (or PyFlink code) with Flink; record a new version unless unchanged."""
         endpoints = self.endpoints()
         draft = definitions.plan_version(
-            self._sql(endpoints), endpoints, self.registry, name, sql, note=note, key=key
-        )
+            self._sql(endpoints), endpoints, self.registry, name, text, note=note, key=key,
+            python=python,
+        )  # fmt: skip
         return VersionResult(*self.registry.add_version(draft))
 
     def jobs(self) -> JobList:

@@ -11,8 +11,10 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def daily_payments(events: Iterable[dict[str, Any]], captured: bool) -> dict[date, tuple[int, int, int]]:
-    """day -> (distinct merchants, payments, amount) over events whose `captured` equals the flag."""
+def daily_payments(
+    events: Iterable[dict[str, Any]], captured: bool
+) -> dict[date, tuple[int, int, int]]:
+    """day -> (distinct merchants, payments, amount) of events whose `captured` is the flag."""
     merchants: dict[date, set[str]] = defaultdict(set)
     counts: dict[date, int] = defaultdict(int)
     amounts: dict[date, int] = defaultdict(int)

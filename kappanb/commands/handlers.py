@@ -108,7 +108,7 @@ def cmd_job(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
             "the job has no SQL: write a SELECT in the cell below `%%kappa job NAME` "
             "(or pass --file in a shell)"
         )
-    return wb.job(args.name, text, note=args.note, key=args.key)
+    return wb.job(args.name, text, note=args.note, key=args.key, python=args.python)
 
 
 def cmd_jobs(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:

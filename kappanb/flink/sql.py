@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -26,6 +27,9 @@ _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 DEFAULT_JOB_CONFIG = {
     "execution.checkpointing.interval": "10 s",
     "execution.checkpointing.mode": "EXACTLY_ONCE",
+    # Python UDFs run in workers the TaskManager starts with this interpreter (it has pyflink).
+    "python.executable": sys.executable,
+    "python.client.executable": sys.executable,
 }
 
 
@@ -89,19 +93,35 @@ class FlinkSqlClient:
             raise FlinkSubmitError(
                 "the SQL has no INSERT INTO statement, so there is no job to submit"
             )
+
+        def build(tenv: Any, statement_set: Any) -> None:
+            for statement in statements:
+                if is_insert(statement):
+                    statement_set.add_insert_sql(statement)
+                else:
+                    tenv.execute_sql(statement)
+
+        return self.submit_with(build, job_name=job_name, config=config)
+
+    def submit_with(
+        self,
+        build: Callable[[Any, Any], None],
+        *,
+        job_name: str,
+        config: Mapping[str, str] | None = None,
+    ) -> SubmittedJob:
+        """Let ``build(table_env, statement_set)`` fill a statement set, then submit it."""
         tenv = self.table_env({**DEFAULT_JOB_CONFIG, **(config or {}), "pipeline.name": job_name})
         try:
             tenv.execute_sql(self.endpoints.catalog.flink_ddl())
-            for statement in statements:
-                if not is_insert(statement):
-                    tenv.execute_sql(statement)
             statement_set = tenv.create_statement_set()
-            for statement in inserts:
-                statement_set.add_insert_sql(statement)
+            build(tenv, statement_set)
             result = statement_set.execute()
             job_id = str(result.get_job_client().get_job_id())
+        except FlinkSubmitError:
+            raise
         except Exception as exc:
-            raise FlinkSubmitError(f"Flink rejected the SQL: {flink_error_message(exc)}") from None
+            raise FlinkSubmitError(f"Flink rejected the job: {flink_error_message(exc)}") from None
         return SubmittedJob(
             job_id, job_name, f"{self.endpoints.flink_rest_url}/#/job/running/{job_id}"
         )

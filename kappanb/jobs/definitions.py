@@ -16,7 +16,7 @@ from kappanb.flink.sql import FlinkSqlClient
 from kappanb.jobs import ddl, sqltext
 from kappanb.jobs.names import check_column_name, check_job_name, check_topic_name
 from kappanb.jobs.names import table_name_for_topic as default_table
-from kappanb.jobs.planner import plan_query
+from kappanb.jobs.planner import plan_python, plan_query
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.schema import check_event_time, parse_columns, parse_duration_ms
 from kappanb.registry.records import JobVersion, TopicSpec
@@ -94,6 +94,7 @@ def plan_version(
     *,
     note: str = "",
     key: Sequence[str] | None = None,
+    python: bool = False,
 ) -> JobVersion:
     """Plan the cell with Flink against the declared topics; return an unrecorded draft."""
     check_job_name(job)
@@ -110,13 +111,18 @@ def plan_version(
         ddl.source_ddl(t, endpoints.bootstrap_servers, "kappanb.plan", ReadRange()) for t in used
     ]
     tenv = client.table_env({})
-    plan = plan_query(tenv, sources, cell, key)
+    kind = "python" if python else "sql"
+    plan = (
+        plan_python(tenv, sources, cell, job, key)
+        if python
+        else plan_query(tenv, sources, cell, key)
+    )
     return JobVersion(
         job=job,
         version=0,
-        kind="sql",
-        text=cell.strip(),
-        digest=sqltext.digest(cell),
+        kind=kind,
+        text=cell.strip("\n").rstrip() if python else cell.strip(),
+        digest=sqltext.digest(cell, kind),
         created_at="",
         note=note,
         output=plan.columns,

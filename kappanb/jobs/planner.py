@@ -62,22 +62,35 @@ def plan_query(
     for statement in setup:
         _run(tenv.execute_sql, statement.text, statement, cell)
     table = _run(tenv.sql_query, query.text, query, cell)
+    return _plan_of(table, key)
+
+
+def plan_python(
+    tenv: Any, sources: Sequence[str], code: str, job: str, key: Sequence[str] | None = None
+) -> QueryPlan:
+    """Run the generated source DDL, then the Python cell; plan the Table it assigns to result."""
+    from kappanb.jobs.python_job import run_cell
+
+    for ddl in sources:
+        _run(tenv.execute_sql, ddl, None, code)
+    return _plan_of(run_cell(tenv, code, job), key)
+
+
+def _plan_of(table: Any, key: Sequence[str] | None) -> QueryPlan:
+    from pyflink.table.explain_detail import ExplainDetail
+
     schema = table._j_table.getResolvedSchema()
     columns = output_columns(
         tuple(Column(str(c.getName()), str(c.getDataType())) for c in schema.getColumns())
     )
-    from pyflink.table.explain_detail import ExplainDetail
-
-    plan = _run(
-        lambda q: tenv.explain_sql(q, ExplainDetail.CHANGELOG_MODE), query.text, query, cell
-    )
+    plan = _run(lambda t: t.explain(ExplainDetail.CHANGELOG_MODE), table, None, "")
     updating = _root_is_updating(plan)
     return QueryPlan(columns, updating, _key(plan, columns, key, updating))
 
 
-def _run(call: Any, text: str, statement: Statement | None, cell: str) -> Any:
+def _run(call: Any, arg: Any, statement: Statement | None, cell: str) -> Any:
     try:
-        return call(text)
+        return call(arg)
     except Exception as exc:
         message = flink_error_message(exc)
         where = offending_line(message, statement, cell) if statement else ""

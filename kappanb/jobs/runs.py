@@ -7,17 +7,24 @@ The registry remembers it; Flink's REST API says what it is doing now.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from kappanb.exceptions import FlinkRestError, FlinkSubmitError, SavepointError
+from kappanb.exceptions import (
+    FlinkRestError,
+    FlinkSubmitError,
+    JobDefinitionError,
+    SavepointError,
+)
 from kappanb.flink.rest import FlinkRest
 from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient
 from kappanb.jobs import ddl
 from kappanb.jobs.planner import split_cell
 from kappanb.jobs.positions import ReadRange
+from kappanb.jobs.python_job import run_cell
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
 from kappanb.stack.endpoints import Endpoints
@@ -86,6 +93,21 @@ class RunLauncher:
             ddl.insert_sql(catalog, plan.table, query.text),
         ]
 
+    def _python_build(self, plan: RunPlan, create_table: bool) -> Callable[[Any, Any], None]:
+        catalog = self.endpoints.catalog.name
+
+        def build(tenv: Any, statement_set: Any) -> None:
+            for topic in plan.topics:
+                tenv.execute_sql(
+                    ddl.source_ddl(topic, self.endpoints.bootstrap_servers, plan.group_id, plan.rng)
+                )
+            if create_table:
+                tenv.execute_sql(ddl.sink_ddl(catalog, plan.table, plan.version))
+            result = run_cell(tenv, plan.version.text, plan.version.job)
+            statement_set.add_insert(ddl.qualified_table(catalog, plan.table), result)
+
+        return build
+
     def submit(self, plan: RunPlan, restore: str | None = None) -> tuple[str, str]:
         """Submit the run; return (Flink job id, web UI link). Creates the table unless restoring.
 
@@ -94,13 +116,15 @@ class RunLauncher:
         config = dict(self.config)
         if restore:
             config["execution.state-recovery.path"] = restore
+        client, create = FlinkSqlClient(self.endpoints), restore is None
         try:
-            job = FlinkSqlClient(self.endpoints).submit(
-                self.statements(plan, create_table=restore is None),
-                job_name=plan.pipeline_name,
-                config=config,
-            )
-        except FlinkSubmitError:
+            if plan.version.kind == "python":
+                build = self._python_build(plan, create)
+                job = client.submit_with(build, job_name=plan.pipeline_name, config=config)
+            else:
+                statements = self.statements(plan, create_table=create)
+                job = client.submit(statements, job_name=plan.pipeline_name, config=config)
+        except (FlinkSubmitError, JobDefinitionError):
             if restore is None:
                 drop_table(self.endpoints.catalog, plan.table)
             raise

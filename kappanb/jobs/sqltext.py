@@ -6,7 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_COMMENT_OR_QUOTED = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|`[^`]*`|--[^\n]*|/\*.*?\*/", re.S)
 _QUOTED_OR_SPACE = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|`[^`]*`|\s+")
 _FLINK_POSITION = re.compile(r"line (\d+), column (\d+)")
 
@@ -32,6 +32,8 @@ class Statement:
     text: str
     first_line: int
     """1-based line of the cell where the statement starts."""
+    first_column: int = 1
+    """1-based column of that line where it starts."""
 
 
 def statements(script: str) -> list[Statement]:
@@ -55,26 +57,32 @@ def statements(script: str) -> list[Statement]:
         elif ch in "'\"`":
             quote = ch
         elif ch == ";":
-            _add(found, script[start:i], start_line)
+            _add(found, script, start, i, start_line)
             start, start_line = i + 1, line
         if ch == "\n":
             line += 1
         i += 1
-    _add(found, script[start:], start_line)
+    _add(found, script, start, len(script), start_line)
     return found
 
 
-def _add(found: list[Statement], raw: str, line: int) -> None:
-    stripped = _strip_comments(raw)
-    lead = stripped[: len(stripped) - len(stripped.lstrip())]
+def _add(found: list[Statement], script: str, start: int, end: int, line: int) -> None:
+    stripped = _strip_comments(script[start:end])
     text = stripped.strip()
-    if text:
-        found.append(Statement(text, line + lead.count("\n")))
+    if not text:
+        return
+    # Comments keep their length's worth of newlines only, so find the start in the script.
+    lead = stripped[: len(stripped) - len(stripped.lstrip())]
+    first = script.find(text.split(None, 1)[0], start)
+    line_start = script.rfind("\n", 0, first) + 1
+    found.append(Statement(text, line + lead.count("\n"), first - line_start + 1))
 
 
 def _strip_comments(text: str) -> str:
     """Remove comments but keep their newlines, so line numbers still point into the cell."""
-    return _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
+    return _COMMENT_OR_QUOTED.sub(
+        lambda m: m.group() if m.group()[0] in "'\"`" else "\n" * m.group().count("\n"), text
+    )
 
 
 def offending_line(message: str, statement: Statement, cell: str) -> str:
@@ -88,6 +96,6 @@ def offending_line(message: str, statement: Statement, cell: str) -> str:
         return ""
     text = lines[number - 1]
     column = int(match.group(2))
-    if match.group(1) == "1":  # the statement was sent without its indentation
-        column += len(text) - len(text.lstrip())
+    if match.group(1) == "1":  # the statement was sent without what precedes it on its line
+        column += statement.first_column - 1
     return f"line {number} of the cell:\n    {text}\n    {' ' * (column - 1)}^"

@@ -49,7 +49,9 @@ def build_lib(layout: HomeLayout, jars: JarSet) -> None:
     if lib.exists():
         shutil.rmtree(lib)
     lib.mkdir(parents=True)
-    for jar in [*sorted((flink_dist() / "lib").glob("*.jar")), *jars.jars("flink")]:
+    # flink-python (from the wheel's opt/) lets jobs with Python UDFs run on the cluster.
+    python = sorted((flink_dist() / "opt").glob("flink-python-*.jar"))
+    for jar in [*sorted((flink_dist() / "lib").glob("*.jar")), *python, *jars.jars("flink")]:
         (lib / jar.name).symlink_to(jar)
 
 

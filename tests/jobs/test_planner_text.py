@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import pytest
+
+from kappanb.exceptions import JobDefinitionError
+from kappanb.jobs.planner import _key, _root_is_updating, split_cell
+from kappanb.jobs.schema import Column
+
+UPDATING = (
+    "== Optimized Physical Plan ==\n"
+    "GroupAggregate(groupBy=[day], select=[day, COUNT(DISTINCT merchant_id) AS merchants], "
+    "changelogMode=[I,UA])\n"
+    "+- Exchange(distribution=[hash[day]], changelogMode=[I])\n"
+    "\n"
+    "== Optimized Execution Plan ==\n"
+    "..."
+)
+APPEND = (
+    "== Optimized Physical Plan ==\n"
+    "Calc(select=[window_start, window_end, n], changelogMode=[I])\n"
+    "+- WindowAggregate(...)\n"
+)
+UPDATING_NO_GROUP = (
+    "== Abstract Syntax Tree ==\nLogicalAggregate(group=[{0}], changelogMode=[I])\n\n"
+    "== Optimized Physical Plan ==\n"
+    "Join(joinType=[InnerJoin], where=[=(a, b)], changelogMode=[I,UB,UA,D])\n"
+    "+- Exchange(distribution=[hash[a]], changelogMode=[I])\n"
+)
+DAILY = (Column("day", "DATE"), Column("merchants", "BIGINT NOT NULL"))
+WINDOWS = (
+    Column("window_start", "TIMESTAMP(3) NOT NULL"),
+    Column("window_end", "TIMESTAMP(3) NOT NULL"),
+    Column("n", "BIGINT NOT NULL"),
+)
+
+
+@pytest.mark.parametrize("cell", ["", "   \n", "-- only a comment\n/* and another */", ";;"])
+def test_split_cell_refuses_empty(cell: str) -> None:
+    with pytest.raises(JobDefinitionError, match="the cell is empty"):
+        split_cell(cell)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "INSERT INTO out SELECT * FROM t",
+        "\n\ninsert into out select 1",
+        "CREATE VIEW v AS SELECT 1;\nINSERT INTO out SELECT * FROM v;\nSELECT 1",
+        "EXECUTE STATEMENT SET BEGIN INSERT INTO o SELECT 1; END",
+    ],
+)
+def test_split_cell_refuses_insert(cell: str) -> None:
+    with pytest.raises(JobDefinitionError, match="instead of INSERT INTO") as info:
+        split_cell(cell)
+    assert str(info.value).startswith("line ")
+
+
+def test_split_cell_insert_error_names_its_line() -> None:
+    with pytest.raises(JobDefinitionError, match=r"^line 3: "):
+        split_cell("CREATE VIEW v AS SELECT 1;\n\nINSERT INTO o SELECT 1")
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "SELECT 1;\nCREATE VIEW v AS SELECT 1",
+        "SHOW TABLES",
+        "CREATE TEMPORARY FUNCTION f AS 'x.F'",
+        "SELECTED FROM t",
+    ],
+)
+def test_split_cell_refuses_last_statement_not_a_query(cell: str) -> None:
+    with pytest.raises(JobDefinitionError, match="must be the job's SELECT"):
+        split_cell(cell)
+
+
+def test_split_cell_views_then_select() -> None:
+    cell = (
+        "CREATE TEMPORARY VIEW a AS SELECT * FROM payments;\n"
+        "CREATE TEMPORARY VIEW b AS SELECT * FROM a;\n"
+        "\n"
+        "SELECT day, COUNT(*) FROM b GROUP BY day;\n"
+    )
+    setup, query = split_cell(cell)
+    assert [s.first_line for s in setup] == [1, 2]
+    assert setup[1].text == "CREATE TEMPORARY VIEW b AS SELECT * FROM a"
+    assert query.text == "SELECT day, COUNT(*) FROM b GROUP BY day"
+    assert query.first_line == 4
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "WITH x AS (SELECT 1 AS a) SELECT a FROM x",
+        "with x as (select 1 as a)\nselect a from x",
+        "(SELECT 1) UNION ALL (SELECT 2)",
+        "VALUES (1), (2)",
+        "select 1",
+    ],
+)
+def test_split_cell_accepts_queries(cell: str) -> None:
+    setup, query = split_cell(cell)
+    assert setup == []
+    assert query.text == cell.strip()
+
+
+def test_root_is_updating() -> None:
+    assert _root_is_updating(UPDATING) is True
+    assert _root_is_updating(APPEND) is False
+    assert _root_is_updating(UPDATING_NO_GROUP) is True  # the AST's modes are ignored
+    assert _root_is_updating("no plan at all") is False
+
+
+def test_key_of_updating_plan_comes_from_group_by() -> None:
+    assert _key(UPDATING, DAILY, None, True) == ("day",)
+
+
+def test_key_of_append_plan_is_empty() -> None:
+    assert _key(APPEND, WINDOWS, None, False) == ()
+    assert _key(APPEND, WINDOWS, [], False) == ()
+
+
+def test_given_key_wins() -> None:
+    assert _key(UPDATING, DAILY, ["merchants"], True) == ("merchants",)
+    assert _key(APPEND, WINDOWS, ["window_start", "window_end"], False) == (
+        "window_start",
+        "window_end",
+    )
+
+
+def test_given_key_not_an_output_column() -> None:
+    with pytest.raises(JobDefinitionError) as info:
+        _key(UPDATING, DAILY, ["day", "merchant_id"], True)
+    message = str(info.value)
+    assert "--key merchant_id is not an output column" in message
+    assert "day, merchants" in message
+
+
+def test_updating_without_group_by_asks_for_key() -> None:
+    with pytest.raises(JobDefinitionError) as info:
+        _key(UPDATING_NO_GROUP, DAILY, None, True)
+    assert "add --key with some of day, merchants" in str(info.value)
+
+
+def test_group_by_not_among_output_columns_asks_for_key() -> None:
+    renamed = (Column("d", "DATE"), Column("merchants", "BIGINT"))
+    with pytest.raises(JobDefinitionError, match="add --key with some of d, merchants"):
+        _key(UPDATING, renamed, None, True)
+
+
+def test_multi_column_group_by() -> None:
+    plan = UPDATING.replace("groupBy=[day]", "groupBy=[day, merchant_id]")
+    cols = (*DAILY, Column("merchant_id", "STRING"))
+    assert _key(plan, cols, None, True) == ("day", "merchant_id")

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kappanb.jobs.schema import Column
+from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
+from kappanb.registry.store import Registry
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    return Registry(tmp_path / "r.sqlite")
+
+
+def _draft(job: str, digest: str, text: str = "SELECT 1") -> JobVersion:
+    return JobVersion(
+        job=job,
+        version=0,
+        kind="sql",
+        text=text,
+        digest=digest,
+        created_at="",
+        note="first",
+        output=(Column("day", "DATE"), Column("n", "BIGINT")),
+        key=("day",),
+        updating=True,
+        sources=("payments",),
+    )
+
+
+def _run(job: str = "j", version: int = 1, state: str = "RUNNING") -> RunRecord:
+    return RunRecord(
+        id=0,
+        job=job,
+        version=version,
+        mode="live",
+        table=f"{job}__v{version}",
+        group_id=f"kappanb-{job}-v{version}",
+        start="earliest",
+        until=None,
+        flink_job_id="abc",
+        state=state,
+        started_at="2026-03-04 12:00:00 UTC",
+    )
+
+
+def test_creates_parent_directories(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "r.sqlite"
+    Registry(path)
+    assert path.is_file()
+
+
+def test_topics_round_trip(registry: Registry) -> None:
+    topic = TopicSpec(
+        name="payments.captured.v1",
+        table="payments_captured_v1",
+        columns=(Column("id", "STRING"), Column("ts", "TIMESTAMP(3)")),
+        event_time="ts",
+        watermark_ms=30_000,
+        partitions=3,
+        created_at="now",
+    )
+    other = TopicSpec("merchants", "merchants", (Column("m", "STRING"),), compact=True, key="m")
+    registry.put_topic(topic)
+    registry.put_topic(other)
+    assert registry.topics() == [other, topic]  # ordered by name
+
+
+def test_put_topic_replaces(registry: Registry) -> None:
+    topic = TopicSpec("t", "t", (Column("a", "INT"),))
+    registry.put_topic(topic)
+    registry.put_topic(replace(topic, partitions=4))
+    assert registry.topics() == [replace(topic, partitions=4)]
+
+
+def test_add_version_numbering(registry: Registry) -> None:
+    v1, created1 = registry.add_version(_draft("j", "d1"))
+    assert created1 and v1.version == 1 and v1.created_at.endswith("UTC")
+    assert v1 == replace(_draft("j", "d1"), version=1, created_at=v1.created_at)
+
+    again, created_again = registry.add_version(_draft("j", "d1", text="-- same\nSELECT 1"))
+    assert not created_again
+    assert again == v1
+
+    v2, created2 = registry.add_version(_draft("j", "d2"))
+    assert created2 and v2.version == 2
+
+    # an old digest still maps to its old version, no new number
+    back, created_back = registry.add_version(_draft("j", "d1"))
+    assert (back.version, created_back) == (1, False)
+
+
+def test_versions_are_per_job(registry: Registry) -> None:
+    registry.add_version(_draft("a", "d1"))
+    registry.add_version(_draft("a", "d2"))
+    other, created = registry.add_version(_draft("b", "d1"))  # same digest, other job
+    assert created and other.version == 1
+    assert [(v.job, v.version) for v in registry.versions()] == [("a", 1), ("a", 2), ("b", 1)]
+    assert [v.digest for v in registry.versions("a")] == ["d1", "d2"]
+    assert registry.versions("missing") == []
+
+
+def test_add_run_assigns_ids(registry: Registry) -> None:
+    first = registry.add_run(_run())
+    second = registry.add_run(_run(version=2))
+    assert first.id >= 1
+    assert second.id > first.id
+    assert first == replace(_run(), id=first.id)
+    assert registry.runs() == [first, second]
+
+
+def test_update_run(registry: Registry) -> None:
+    run = registry.add_run(_run())
+    updated = registry.update_run(run.id, state="FINISHED", ended_at="later", savepoint="/sp")
+    assert updated == replace(run, state="FINISHED", ended_at="later", savepoint="/sp")
+    assert not updated.active
+    assert registry.runs() == [updated]
+
+
+def test_runs_filters(registry: Registry) -> None:
+    a1 = registry.add_run(_run("a", 1))
+    a2 = registry.add_run(_run("a", 2))
+    b1 = registry.add_run(_run("b", 1))
+    assert registry.runs("a") == [a1, a2]
+    assert registry.runs("a", 2) == [a2]
+    assert registry.runs(version=1) == [a1, b1]
+    assert registry.runs("c") == []
+
+
+def test_delete_run(registry: Registry) -> None:
+    run = registry.add_run(_run())
+    registry.delete_run(run.id)
+    assert registry.runs() == []
+
+
+def test_two_registries_share_one_file(tmp_path: Path) -> None:
+    first = Registry(tmp_path / "r.sqlite")
+    second = Registry(tmp_path / "r.sqlite")
+    first.put_topic(TopicSpec("t", "t", (Column("a", "INT"),)))
+    v1, _ = second.add_version(_draft("j", "d1"))
+    run = first.add_run(_run())
+    assert [t.name for t in second.topics()] == ["t"]
+    assert first.versions("j") == [v1]
+    assert first.add_version(_draft("j", "d1")) == (v1, False)
+    assert first.add_version(_draft("j", "d2"))[0].version == 2
+    assert second.runs() == [run]
+
+
+def test_concurrent_add_version_gives_consecutive_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite"
+    Registry(path)
+    results: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def define(i: int) -> None:
+        registry = Registry(path)
+        barrier.wait()
+        try:
+            for j in range(3):
+                version, created = registry.add_version(_draft("j", f"d{i}-{j}"))
+                assert created
+                with lock:
+                    results.append(version.version)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=define, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(results) == list(range(1, 25))
+    stored = Registry(path).versions("j")
+    assert [v.version for v in stored] == list(range(1, 25))
+    assert len({v.digest for v in stored}) == 24
