@@ -18,7 +18,7 @@ from kappanb.jobs.names import output_table
 from kappanb.jobs.positions import ReadRange, read_range
 from kappanb.jobs.report import JobList, RunHandle, StatusReport, run_status
 from kappanb.kafka.produce import ProduceResult, produce_json
-from kappanb.kafka.topics import create_topic
+from kappanb.kafka.topics import create_topic, describe_topic
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
 from kappanb.settings import StackSettings
@@ -112,10 +112,12 @@ class Workbench:
     def topic(self, name: str, schema: str, **options: Any) -> TopicSpec:
         """Declare a topic (schema, event time, watermark); create it in Kafka if missing."""
         spec = definitions.topic_spec(name, schema, **options)
-        endpoints = self.endpoints()
-        create_topic(
-            endpoints.bootstrap_servers, name, partitions=spec.partitions, compact=spec.compact
-        )
+        bootstrap = self.endpoints().bootstrap_servers
+        if not create_topic(bootstrap, name, partitions=spec.partitions, compact=spec.compact):
+            actual = describe_topic(bootstrap, name).partitions
+            if actual != spec.partitions:
+                self.say(f"topic {name} already exists with {actual} partition(s); kept as is")
+                spec = replace(spec, partitions=actual)
         self.registry.put_topic(spec)
         return spec
 

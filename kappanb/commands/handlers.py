@@ -149,16 +149,18 @@ HANDLERS: dict[str, Callable[[Workbench, argparse.Namespace, Context], object]] 
 }
 
 
-def read_json_lines(path: str) -> Iterator[dict[str, Any]]:
-    """Events from a JSON-lines file, or stdin for '-' (the CLI's SOURCE)."""
+def read_json_lines(path: str) -> list[dict[str, Any]]:
+    """Events from a JSON-lines file, or stdin for '-' (the CLI's SOURCE).
+
+    The whole input is parsed before anything is sent, so a bad line sends nothing.
+    """
     if path == "-":
-        yield from _json_lines(path, sys.stdin)
-        return
+        return list(_json_lines(path, sys.stdin))
     file = Path(path)
     if not file.is_file():
         raise CommandLineError(f"no file {path!r}: give a JSON-lines file or '-' for stdin")
     with file.open() as stream:
-        yield from _json_lines(path, stream)
+        return list(_json_lines(path, stream))
 
 
 def _json_lines(path: str, stream: Iterable[str]) -> Iterator[dict[str, Any]]:

@@ -55,7 +55,7 @@ def produce_json(
 
     if rate is not None and not rate > 0:
         raise SettingsError(f"rate is events per second and must be more than 0, not {rate}.")
-    producer = Producer({"bootstrap.servers": bootstrap, **_PRODUCER_CONFIG})
+    producer = Producer({"bootstrap.servers": bootstrap, "log_level": 3, **_PRODUCER_CONFIG})
     _check_topic(producer, bootstrap, topic)
     deliveries = _Deliveries()
     key_of = (lambda e: e[key]) if isinstance(key, str) else key

@@ -21,7 +21,8 @@ class TopicInfo:
 def _admin(bootstrap: str) -> AdminClient:
     from confluent_kafka.admin import AdminClient
 
-    return AdminClient({"bootstrap.servers": bootstrap})
+    # log_level 3: librdkafka's errors only, not its informational lines on stderr
+    return AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
 
 
 def create_topic(

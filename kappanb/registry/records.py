@@ -28,6 +28,18 @@ class TopicSpec:
     key: str | None = None
     created_at: str = ""
 
+    def __str__(self) -> str:
+        columns = "\n".join(
+            f"  {c.name:<20} {c.type}{'  (event time)' if c.name == self.event_time else ''}"
+            for c in self.columns
+        )
+        compact = f", compacted by {self.key}" if self.compact else ""
+        return (
+            f"topic {self.name} (SQL table {self.table}), {self.partitions} partition(s){compact}"
+            + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
+            + f"\n{columns}"
+        )
+
     def _repr_html_(self) -> str:
         rows = [
             [c.name, c.type, "event time" if c.name == self.event_time else ""]

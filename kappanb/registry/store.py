@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kappanb.exceptions import RunNotFoundError
 from kappanb.jobs.schema import Column
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 
@@ -66,7 +67,7 @@ class Registry:
 
     # ---- topics --------------------------------------------------------------------
     def put_topic(self, topic: TopicSpec) -> None:
-        data = json.dumps(asdict(topic))
+        data = json.dumps({**asdict(topic), "created_at": topic.created_at or now()})
         with self._tx() as conn:
             conn.execute("INSERT OR REPLACE INTO topics VALUES (?, ?)", (topic.name, data))
 
@@ -121,6 +122,10 @@ class Registry:
     def update_run(self, run_id: int, **changes: Any) -> RunRecord:
         with self._tx() as conn:
             row = conn.execute("SELECT spec FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise RunNotFoundError(f"the registry has no run #{run_id}")
+            if {"id", "job", "version", "table"} & changes.keys():
+                raise ValueError("a run's id, job, version and table never change")
             data = {**json.loads(row[0]), **changes}
             conn.execute("UPDATE runs SET spec = ? WHERE id = ?", (json.dumps(data), run_id))
         return RunRecord(**data)
