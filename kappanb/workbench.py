@@ -118,8 +118,7 @@ class Workbench:
             if actual != spec.partitions:
                 self.say(f"topic {name} already exists with {actual} partition(s); kept as is")
                 spec = replace(spec, partitions=actual)
-        self.registry.put_topic(spec)
-        return spec
+        return self.registry.put_topic(spec)
 
     def topics(self) -> list[TopicSpec]:
         return self.registry.topics()
@@ -243,6 +242,11 @@ class Workbench:
         last = mine[-1]
         if last.active:
             raise RunConflictError(f"{name} {found.label} is already running (run #{last.id})")
+        if last.state == "FINISHED":
+            raise RunConflictError(
+                f"{name} {found.label}'s {last.mode} #{last.id} finished: nothing to resume; "
+                "start another with --restart or --new-table"
+            )
         point = launcher.restore_point(last)
         topics = [definitions.find_topic(self.registry, t) for t in found.sources]
         rng = ReadRange(last.start, last.until)

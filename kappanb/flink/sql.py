@@ -27,6 +27,9 @@ _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 DEFAULT_JOB_CONFIG = {
     "execution.checkpointing.interval": "10 s",
     "execution.checkpointing.mode": "EXACTLY_ONCE",
+    # Part of the job graph, so it is the client's setting that counts, not the cluster's:
+    # a cancelled (or lost) run can then be resumed from its latest checkpoint.
+    "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
     # Python UDFs run in workers the TaskManager starts with this interpreter (it has pyflink).
     "python.executable": sys.executable,
     "python.client.executable": sys.executable,

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,10 +66,15 @@ class Registry:
             conn.close()
 
     # ---- topics --------------------------------------------------------------------
-    def put_topic(self, topic: TopicSpec) -> None:
-        data = json.dumps({**asdict(topic), "created_at": topic.created_at or now()})
+    def put_topic(self, topic: TopicSpec) -> TopicSpec:
+        """Record (or replace) a topic; stamps its creation time unless it has one."""
+        stored = replace(topic, created_at=topic.created_at or now())
         with self._tx() as conn:
-            conn.execute("INSERT OR REPLACE INTO topics VALUES (?, ?)", (topic.name, data))
+            conn.execute(
+                "INSERT OR REPLACE INTO topics VALUES (?, ?)",
+                (topic.name, json.dumps(asdict(stored))),
+            )
+        return stored
 
     def topics(self) -> list[TopicSpec]:
         with self._tx() as conn:

@@ -99,6 +99,16 @@ def test_live_v1_and_replayed_v2_match_their_oracles(
     resumed = shell2.run_line_magic("kappa", f"resume {JOB} v1")
     assert resumed.run.state == "RUNNING" and resumed.run.restored_from == stopped.run.savepoint
     wait_equal(workbench, 1, daily_payments(events + more + late, captured=False))
+    # Stopped without a savepoint, v2 resumes from its latest retained checkpoint.
+    wait_equal(workbench, 2, daily_payments(events + more + late, captured=True))
+    cancelled = shell2.run_line_magic("kappa", f"stop {JOB} v2")
+    assert cancelled.run.savepoint is None
+    last = list(PaymentsGenerator(seed=14, start=_after(late)).events(1_000))
+    shell2.user_ns["last"] = last
+    shell2.run_line_magic("kappa", f"produce {TOPIC} last")
+    from_checkpoint = shell2.run_line_magic("kappa", f"resume {JOB} v2")
+    assert "/chk-" in str(from_checkpoint.run.restored_from)
+    wait_equal(workbench, 2, daily_payments(events + more + late + last, captured=True))
     shell2.run_line_magic("kappa", f"stop {JOB} v1")
     shell2.run_line_magic("kappa", f"stop {JOB} v2")
     assert {r.state for r in workbench.runs(JOB)} == {"STOPPED"}

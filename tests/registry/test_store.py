@@ -65,16 +65,19 @@ def test_topics_round_trip(registry: Registry) -> None:
         created_at="now",
     )
     other = TopicSpec("merchants", "merchants", (Column("m", "STRING"),), compact=True, key="m")
-    registry.put_topic(topic)
-    registry.put_topic(other)
-    assert registry.topics() == [other, topic]  # ordered by name
+    assert registry.put_topic(topic) == topic  # a creation time it has is kept
+    stored_other = registry.put_topic(other)
+    assert stored_other.created_at.endswith(" UTC")  # stamped when it had none
+    assert stored_other == replace(other, created_at=stored_other.created_at)
+    assert registry.topics() == [stored_other, topic]  # ordered by name
 
 
 def test_put_topic_replaces(registry: Registry) -> None:
     topic = TopicSpec("t", "t", (Column("a", "INT"),))
     registry.put_topic(topic)
-    registry.put_topic(replace(topic, partitions=4))
-    assert registry.topics() == [replace(topic, partitions=4)]
+    replaced = registry.put_topic(replace(topic, partitions=4))
+    assert replaced.partitions == 4
+    assert registry.topics() == [replaced]
 
 
 def test_add_version_numbering(registry: Registry) -> None:
