@@ -41,8 +41,15 @@ logger.controller.level = INFO
 
 
 def new_cluster_id() -> str:
-    """A Kafka cluster id: 16 random bytes, base64url without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A Kafka cluster id: 16 random bytes, base64url without padding.
+
+    Like Kafka's own ``Uuid.randomUuid()``, never one starting with '-': the storage
+    tool's command line would take it for an option (about one id in 64).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def server_properties(layout: HomeLayout, port: int, controller_port: int) -> str:
