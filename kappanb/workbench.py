@@ -174,8 +174,7 @@ class Workbench:
         version = definitions.find_version(self.registry, name, number)
         endpoints = self.endpoints()
         launcher = self._launcher(endpoints)
-        active = [launcher.reconcile(r) for r in self.registry.runs(name, version.version)]
-        active = [r for r in active if r.active]
+        active = [r for r in launcher.reconciled(name, version.version) if r.active]
         if active and not restart:
             raise RunConflictError(
                 f"{name} {version.label} already runs (run #{active[0].id}, {active[0].mode}, "
@@ -217,7 +216,7 @@ class Workbench:
     def _active_run(self, name: str, number: int) -> RunRecord:
         version = definitions.find_version(self.registry, name, number)
         launcher = self._launcher(self.endpoints())
-        mine = [launcher.reconcile(r) for r in self.registry.runs(name, version.version)]
+        mine = launcher.reconciled(name, version.version)
         active = [r for r in mine if r.active]
         if not active:
             states = ", ".join(f"#{r.id} {r.state}" for r in mine) or "never started"
@@ -236,7 +235,7 @@ class Workbench:
         found = definitions.find_version(self.registry, name, version)
         endpoints = self.endpoints()
         launcher = self._launcher(endpoints)
-        mine = [launcher.reconcile(r) for r in self.registry.runs(name, found.version)]
+        mine = launcher.reconciled(name, found.version)
         if not mine:
             raise RunNotFoundError(f"{name} {found.label} has never run: use `run` or `replay`")
         last = mine[-1]
@@ -264,7 +263,7 @@ class Workbench:
         launcher = self._launcher(endpoints)
         if name is not None:
             definitions.find_version(self.registry, name, None)
-        rows = [launcher.reconcile(r) for r in self.registry.runs(name)]
+        rows = launcher.reconciled(name)
         return StatusReport([run_status(launcher.rest, r, endpoints.flink_rest_url) for r in rows])
 
     def runs(self, name: str | None = None) -> list[RunRecord]:

@@ -172,6 +172,10 @@ class RunLauncher:
         ]
         return max(done)[1].as_uri() if done else None
 
+    def reconciled(self, job: str | None, version: int | None = None) -> list[RunRecord]:
+        """The registry's runs (of a job, of a version), each reconciled with Flink."""
+        return [self.reconcile(r) for r in self.registry.runs(job, version)]
+
     def reconcile(self, run: RunRecord) -> RunRecord:
         """Bring the registry's state of an active run in line with Flink's."""
         if not run.active:
