@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from typing import Any
@@ -78,6 +79,20 @@ class FlinkRest:
             if " answered 404" in str(exc):
                 return None
             raise
+
+    def vertex_metric_names(self, job_id: str, vertex_id: str) -> list[str]:
+        """Which metrics a vertex's subtasks report (operator metrics carry the operator name)."""
+        rows = self._request("GET", f"/jobs/{job_id}/vertices/{vertex_id}/subtasks/metrics")
+        return [str(m["id"]) for m in rows]
+
+    def vertex_metrics(self, job_id: str, vertex_id: str, names: Iterable[str]) -> dict[str, float]:
+        """Metrics of a vertex summed over its subtasks."""
+        base = f"/jobs/{job_id}/vertices/{vertex_id}/subtasks/metrics"
+        wanted = ",".join(urllib.parse.quote(n, safe="") for n in names)
+        if not wanted:
+            return {}
+        rows = self._request("GET", f"{base}?get={wanted}&agg=sum")
+        return {m["id"]: float(m["sum"]) for m in rows if "sum" in m}
 
     def checkpoints(self, job_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", f"/jobs/{job_id}/checkpoints")

@@ -59,13 +59,32 @@ def run_status(rest: FlinkRest, run: RunRecord, web_base: str) -> RunStatus:
         checkpoints = rest.checkpoints(run.flink_job_id)
     except Exception:
         return RunStatus(run, url, None, None, "?")
-    vertices: list[dict[str, Any]] = job.get("vertices", [])
-    records_in = vertices[0]["metrics"].get("write-records") if vertices else None
-    records_out = vertices[-1]["metrics"].get("read-records") if vertices else None
+    records_in, records_out = _records(rest, run.flink_job_id, job.get("vertices", []))
     latest = (checkpoints.get("latest") or {}).get("completed") or {}
     count = checkpoints.get("counts", {}).get("completed", 0)
     last = f"#{latest['id']} ({count} done)" if latest else "none yet"
     return RunStatus(run, url, records_in, records_out, last)
+
+
+def _records(
+    rest: FlinkRest, job_id: str, vertices: list[dict[str, Any]]
+) -> tuple[int | None, int | None]:
+    """Records the Kafka sources emitted (all source operators) and the sink task received."""
+    if not vertices:
+        return None, None
+    try:
+        read = 0.0
+        for vertex in vertices:
+            if str(vertex.get("name", "")).startswith("Source:"):
+                emitted = [
+                    name for name in rest.vertex_metric_names(job_id, vertex["id"])
+                    if name.startswith("Source__") and name.endswith(".numRecordsOut")
+                ]  # fmt: skip
+                read += sum(rest.vertex_metrics(job_id, vertex["id"], emitted).values())
+        written = rest.vertex_metrics(job_id, vertices[-1]["id"], ["numRecordsIn"])
+    except Exception:
+        return None, None
+    return int(read), int(written.get("numRecordsIn", 0))
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,14 @@ def test_live_v1_and_replayed_v2_match_their_oracles(
     states = {(r.version, r.mode): r.state for r in workbench.status(JOB).rows for r in [r.run]}
     assert states == {(1, "live"): "RUNNING", (2, "replay"): "RUNNING"}
 
+    def records(version: int) -> tuple[int | None, int | None]:
+        row = next(s for s in workbench.status(JOB).rows if s.run.version == version)
+        return row.records_in, row.records_out
+
+    # Flink refreshes metrics every few seconds: every event read, some updates written.
+    read, written = eventually(lambda: records(2), lambda r: r[0] == 15_000, timeout=60)
+    assert read == 15_000 and written is not None and written > 0
+
     # A fresh shell and Workbench (a kernel restart) see and control the same runs.
     shell2 = new_shell(fresh_workbench(stack))
     status = shell2.run_line_magic("kappa", f"status {JOB}")
