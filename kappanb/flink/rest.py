@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from kappanb.exceptions import FlinkRestError
+from kappanb.flink.errors import flink_error_message
 
 TERMINAL_STATES = frozenset({"FINISHED", "FAILED", "CANCELED"})
 
@@ -62,11 +63,11 @@ class FlinkRest:
         return str(self.job(job_id)["state"])
 
     def root_exception(self, job_id: str) -> str:
-        """The first lines of the job's root exception, or '' when it has none."""
+        """The job's root exception, as its deepest cause's message; '' when it has none."""
         data = self._request("GET", f"/jobs/{job_id}/exceptions")
         history = data.get("exceptionHistory", {}).get("entries", [])
         text = history[0].get("stacktrace", "") if history else data.get("root-exception", "")
-        return "\n".join(str(text or "").splitlines()[:6])
+        return flink_error_message(Exception(str(text))) if text else ""
 
     def cancel(self, job_id: str) -> None:
         self._request("PATCH", f"/jobs/{job_id}?mode=cancel")

@@ -30,6 +30,12 @@ DEFAULT_JOB_CONFIG = {
     # Part of the job graph, so it is the client's setting that counts, not the cluster's:
     # a cancelled (or lost) run can then be resumed from its latest checkpoint.
     "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+    # Restart from the last checkpoint after a failure, but give up (FAILED, with its
+    # exception) after 5 tries in a row instead of retrying a poison event forever.
+    "restart-strategy.type": "exponential-delay",
+    "restart-strategy.exponential-delay.initial-backoff": "1 s",
+    "restart-strategy.exponential-delay.max-backoff": "10 s",
+    "restart-strategy.exponential-delay.attempts-before-reset-backoff": "5",
     # Python UDFs run in workers the TaskManager starts with this interpreter (it has pyflink).
     "python.executable": sys.executable,
     "python.client.executable": sys.executable,
