@@ -13,7 +13,10 @@ def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext kappanb`: register `%kappa` and `%%kappa`."""
     from kappanb.magics.kappa import KappaMagics
 
-    ipython.register_magics(KappaMagics(ipython))
+    magics = KappaMagics(ipython)
+    ipython.register_magics(magics)
+    for key in ("%kappa", "%%kappa"):
+        ipython.set_hook("complete_command", magics.complete, str_key=key)
 
 
 def __getattr__(name: str) -> Any:

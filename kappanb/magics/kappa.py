@@ -15,6 +15,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from kappanb.commands.handlers import HANDLERS, Context
 from kappanb.commands.parser import build_parser
 from kappanb.exceptions import KappaError
+from kappanb.magics.completion import KnownNames, complete
 from kappanb.workbench import Workbench
 
 
@@ -52,6 +53,18 @@ class KappaMagics(Magics):
             return HANDLERS[args.command](self.workbench, args, context)
         except KappaError as exc:
             raise UsageError(str(exc)) from None
+
+    def known_names(self) -> KnownNames:
+        registry = self.workbench.registry
+        return KnownNames(
+            topics=lambda: [t.name for t in registry.topics()],
+            jobs=lambda: sorted({v.job for v in registry.versions()}),
+            versions=lambda job: [v.label for v in registry.versions(job)],
+        )
+
+    def complete(self, _shell: Any, event: Any) -> list[str]:
+        """IPython's `complete_command` hook for `%kappa` and `%%kappa`."""
+        return complete(str(event.text_until_cursor), self.known_names())
 
     def _variable(self, name: str) -> Any:
         namespace = self.shell.user_ns if self.shell is not None else {}
