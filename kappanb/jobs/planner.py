@@ -12,14 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kappanb.exceptions import JobDefinitionError
+from kappanb.exceptions import InvalidNameError, JobDefinitionError
 from kappanb.flink.errors import flink_error_message
 from kappanb.jobs.ddl import output_columns
+from kappanb.jobs.names import check_column_name
 from kappanb.jobs.schema import Column
 from kappanb.jobs.sqltext import Statement, offending_line, statements
 
 _CHANGELOG = re.compile(r"changelogMode=\[([A-Z,]+)\]")
 _GROUP_BY = re.compile(r"(?:groupBy|partitionBy)=\[([^\]]*)\]")
+_SETUP = re.compile(r"^\s*CREATE\s+(TEMPORARY\s+)?(SYSTEM\s+)?(VIEW|FUNCTION)\b", re.I)
 _QUERY_START = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|VALUES)\b", re.I)
 
 
@@ -49,6 +51,12 @@ def split_cell(cell: str) -> tuple[list[Statement], Statement]:
             f"the last statement (line {query.first_line}) must be the job's SELECT; "
             "views and functions may come before it"
         )
+    for statement in setup:
+        if not _SETUP.match(statement.text):
+            raise JobDefinitionError(
+                f"line {statement.first_line}: before the job's SELECT a cell may only create "
+                "views and functions (CREATE TEMPORARY VIEW / FUNCTION)"
+            )
     return setup, query
 
 
@@ -83,6 +91,13 @@ def _plan_of(table: Any, key: Sequence[str] | None) -> QueryPlan:
     columns = output_columns(
         tuple(Column(str(c.getName()), str(c.getDataType())) for c in schema.getColumns())
     )
+    for column in columns:
+        try:
+            check_column_name(column.name, "output column")
+        except InvalidNameError as exc:
+            raise JobDefinitionError(
+                f"{exc}; give every computed column a plain alias (... AS total)"
+            ) from None
     plan = _run(lambda t: t.explain(ExplainDetail.CHANGELOG_MODE), table, None, "")
     updating = _root_is_updating(plan)
     return QueryPlan(columns, updating, _key(plan, columns, key, updating))
@@ -113,6 +128,49 @@ def _root_is_updating(plan: str) -> bool:
     return False
 
 
+def _node(line: str) -> str:
+    """A plan line without its tree drawing: ``+- Calc(select=[...])`` -> ``Calc(...)``."""
+    return line.strip().lstrip("+-: ").strip()
+
+
+def _root_group_key(lines: list[str]) -> tuple[str, ...] | None:
+    """Output names of the GROUP BY key, when the root is a group aggregate (maybe under a Calc).
+
+    Anything else (Top-N, joins, deduplication) has no key kappanb can be sure of: None.
+    """
+    nodes = [_node(line) for line in lines[:2]]
+    projection: dict[str, list[str]] | None = None
+    if nodes and nodes[0].startswith("Calc("):
+        projection = _projection(nodes[0])
+        nodes = nodes[1:]
+    if not nodes or not nodes[0].startswith(("GroupAggregate(", "GlobalGroupAggregate(")):
+        return None
+    found = _GROUP_BY.search(nodes[0])
+    groups = [g.strip() for g in found.group(1).split(",")] if found else []
+    if not groups or not all(groups):
+        return None
+    if projection is None:
+        return tuple(groups)
+    renamed = [projection.get(g, []) for g in groups]
+    return tuple(r[0] for r in renamed) if all(len(r) == 1 for r in renamed) else None
+
+
+def _projection(calc: str) -> dict[str, list[str]]:
+    """``Calc(select=[day AS d, EXPR$1 AS n])`` -> ``{"day": ["d"], "EXPR$1": ["n"]}``."""
+    match = re.search(r"select=\[(.*?)\], changelogMode=", calc)
+    result: dict[str, list[str]] = {}
+    depth, item = 0, ""
+    for ch in (match.group(1) if match else "") + ",":
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            source, _, alias = item.strip().partition(" AS ")
+            result.setdefault(source.strip(), []).append((alias or source).strip())
+            item = ""
+        else:
+            item += ch
+    return result
+
+
 def _key(
     plan: str, columns: tuple[Column, ...], given: Sequence[str] | None, updating: bool
 ) -> tuple[str, ...]:
@@ -127,15 +185,11 @@ def _key(
         return tuple(given)
     if not updating:
         return ()
-    for line in _physical_plan(plan):
-        found = _GROUP_BY.search(line)
-        if found:
-            keys = tuple(k.strip() for k in found.group(1).split(",") if k.strip())
-            if keys and all(k in names for k in keys):
-                return keys
-            break
+    keys = _root_group_key(_physical_plan(plan))
+    if keys and all(k in names for k in keys):
+        return keys
     raise JobDefinitionError(
-        "this query updates its results (it aggregates without a window), so its output "
+        "this query updates its results (its rows change as events arrive), so its output "
         "table needs a key, and kappanb could not tell which output columns identify a row: "
         f"add --key with some of {', '.join(names)}"
     )

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from kappanb.exceptions import InvalidNameError, SchemaError
-from kappanb.jobs.names import check_column_name
+from kappanb.jobs.names import check_column_name, quote
 
 _TYPE = re.compile(
     r"(STRING|VARCHAR(\(\d+\))?|CHAR\(\d+\)|BOOLEAN|TINYINT|SMALLINT|INT|INTEGER|BIGINT|"
@@ -82,7 +82,7 @@ def parse_duration_ms(text: str) -> int:
 
 
 def format_columns(columns: tuple[Column, ...]) -> str:
-    return ", ".join(f"`{c.name}` {c.type}" for c in columns)
+    return ", ".join(f"{quote(c.name)} {c.type}" for c in columns)
 
 
 def _split_top_level(spec: str) -> list[str]:

@@ -152,3 +152,40 @@ def test_multi_column_group_by() -> None:
     plan = UPDATING.replace("groupBy=[day]", "groupBy=[day, merchant_id]")
     cols = (*DAILY, Column("merchant_id", "STRING"))
     assert _key(plan, cols, None, True) == ("day", "merchant_id")
+
+
+REORDERED = """== Optimized Physical Plan ==
+Calc(select=[n, merchant_id], changelogMode=[I,UA])
++- GroupAggregate(groupBy=[merchant_id], select=[merchant_id, COUNT(*) AS n], changelogMode=[I,UA])
+   +- Exchange(distribution=[hash[merchant_id]], changelogMode=[I])
+"""
+SWAPPED = """== Optimized Physical Plan ==
+Calc(select=[merchant_id AS m, n AS merchant_id], changelogMode=[I,UA])
++- GroupAggregate(groupBy=[merchant_id], select=[merchant_id, COUNT(*) AS n], changelogMode=[I,UA])
+"""
+TOP_N = (
+    "== Optimized Physical Plan ==\n"
+    "Rank(strategy=[UpdateFastStrategy], rankType=[ROW_NUMBER], partitionBy=[merchant_id], "
+    "orderBy=[amount_cents DESC], select=[merchant_id, amount_cents, w0$o0], "
+    "changelogMode=[I,UA,D])\n"
+    "+- Exchange(distribution=[hash[merchant_id]], changelogMode=[I])\n"
+)
+
+
+def test_key_follows_the_root_calc_projection() -> None:
+    cols = (Column("n", "BIGINT"), Column("merchant_id", "STRING"))
+    assert _key(REORDERED, cols, None, updating=True) == ("merchant_id",)
+    swapped = (Column("m", "STRING"), Column("merchant_id", "BIGINT"))
+    # The output column named merchant_id is the count: the key is m.
+    assert _key(SWAPPED, swapped, None, updating=True) == ("m",)
+
+
+def test_top_n_needs_an_explicit_key() -> None:
+    cols = (
+        Column("merchant_id", "STRING"),
+        Column("amount_cents", "BIGINT"),
+        Column("rn", "BIGINT"),
+    )
+    with pytest.raises(JobDefinitionError, match="add --key"):
+        _key(TOP_N, cols, None, updating=True)
+    assert _key(TOP_N, cols, ["merchant_id", "rn"], updating=True) == ("merchant_id", "rn")
