@@ -5,13 +5,19 @@ Knows nothing of IPython. Every method returns a value with a text and an HTML f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 import polars as pl
 
-from kappanb.exceptions import RunConflictError, RunNotFoundError, StackNotRunningError
+from kappanb.exceptions import (
+    ProduceError,
+    RunConflictError,
+    RunNotFoundError,
+    StackNotRunningError,
+    StartPositionError,
+)
 from kappanb.flink.sql import FlinkSqlClient
 from kappanb.jobs import definitions, runs
 from kappanb.jobs.names import output_table
@@ -111,7 +117,11 @@ class Workbench:
     # ---- topics and events -----------------------------------------------------------
     def topic(self, name: str, schema: str, **options: Any) -> TopicSpec:
         """Declare a topic (schema, event time, watermark); create it in Kafka if missing."""
-        spec = definitions.topic_spec(name, schema, **options)
+        from kappanb.generators import PAYMENTS_SCHEMA
+
+        spec = definitions.topic_spec(
+            name, PAYMENTS_SCHEMA if schema == "payments" else schema, **options
+        )
         bootstrap = self.endpoints().bootstrap_servers
         if not create_topic(bootstrap, name, partitions=spec.partitions, compact=spec.compact):
             actual = describe_topic(bootstrap, name).partitions
@@ -128,10 +138,17 @@ class Workbench:
         from kappanb.kafka.records import to_records
 
         spec = definitions.find_topic(self.registry, topic)
+        records: Iterable[dict[str, Any]] = to_records(events)
+        if not isinstance(events, Iterator):  # a collection: check it all before sending any
+            records = list(records)
+            missing = next((i for i, r in enumerate(records) if spec.key and spec.key not in r), -1)
+            if missing >= 0:
+                raise ProduceError(
+                    f"event {missing} has no {spec.key!r}, the key of {spec.name}; nothing sent"
+                )
         return produce_json(
-            self.endpoints().bootstrap_servers, spec.name, to_records(events),
-            key=spec.key, rate=rate,
-        )  # fmt: skip
+            self.endpoints().bootstrap_servers, spec.name, records, key=spec.key, rate=rate
+        )
 
     # ---- jobs and versions -----------------------------------------------------------
     def job(
@@ -171,33 +188,43 @@ class Workbench:
         self, name: str, number: int | None, mode: str, rng: ReadRange, restart: bool,
         new_table: bool,
     ) -> RunHandle:  # fmt: skip
+        # Every check comes before the first side effect (cancelling, dropping, submitting).
         version = definitions.find_version(self.registry, name, number)
+        topics = [definitions.find_topic(self.registry, t) for t in version.sources]
+        if rng.uses_offsets() and len(topics) > 1:
+            raise StartPositionError("partition offsets in --from need a job that reads one topic")
         endpoints = self.endpoints()
         launcher = self._launcher(endpoints)
-        active = [r for r in launcher.reconciled(name, version.version) if r.active]
+        mine = launcher.reconciled(name, version.version)
+        active = [r for r in mine if r.active]
         if active and not restart:
             raise RunConflictError(
                 f"{name} {version.label} already runs (run #{active[0].id}, {active[0].mode}, "
                 f"into {active[0].table}); add --restart to replace it, or stop it first"
             )
+        table = self._output_table(endpoints, version, mine, restart, new_table)
         for run in active:
             launcher.stop(run, savepoint=False)
-        table = self._output_table(endpoints, version, restart, new_table)
-        topics = [definitions.find_topic(self.registry, t) for t in version.sources]
-        if rng.uses_offsets() and len(topics) > 1:
-            raise RunConflictError("partition offsets in --from need a job that reads one topic")
+        if not new_table:
+            drop_table(endpoints.catalog, table)  # empty leftovers, or replaced on --restart
         plan = runs.RunPlan(version, topics, mode, rng, table, runs.group_id_for(version, mode))
         job_id, url = launcher.submit(plan)
-        record = self.registry.add_run(RunRecord(
-            id=0, job=name, version=version.version, mode=mode, table=table,
-            group_id=plan.group_id, start=rng.start, until=rng.until, flink_job_id=job_id,
-            state="RUNNING", started_at=now(),
-        ))  # fmt: skip
+        try:
+            record = self.registry.add_run(RunRecord(
+                id=0, job=name, version=version.version, mode=mode, table=table,
+                group_id=plan.group_id, start=rng.start, until=rng.until, flink_job_id=job_id,
+                state="RUNNING", started_at=now(),
+            ))  # fmt: skip
+        except BaseException:
+            launcher.rest.cancel(job_id)  # no job kappanb does not know about
+            raise
         return RunHandle(record, url)
 
     def _output_table(
-        self, endpoints: Endpoints, version: JobVersion, restart: bool, new_table: bool
-    ) -> str:
+        self, endpoints: Endpoints, version: JobVersion, runs_so_far: list[RunRecord],
+        restart: bool, new_table: bool,
+    ) -> str:  # fmt: skip
+        """The table a new run writes; refuses to mix outputs. No side effects."""
         catalog = endpoints.catalog
         table = output_table(version.job, version.version)
         if new_table:
@@ -206,11 +233,17 @@ class Workbench:
                 table, suffix = output_table(version.job, version.version, suffix), suffix + 1
             return table
         if table_has_data(catalog, table) and not restart:
+            earlier = [r for r in runs_so_far if r.table == table]
+            resume = (
+                f"`resume {version.job} {version.version}` continues run #{earlier[-1].id} "
+                f"({earlier[-1].state}), "
+                if earlier and earlier[-1].state not in ("FINISHED",)
+                else ""
+            )
             raise RunConflictError(
                 f"table {table} already has output of an earlier run of {version.job} "
-                f"{version.label}; add --restart to replace it or --new-table to keep it"
+                f"{version.label}: {resume}--restart replaces it, --new-table keeps it"
             )
-        drop_table(catalog, table)  # empty leftovers, or replaced on --restart
         return table
 
     def _active_run(self, name: str, number: int) -> RunRecord:
@@ -238,14 +271,18 @@ class Workbench:
         mine = launcher.reconciled(name, found.version)
         if not mine:
             raise RunNotFoundError(f"{name} {found.label} has never run: use `run` or `replay`")
-        last = mine[-1]
-        if last.active:
-            raise RunConflictError(f"{name} {found.label} is already running (run #{last.id})")
-        if last.state == "FINISHED":
+        active = [r for r in mine if r.active]
+        if active:
             raise RunConflictError(
-                f"{name} {found.label}'s {last.mode} #{last.id} finished: nothing to resume; "
+                f"{name} {found.label} is already running (run #{active[-1].id})"
+            )
+        resumable = [r for r in mine if r.state != "FINISHED"]
+        if not resumable:
+            raise RunConflictError(
+                f"every run of {name} {found.label} finished: nothing to resume; "
                 "start another with --restart or --new-table"
             )
+        last = resumable[-1]
         point = launcher.restore_point(last)
         topics = [definitions.find_topic(self.registry, t) for t in found.sources]
         rng = ReadRange(last.start, last.until)

@@ -61,11 +61,8 @@ def cmd_logs(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 
 
 def cmd_topic(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
-    from kappanb.generators import PAYMENTS_SCHEMA
-
-    schema = PAYMENTS_SCHEMA if args.schema == "payments" else args.schema
     return wb.topic(
-        args.name, schema, event_time=args.event_time, watermark=args.watermark,
+        args.name, args.schema, event_time=args.event_time, watermark=args.watermark,
         partitions=args.partitions, compact=args.compact, key=args.key, table=args.table,
     )  # fmt: skip
 

@@ -64,9 +64,24 @@ def key_list(raw: str) -> list[str]:
     return [k.strip() for k in raw.split(",") if k.strip()]
 
 
+def iso_time(raw: str) -> str:
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not a time: write e.g. 2026-03-01 or 2026-03-01T09:30"
+        ) from None
+    return raw
+
+
 def build_parser(prog: str, raise_errors: bool = False) -> KappaArgumentParser:
-    KappaArgumentParser.raise_errors = raise_errors
-    parser = KappaArgumentParser(
+    # A class of its own, so subparsers (built from the parser's class) share the setting.
+    parser_class: type[KappaArgumentParser] = type(
+        "Parser", (KappaArgumentParser,), {"raise_errors": raise_errors}
+    )
+    parser = parser_class(
         prog=prog, description="Kappa workbench: Kafka log, Flink jobs, Iceberg views."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -112,7 +127,7 @@ def build_parser(prog: str, raise_errors: bool = False) -> KappaArgumentParser:
     p.add_argument("--out-of-order", type=share, default=0.0, help="share of disordered events")
     p.add_argument("--late", type=share, default=0.0, help="share of events beyond watermarks")
     p.add_argument("--bug", action="store_true", help="the generator's bug switch (duplicates)")
-    p.add_argument("--start", help="event time of the first generated event (ISO)")
+    p.add_argument("--start", type=iso_time, help="event time of the first generated event")
 
     p = add("job", "define a version of a job from SQL (the cell, --file, or stdin)")
     p.add_argument("name")

@@ -112,7 +112,8 @@ class FlinkRest:
                 if "location" in operation:
                     return str(operation["location"])
                 cause = operation.get("failure-cause", {}).get("stack-trace", "")
-                raise FlinkRestError(f"the savepoint failed: {cause.splitlines()[0]}")
+                reason = flink_error_message(Exception(cause)) if cause else "no reason given"
+                raise FlinkRestError(f"the savepoint failed: {reason}")
             time.sleep(0.5)
         raise FlinkRestError(f"the savepoint of job {job_id} took longer than {timeout:.0f} s")
 

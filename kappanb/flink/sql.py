@@ -9,7 +9,6 @@ shipped with the job: the cluster already has them.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -19,11 +18,11 @@ from urllib.parse import urlparse
 
 from kappanb.exceptions import FlinkSubmitError
 from kappanb.flink.errors import flink_error_message
+from kappanb.jobs.sqltext import statements
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.flink_cluster import flink_dist
 
 _LOCK = threading.Lock()
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 DEFAULT_JOB_CONFIG = {
     "execution.checkpointing.interval": "10 s",
     "execution.checkpointing.mode": "EXACTLY_ONCE",
@@ -59,21 +58,7 @@ class SubmittedJob:
 
 def split_statements(script: str) -> list[str]:
     """Split a SQL script on semicolons outside quotes; drop comments and empty pieces."""
-    pieces: list[str] = []
-    current: list[str] = []
-    quote = ""
-    for ch in _COMMENT.sub("", script):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in ("'", '"', "`"):
-            quote = ch
-        elif ch == ";":
-            pieces.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    pieces.append("".join(current))
-    return [p.strip() for p in pieces if p.strip()]
+    return [statement.text for statement in statements(script)]
 
 
 def is_insert(statement: str) -> bool:

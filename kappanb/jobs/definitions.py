@@ -39,6 +39,8 @@ def topic_spec(
     check_topic_name(name)
     columns = parse_columns(schema)
     check_event_time(columns, event_time)
+    if event_time is None and parse_duration_ms(watermark) > 0:
+        raise SchemaError("--watermark needs --event-time: the column the watermark follows")
     if partitions < 1:
         raise SchemaError(f"--partitions must be at least 1, not {partitions}")
     if compact and not key:
@@ -122,7 +124,7 @@ def plan_version(
         version=0,
         kind=kind,
         text=cell.strip("\n").rstrip() if python else cell.strip(),
-        digest=sqltext.digest(cell, kind),
+        digest=sqltext.digest(cell, kind) + (f":key={','.join(plan.key)}" if key else ""),
         created_at="",
         note=note,
         output=plan.columns,

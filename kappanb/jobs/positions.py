@@ -63,7 +63,14 @@ def _until_options(until: str | None) -> dict[str, str]:
         return {}
     if until == "latest":
         return {"scan.bounded.mode": "latest-offset"}
-    return {"scan.bounded.mode": "timestamp", "scan.bounded.timestamp-millis": _millis(until)}
+    try:
+        millis = _millis(until)
+    except StartPositionError:
+        raise StartPositionError(
+            f"--until {until!r}: use latest (the head of the log now) or a timestamp like "
+            "2026-03-04T12:00 (UTC unless it has an offset)"
+        ) from None
+    return {"scan.bounded.mode": "timestamp", "scan.bounded.timestamp-millis": millis}
 
 
 def _millis(text: str) -> str:

@@ -187,6 +187,7 @@ class RunLauncher:
         if job is None:
             return self.registry.update_run(
                 run.id,
+                if_flink_job=run.flink_job_id,
                 state="LOST",
                 error="the Flink cluster no longer knows this job "
                 "(it was restarted); `resume` continues from the last checkpoint",
@@ -194,9 +195,9 @@ class RunLauncher:
         state = str(job["state"])
         if state == run.state:
             return run
-        changes: dict[str, object] = {"state": state}
+        changes: dict[str, Any] = {"state": state}
         if state not in ACTIVE_STATES:
             changes["ended_at"] = now()
         if state == "FAILED":
             changes["error"] = self.rest.root_exception(run.flink_job_id)
-        return self.registry.update_run(run.id, **changes)
+        return self.registry.update_run(run.id, if_flink_job=run.flink_job_id, **changes)

@@ -124,20 +124,25 @@ class Registry:
             conn.execute("UPDATE runs SET spec = ? WHERE id = ?", (json.dumps(data), data["id"]))
         return RunRecord(**data)
 
-    def update_run(self, run_id: int, **changes: Any) -> RunRecord:
+    def update_run(
+        self, run_id: int, *, if_flink_job: str | None = None, **changes: Any
+    ) -> RunRecord:
+        """Change a run; with ``if_flink_job``, only while it still has that Flink job.
+
+        (Another kernel may have resumed it as a new Flink job in the meantime.)
+        """
         with self._tx() as conn:
             row = conn.execute("SELECT spec FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise RunNotFoundError(f"the registry has no run #{run_id}")
+            current = json.loads(row[0])
+            if if_flink_job is not None and current["flink_job_id"] != if_flink_job:
+                return RunRecord(**current)
             if {"id", "job", "version", "table"} & changes.keys():
                 raise ValueError("a run's id, job, version and table never change")
             data = {**json.loads(row[0]), **changes}
             conn.execute("UPDATE runs SET spec = ? WHERE id = ?", (json.dumps(data), run_id))
         return RunRecord(**data)
-
-    def delete_run(self, run_id: int) -> None:
-        with self._tx() as conn:
-            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     def runs(self, job: str | None = None, version: int | None = None) -> list[RunRecord]:
         query, args = "SELECT spec FROM runs WHERE 1 = 1", list[object]()

@@ -73,6 +73,9 @@ def flink_config(
         "taskmanager.numberOfTaskSlots": slots,
         "taskmanager.memory.process.size": tm_memory,
         "parallelism.default": 1,
+        # Keep finished jobs visible for a week (default one hour), so a bounded replay
+        # nobody looked at still shows FINISHED instead of unknown.
+        "jobstore.expiration-time": 7 * 24 * 3600,
         "rest.address": HOST,
         "rest.bind-address": HOST,
         "rest.port": rest_port,

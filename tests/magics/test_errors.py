@@ -87,6 +87,13 @@ def test_bad_names_never_reach_sql(declared: Magic) -> None:
         declared("topic 'pay`ments' --schema 'a STRING'")
     with pytest.raises(UsageError, match="does not map from JSON"):
         declared("topic evil.v1 --schema \"a STRING) WITH ('connector'='filesystem'\"")
+    evil_alias = (
+        "SELECT COUNT(*) AS `n`` BIGINT) WITH ('connector'='blackhole') --` FROM err_payments"
+    )
+    with pytest.raises(UsageError, match="not a valid output column name"):
+        declared("job err_alias", evil_alias)
+    with pytest.raises(UsageError, match="may only create views and functions"):
+        declared("job err_setup", "SELECT 1 AS x FROM err_payments;\n" + GOOD)
 
 
 def test_running_twice_and_writing_over_output_ask_for_a_flag(
@@ -129,3 +136,38 @@ def test_cell_body_only_for_job(kappa: Magic) -> None:
         kappa("status", "SELECT 1")
     with pytest.raises(UsageError, match="invalid choice: 'replya'"):
         kappa("replya x")
+
+
+def test_a_bad_element_in_a_list_sends_nothing(declared: Magic, shell: InteractiveShell,
+                                               stack: EmbeddedStack) -> None:  # fmt: skip
+    from kappanb.kafka.topics import end_offsets
+
+    bootstrap = stack.endpoints().bootstrap_servers
+    head = end_offsets(bootstrap, TOPIC)
+    shell.user_ns["mixed"] = [*PaymentsGenerator(seed=4).events(3), "not an event"]
+    with pytest.raises(UsageError, match="dict"):
+        declared(f"produce {TOPIC} mixed")
+    assert end_offsets(bootstrap, TOPIC) == head
+
+
+def test_restart_checks_everything_before_stopping_anything(
+    declared: Magic, stack: EmbeddedStack
+) -> None:
+    declared("topic errors.other.v1 --schema payments --table err_other")
+    join = (
+        "SELECT a.merchant_id, COUNT(*) AS n FROM err_payments a "
+        "JOIN err_other b ON a.payment_id = b.payment_id GROUP BY a.merchant_id"
+    )
+    declared("job err_join", join)
+    live = declared("run err_join")
+    with pytest.raises(UsageError, match="partition offsets in --from need a job that reads one"):
+        declared("replay err_join --from 0:1 --restart")
+    rest = FlinkRest(stack.endpoints().flink_rest_url)
+    assert rest.job_state(live.run.flink_job_id) == "RUNNING"  # nothing was stopped
+    assert "err_join__v1" in _tables(stack)  # nor dropped
+    declared("stop err_join v1")
+
+
+def test_watermark_without_event_time_is_refused(declared: Magic) -> None:
+    with pytest.raises(UsageError, match="--watermark needs --event-time"):
+        declared("topic wm.v1 --schema 'a STRING' --watermark '5 s'")

@@ -134,10 +134,13 @@ def test_runs_filters(registry: Registry) -> None:
     assert registry.runs("c") == []
 
 
-def test_delete_run(registry: Registry) -> None:
+def test_update_run_only_while_it_has_the_same_flink_job(registry: Registry) -> None:
     run = registry.add_run(_run())
-    registry.delete_run(run.id)
-    assert registry.runs() == []
+    resumed = registry.update_run(run.id, flink_job_id="new", state="RUNNING")
+    # A reconcile based on the old Flink job must not overwrite the resumed run.
+    stale = registry.update_run(run.id, if_flink_job="abc", state="LOST")
+    assert stale == resumed and registry.runs()[0].state == "RUNNING"
+    assert registry.update_run(run.id, if_flink_job="new", state="FAILED").state == "FAILED"
 
 
 def test_two_registries_share_one_file(tmp_path: Path) -> None:
