@@ -26,6 +26,8 @@ _LOCK = threading.Lock()
 DEFAULT_JOB_CONFIG = {
     "execution.checkpointing.interval": "10 s",
     "execution.checkpointing.mode": "EXACTLY_ONCE",
+    # Results must not depend on the machine's zone: a replay elsewhere gives the same days.
+    "table.local-time-zone": "UTC",
     # Part of the job graph, so it is the client's setting that counts, not the cluster's:
     # a cancelled (or lost) run can then be resumed from its latest checkpoint.
     "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",

@@ -12,7 +12,7 @@ from kappanb.exceptions import (
     UnknownTopicError,
     UnknownVersionError,
 )
-from kappanb.flink.sql import FlinkSqlClient
+from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient
 from kappanb.jobs import ddl, sqltext
 from kappanb.jobs.names import check_column_name, check_job_name, check_topic_name
 from kappanb.jobs.names import table_name_for_topic as default_table
@@ -112,7 +112,7 @@ def plan_version(
     sources = [
         ddl.source_ddl(t, endpoints.bootstrap_servers, "kappanb.plan", ReadRange()) for t in used
     ]
-    tenv = client.table_env({})
+    tenv = client.table_env(DEFAULT_JOB_CONFIG)
     kind = "python" if python else "sql"
     plan = (
         plan_python(tenv, sources, cell, job, key)

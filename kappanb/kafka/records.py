@@ -97,3 +97,17 @@ def plain_value(value: Any) -> Any:
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
         return plain_value(value.tolist())  # a numpy scalar or array
     return value
+
+
+def mark_utc(records: Iterable[dict[str, Any]], columns: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """Append Flink's 'Z' to text values of TIMESTAMP_LTZ columns (its SQL JSON format wants it).
+
+    kappanb's timestamps are UTC wall-clock text, so the suffix states what they already are.
+    """
+    names = list(columns)
+    for record in records:
+        for name in names:
+            value = record.get(name)
+            if isinstance(value, str) and value and not value.endswith("Z"):
+                record = {**record, name: f"{value}Z"}
+        yield record

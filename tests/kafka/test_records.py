@@ -156,3 +156,15 @@ def test_an_element_that_is_not_a_dict_is_refused() -> None:
     assert next(records) == {"a": 1}
     with pytest.raises(ProduceError, match="element 1 is a int, not a dict: give a polars"):
         next(records)
+
+
+def test_mark_utc_suffixes_only_local_time_columns() -> None:
+    from kappanb.kafka.records import mark_utc
+
+    rows = [{"ts": "2026-03-01 10:00:00.000", "other": "2026-03-01 10:00:00.000"},
+            {"ts": "2026-03-01 10:00:00.000Z"}, {"ts": None}]  # fmt: skip
+    assert list(mark_utc(rows, ["ts"])) == [
+        {"ts": "2026-03-01 10:00:00.000Z", "other": "2026-03-01 10:00:00.000"},
+        {"ts": "2026-03-01 10:00:00.000Z"},
+        {"ts": None},
+    ]

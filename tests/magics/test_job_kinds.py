@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -90,3 +90,18 @@ def test_python_job_errors_name_the_cell_line(kappa: Magic, events: object) -> N
         kappa("job broken --python", "table = t_env.from_path('kinds_payments')")
     with pytest.raises(UsageError, match="does not parse"):
         kappa("job broken --python", "# kinds_payments\ndef (:")
+
+
+def test_local_time_event_column_is_read_as_utc(kappa: Magic, stack: EmbeddedStack) -> None:
+    workbench = fresh_workbench(stack)
+    workbench.topic("ltz.events.v1", "id STRING, ts TIMESTAMP_LTZ(3)", event_time="ts",
+                    table="ltz_events")  # fmt: skip
+    rows = [{"id": f"e{i}", "ts": datetime(2026, 3, 1, i % 5, 30, tzinfo=UTC)} for i in range(50)]
+    workbench.produce("ltz.events.v1", rows)
+    kappa("job ltz_hours", "SELECT HOUR(CAST(ts AS TIMESTAMP(3))) AS h, COUNT(*) AS n "
+          "FROM ltz_events GROUP BY HOUR(CAST(ts AS TIMESTAMP(3)))")  # fmt: skip
+    run = kappa("replay ltz_hours --until latest")
+    rest = FlinkRest(stack.endpoints().flink_rest_url)
+    assert rest.wait_for_state(run.run.flink_job_id, timeout=180) == "FINISHED"
+    frame = workbench.read("ltz_hours").collect()
+    assert dict(zip(frame["h"], frame["n"], strict=True)) == {h: 10 for h in range(5)}
