@@ -15,6 +15,7 @@ from kappanb.exceptions import (
     ProduceError,
     RunConflictError,
     RunNotFoundError,
+    SchemaError,
     StackNotRunningError,
     StartPositionError,
 )
@@ -22,7 +23,8 @@ from kappanb.flink.sql import FlinkSqlClient
 from kappanb.jobs import definitions, runs
 from kappanb.jobs.names import output_table
 from kappanb.jobs.positions import ReadRange, read_range
-from kappanb.jobs.report import JobList, RunHandle, StatusReport, run_status
+from kappanb.jobs.report import JobList, RunHandle, StatusReport
+from kappanb.jobs.run_metrics import run_status
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
@@ -122,9 +124,17 @@ class Workbench:
         spec = definitions.topic_spec(
             name, PAYMENTS_SCHEMA if schema == "payments" else schema, **options
         )
+        definitions.check_redeclaration(self.registry, spec)
         bootstrap = self.endpoints().bootstrap_servers
         if not create_topic(bootstrap, name, partitions=spec.partitions, compact=spec.compact):
-            actual = describe_topic(bootstrap, name).partitions
+            info = describe_topic(bootstrap, name)
+            actual = info.partitions
+            if ("compact" in info.config.get("cleanup.policy", "")) != spec.compact:
+                policy = info.config.get("cleanup.policy", "?")
+                raise SchemaError(
+                    f"topic {name} already exists in Kafka with cleanup.policy={policy}, "
+                    f"which does not match {'--compact' if spec.compact else 'no --compact'}"
+                )
             if actual != spec.partitions:
                 self.say(f"topic {name} already exists with {actual} partition(s); kept as is")
                 spec = replace(spec, partitions=actual)
@@ -196,6 +206,12 @@ class Workbench:
         topics = [definitions.find_topic(self.registry, t) for t in version.sources]
         if rng.uses_offsets() and len(topics) > 1:
             raise StartPositionError("partition offsets in --from need a job that reads one topic")
+        compacted = [t.name for t in topics if t.compact]
+        if rng.bounded and compacted:
+            raise StartPositionError(
+                f"a bounded replay cannot end: {', '.join(compacted)} is compacted and read as a "
+                "table (always whole, never finished); replay without --until"
+            )
         endpoints = self.endpoints()
         launcher = self._launcher(endpoints)
         mine = launcher.reconciled(name, version.version)
@@ -304,7 +320,7 @@ class Workbench:
         if name is not None:
             definitions.find_version(self.registry, name, None)
         rows = launcher.reconciled(name)
-        return StatusReport([run_status(launcher.rest, r, endpoints.flink_rest_url) for r in rows])
+        return StatusReport([run_status(launcher.rest, r, endpoints) for r in rows])
 
     def runs(self, name: str | None = None) -> list[RunRecord]:
         return self.registry.runs(name)
@@ -321,4 +337,4 @@ class Workbench:
         return scan_table(self.endpoints().catalog, mine[-1].table)
 
     def _web(self, run: RunRecord) -> str:
-        return f"{self.stack.endpoints().flink_rest_url}/#/job/running/{run.flink_job_id}"
+        return self.stack.endpoints().job_url(run.flink_job_id)

@@ -118,9 +118,7 @@ class FlinkSqlClient:
             raise
         except Exception as exc:
             raise FlinkSubmitError(f"Flink rejected the job: {flink_error_message(exc)}") from None
-        return SubmittedJob(
-            job_id, job_name, f"{self.endpoints.flink_rest_url}/#/job/running/{job_id}"
-        )
+        return SubmittedJob(job_id, job_name, self.endpoints.job_url(job_id))
 
     def table_env(self, config: Mapping[str, str]) -> Any:
         """A streaming TableEnvironment whose jobs go to the session cluster."""

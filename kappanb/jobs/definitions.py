@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from kappanb.exceptions import (
     JobDefinitionError,
@@ -47,6 +48,12 @@ def topic_spec(
         raise SchemaError("a compacted topic keeps the latest value per key: add --key COLUMN")
     if key is not None and key not in [c.name for c in columns]:
         raise SchemaError(f"--key {key!r} is not a column of the schema")
+    key_type = next((c.type for c in columns if c.name == key), "STRING")
+    if compact and not key_type.startswith(("STRING", "VARCHAR")):
+        raise SchemaError(
+            f"the key of a compacted topic is the message key, text: --key {key} must be a "
+            f"STRING column, not {key_type}"
+        )
     if table is not None:
         check_column_name(table, "table")
     return TopicSpec(
@@ -59,6 +66,27 @@ def topic_spec(
         compact=compact,
         key=key,
     )
+
+
+def check_redeclaration(registry: Registry, spec: TopicSpec) -> None:
+    """Refuse a declaration that would change what recorded job versions read."""
+    for known in registry.topics():
+        if known.name != spec.name and known.table == spec.table:
+            raise SchemaError(
+                f"SQL table {spec.table!r} already reads topic {known.name}: "
+                "choose another with --table"
+            )
+        same = replace(known, partitions=spec.partitions, created_at="") == replace(
+            spec, created_at=""
+        )
+        if known.name == spec.name and not same:
+            readers = [f"{v.job} {v.label}" for v in registry.versions() if spec.name in v.sources]
+            if readers:
+                raise SchemaError(
+                    f"topic {spec.name} is read by {', '.join(readers)} as declared before; "
+                    "a different schema, event time, watermark, key or table would change "
+                    "them. Declare a new topic version instead (e.g. ….v2)"
+                )
 
 
 def find_topic(registry: Registry, name: str) -> TopicSpec:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from kappanb.display.html import Raw, html_table, link, text_table
-from kappanb.flink.rest import FlinkRest
 from kappanb.registry.records import JobVersion, RunRecord
 
 _HEADERS = [
@@ -47,44 +45,6 @@ class RunStatus:
     records_in: int | None
     records_out: int | None
     last_checkpoint: str
-
-
-def run_status(rest: FlinkRest, run: RunRecord, web_base: str) -> RunStatus:
-    """Live figures of an active run from Flink (records and checkpoints); blanks otherwise."""
-    url = f"{web_base}/#/job/running/{run.flink_job_id}"
-    if not run.active:
-        return RunStatus(run, url, None, None, (run.savepoint and "savepoint") or "")
-    try:
-        job = rest.job(run.flink_job_id)
-        checkpoints = rest.checkpoints(run.flink_job_id)
-    except Exception:
-        return RunStatus(run, url, None, None, "?")
-    records_in, records_out = _records(rest, run.flink_job_id, job.get("vertices", []))
-    latest = (checkpoints.get("latest") or {}).get("completed") or {}
-    count = checkpoints.get("counts", {}).get("completed", 0)
-    last = f"#{latest['id']} ({count} done)" if latest else "none yet"
-    return RunStatus(run, url, records_in, records_out, last)
-
-
-def _records(
-    rest: FlinkRest, job_id: str, vertices: list[dict[str, Any]]
-) -> tuple[int | None, int | None]:
-    """Records the Kafka sources emitted (all source operators) and the sink task received."""
-    if not vertices:
-        return None, None
-    try:
-        read = 0.0
-        for vertex in vertices:
-            if str(vertex.get("name", "")).startswith("Source:"):
-                emitted = [
-                    name for name in rest.vertex_metric_names(job_id, vertex["id"])
-                    if name.startswith("Source__") and name.endswith(".numRecordsOut")
-                ]  # fmt: skip
-                read += sum(rest.vertex_metrics(job_id, vertex["id"], emitted).values())
-        written = rest.vertex_metrics(job_id, vertices[-1]["id"], ["numRecordsIn"])
-    except Exception:
-        return None, None
-    return int(read), int(written.get("numRecordsIn", 0))
 
 
 @dataclass(frozen=True)

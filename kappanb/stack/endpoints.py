@@ -21,6 +21,10 @@ class Endpoints:
     flink_lib: Path
     """Jars a Flink SQL client needs on its classpath (the cluster's own lib/)."""
 
+    def job_url(self, job_id: str) -> str:
+        """The Flink web UI page of a job."""
+        return f"{self.flink_rest_url}/#/job/running/{job_id}"
+
     @classmethod
     def for_home(cls, layout: HomeLayout, ports: Mapping[str, int], catalog_name: str) -> Endpoints:
         return cls(
