@@ -145,7 +145,7 @@ def plan_version(
     plan = (
         plan_python(tenv, sources, cell, job, key)
         if python
-        else plan_query(tenv, sources, cell, key)
+        else plan_query(tenv, sources, cell, key, job)
     )
     return JobVersion(
         job=job,

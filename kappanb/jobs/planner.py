@@ -21,6 +21,8 @@ from kappanb.jobs.sqltext import Statement, offending_line, statements
 
 _CHANGELOG = re.compile(r"changelogMode=\[([A-Z,]+)\]")
 _GROUP_BY = re.compile(r"(?:groupBy|partitionBy)=\[([^\]]*)\]")
+_BEGIN_SET = re.compile(r"^\s*EXECUTE\s+STATEMENT\s+SET\s+BEGIN\b", re.I)
+_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(`?)([A-Za-z_][A-Za-z0-9_]*)\1\s+", re.I)
 _SETUP = re.compile(r"^\s*CREATE\s+(TEMPORARY\s+)?(SYSTEM\s+)?(VIEW|FUNCTION)\b", re.I)
 _QUERY_START = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|VALUES)\b", re.I)
 
@@ -34,42 +36,89 @@ class QueryPlan:
     key: tuple[str, ...]
 
 
-def split_cell(cell: str) -> tuple[list[Statement], Statement]:
-    """Setup statements and the final query; refuse INSERTs and a missing SELECT."""
+@dataclass(frozen=True)
+class CellParts:
+    """A job cell: setup statements, then the queries whose rows make the output."""
+
+    setup: list[Statement]
+    queries: list[Statement]
+
+    @property
+    def query(self) -> Statement:
+        """The output as one query: the SELECT, or the statement set's SELECTs in a UNION ALL."""
+        if len(self.queries) == 1:
+            return self.queries[0]
+        union = "\nUNION ALL\n".join(f"SELECT * FROM (\n{q.text}\n)" for q in self.queries)
+        return Statement(union, self.queries[0].first_line)
+
+
+def split_cell(cell: str, job: str | None = None) -> CellParts:
+    """Setup (views, functions), then one SELECT or a statement set of INSERT INTO ``job``."""
     found = statements(cell)
+    for i, statement in enumerate(found):
+        if begin := _BEGIN_SET.match(statement.text):
+            found[i] = _after(statement, begin)
+    if found and found[-1].text.upper() == "END":
+        found = found[:-1]
     if not found:
         raise JobDefinitionError("the cell is empty: write a SELECT over your declared topics")
-    *setup, query = found
-    for statement in found:
-        if statement.text.split(None, 1)[0].upper() in ("INSERT", "EXECUTE"):
+    inserts = [s for s in found if s.text.split(None, 1)[0].upper() == "INSERT"]
+    if inserts:
+        setup = found[: found.index(inserts[0])]
+        rest = found[len(setup) :]
+        queries = [_insert_query(s, job) for s in rest]
+    else:
+        *setup, query = found
+        queries = [query]
+        if not _QUERY_START.match(query.text):
             raise JobDefinitionError(
-                f"line {statement.first_line}: kappanb writes the output table itself "
-                "(NAME__vN); end the cell with a SELECT instead of INSERT INTO"
+                f"the last statement (line {query.first_line}) must be the job's SELECT; "
+                "views and functions may come before it"
             )
-    if not _QUERY_START.match(query.text):
-        raise JobDefinitionError(
-            f"the last statement (line {query.first_line}) must be the job's SELECT; "
-            "views and functions may come before it"
-        )
     for statement in setup:
         if not _SETUP.match(statement.text):
             raise JobDefinitionError(
                 f"line {statement.first_line}: before the job's SELECT a cell may only create "
                 "views and functions (CREATE TEMPORARY VIEW / FUNCTION)"
             )
-    return setup, query
+    return CellParts(setup, queries)
+
+
+def _after(statement: Statement, match: re.Match[str] | None) -> Statement:
+    """The statement without the text ``match`` covered at its start."""
+    end = match.end() if match else 0
+    rest = statement.text[end:]
+    skipped = statement.text[:end] + rest[: len(rest) - len(rest.lstrip())]
+    return Statement(rest.strip(), statement.first_line + skipped.count("\n"))
+
+
+def _insert_query(statement: Statement, job: str | None) -> Statement:
+    match = _INSERT.match(statement.text)
+    target = match.group(2) if match else ""
+    if not match or (job is not None and target != job):
+        where = f"line {statement.first_line}"
+        raise JobDefinitionError(
+            f"{where}: a statement set writes the job's own output, so every statement after "
+            f"the setup must be INSERT INTO {job or 'NAME'} SELECT ... (kappanb stores it in "
+            "NAME__vN); or end the cell with one SELECT"
+        )
+    return _after(statement, match)
 
 
 def plan_query(
-    tenv: Any, sources: Sequence[str], cell: str, key: Sequence[str] | None = None
-) -> QueryPlan:
-    """Run the generated source DDL and the cell's setup, then plan its SELECT."""
-    setup, query = split_cell(cell)
+    tenv: Any, sources: Sequence[str], cell: str, key: Sequence[str] | None = None,
+    job: str | None = None,
+) -> QueryPlan:  # fmt: skip
+    """Run the generated source DDL and the cell's setup, then plan its query (or queries)."""
+    parts = split_cell(cell, job)
     for ddl in sources:
         _run(tenv.execute_sql, ddl, None, cell)
-    for statement in setup:
+    for statement in parts.setup:
         _run(tenv.execute_sql, statement.text, statement, cell)
-    table = _run(tenv.sql_query, query.text, query, cell)
+    for query in parts.queries:  # each on its own first, so an error names its line
+        table = _run(tenv.sql_query, query.text, query, cell)
+    if len(parts.queries) > 1:
+        table = _run(tenv.sql_query, parts.query.text, None, cell)
     return _plan_of(table, key)
 
 

@@ -80,7 +80,7 @@ class RunLauncher:
 
     def statements(self, plan: RunPlan, create_table: bool) -> list[str]:
         catalog = self.endpoints.catalog.name
-        setup, query = split_cell(plan.version.text)
+        parts = split_cell(plan.version.text, plan.version.job)
         sources = [
             ddl.source_ddl(t, self.endpoints.bootstrap_servers, plan.group_id, plan.rng)
             for t in plan.topics
@@ -88,9 +88,9 @@ class RunLauncher:
         sink = [ddl.sink_ddl(catalog, plan.table, plan.version)] if create_table else []
         return [
             *sources,
-            *(s.text for s in setup),
+            *(s.text for s in parts.setup),
             *sink,
-            ddl.insert_sql(catalog, plan.table, query.text),
+            ddl.insert_sql(catalog, plan.table, parts.query.text),
         ]
 
     def _python_build(self, plan: RunPlan, create_table: bool) -> Callable[[Any, Any], None]:

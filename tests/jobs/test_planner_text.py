@@ -45,19 +45,38 @@ def test_split_cell_refuses_empty(cell: str) -> None:
     [
         "INSERT INTO out SELECT * FROM t",
         "\n\ninsert into out select 1",
-        "CREATE VIEW v AS SELECT 1;\nINSERT INTO out SELECT * FROM v;\nSELECT 1",
+        "CREATE VIEW v AS SELECT 1;\nINSERT INTO daily SELECT * FROM v;\nSELECT 1",
         "EXECUTE STATEMENT SET BEGIN INSERT INTO o SELECT 1; END",
     ],
 )
-def test_split_cell_refuses_insert(cell: str) -> None:
-    with pytest.raises(JobDefinitionError, match="instead of INSERT INTO") as info:
-        split_cell(cell)
+def test_split_cell_inserts_must_write_the_jobs_own_output(cell: str) -> None:
+    with pytest.raises(JobDefinitionError, match="INSERT INTO daily SELECT") as info:
+        split_cell(cell, "daily")
     assert str(info.value).startswith("line ")
 
 
 def test_split_cell_insert_error_names_its_line() -> None:
     with pytest.raises(JobDefinitionError, match=r"^line 3: "):
-        split_cell("CREATE VIEW v AS SELECT 1;\n\nINSERT INTO o SELECT 1")
+        split_cell("CREATE VIEW v AS SELECT 1;\n\nINSERT INTO o SELECT 1", "daily")
+
+
+def test_statement_set_becomes_one_union_of_its_selects() -> None:
+    cell = (
+        "CREATE TEMPORARY VIEW v AS SELECT * FROM payments;\n"
+        "EXECUTE STATEMENT SET BEGIN\n"
+        "  INSERT INTO daily SELECT a FROM v;\n"
+        "  INSERT INTO `daily`\n  SELECT b FROM v;\n"
+        "END;"
+    )
+    parts = split_cell(cell, "daily")
+    assert [s.text for s in parts.setup] == ["CREATE TEMPORARY VIEW v AS SELECT * FROM payments"]
+    assert [(q.text, q.first_line) for q in parts.queries] == [
+        ("SELECT a FROM v", 3),
+        ("SELECT b FROM v", 5),
+    ]
+    assert parts.query.text == (
+        "SELECT * FROM (\nSELECT a FROM v\n)\nUNION ALL\nSELECT * FROM (\nSELECT b FROM v\n)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -81,11 +100,11 @@ def test_split_cell_views_then_select() -> None:
         "\n"
         "SELECT day, COUNT(*) FROM b GROUP BY day;\n"
     )
-    setup, query = split_cell(cell)
-    assert [s.first_line for s in setup] == [1, 2]
-    assert setup[1].text == "CREATE TEMPORARY VIEW b AS SELECT * FROM a"
-    assert query.text == "SELECT day, COUNT(*) FROM b GROUP BY day"
-    assert query.first_line == 4
+    parts = split_cell(cell)
+    assert [s.first_line for s in parts.setup] == [1, 2]
+    assert parts.setup[1].text == "CREATE TEMPORARY VIEW b AS SELECT * FROM a"
+    assert parts.query.text == "SELECT day, COUNT(*) FROM b GROUP BY day"
+    assert parts.query.first_line == 4
 
 
 @pytest.mark.parametrize(
@@ -99,9 +118,9 @@ def test_split_cell_views_then_select() -> None:
     ],
 )
 def test_split_cell_accepts_queries(cell: str) -> None:
-    setup, query = split_cell(cell)
-    assert setup == []
-    assert query.text == cell.strip()
+    parts = split_cell(cell)
+    assert parts.setup == []
+    assert parts.query.text == cell.strip()
 
 
 def test_root_is_updating() -> None:

@@ -61,7 +61,7 @@ def test_a_parse_error_points_at_the_word(declared: Magic) -> None:
 
 
 def test_insert_and_unknown_tables_are_explained(declared: Magic) -> None:
-    with pytest.raises(UsageError, match="end the cell with a SELECT"):
+    with pytest.raises(UsageError, match="must be INSERT INTO err_insert SELECT"):
         declared("job err_insert", "INSERT INTO x SELECT * FROM err_payments")
     with pytest.raises(UsageError, match=r"reads no declared topic.*err_payments"):
         declared("job err_nothing", "SELECT 1 AS one")

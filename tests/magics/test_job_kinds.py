@@ -105,3 +105,33 @@ def test_local_time_event_column_is_read_as_utc(kappa: Magic, stack: EmbeddedSta
     assert rest.wait_for_state(run.run.flink_job_id, timeout=180) == "FINISHED"
     frame = workbench.read("ltz_hours").collect()
     assert dict(zip(frame["h"], frame["n"], strict=True)) == {h: 10 for h in range(5)}
+
+
+SPLIT = """
+EXECUTE STATEMENT SET BEGIN
+  INSERT INTO split_counts
+    SELECT 'captured' AS kind, COUNT(*) AS n FROM kinds_payments WHERE captured;
+  INSERT INTO split_counts
+    SELECT 'not captured' AS kind, COUNT(*) AS n FROM kinds_payments WHERE NOT captured;
+END;
+"""
+
+
+def test_statement_set_writes_one_output_table(
+    kappa: Magic, events: list[dict[str, object]], stack: EmbeddedStack
+) -> None:
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="add --key"):
+        kappa("job split_counts", SPLIT)  # two updating branches: no key to infer
+    version = kappa("job split_counts --key kind", SPLIT).version
+    assert version.updating and version.key == ("kind",)
+    run = kappa("replay split_counts --until latest")
+    rest = FlinkRest(stack.endpoints().flink_rest_url)
+    assert rest.wait_for_state(run.run.flink_job_id, timeout=180) == "FINISHED"
+    captured = sum(1 for e in events if e["captured"])
+    frame = fresh_workbench(stack).read("split_counts").collect()
+    assert dict(zip(frame["kind"], frame["n"], strict=True)) == {
+        "captured": captured,
+        "not captured": len(events) - captured,
+    }
