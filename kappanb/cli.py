@@ -5,25 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from kappanb.commands.handlers import HANDLERS, Context, read_json_lines
 from kappanb.commands.parser import build_parser
-from kappanb.exceptions import CommandLineError, KappaError
+from kappanb.exceptions import KappaError
 from kappanb.settings import StackSettings
 from kappanb.workbench import Workbench
 
 
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def _read_text(path: str) -> str:
-    file = Path(path)
-    if not file.is_file():
-        raise CommandLineError(f"no file {path!r}")
-    return file.read_text()
 
 
 def _context(args: argparse.Namespace) -> Context:
@@ -33,7 +25,7 @@ def _context(args: argparse.Namespace) -> Context:
     cell = None
     if args.command == "job" and not args.file and not sys.stdin.isatty():
         cell = sys.stdin.read()
-    return Context(cell=cell, lookup=_read_text, say=_say)
+    return Context(cell=cell, say=_say)
 
 
 def _show(result: Any) -> None:

@@ -25,13 +25,21 @@ def _no_lookup(name: str) -> Any:
     raise CommandLineError(f"no variable {name!r} here")
 
 
+def read_text_file(path: str) -> str:
+    """A job's text from a file (`job NAME --file PATH`), in a notebook or a shell."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise CommandLineError(f"no file {path!r}")
+    return file.read_text()
+
+
 @dataclass
 class Context:
     """What a command may need besides its arguments."""
 
     cell: str | None = None
     lookup: Callable[[str], Any] = _no_lookup
-    """Find a named object: a notebook variable, or a file in a shell."""
+    """Find the SOURCE of `produce`: a notebook variable, or a JSON-lines file in a shell."""
     say: Callable[[str], None] = field(default=lambda _m: None)
 
 
@@ -97,13 +105,15 @@ def cmd_produce(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object
 
 
 def cmd_job(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
-    text = ctx.cell if ctx.cell is not None else None
+    text = ctx.cell
     if args.file:
-        text = ctx.lookup(args.file)
+        if text and text.strip():
+            raise CommandLineError("give the job's text in the cell or with --file, not both")
+        text = read_text_file(args.file)
     if not text or not text.strip():
         raise CommandLineError(
             "the job has no SQL: write a SELECT in the cell below `%%kappa job NAME` "
-            "(or pass --file in a shell)"
+            "(or pass --file PATH)"
         )
     return wb.job(args.name, text, note=args.note, key=args.key, python=args.python)
 

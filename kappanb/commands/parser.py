@@ -134,7 +134,7 @@ def build_parser(prog: str, raise_errors: bool = False) -> KappaArgumentParser:
     p.add_argument("--note", default="", help="why this version exists")
     p.add_argument("--key", type=key_list, help="output key columns of an updating query")
     p.add_argument("--python", action="store_true", help="the text is a PyFlink Table API job")
-    p.add_argument("--file", help="read the SQL from this file (shell only)")
+    p.add_argument("--file", help="read the SQL (or Python) from this file")
     add("jobs", "jobs, their versions and runs")
     p = add("show", "one version of a job (default: the newest)")
     p.add_argument("name")
