@@ -86,14 +86,16 @@ class FlinkRest:
         rows = self._request("GET", f"/jobs/{job_id}/vertices/{vertex_id}/subtasks/metrics")
         return [str(m["id"]) for m in rows]
 
-    def vertex_metrics(self, job_id: str, vertex_id: str, names: Iterable[str]) -> dict[str, float]:
-        """Metrics of a vertex summed over its subtasks."""
+    def vertex_metrics(
+        self, job_id: str, vertex_id: str, names: Iterable[str], agg: str = "sum"
+    ) -> dict[str, float]:
+        """Metrics of a vertex aggregated (sum, max or min) over its subtasks."""
         base = f"/jobs/{job_id}/vertices/{vertex_id}/subtasks/metrics"
         wanted = ",".join(urllib.parse.quote(n, safe="") for n in names)
         if not wanted:
             return {}
-        rows = self._request("GET", f"{base}?get={wanted}&agg=sum")
-        return {m["id"]: float(m["sum"]) for m in rows if "sum" in m}
+        rows = self._request("GET", f"{base}?get={wanted}&agg={agg}")
+        return {m["id"]: float(m[agg]) for m in rows if agg in m}
 
     def checkpoints(self, job_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", f"/jobs/{job_id}/checkpoints")

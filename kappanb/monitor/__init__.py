@@ -1,0 +1,1 @@
+"""Metrics of running versions: sampling Flink and Kafka, history, derived figures."""

@@ -1,0 +1,118 @@
+"""A bounded history of samples per run, and what is derived from it.
+
+Derived figures:
+
+- **records behind the head**: per partition and in total (see `Sample.behind`);
+- **throughput**: records read per second between the oldest and newest of the last
+  ``window`` samples, from read positions (so it is exact, not Flink's 60 s meter);
+- **ETA**: records behind divided by the net rate at which the gap closes (throughput
+  minus the rate at which the head grows), ``None`` when the gap is not closing;
+- **event-time lag**: the head's newest event time minus the run's watermark, when the
+  caller knows the head's event time.
+
+**Caught up** (the rule `CaughtUp` applies): the run is RUNNING, at most ``threshold``
+records behind the head in total, and — when a live version's watermark is given — its
+watermark is within the topic's watermark delay of the live one; all of that held for
+``hold`` consecutive samples. A bounded replay is not "caught up" but "finished".
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import polars as pl
+
+from kappanb.monitor.sample import Sample
+
+
+def metric_topic(topic: str) -> str:
+    """How Flink's metrics spell a topic name (dots become underscores)."""
+    return topic.replace(".", "_")
+
+
+class RunHistory:
+    """The last ``size`` samples of one run (about ten minutes at one a second)."""
+
+    def __init__(self, size: int = 600, window: int = 10) -> None:
+        self._samples: deque[Sample] = deque(maxlen=size)
+        self.window = window
+
+    def add(self, sample: Sample) -> None:
+        self._samples.append(sample)
+
+    def __len__(self) -> int:
+        return len(self._samples)
+
+    def __iter__(self) -> Iterator[Sample]:
+        return iter(self._samples)
+
+    @property
+    def latest(self) -> Sample | None:
+        return self._samples[-1] if self._samples else None
+
+    def _recent(self) -> tuple[Sample, Sample] | None:
+        recent = list(self._samples)[-self.window :]
+        if len(recent) < 2 or recent[-1].at <= recent[0].at:
+            return None
+        return recent[0], recent[-1]
+
+    def throughput(self) -> float | None:
+        """Records read per second over the recent window."""
+        pair = self._recent()
+        if pair is None:
+            return None
+        first, last = pair
+        return (_read(last) - _read(first)) / (last.at - first.at)
+
+    def eta_seconds(self) -> float | None:
+        """Seconds until the gap to the head closes at the recent net rate, or None."""
+        pair, latest = self._recent(), self.latest
+        if pair is None or latest is None:
+            return None
+        if latest.behind_total == 0:
+            return 0.0
+        first, last = pair
+        closing = (first.behind_total - last.behind_total) / (last.at - first.at)
+        return latest.behind_total / closing if closing > 0 else None
+
+    def frame(self) -> pl.DataFrame:
+        """One row per sample: the figures the charts draw."""
+        return pl.DataFrame(
+            {
+                "at": [s.at for s in self._samples],
+                "state": [s.state for s in self._samples],
+                "records_in_per_s": [s.records_in_per_s for s in self._samples],
+                "behind": [s.behind_total for s in self._samples],
+                "watermark_ms": [s.watermark_ms for s in self._samples],
+                "checkpoints": [s.checkpoints for s in self._samples],
+            },
+            schema_overrides={"watermark_ms": pl.Int64},
+        )
+
+
+def _read(sample: Sample) -> int:
+    return sum(sum(p.values()) for p in sample.read_positions.values())
+
+
+@dataclass
+class CaughtUp:
+    """The caught-up rule (module docstring); ``update`` returns True once, when it is met."""
+
+    threshold: int = 1000
+    hold: int = 3
+    watermark_delay_ms: int = 0
+    streak: int = 0
+    fired: bool = False
+
+    def update(self, sample: Sample, live_watermark_ms: int | None = None) -> bool:
+        close = sample.state == "RUNNING" and sample.behind_total <= self.threshold
+        if close and live_watermark_ms is not None:
+            own = sample.watermark_ms
+            close = own is not None and live_watermark_ms - own <= self.watermark_delay_ms
+        self.streak = self.streak + 1 if close else 0
+        if self.streak >= self.hold and not self.fired:
+            self.fired = True
+            return True
+        return False

@@ -1,0 +1,107 @@
+"""One sample of a run: what Flink's REST API and Kafka say about it at one moment.
+
+Records behind the head are per partition: the log's end offset minus the next offset
+the run will read (Flink's ``currentOffset`` metric is the last record it read).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kappanb.flink.rest import FlinkRest
+
+_OFFSET = re.compile(r"\.KafkaSourceReader\.topic\.(.+)\.partition\.(\d+)\.currentOffset$")
+_SOURCE_RATE = re.compile(r"^Source__.*\.numRecordsOutPerSecond$")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What one run looked like at ``at`` (seconds since the epoch)."""
+
+    at: float
+    state: str
+    records_in_per_s: float = 0.0
+    records_out_per_s: float = 0.0
+    watermark_ms: int | None = None
+    checkpoints: int = 0
+    last_checkpoint_ms: int | None = None
+    pending_records: int | None = None
+    read_positions: dict[str, dict[int, int]] = field(default_factory=dict)
+    """Per topic and partition: the next offset the run will read."""
+    end_offsets: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    def behind(self) -> dict[tuple[str, int], int]:
+        """Records between the run's position and the head, per (topic, partition)."""
+        result = {}
+        for topic, ends in self.end_offsets.items():
+            read = self.read_positions.get(topic, {})
+            for partition, end in ends.items():
+                result[(topic, partition)] = max(0, end - read.get(partition, 0))
+        return result
+
+    @property
+    def behind_total(self) -> int:
+        return sum(self.behind().values())
+
+
+def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
+    """Rates, watermark, checkpoints and read positions of a running Flink job."""
+    job = rest.job(job_id)
+    vertices: list[dict[str, Any]] = job.get("vertices", [])
+    figures: dict[str, Any] = {"state": str(job.get("state", "UNKNOWN")), "positions": {}}
+    rate_in, pending, watermarks = 0.0, None, []
+    for vertex in vertices:
+        if not str(vertex.get("name", "")).startswith("Source:"):
+            continue
+        names = rest.vertex_metric_names(job_id, vertex["id"])
+        offsets = [n for n in names if _OFFSET.search(n)]
+        # A partition is read by one subtask: the others do not report it, so max is its value.
+        for name, value in rest.vertex_metrics(job_id, vertex["id"], offsets, "max").items():
+            if found := _OFFSET.search(name):
+                topic = found.group(1)
+                figures["positions"].setdefault(topic, {})[int(found.group(2))] = int(value) + 1
+        summed = [n for n in names if _SOURCE_RATE.match(n) or n.endswith(".pendingRecords")]
+        for name, value in rest.vertex_metrics(job_id, vertex["id"], summed).items():
+            if name.endswith(".pendingRecords"):
+                pending = int(value) + (pending or 0)
+            else:
+                rate_in += value
+        marks = [n for n in names if n.endswith(".currentOutputWatermark")]
+        for value in rest.vertex_metrics(job_id, vertex["id"], marks, "min").values():
+            if value > 0:  # before the first watermark Flink reports Long.MIN_VALUE
+                watermarks.append(int(value))
+    if vertices:
+        sink = rest.vertex_metrics(job_id, vertices[-1]["id"], ["numRecordsInPerSecond"])
+        figures["rate_out"] = sink.get("numRecordsInPerSecond", 0.0)
+    figures.update(rate_in=rate_in, pending=pending, watermark=min(watermarks, default=None))
+    return figures
+
+
+def take_sample(rest: FlinkRest, job_id: str, end_offsets: dict[str, dict[int, int]]) -> Sample:
+    """Sample a running job now; ``end_offsets`` are the heads of the topics it reads."""
+    figures = flink_figures(rest, job_id)
+    checkpoints = rest.checkpoints(job_id)
+    latest = (checkpoints.get("latest") or {}).get("completed") or {}
+    return Sample(
+        at=time.time(),
+        state=figures["state"],
+        records_in_per_s=figures["rate_in"],
+        records_out_per_s=figures.get("rate_out", 0.0),
+        watermark_ms=figures["watermark"],
+        checkpoints=int(checkpoints.get("counts", {}).get("completed", 0)),
+        last_checkpoint_ms=latest.get("end_to_end_duration"),
+        pending_records=figures["pending"],
+        read_positions=figures["positions"],
+        end_offsets=end_offsets,
+    )
+
+
+def sample_run(rest: FlinkRest, bootstrap: str, job_id: str, topics: list[str]) -> Sample:
+    """Sample a running job that reads ``topics``: Flink's figures and the heads of the log."""
+    from kappanb.kafka.topics import end_offsets
+
+    heads = {t.replace(".", "_"): end_offsets(bootstrap, t) for t in topics}
+    return take_sample(rest, job_id, heads)

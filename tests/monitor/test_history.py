@@ -1,0 +1,71 @@
+"""Derived figures and the caught-up rule, on synthetic samples (no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kappanb.monitor.history import CaughtUp, RunHistory, metric_topic
+from kappanb.monitor.sample import Sample
+
+T = "payments_captured_v1"
+
+
+def sample(at: float, read: int, end: int, state: str = "RUNNING", wm: int | None = None) -> Sample:
+    """Two partitions, the same position on each."""
+    return Sample(
+        at=at, state=state, watermark_ms=wm,
+        read_positions={T: {0: read, 1: read}}, end_offsets={T: {0: end, 1: end}},
+    )  # fmt: skip
+
+
+def test_behind_per_partition_and_total() -> None:
+    s = Sample(at=0, state="RUNNING", read_positions={T: {0: 90}},
+               end_offsets={T: {0: 100, 1: 5}})  # fmt: skip
+    assert s.behind() == {(T, 0): 10, (T, 1): 5}  # an unread partition is behind by all
+    assert s.behind_total == 15
+    assert metric_topic("payments.captured.v1") == T
+
+
+def test_throughput_and_eta_from_the_recent_window() -> None:
+    history = RunHistory(size=100, window=5)
+    # The head grows by 10 per partition per second, the run reads 110 per second.
+    for i in range(10):
+        history.add(sample(at=i, read=110 * i, end=2000 + 10 * i))
+    assert history.throughput() == pytest.approx(220.0)  # both partitions
+    latest = history.latest
+    assert latest is not None and latest.behind_total == 2 * (2090 - 990)
+    assert history.eta_seconds() == pytest.approx(2200 / 200)  # gap closes at 200/s
+
+
+def test_eta_is_none_when_the_gap_does_not_close() -> None:
+    history = RunHistory(window=3)
+    for i in range(3):
+        history.add(sample(at=i, read=10 * i, end=100 + 20 * i))
+    assert history.eta_seconds() is None
+    assert RunHistory().eta_seconds() is None  # nothing sampled yet
+
+
+def test_history_is_bounded_and_frames_its_samples() -> None:
+    history = RunHistory(size=4)
+    for i in range(10):
+        history.add(sample(at=i, read=i, end=10))
+    frame = history.frame()
+    assert len(history) == 4 and frame["at"].to_list() == [6, 7, 8, 9]
+    assert frame["behind"].to_list() == [8, 6, 4, 2]
+
+
+def test_caught_up_fires_once_after_holding() -> None:
+    rule = CaughtUp(threshold=10, hold=3, watermark_delay_ms=30_000)
+    fired = [rule.update(sample(i, read=r, end=100), live_watermark_ms=None)
+             for i, r in enumerate([50, 95, 96, 97, 98, 99])]  # fmt: skip
+    assert fired == [False, False, False, True, False, False]
+
+
+def test_caught_up_needs_the_watermark_near_the_live_one() -> None:
+    rule = CaughtUp(threshold=10, hold=2, watermark_delay_ms=30_000)
+    live = 1_000_000
+    assert not rule.update(sample(0, 100, 100, wm=live - 60_000), live)  # watermark far behind
+    assert not rule.update(sample(1, 100, 100, wm=live - 10_000), live)
+    assert rule.update(sample(2, 100, 100, wm=live - 5_000), live)
+    restarting = CaughtUp(threshold=10, hold=1)
+    assert not restarting.update(sample(0, 100, 100, state="RESTARTING"))

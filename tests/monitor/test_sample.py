@@ -1,0 +1,46 @@
+"""Sampling a real replay: positions, heads and the derived gap, from Flink and Kafka."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kappanb.flink.rest import FlinkRest
+from kappanb.generators import PAYMENTS_SCHEMA, PaymentsGenerator
+from kappanb.monitor.history import RunHistory
+from kappanb.monitor.sample import sample_run
+from kappanb.stack.embedded import EmbeddedStack
+from tests.magics.conftest import fresh_workbench
+
+pytestmark = pytest.mark.integration
+
+TOPIC = "monitor.payments.v1"
+EVENTS = 60_000
+
+
+def test_samples_of_a_live_run_show_the_gap_closing(stack: EmbeddedStack) -> None:
+    workbench = fresh_workbench(stack)
+    workbench.topic(TOPIC, PAYMENTS_SCHEMA, partitions=2, table="monitor_payments")
+    workbench.produce(TOPIC, PaymentsGenerator(seed=41).events(EVENTS))
+    workbench.job("monitored", "SELECT merchant_id, COUNT(*) AS n FROM monitor_payments "
+                  "GROUP BY merchant_id")  # fmt: skip
+    handle = workbench.run("monitored")
+    endpoints = stack.endpoints()
+    rest = FlinkRest(endpoints.flink_rest_url)
+    history = RunHistory(window=5)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        sample = sample_run(rest, endpoints.bootstrap_servers, handle.run.flink_job_id, [TOPIC])
+        history.add(sample)
+        if sample.read_positions and sample.behind_total == 0:
+            break
+        time.sleep(0.5)
+    workbench.stop("monitored", 1)
+    behind = [s.behind_total for s in history if s.read_positions]
+    assert behind and behind[-1] == 0  # it read everything
+    assert all(b <= EVENTS for b in behind)
+    assert behind == sorted(behind, reverse=True)  # the gap only closes: nothing new arrives
+    last = history.latest
+    assert last is not None and sum(last.end_offsets["monitor_payments_v1"].values()) == EVENTS
+    assert history.eta_seconds() == 0.0
