@@ -27,6 +27,7 @@ from kappanb.jobs.report import JobList, RunHandle, StatusReport
 from kappanb.jobs.run_metrics import run_status
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
+from kappanb.monitor.watch_set import WatchSet, watch_runs
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
 from kappanb.settings import StackSettings
@@ -321,6 +322,32 @@ class Workbench:
             definitions.find_version(self.registry, name, None)
         rows = launcher.reconciled(name)
         return StatusReport([run_status(launcher.rest, r, endpoints) for r in rows])
+
+    def watch(
+        self, name: str, versions: Sequence[int] = (), *, interval: float = 1.0,
+        threshold: int = 1000,
+    ) -> WatchSet:  # fmt: skip
+        """Sample the job's active runs (or those of ``versions``) in the background."""
+        for number in versions:
+            definitions.find_version(self.registry, name, number)
+        endpoints = self.endpoints()
+        launcher = self._launcher(endpoints)
+        mine = launcher.reconciled(name)
+        chosen = [r for r in mine if r.active and (not versions or r.version in versions)]
+        if not chosen:
+            states = ", ".join(f"v{r.version} {r.mode} {r.state}" for r in mine) or "none"
+            raise RunNotFoundError(f"no run of {name} is running to watch ({states})")
+        sources = {
+            r.version: [
+                definitions.find_topic(self.registry, t)
+                for t in definitions.find_version(self.registry, name, r.version).sources
+            ]
+            for r in chosen
+        }
+        return watch_runs(
+            name, chosen, sources, launcher.rest, endpoints, interval=interval,
+            threshold=threshold,
+        ).start()  # fmt: skip
 
     def runs(self, name: str | None = None) -> list[RunRecord]:
         return self.registry.runs(name)

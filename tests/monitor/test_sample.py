@@ -44,3 +44,33 @@ def test_samples_of_a_live_run_show_the_gap_closing(stack: EmbeddedStack) -> Non
     last = history.latest
     assert last is not None and sum(last.end_offsets["monitor_payments_v1"].values()) == EVENTS
     assert history.eta_seconds() == 0.0
+
+
+def test_watch_sees_a_replay_catch_up_with_the_live_version(stack: EmbeddedStack) -> None:
+    workbench = fresh_workbench(stack)
+    topic = "watched.payments.v1"
+    workbench.topic(topic, PAYMENTS_SCHEMA, partitions=2, table="watched_payments",
+                    event_time="event_time", watermark="30 s")  # fmt: skip
+    workbench.produce(topic, PaymentsGenerator(seed=42).events(EVENTS))
+    sql = "SELECT merchant_id, COUNT(*) AS n FROM watched_payments GROUP BY merchant_id"
+    workbench.job("watched", sql)
+    workbench.run("watched")
+    workbench.job("watched", sql + " HAVING COUNT(*) > 0")
+    workbench.replay("watched", 2)
+    watch = workbench.watch("watched", interval=0.5)
+    try:
+        assert watch.wait(timeout=150), str(watch)
+        by_label = {r.watch.label: r.watch for r in watch.runs}
+        assert set(by_label) == {"v1 live", "v2 replay"}
+        assert by_label["v2 replay"].caught_up
+        frame = watch.frame()
+        assert set(frame["version"].unique()) == {"v1 live", "v2 replay"}
+        assert frame.filter(frame["version"] == "v2 replay")["behind"].min() <= 1000
+        spec = watch.chart().to_dict()
+        assert len(spec["hconcat"]) == 3
+        assert "v2 replay" in str(watch) and "caught up" in str(watch)
+    finally:
+        watch.stop()
+        workbench.stop("watched", 1)
+        workbench.stop("watched", 2)
+    assert not any(r.watch.running for r in watch.runs)

@@ -1,0 +1,130 @@
+"""Watching several versions of a job side by side: one `RunWatch` per run, one frame."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import altair as alt
+import polars as pl
+
+from kappanb.display.html import html_table, link, text_table
+from kappanb.flink.rest import FlinkRest
+from kappanb.monitor.history import CaughtUp
+from kappanb.monitor.sample import sample_run
+from kappanb.monitor.watcher import RunWatch
+from kappanb.registry.records import RunRecord, TopicSpec
+from kappanb.stack.endpoints import Endpoints
+
+
+@dataclass
+class WatchedRun:
+    """A run being watched, with what a status line needs about it."""
+
+    watch: RunWatch
+    web_url: str
+
+
+class WatchSet:
+    """The runs of one `watch` call. Text and HTML forms are a static snapshot."""
+
+    def __init__(self, job: str, runs: Sequence[WatchedRun]) -> None:
+        self.job, self.runs = job, list(runs)
+
+    def start(self) -> WatchSet:
+        for run in self.runs:
+            run.watch.start()
+        return self
+
+    def stop(self) -> None:
+        for run in self.runs:
+            run.watch.stop()
+
+    @property
+    def done(self) -> bool:
+        """Every run has ended, finished a bounded replay, or caught up."""
+        return all(not r.watch.running or r.watch.finished or r.watch.caught_up for r in self.runs)
+
+    def wait(self, timeout: float) -> bool:
+        """Block until `done` or ``timeout`` seconds; True when done."""
+        deadline = time.monotonic() + timeout
+        while not self.done and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.done
+
+    def frame(self) -> pl.DataFrame:
+        """Every sample of every run, with a ``version`` column (the charts' input)."""
+        frames = [
+            r.watch.history.frame().with_columns(pl.lit(r.watch.label).alias("version"))
+            for r in self.runs
+            if len(r.watch.history)
+        ]
+        return pl.concat(frames) if frames else pl.DataFrame()
+
+    def status_rows(self) -> list[list[object]]:
+        rows: list[list[object]] = []
+        for run in self.runs:
+            w, latest = run.watch, run.watch.history.latest
+            eta = w.history.eta_seconds()
+            rows.append([
+                w.label, latest.state if latest else "-", latest.behind_total if latest else "-",
+                f"{w.history.throughput() or 0:,.0f}/s", "-" if eta is None else f"{eta:,.0f} s",
+                latest.checkpoints if latest else "-",
+                "finished" if w.finished else ("caught up" if w.caught_up else "catching up"),
+                w.error or "",
+            ])  # fmt: skip
+        return rows
+
+    _HEADERS = ("version", "state", "behind", "rate", "ETA", "checkpoints", "", "error")
+
+    def __str__(self) -> str:
+        return f"{self.job}\n" + text_table(self._HEADERS, self.status_rows())
+
+    def chart(self) -> alt.HConcatChart:
+        """The panel's charts over every sample so far (a static snapshot)."""
+        from kappanb.display.charts import panel_chart
+
+        return panel_chart(self.frame())
+
+    def _repr_html_(self) -> str:
+        links = " ".join(str(link(r.web_url, f"{r.watch.label} in Flink")) for r in self.runs)
+        return f"<b>{self.job}</b> {links}" + html_table(self._HEADERS, self.status_rows())
+
+
+def watch_runs(
+    job: str,
+    runs: Sequence[RunRecord],
+    sources: Mapping[int, Sequence[TopicSpec]],
+    rest: FlinkRest,
+    endpoints: Endpoints,
+    *,
+    interval: float = 1.0,
+    threshold: int = 1000,
+) -> WatchSet:
+    """A `RunWatch` per run (not started). Replays compare their watermark with the live run's."""
+    watched: list[WatchedRun] = []
+    live: list[RunWatch] = []
+
+    def live_watermark() -> int | None:
+        latest = live[0].history.latest if live else None
+        return latest.watermark_ms if latest else None
+
+    for run in sorted(runs, key=lambda r: r.mode != "live"):  # live first
+        topics = sources[run.version]
+        take = partial(
+            sample_run, rest, endpoints.bootstrap_servers, run.flink_job_id,
+            [t.name for t in topics],
+        )  # fmt: skip
+        delay = max((t.watermark_ms for t in topics), default=0)
+        watch = RunWatch(
+            f"v{run.version} {run.mode}", take, bounded=run.until is not None,
+            rule=CaughtUp(threshold=threshold, watermark_delay_ms=delay),
+            live_watermark=(lambda: None) if run.mode == "live" else live_watermark,
+            interval=interval,
+        )  # fmt: skip
+        if run.mode == "live":
+            live.append(watch)
+        watched.append(WatchedRun(watch, endpoints.job_url(run.flink_job_id)))
+    return WatchSet(job, watched)
