@@ -25,7 +25,19 @@ def _context(args: argparse.Namespace) -> Context:
     cell = None
     if args.command == "job" and not args.file and not sys.stdin.isatty():
         cell = sys.stdin.read()
-    return Context(cell=cell, say=_say)
+    return Context(cell=cell, say=_say, present_watch=_follow)
+
+
+def _follow(watch: Any) -> Any:
+    """Terminal progress: a status table every few seconds until caught up or finished."""
+    try:
+        while not watch.wait(timeout=3.0):
+            print(watch, flush=True)
+    except KeyboardInterrupt:
+        print("stopped watching (the runs go on)", file=sys.stderr)
+    finally:
+        watch.stop()
+    return watch
 
 
 def _show(result: Any) -> None:

@@ -41,6 +41,8 @@ class Context:
     lookup: Callable[[str], Any] = _no_lookup
     """Find the SOURCE of `produce`: a notebook variable, or a JSON-lines file in a shell."""
     say: Callable[[str], None] = field(default=lambda _m: None)
+    present_watch: Callable[[Any], object] = field(default=lambda watch: watch)
+    """Turns a started WatchSet into what is shown: a widget panel, or terminal progress."""
 
 
 def cmd_setup(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
@@ -143,6 +145,10 @@ def cmd_stop(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 
 def cmd_resume(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.resume(args.name, args.version)
+
+
+def cmd_watch(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    return ctx.present_watch(wb.watch(args.name, args.versions, interval=args.interval))
 
 
 def cmd_read(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:

@@ -48,7 +48,7 @@ class KappaMagics(Magics):
             raise UsageError(str(exc)) from None
         if cell is not None and args.command != "job":
             raise UsageError(f"%%kappa {args.command} takes no cell body; use %kappa {line}")
-        context = Context(cell=cell, lookup=self._variable, say=_say)
+        context = Context(cell=cell, lookup=self._variable, say=_say, present_watch=_panel)
         try:
             return HANDLERS[args.command](self.workbench, args, context)
         except KappaError as exc:
@@ -71,6 +71,12 @@ class KappaMagics(Magics):
         if name not in namespace:
             raise UsageError(f"no variable {name!r} in the notebook: define it first")
         return namespace[name]
+
+
+def _panel(watch: Any) -> Any:
+    from kappanb.widgets.watch_panel import WatchPanel
+
+    return WatchPanel(watch)
 
 
 def _say(msg: str) -> None:

@@ -12,7 +12,7 @@ import polars as pl
 
 from kappanb.display.html import html_table, link, text_table
 from kappanb.flink.rest import FlinkRest
-from kappanb.monitor.history import CaughtUp
+from kappanb.monitor.history import CaughtUp, RunHistory
 from kappanb.monitor.sample import sample_run
 from kappanb.monitor.watcher import RunWatch
 from kappanb.registry.records import RunRecord, TopicSpec
@@ -61,7 +61,9 @@ class WatchSet:
             for r in self.runs
             if len(r.watch.history)
         ]
-        return pl.concat(frames) if frames else pl.DataFrame()
+        if not frames:  # nothing sampled yet: no rows, but the columns the charts expect
+            return RunHistory().frame().with_columns(pl.lit(None, pl.String).alias("version"))
+        return pl.concat(frames)
 
     def status_rows(self) -> list[list[object]]:
         rows: list[list[object]] = []

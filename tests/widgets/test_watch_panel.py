@@ -1,0 +1,80 @@
+"""The watch panel refreshes in place from background samples and leaves no thread behind.
+
+The runs are `RunWatch`es over scripted samples (the panel and the loop do no I/O here).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from IPython.core.interactiveshell import InteractiveShell
+
+from kappanb.monitor.sample import Sample
+from kappanb.monitor.watch_set import WatchedRun, WatchSet
+from kappanb.monitor.watcher import RunWatch
+from kappanb.widgets.watch_panel import WatchPanel
+
+T = "t"
+
+
+def endless(label: str, rate: int) -> Callable[[], Sample]:
+    count = {"n": 0}
+
+    def take() -> Sample:
+        count["n"] += 1
+        read = min(10_000, rate * count["n"])
+        return Sample(at=time.time(), state="RUNNING", watermark_ms=1_772_000_000_000 + read,
+                      read_positions={T: {0: read}}, end_offsets={T: {0: 10_000}})  # fmt: skip
+
+    return take
+
+
+def panel_over(*labels: str) -> WatchPanel:
+    runs = [WatchedRun(RunWatch(label, endless(label, 500), interval=0.02), f"http://x/{label}")
+            for label in labels]  # fmt: skip
+    return WatchPanel(WatchSet("job", runs).start(), min_interval=0.05)
+
+
+def test_panel_updates_while_a_cell_runs_and_stops_on_close() -> None:
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance()
+    panel = panel_over("v1 live", "v2 replay")
+    try:
+        before = panel.updates
+        started = time.monotonic()
+        result = shell.run_cell("import time; time.sleep(0.5); 'done'")
+        assert result.result == "done" and time.monotonic() - started < 2.0  # the kernel is free
+        assert panel.updates > before  # and the panel refreshed meanwhile
+        spec = panel.chart.chart.to_dict()
+        assert len(spec["hconcat"]) == 3
+        assert "v2 replay" in panel.status.value
+    finally:
+        panel.close()
+        InteractiveShell.clear_instance()
+    assert not any(t.name.startswith("kappanb-watch-") for t in threading.enumerate())
+    frozen = panel.updates
+    time.sleep(0.2)
+    assert panel.updates == frozen  # closed: no more refreshes
+
+
+def test_panel_stops_when_its_runs_end() -> None:
+    steps = iter(["RUNNING", "RUNNING", "FINISHED"])
+
+    def take() -> Sample:
+        state = next(steps, "FINISHED")
+        return Sample(at=time.time(), state=state, read_positions={T: {0: 1}},
+                      end_offsets={T: {0: 1}})  # fmt: skip
+
+    watch = RunWatch("v2 replay", take, bounded=True, interval=0.01)
+    watches = WatchSet("job", [WatchedRun(watch, "http://x")])
+    panel = WatchPanel(watches, 0.0)
+    first = panel.updates
+    watches.start()
+    deadline = time.monotonic() + 5
+    while watch.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not watch.running and watch.finished
+    assert panel.updates > first and "finished" in panel.status.value
+    assert len(panel.watch.frame()) == 3
