@@ -328,6 +328,7 @@ class Workbench:
         threshold: int = 1000,
     ) -> WatchSet:  # fmt: skip
         """Sample the job's active runs (or those of ``versions``) in the background."""
+        definitions.find_version(self.registry, name, None)  # unknown job: say so, start nothing
         for number in versions:
             definitions.find_version(self.registry, name, number)
         endpoints = self.endpoints()

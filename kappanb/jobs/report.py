@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 from kappanb.display.html import Raw, html_table, link, text_table
 from kappanb.registry.records import JobVersion, RunRecord
@@ -60,7 +61,7 @@ class StatusReport:
             job_cell: object = link(s.web_url, r.flink_job_id[:8]) if html else r.flink_job_id
             state: object = r.state
             if r.error and html:
-                state = Raw(f'<span title="{_attr(r.error)}">{r.state} ⚠</span>')
+                state = Raw(f'<span title="{escape(r.error, quote=True)}">{r.state} ⚠</span>')
             cells.append([
                 r.job, f"v{r.version}", r.mode, state, job_cell, r.group_id, r.table, r.start,
                 r.until or "-", s.records_in, s.records_out, s.last_checkpoint,
@@ -114,9 +115,3 @@ class JobList:
         return html_table(
             ["job", "version", "kind", "output", "created", "note", "runs"], self._rows()
         )
-
-
-def _attr(text: str) -> str:
-    from html import escape
-
-    return escape(text, quote=True)

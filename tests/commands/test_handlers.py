@@ -8,7 +8,7 @@ import pytest
 
 from kappanb.commands.handlers import Context, cmd_job
 from kappanb.commands.parser import build_parser
-from kappanb.exceptions import CommandLineError
+from kappanb.exceptions import CommandLineError, UnknownJobError
 from kappanb.settings import StackSettings
 from kappanb.workbench import Workbench
 
@@ -28,3 +28,10 @@ def test_job_text_from_cell_or_file_not_both(tmp_path: Path) -> None:
         _job(tmp_path, ["job", "j", "--file", str(tmp_path / "missing.sql")], None)
     with pytest.raises(CommandLineError, match="the job has no SQL"):
         _job(tmp_path, ["job", "j"], "  \n")
+
+
+def test_watch_of_an_unknown_job_names_the_known_ones_and_starts_nothing(tmp_path: Path) -> None:
+    workbench = Workbench(StackSettings(home=tmp_path / "home"))  # auto_up on: must not start
+    with pytest.raises(UnknownJobError, match="unknown job 'nope'"):
+        workbench.watch("nope")
+    assert not workbench.stack_status().running
