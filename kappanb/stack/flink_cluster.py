@@ -76,6 +76,9 @@ def flink_config(
         # Keep finished jobs visible for a week (default one hour), so a bounded replay
         # nobody looked at still shows FINISHED instead of unknown.
         "jobstore.expiration-time": 7 * 24 * 3600,
+        # The REST API serves metrics it fetched from the TaskManagers at most this often
+        # (default 10 s); the watch panel samples about once a second.
+        "metrics.fetcher.update-interval": 1000,
         "rest.address": HOST,
         "rest.bind-address": HOST,
         "rest.port": rest_port,
