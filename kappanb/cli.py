@@ -25,19 +25,34 @@ def _context(args: argparse.Namespace) -> Context:
     cell = None
     if args.command == "job" and not args.file and not sys.stdin.isatty():
         cell = sys.stdin.read()
-    return Context(cell=cell, say=_say, present_watch=_follow)
+    return Context(cell=cell, say=_say, present_watch=_follow, present_run=_run_progress)
 
 
 def _follow(watch: Any) -> Any:
-    """Terminal progress: a status table every few seconds until caught up or finished."""
+    """Terminal progress until every run is caught up, finished or ended: one line per
+    run each few seconds (a line rewritten in place on a terminal), then the status."""
+    tty = sys.stdout.isatty()
     try:
-        while not watch.wait(timeout=3.0):
-            print(watch, flush=True)
+        while not watch.wait(timeout=2.0):
+            line = watch.progress_line()
+            print(f"\r\x1b[K{line}" if tty else line, end="" if tty else "\n", flush=True)
     except KeyboardInterrupt:
-        print("stopped watching (the runs go on)", file=sys.stderr)
+        print("\nstopped watching (the runs go on)", file=sys.stderr)
     finally:
         watch.stop()
+        if tty:
+            print()
     return watch
+
+
+def _run_progress(handle: Any, follow: bool) -> Any:
+    """`run`/`replay --watch` follow the job's runs; without it, just say what started."""
+    if handle.watch is not None:
+        if follow:
+            print(handle, flush=True)
+            return _follow(handle.watch)
+        handle.watch.stop()
+    return handle
 
 
 def _show(result: Any) -> None:

@@ -13,28 +13,25 @@ import polars as pl
 
 from kappanb.exceptions import (
     ProduceError,
-    RunConflictError,
     RunNotFoundError,
     SchemaError,
     StackNotRunningError,
-    StartPositionError,
 )
 from kappanb.flink.sql import FlinkSqlClient
 from kappanb.jobs import definitions, runs
-from kappanb.jobs.names import output_table
+from kappanb.jobs.control import RunControl, checked_start
 from kappanb.jobs.positions import ReadRange, read_range
 from kappanb.jobs.report import JobList, RunHandle, StatusReport
 from kappanb.jobs.run_metrics import run_status
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
-from kappanb.monitor.watch_set import WatchSet, watch_runs
+from kappanb.monitor.watch_set import WatchSet
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
-from kappanb.registry.store import Registry, now
+from kappanb.registry.store import Registry
 from kappanb.settings import StackSettings
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.status import DownResult, StackStatus, UpResult
-from kappanb.tables.catalog import drop_table, table_exists, table_has_data
 from kappanb.tables.read import scan_table
 
 Say = Callable[[str], None]
@@ -186,140 +183,54 @@ class Workbench:
     # ---- runs ------------------------------------------------------------------------
     def run(
         self, name: str, version: int | None = None, *, restart: bool = False,
-        new_table: bool = False,
+        new_table: bool = False, watch: bool = True,
     ) -> RunHandle:  # fmt: skip
-        """Start the version live: from offset 0, unbounded, into ``NAME__vN``."""
-        return self._start(name, version, "live", ReadRange(), restart, new_table)
+        """Start the version live: from offset 0, unbounded, into ``NAME__vN``.
+
+        With ``watch`` the handle samples the job's running versions in the background
+        (``handle.caught_up``, ``handle.on_caught_up``, ``handle.watch`` for the panel)."""
+        return self._start(name, version, "live", ReadRange(), restart, new_table, watch)
 
     def replay(
         self, name: str, version: int | None = None, *, start: str | None = None,
         until: str | None = None, restart: bool = False, new_table: bool = False,
+        watch: bool = True,
     ) -> RunHandle:  # fmt: skip
-        """Run the version beside the live one, with a fresh consumer group, from ``start``."""
-        return self._start(name, version, "replay", read_range(start, until), restart, new_table)
+        """Run the version beside the live one, with a fresh consumer group, from ``start``.
+
+        A bounded replay (``until``) ends by itself: ``handle.finished``, ``on_finished``."""
+        rng = read_range(start, until)
+        return self._start(name, version, "replay", rng, restart, new_table, watch)
+
+    def _control(self) -> RunControl:
+        endpoints = self.endpoints()
+        return RunControl(self.registry, self._launcher(endpoints), endpoints)
 
     def _start(
         self, name: str, number: int | None, mode: str, rng: ReadRange, restart: bool,
-        new_table: bool,
+        new_table: bool, watch: bool,
     ) -> RunHandle:  # fmt: skip
-        # Every check comes before the first side effect (cancelling, dropping, submitting).
-        version = definitions.find_version(self.registry, name, number)
-        topics = [definitions.find_topic(self.registry, t) for t in version.sources]
-        if rng.uses_offsets() and len(topics) > 1:
-            raise StartPositionError("partition offsets in --from need a job that reads one topic")
-        compacted = [t.name for t in topics if t.compact]
-        if rng.bounded and compacted:
-            raise StartPositionError(
-                f"a bounded replay cannot end: {', '.join(compacted)} is compacted and read as a "
-                "table (always whole, never finished); replay without --until"
-            )
-        endpoints = self.endpoints()
-        launcher = self._launcher(endpoints)
-        mine = launcher.reconciled(name, version.version)
-        active = [r for r in mine if r.active]
-        if active and not restart:
-            raise RunConflictError(
-                f"{name} {version.label} already runs (run #{active[0].id}, {active[0].mode}, "
-                f"into {active[0].table}); add --restart to replace it, or stop it first"
-            )
-        table = self._output_table(endpoints, version, mine, restart, new_table)
-        for run in active:
-            launcher.stop(run, savepoint=False)
-        if not new_table:
-            drop_table(endpoints.catalog, table)  # empty leftovers, or replaced on --restart
-        plan = runs.RunPlan(version, topics, mode, rng, table, runs.group_id_for(version, mode))
-        job_id, url = launcher.submit(plan)
-        try:
-            record = self.registry.add_run(RunRecord(
-                id=0, job=name, version=version.version, mode=mode, table=table,
-                group_id=plan.group_id, start=rng.start, until=rng.until, flink_job_id=job_id,
-                state="RUNNING", started_at=now(),
-            ))  # fmt: skip
-        except BaseException:
-            launcher.rest.cancel(job_id)  # no job kappanb does not know about
-            raise
-        return RunHandle(record, url)
-
-    def _output_table(
-        self, endpoints: Endpoints, version: JobVersion, runs_so_far: list[RunRecord],
-        restart: bool, new_table: bool,
-    ) -> str:  # fmt: skip
-        """The table a new run writes; refuses to mix outputs. No side effects."""
-        catalog = endpoints.catalog
-        table = output_table(version.job, version.version)
-        if new_table:
-            suffix = 2
-            while table_exists(catalog, table):
-                table, suffix = output_table(version.job, version.version, suffix), suffix + 1
-            return table
-        if table_has_data(catalog, table) and not restart:
-            earlier = [r for r in runs_so_far if r.table == table]
-            resume = (
-                f"`resume {version.job} {version.version}` continues run #{earlier[-1].id} "
-                f"({earlier[-1].state}), "
-                if earlier and earlier[-1].state not in ("FINISHED",)
-                else ""
-            )
-            raise RunConflictError(
-                f"table {table} already has output of an earlier run of {version.job} "
-                f"{version.label}: {resume}--restart replaces it, --new-table keeps it"
-            )
-        return table
-
-    def _active_run(self, name: str, number: int) -> RunRecord:
-        version = definitions.find_version(self.registry, name, number)
-        launcher = self._launcher(self.endpoints())
-        mine = launcher.reconciled(name, version.version)
-        active = [r for r in mine if r.active]
-        if not active:
-            states = ", ".join(f"#{r.id} {r.state}" for r in mine) or "never started"
-            raise RunNotFoundError(f"{name} {version.label} is not running ({states})")
-        return active[-1]
+        version, topics = checked_start(self.registry, name, number, rng)  # before the stack
+        return self._control().start(
+            version, topics, mode, rng, restart=restart, new_table=new_table, watch=watch
+        )
 
     def stop(self, name: str, version: int, *, savepoint: bool = False) -> RunHandle:
         """Stop the version's running job, optionally taking a savepoint to resume from."""
-        run = self._active_run(name, version)
-        stopped = self._launcher(self.endpoints()).stop(run, savepoint)
-        how = f"with savepoint {stopped.savepoint}" if savepoint else "(cancelled)"
-        return RunHandle(stopped, self._web(run), f"stopped {name} v{version} {how}")
+        definitions.find_version(self.registry, name, version)
+        return self._control().stop(name, version, savepoint)
 
     def resume(self, name: str, version: int) -> RunHandle:
         """Continue the version's last run from its savepoint or latest retained checkpoint."""
-        found = definitions.find_version(self.registry, name, version)
-        endpoints = self.endpoints()
-        launcher = self._launcher(endpoints)
-        mine = launcher.reconciled(name, found.version)
-        if not mine:
-            raise RunNotFoundError(f"{name} {found.label} has never run: use `run` or `replay`")
-        active = [r for r in mine if r.active]
-        if active:
-            raise RunConflictError(
-                f"{name} {found.label} is already running (run #{active[-1].id})"
-            )
-        resumable = [r for r in mine if r.state != "FINISHED"]
-        if not resumable:
-            raise RunConflictError(
-                f"every run of {name} {found.label} finished: nothing to resume; "
-                "start another with --restart or --new-table"
-            )
-        last = resumable[-1]
-        point = launcher.restore_point(last)
-        topics = [definitions.find_topic(self.registry, t) for t in found.sources]
-        rng = ReadRange(last.start, last.until)
-        plan = runs.RunPlan(found, topics, last.mode, rng, last.table, last.group_id)
-        job_id, url = launcher.submit(plan, restore=point)
-        record = self.registry.update_run(
-            last.id, flink_job_id=job_id, state="RUNNING", ended_at=None, error=None,
-            restored_from=point, savepoint=None,
-        )  # fmt: skip
-        return RunHandle(record, url, f"resumed {name} v{version} from {point}")
+        definitions.find_version(self.registry, name, version)
+        return self._control().resume(name, version)
 
     def status(self, name: str | None = None) -> StatusReport:
         """Every run (of one job), reconciled with Flink, with records and checkpoints."""
-        endpoints = self.endpoints()
-        launcher = self._launcher(endpoints)
         if name is not None:
             definitions.find_version(self.registry, name, None)
+        endpoints = self.endpoints()
+        launcher = self._launcher(endpoints)
         rows = launcher.reconciled(name)
         return StatusReport([run_status(launcher.rest, r, endpoints) for r in rows])
 
@@ -331,24 +242,7 @@ class Workbench:
         definitions.find_version(self.registry, name, None)  # unknown job: say so, start nothing
         for number in versions:
             definitions.find_version(self.registry, name, number)
-        endpoints = self.endpoints()
-        launcher = self._launcher(endpoints)
-        mine = launcher.reconciled(name)
-        chosen = [r for r in mine if r.active and (not versions or r.version in versions)]
-        if not chosen:
-            states = ", ".join(f"v{r.version} {r.mode} {r.state}" for r in mine) or "none"
-            raise RunNotFoundError(f"no run of {name} is running to watch ({states})")
-        sources = {
-            r.version: [
-                definitions.find_topic(self.registry, t)
-                for t in definitions.find_version(self.registry, name, r.version).sources
-            ]
-            for r in chosen
-        }
-        return watch_runs(
-            name, chosen, sources, launcher.rest, endpoints, interval=interval,
-            threshold=threshold,
-        ).start()  # fmt: skip
+        return self._control().watch_set(name, versions, interval=interval, threshold=threshold)
 
     def runs(self, name: str | None = None) -> list[RunRecord]:
         return self.registry.runs(name)
@@ -363,6 +257,3 @@ class Workbench:
             definitions.find_version(self.registry, name, version)
             raise RunNotFoundError(f"{name} has no run yet, so no output table: `run {name}`")
         return scan_table(self.endpoints().catalog, mine[-1].table)
-
-    def _web(self, run: RunRecord) -> str:
-        return self.stack.endpoints().job_url(run.flink_job_id)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from kappanb.monitor.watcher import stop_all
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.endpoints import Endpoints
 from tests.helpers import settings_for
@@ -25,3 +26,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
 @pytest.fixture(scope="session")
 def endpoints(stack: EmbeddedStack) -> Endpoints:
     return stack.endpoints()
+
+
+@pytest.fixture(autouse=True)
+def _no_watch_outlives_its_test() -> Iterator[None]:
+    """Runs started with watch=True sample in the background; one test's must not load
+    the next (the runs themselves are the tests' business)."""
+    yield
+    stop_all()

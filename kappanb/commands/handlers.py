@@ -43,6 +43,8 @@ class Context:
     say: Callable[[str], None] = field(default=lambda _m: None)
     present_watch: Callable[[Any], object] = field(default=lambda watch: watch)
     """Turns a started WatchSet into what is shown: a widget panel, or terminal progress."""
+    present_run: Callable[[Any, bool], object] = field(default=lambda handle, _follow: handle)
+    """Turns a RunHandle (watching its job) into what is shown; the flag is `--watch`."""
 
 
 def cmd_setup(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
@@ -129,14 +131,19 @@ def cmd_show(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 
 
 def cmd_run(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
-    return wb.run(args.name, args.version, restart=args.restart, new_table=args.new_table)
+    handle = wb.run(
+        args.name, args.version, restart=args.restart, new_table=args.new_table,
+        watch=not args.quiet,
+    )  # fmt: skip
+    return handle if args.quiet else ctx.present_run(handle, args.watch)
 
 
 def cmd_replay(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
-    return wb.replay(
+    handle = wb.replay(
         args.name, args.version, start=args.start, until=args.until, restart=args.restart,
-        new_table=args.new_table,
+        new_table=args.new_table, watch=not args.quiet,
     )  # fmt: skip
+    return handle if args.quiet else ctx.present_run(handle, args.watch)
 
 
 def cmd_stop(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:

@@ -152,6 +152,15 @@ def build_parser(prog: str, raise_errors: bool = False) -> KappaArgumentParser:
             p.add_argument("--until", help="latest | TIMESTAMP: a bounded replay")
         p.add_argument("--restart", action="store_true", help="replace a running/written run")
         p.add_argument("--new-table", action="store_true", help="write a new table instead")
+        shown = p.add_mutually_exclusive_group()
+        shown.add_argument(
+            "--quiet", action="store_true", help="no watch panel (and no background sampling)"
+        )
+        shown.add_argument(
+            "--watch",
+            action="store_true",
+            help="in a shell: follow progress until caught up or finished",
+        )
     p = add("stop", "stop a running version")
     p.add_argument("name")
     p.add_argument("version", type=version)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from html import escape
+from typing import TYPE_CHECKING
 
 from kappanb.display.html import Raw, html_table, link, text_table
+from kappanb.exceptions import RunNotFoundError
 from kappanb.registry.records import JobVersion, RunRecord
+
+if TYPE_CHECKING:
+    from kappanb.monitor.watch_set import WatchSet
+    from kappanb.monitor.watcher import RunWatch
 
 _HEADERS = [
     "job", "version", "mode", "state", "Flink job", "group", "table", "from", "until",
@@ -16,11 +23,70 @@ _HEADERS = [
 
 @dataclass(frozen=True)
 class RunHandle:
-    """A submitted (or controlled) run: Flink job id, web UI link, consumer group, table."""
+    """A submitted (or controlled) run: Flink job id, web UI link, consumer group, table.
+
+    A handle from `run` or `replay` also watches the job's running versions in the
+    background (``watch``), which gives ``caught_up`` / ``finished`` and their events.
+    """
 
     run: RunRecord
     web_url: str
     message: str = ""
+    watch: WatchSet | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def _own(self) -> RunWatch | None:
+        return self.watch.of_run(self.run.id) if self.watch is not None else None
+
+    @property
+    def bounded(self) -> bool:
+        return self.run.until is not None
+
+    @property
+    def caught_up(self) -> bool:
+        """An unbounded run has caught up with the head (the rule in `kappanb.monitor.history`).
+
+        Always False for a bounded replay: see ``finished``."""
+        own = self._own
+        return own is not None and own.caught_up
+
+    @property
+    def finished(self) -> bool:
+        """A bounded replay has read up to its end and Flink finished the job."""
+        own = self._own
+        return own is not None and own.finished
+
+    def on_caught_up(self, callback: Callable[[RunHandle], None]) -> None:
+        """Call ``callback(handle)`` once when the run catches up (at once if it has)."""
+        self._require_watch().on_caught_up(lambda _w: callback(self))
+
+    def on_finished(self, callback: Callable[[RunHandle], None]) -> None:
+        """Call ``callback(handle)`` once when a bounded replay finishes (at once if it has)."""
+        self._require_watch().on_finished(lambda _w: callback(self))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until caught up (or finished, when bounded); False if it did neither.
+
+        Also returns when the run ends otherwise (stopped, failed): check ``run_state``."""
+        own = self._require_watch()
+        own.wait(timeout)
+        return own.finished if self.bounded else own.caught_up
+
+    @property
+    def run_state(self) -> str:
+        """The state in the newest sample (or the registry's state when not watched)."""
+        own = self._own
+        latest = own.history.latest if own is not None else None
+        return latest.state if latest is not None else self.run.state
+
+    def _require_watch(self) -> RunWatch:
+        own = self._own
+        if own is None:
+            raise RunNotFoundError(
+                f"run #{self.run.id} is not being watched: use `watch {self.run.job}` "
+                "(or a handle from run/replay)"
+            )
+        return own
 
     def __str__(self) -> str:
         r = self.run

@@ -105,3 +105,42 @@ def end_offsets(bootstrap: str, name: str, timeout: float = 10.0) -> dict[int, i
         return result
     finally:
         consumer.close()
+
+
+def log_positions(
+    bootstrap: str, group: str, names: list[str], timeout: float = 10.0
+) -> tuple[dict[str, dict[int, int]], dict[str, dict[int, int]]]:
+    """Per topic and partition: the head of the log, and ``group``'s committed offset.
+
+    One client, which never joins the group (it only fetches the group's offsets), so a
+    running job's consumer group is not disturbed. Partitions the group never committed
+    are left out of the second mapping.
+    """
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                         "enable.auto.commit": False})  # fmt: skip
+    try:
+        heads: dict[str, dict[int, int]] = {}
+        partitions: list[TopicPartition] = []
+        for name in names:
+            topic = consumer.list_topics(name, timeout=timeout).topics.get(name)
+            if topic is None or topic.error is not None:
+                raise TopicError(f"topic {name!r} does not exist on {bootstrap}")
+            heads[name] = {}
+            for p in sorted(topic.partitions):
+                partition = TopicPartition(name, p)
+                _low, high = consumer.get_watermark_offsets(partition, timeout=timeout)
+                heads[name][p] = int(high)
+                partitions.append(partition)
+        committed: dict[str, dict[int, int]] = {}
+        try:
+            fetched = consumer.committed(partitions, timeout=timeout) if partitions else []
+        except KafkaException:  # e.g. no group coordinator yet on a new broker: none known
+            fetched = []
+        for tp in fetched:
+            if tp.offset >= 0:
+                committed.setdefault(tp.topic, {})[tp.partition] = int(tp.offset)
+        return heads, committed
+    finally:
+        consumer.close()

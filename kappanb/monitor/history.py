@@ -3,8 +3,9 @@
 Derived figures:
 
 - **records behind the head**: per partition and in total (see `Sample.behind`);
-- **throughput**: records read per second between the oldest and newest of the last
-  ``window`` samples, from read positions (so it is exact, not Flink's 60 s meter);
+- **throughput**: records read per second between the oldest and newest sample of the
+  last ``window`` seconds, from read positions (so it is exact, not Flink's 60 s meter);
+  samples taken before the run reported any position (while it starts) do not count;
 - **ETA**: records behind divided by the net rate at which the gap closes (throughput
   minus the rate at which the head grows), ``None`` when the gap is not closing;
 - **event-time lag**: the head's newest event time minus the run's watermark, when the
@@ -33,9 +34,11 @@ def metric_topic(topic: str) -> str:
 
 
 class RunHistory:
-    """The last ``size`` samples of one run (about ten minutes at one a second)."""
+    """The last ``size`` samples of one run (about ten minutes at one a second).
 
-    def __init__(self, size: int = 600, window: int = 10) -> None:
+    ``window`` is the span, in seconds, that rates and the ETA are computed over."""
+
+    def __init__(self, size: int = 600, window: float = 5.0) -> None:
         self._samples: deque[Sample] = deque(maxlen=size)
         self.window = window
 
@@ -53,7 +56,11 @@ class RunHistory:
         return self._samples[-1] if self._samples else None
 
     def _recent(self) -> tuple[Sample, Sample] | None:
-        recent = list(self._samples)[-self.window :]
+        """The first and last sample of the window, among those that know a position."""
+        if not self._samples:
+            return None
+        since = self._samples[-1].at - self.window
+        recent = [s for s in self._samples if s.at >= since and (s.read_positions or s.committed)]
         if len(recent) < 2 or recent[-1].at <= recent[0].at:
             return None
         return recent[0], recent[-1]

@@ -32,14 +32,20 @@ class Sample:
     read_positions: dict[str, dict[int, int]] = field(default_factory=dict)
     """Per topic and partition: the next offset the run will read."""
     end_offsets: dict[str, dict[int, int]] = field(default_factory=dict)
+    committed: dict[str, dict[int, int]] = field(default_factory=dict)
+    """Per topic and partition: the consumer group's committed offset in Kafka (Flink
+    commits on each checkpoint, so this trails ``read_positions``)."""
 
     def behind(self) -> dict[tuple[str, int], int]:
         """Records between the run's position and the head, per (topic, partition)."""
         result = {}
         for topic, ends in self.end_offsets.items():
             read = self.read_positions.get(topic, {})
+            committed = self.committed.get(topic, {})
             for partition, end in ends.items():
-                result[(topic, partition)] = max(0, end - read.get(partition, 0))
+                # Flink's position when it reports one, else what the group committed.
+                position = read.get(partition, committed.get(partition, 0))
+                result[(topic, partition)] = max(0, end - position)
         return result
 
     @property
@@ -80,7 +86,10 @@ def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
     return figures
 
 
-def take_sample(rest: FlinkRest, job_id: str, end_offsets: dict[str, dict[int, int]]) -> Sample:
+def take_sample(
+    rest: FlinkRest, job_id: str, end_offsets: dict[str, dict[int, int]],
+    committed: dict[str, dict[int, int]] | None = None,
+) -> Sample:  # fmt: skip
     """Sample a running job now; ``end_offsets`` are the heads of the topics it reads."""
     figures = flink_figures(rest, job_id)
     checkpoints = rest.checkpoints(job_id)
@@ -96,12 +105,20 @@ def take_sample(rest: FlinkRest, job_id: str, end_offsets: dict[str, dict[int, i
         pending_records=figures["pending"],
         read_positions=figures["positions"],
         end_offsets=end_offsets,
+        committed=committed or {},
     )
 
 
-def sample_run(rest: FlinkRest, bootstrap: str, job_id: str, topics: list[str]) -> Sample:
-    """Sample a running job that reads ``topics``: Flink's figures and the heads of the log."""
-    from kappanb.kafka.topics import end_offsets
+def sample_run(
+    rest: FlinkRest, bootstrap: str, job_id: str, group: str, topics: list[str]
+) -> Sample:
+    """Sample a running job that reads ``topics`` as ``group``: Flink's figures, the heads
+    of the log and the group's committed offsets (topics spelled as Flink's metrics do)."""
+    from kappanb.kafka.topics import log_positions
 
-    heads = {t.replace(".", "_"): end_offsets(bootstrap, t) for t in topics}
-    return take_sample(rest, job_id, heads)
+    heads, committed = log_positions(bootstrap, group, topics)
+    spelled = {t: t.replace(".", "_") for t in topics}
+    return take_sample(
+        rest, job_id, {spelled[t]: v for t, v in heads.items()},
+        {spelled[t]: v for t, v in committed.items()},
+    )  # fmt: skip

@@ -25,6 +25,7 @@ class WatchedRun:
 
     watch: RunWatch
     web_url: str
+    run_id: int | None = None
 
 
 class WatchSet:
@@ -32,6 +33,10 @@ class WatchSet:
 
     def __init__(self, job: str, runs: Sequence[WatchedRun]) -> None:
         self.job, self.runs = job, list(runs)
+
+    def of_run(self, run_id: int) -> RunWatch | None:
+        """The watch of one run (by registry id), if it is in this set."""
+        return next((r.watch for r in self.runs if r.run_id == run_id), None)
 
     def start(self) -> WatchSet:
         for run in self.runs:
@@ -79,6 +84,24 @@ class WatchSet:
             ])  # fmt: skip
         return rows
 
+    def progress_line(self) -> str:
+        """One line for a terminal: per run, records behind, rate, ETA, where it is."""
+        parts = []
+        for run in self.runs:
+            w, latest = run.watch, run.watch.history.latest
+            if latest is None:
+                parts.append(f"{w.label}: starting")
+                continue
+            eta = w.history.eta_seconds()
+            where = "finished" if w.finished else "caught up" if w.caught_up else (
+                "ETA -" if eta is None else f"ETA {eta:,.0f} s")  # fmt: skip
+            parts.append(
+                f"{w.label}: {latest.behind_total:,} behind, "
+                f"{w.history.throughput() or 0:,.0f}/s, {where}"
+                + ("" if latest.state == "RUNNING" else f" ({latest.state})")
+            )
+        return f"{self.job}  " + " | ".join(parts)
+
     _HEADERS = ("version", "state", "behind", "rate", "ETA", "checkpoints", "", "error")
 
     def __str__(self) -> str:
@@ -116,7 +139,7 @@ def watch_runs(
     for run in sorted(runs, key=lambda r: r.mode != "live"):  # live first
         topics = sources[run.version]
         take = partial(
-            sample_run, rest, endpoints.bootstrap_servers, run.flink_job_id,
+            sample_run, rest, endpoints.bootstrap_servers, run.flink_job_id, run.group_id,
             [t.name for t in topics],
         )  # fmt: skip
         delay = max((t.watermark_ms for t in topics), default=0)
@@ -128,5 +151,5 @@ def watch_runs(
         )  # fmt: skip
         if run.mode == "live":
             live.append(watch)
-        watched.append(WatchedRun(watch, endpoints.job_url(run.flink_job_id)))
+        watched.append(WatchedRun(watch, endpoints.job_url(run.flink_job_id), run.id))
     return WatchSet(job, watched)

@@ -7,6 +7,7 @@ caught-up event; they never talk to Flink or Kafka themselves.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 
 from kappanb.monitor.history import CaughtUp, RunHistory
@@ -14,6 +15,16 @@ from kappanb.monitor.sample import Sample
 from kappanb.registry.records import ACTIVE_STATES
 
 Listener = Callable[["RunWatch"], None]
+
+_STARTED: weakref.WeakSet[RunWatch] = weakref.WeakSet()
+
+
+def stop_all(timeout: float = 5.0) -> int:
+    """Stop every watch of this process (the runs go on); how many were still sampling."""
+    running = [w for w in list(_STARTED) if w.running]
+    for watch in running:
+        watch.stop(timeout)
+    return len(running)
 
 
 class RunWatch:
@@ -28,14 +39,20 @@ class RunWatch:
         rule: CaughtUp | None = None,
         live_watermark: Callable[[], int | None] = lambda: None,
         interval: float = 1.0,
+        max_failures: int = 5,
     ) -> None:
         self.label, self.bounded, self.interval = label, bounded, interval
+        self.max_failures = max_failures
+        """Consecutive failed samples (Flink or Kafka unreachable) after which it gives up."""
         self.history = RunHistory()
         self.rule = rule or CaughtUp()
         self.error: str | None = None
         self._take, self._live_watermark = take, live_watermark
         self._updates: list[Listener] = []
         self._caught_up: list[Listener] = []
+        self._finished: list[Listener] = []
+        self._events = threading.Lock()  # a listener added meanwhile is called exactly once
+        self._settled = threading.Event()  # caught up, finished, or no longer sampled
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -57,7 +74,26 @@ class RunWatch:
         self._updates.append(listener)
 
     def on_caught_up(self, listener: Listener) -> None:
-        self._caught_up.append(listener)
+        """Call ``listener`` once, when an unbounded run has caught up (see `CaughtUp`).
+
+        Called at once when that already happened."""
+        with self._events:
+            self._caught_up.append(listener)
+            already = self.caught_up
+        if already:
+            self._notify([listener])
+
+    def on_finished(self, listener: Listener) -> None:
+        """Call ``listener`` once, when a bounded replay has finished (at once if it has)."""
+        with self._events:
+            self._finished.append(listener)
+            already = self.finished
+        if already:
+            self._notify([listener])
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until caught up, finished or no longer sampled; True unless timed out."""
+        return self._settled.wait(timeout)
 
     # ---- the loop ----------------------------------------------------------------------
     def start(self) -> RunWatch:
@@ -65,6 +101,7 @@ class RunWatch:
             self._thread = threading.Thread(target=self._loop, name=f"kappanb-watch-{self.label}",
                                             daemon=True)  # fmt: skip
             self._thread.start()
+            _STARTED.add(self)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -73,18 +110,36 @@ class RunWatch:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
+        try:
+            self._sample_until_stopped()
+        finally:
+            self._settled.set()
+
+    def _sample_until_stopped(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
                 sample = self._take()
-            except Exception as exc:  # the run may be gone; say why and stop sampling
-                self.error = str(exc)
+            except Exception as exc:  # say why; give up only when it keeps failing
+                self.error, failures = str(exc), failures + 1
                 self._notify(self._updates)
-                return
-            self.history.add(sample)
-            fired = not self.bounded and self.rule.update(sample, self._live_watermark())
+                if failures >= self.max_failures:
+                    return
+                self._stop.wait(self.interval)
+                continue
+            self.error, failures = None, 0
+            live_watermark = self._live_watermark()
+            with self._events:
+                was_finished = self.finished
+                self.history.add(sample)
+                fired = not self.bounded and self.rule.update(sample, live_watermark)
+                on_caught_up = list(self._caught_up) if fired else []
+                on_finished = list(self._finished) if self.finished and not was_finished else []
             self._notify(self._updates)
-            if fired:
-                self._notify(self._caught_up)
+            if fired or on_finished or self.finished:
+                self._settled.set()
+            self._notify(on_caught_up)
+            self._notify(on_finished)
             if sample.state not in ACTIVE_STATES:
                 return
             self._stop.wait(self.interval)

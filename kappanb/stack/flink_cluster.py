@@ -78,7 +78,7 @@ def flink_config(
         "jobstore.expiration-time": 7 * 24 * 3600,
         # The REST API serves metrics it fetched from the TaskManagers at most this often
         # (default 10 s); the watch panel samples about once a second.
-        "metrics.fetcher.update-interval": 1000,
+        "metrics.fetcher.update-interval": 500,
         "rest.address": HOST,
         "rest.bind-address": HOST,
         "rest.port": rest_port,

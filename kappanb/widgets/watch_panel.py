@@ -2,60 +2,152 @@
 
 Sampling happens in the `RunWatch` threads; the panel only reads their histories, at most
 once per ``min_interval`` seconds, and stops listening when closed or when every run ended.
+
+What the notebook keeps: the panel is displayed with a display id, as the live widget
+plus a static snapshot (status table and a PNG of the charts) for frontends without
+widgets (nbconvert, nbval, GitHub). When the watched replay has caught up or finished the
+snapshot is refreshed; when every run has ended, or the panel is closed, the output is
+replaced by the final static snapshot, so a saved notebook shows how the runs ended.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kappanb.display.charts import panel_chart
+from kappanb.display.snapshot import static_bundle
 from kappanb.monitor.watch_set import WatchSet
 from kappanb.monitor.watcher import RunWatch
+from kappanb.registry.records import ACTIVE_STATES
+
+if TYPE_CHECKING:
+    from kappanb.jobs.report import RunHandle
 
 
 class WatchPanel:
-    """A VBox with the status table over an altair `JupyterChart`."""
+    """A VBox with a header, the status table and an altair `JupyterChart`."""
 
-    def __init__(self, watch: WatchSet, min_interval: float = 1.0) -> None:
+    def __init__(self, watch: WatchSet, min_interval: float = 1.0, header: str = "") -> None:
         import altair as alt
         import ipywidgets as widgets
 
-        self.watch, self.min_interval = watch, min_interval
+        self.watch, self.min_interval, self.header = watch, min_interval, header
         self.updates = 0
+        self.snapshots = 0
         self._last = 0.0
         self._lock = threading.Lock()
         self._closed = False
-        self.status = widgets.HTML(watch._repr_html_())
+        self._settled_shown = False
+        self._final_shown = False
+        self._display: Any = None
+        self.status = widgets.HTML(self._status_html())
         self.chart = alt.JupyterChart(panel_chart(watch.frame()))
         self.widget = widgets.VBox([self.status, self.chart])
         for run in watch.runs:
             run.watch.on_update(self._on_update)
         self.refresh()  # runs that ended before we subscribed are shown as they ended
 
+    # ---- refreshing ----------------------------------------------------------------------
+    def _status_html(self) -> str:
+        return self.header + self.watch._repr_html_()
+
     def _on_update(self, _watch: RunWatch) -> None:
         now = time.monotonic()
-        ended = not any(r.watch.running for r in self.watch.runs if r.watch is not _watch)
+        ended = self._ended(_watch)
         if self._closed or (now - self._last < self.min_interval and not ended):
             return
         with self._lock:
             self._last = now
             self.refresh()
+            if ended:
+                self._show_final()
+            elif self.watch.done and not self._settled_shown:
+                self._settled_shown = True
+                self._update_display(live=True)
+
+    def _ended(self, updating: RunWatch) -> bool:
+        """Every run but the one reporting now has stopped, and that one's run ended."""
+        others = any(r.watch.running for r in self.watch.runs if r.watch is not updating)
+        latest = updating.history.latest
+        this_ended = updating.error is not None or (
+            latest is not None and latest.state not in ACTIVE_STATES
+        )
+        return not others and this_ended
 
     def refresh(self) -> None:
         """Redraw from the histories (also called once more at the end)."""
         frame = self.watch.frame()
-        self.status.value = self.watch._repr_html_()
+        self.status.value = self._status_html()
         if frame.height:
             self.chart.chart = panel_chart(frame)
         self.updates += 1
 
     def close(self) -> None:
-        """Stop listening and stop the watches' threads."""
+        """Stop listening, stop the watches' threads, leave the final snapshot."""
         self._closed = True
         self.watch.stop()
+        with self._lock:
+            self._show_final()
         self.widget.close()
 
+    # ---- what the notebook shows and keeps -------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The static form: text, HTML status and the charts as PNG (no widget)."""
+        frame = self.watch.frame()
+        chart = panel_chart(frame) if frame.height else None
+        self.snapshots += 1
+        return static_bundle(str(self.watch), self._status_html(), chart)
+
+    def _bundle(self, live: bool) -> dict[str, Any]:
+        bundle = self.snapshot() if live and self.updates > 1 else self._quick_snapshot()
+        if live:
+            data = self.widget._repr_mimebundle_()
+            data = data[0] if isinstance(data, tuple) else data
+            bundle.update({k: v for k, v in data.items() if k != "text/plain"})
+        return bundle
+
+    def _quick_snapshot(self) -> dict[str, Any]:
+        """The first display: no samples yet worth a picture."""
+        return static_bundle(str(self.watch), self._status_html(), None)
+
+    def _update_display(self, live: bool) -> None:
+        if self._display is not None:
+            self._display.update(self._bundle(live) if live else self.snapshot(), raw=True)
+
+    def _show_final(self) -> None:
+        if not self._final_shown:
+            self._final_shown = True
+            self._update_display(live=False)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        self._display = display(  # type: ignore[no-untyped-call]
+            self._bundle(live=True), raw=True, display_id=True
+        )
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        return self._bundle(live=True)
+
+
+class RunPanel(WatchPanel):
+    """What `%kappa run` / `replay` show: the run's summary over its job's watch panel.
+
+    Attributes of the `RunHandle` (``run``, ``caught_up``, ``wait()`` ...) read through.
+    """
+
+    def __init__(self, handle: RunHandle, min_interval: float = 1.0) -> None:
+        if handle.watch is None:
+            raise ValueError("a RunPanel needs a handle that watches its job")
+        self.handle = handle
+        super().__init__(handle.watch, min_interval, header=handle._repr_html_())
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "handle":  # not set yet: no recursion
+            raise AttributeError(name)
+        return getattr(self.handle, name)
+
+    def __str__(self) -> str:
+        return str(self.handle)

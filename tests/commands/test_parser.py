@@ -54,7 +54,15 @@ def test_replay_with_range() -> None:
         "until": "latest",
         "restart": False,
         "new_table": True,
+        "quiet": False,
+        "watch": False,
     }
+
+
+def test_quiet_and_watch_exclude_each_other() -> None:
+    assert _parse("run j --quiet").quiet and _parse("replay j --watch").watch
+    with pytest.raises(CommandLineError, match="not allowed with argument"):
+        _parse("replay j --quiet --watch")
 
 
 def test_run_defaults_to_newest_version() -> None:

@@ -29,14 +29,23 @@ def test_samples_of_a_live_run_show_the_gap_closing(stack: EmbeddedStack) -> Non
     endpoints = stack.endpoints()
     rest = FlinkRest(endpoints.flink_rest_url)
     history = RunHistory(window=5)
+    run = handle.run
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        sample = sample_run(rest, endpoints.bootstrap_servers, handle.run.flink_job_id, [TOPIC])
+        sample = sample_run(rest, endpoints.bootstrap_servers, run.flink_job_id, run.group_id,
+                            [TOPIC])  # fmt: skip
         history.add(sample)
         if sample.read_positions and sample.behind_total == 0:
             break
         time.sleep(0.5)
+    committed: dict[int, int] = {}
+    while time.monotonic() < deadline and sum(committed.values()) < EVENTS:
+        time.sleep(0.5)  # the group's offsets are committed with the next checkpoint (2 s)
+        late = sample_run(rest, endpoints.bootstrap_servers, run.flink_job_id, run.group_id,
+                          [TOPIC])  # fmt: skip
+        committed = late.committed.get("monitor_payments_v1", {})
     workbench.stop("monitored", 1)
+    assert committed == late.end_offsets["monitor_payments_v1"]  # Kafka agrees with Flink
     behind = [s.behind_total for s in history if s.read_positions]
     assert behind and behind[-1] == 0  # it read everything
     assert all(b <= EVENTS for b in behind)

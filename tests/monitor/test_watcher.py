@@ -67,4 +67,57 @@ def test_a_failing_sampler_or_listener_is_contained() -> None:
     while watch.running and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not watch.running
-    assert updates == ["Flink REST API did not answer"]
+    assert updates == ["Flink REST API did not answer"] * watch.max_failures  # then gives up
+
+
+def test_a_passing_failure_does_not_end_the_watch() -> None:
+    outcomes = iter([ConnectionError("NOT_COORDINATOR"), None, None, None])
+    take_ok = scripted([("RUNNING", 50), ("RUNNING", 40)])
+
+    def flaky() -> Sample:
+        failure = next(outcomes, None)
+        if failure is not None:
+            raise failure
+        return take_ok()
+
+    watch = RunWatch("v1 live", flaky, interval=0.01).start()
+    deadline = time.monotonic() + 5
+    while len(watch.history) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    watch.stop()
+    assert len(watch.history) >= 2 and watch.error is None  # recovered, error cleared
+
+
+def test_a_bounded_replay_finishes_instead_and_late_listeners_are_called_once() -> None:
+    take = scripted([("RUNNING", 60), ("RUNNING", 0), ("FINISHED", 0)])
+    watch = RunWatch("v2 replay", take, bounded=True, rule=CaughtUp(threshold=5, hold=1),
+                     interval=0.01)  # fmt: skip
+    finished: list[str] = []
+    caught_up: list[str] = []
+    watch.on_finished(lambda w: finished.append("early"))
+    watch.on_caught_up(lambda w: caught_up.append("never"))
+    watch.start()
+    assert watch.wait(timeout=5)
+    assert watch.finished and not watch.caught_up  # bounded: "finished", not "caught up"
+    watch.on_finished(lambda w: finished.append("late"))  # after the fact: called at once
+    watch.stop()
+    assert finished == ["early", "late"] and caught_up == []
+
+
+def test_wait_returns_when_sampling_stops_without_catching_up() -> None:
+    def broken() -> Sample:
+        raise ConnectionError("Flink REST unreachable")
+
+    watch = RunWatch("v1 live", broken, interval=0.01).start()
+    assert watch.wait(timeout=5)  # settled: not sampling any more
+    assert not watch.caught_up and watch.error == "Flink REST unreachable"
+
+
+def test_stop_all_stops_every_sampling_thread() -> None:
+    from kappanb.monitor.watcher import stop_all
+
+    take = scripted([("RUNNING", 50)])
+    watches = [RunWatch(f"v{i}", take, interval=0.01).start() for i in (1, 2)]
+    assert all(w.running for w in watches)
+    assert stop_all() >= 2
+    assert not any(w.running for w in watches)

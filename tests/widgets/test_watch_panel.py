@@ -5,6 +5,7 @@ The runs are `RunWatch`es over scripted samples (the panel and the loop do no I/
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable
@@ -78,3 +79,43 @@ def test_panel_stops_when_its_runs_end() -> None:
     assert not watch.running and watch.finished
     assert panel.updates > first and "finished" in panel.status.value
     assert len(panel.watch.frame()) == 3
+
+
+def test_the_notebook_keeps_a_static_snapshot_and_the_final_one_replaces_the_widget() -> None:
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance()
+    published: list[tuple[dict[str, object], dict[str, object], bool]] = []
+
+    def publish(data: dict[str, object], metadata: object = None, *, transient: object = None,
+                update: bool = False, **_: object) -> None:  # fmt: skip
+        published.append((data, dict(transient or {}), update))
+
+    shell.display_pub.publish = publish  # type: ignore[method-assign]
+    steps = iter(["RUNNING"] * 5 + ["FINISHED"])
+
+    def take() -> Sample:
+        return Sample(at=time.time(), state=next(steps, "FINISHED"), watermark_ms=1_772_000_000_000,
+                      read_positions={T: {0: 5}}, end_offsets={T: {0: 5}})  # fmt: skip
+
+    watch = RunWatch("v2 replay", take, bounded=True, interval=0.01)
+    panel = WatchPanel(WatchSet("job", [WatchedRun(watch, "http://x")]), 0.0)
+    try:
+        panel._ipython_display_()  # what IPython does with the value a cell returns
+        first, ids, update = published[0]
+        widget_view = "application/vnd.jupyter.widget-view+json"
+        assert widget_view in first and "text/html" in first and not update  # live + fallback
+        display_id = ids["display_id"]
+        watch.start()
+        deadline = time.monotonic() + 5
+        while (watch.running or not panel._final_shown) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        last, last_ids, last_update = published[-1]
+        assert last_update and last_ids["display_id"] == display_id  # the same output, replaced
+        assert widget_view not in last  # the final form is static
+        png = base64.b64decode(str(last["image/png"]))
+        assert png.startswith(b"\x89PNG") and len(png) > 2000  # a real picture of the charts
+        assert "finished" in str(last["text/plain"]) and "<img" in str(last["text/html"])
+    finally:
+        panel.close()
+        InteractiveShell.clear_instance()
+    assert len([p for p in published if p[2]]) == 1  # closing later adds no second final

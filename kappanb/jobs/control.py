@@ -1,0 +1,170 @@
+"""Starting, stopping, resuming and watching runs: the steps behind `Workbench`'s run methods.
+
+`checked_start` does every check that needs no stack, so that a wrong command fails
+before anything starts; `RunControl` does the rest against a running stack. Every
+check comes before the first side effect (cancelling, dropping, submitting).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kappanb.exceptions import RunConflictError, RunNotFoundError, StartPositionError
+from kappanb.jobs import definitions, runs
+from kappanb.jobs.names import output_table
+from kappanb.jobs.positions import ReadRange
+from kappanb.jobs.report import RunHandle
+from kappanb.monitor.watch_set import WatchSet, watch_runs
+from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
+from kappanb.registry.store import Registry, now
+from kappanb.stack.endpoints import Endpoints
+from kappanb.tables.catalog import drop_table, table_exists, table_has_data
+
+
+def checked_start(
+    registry: Registry, name: str, number: int | None, rng: ReadRange
+) -> tuple[JobVersion, list[TopicSpec]]:
+    """The version to start and the topics it reads, or why it cannot start so."""
+    version = definitions.find_version(registry, name, number)
+    topics = [definitions.find_topic(registry, t) for t in version.sources]
+    if rng.uses_offsets() and len(topics) > 1:
+        raise StartPositionError("partition offsets in --from need a job that reads one topic")
+    compacted = [t.name for t in topics if t.compact]
+    if rng.bounded and compacted:
+        raise StartPositionError(
+            f"a bounded replay cannot end: {', '.join(compacted)} is compacted and read as a "
+            "table (always whole, never finished); replay without --until"
+        )
+    return version, topics
+
+
+class RunControl:
+    """Runs of one home against its running stack."""
+
+    def __init__(self, registry: Registry, launcher: runs.RunLauncher, endpoints: Endpoints):
+        self.registry, self.launcher, self.endpoints = registry, launcher, endpoints
+
+    def start(
+        self, version: JobVersion, topics: list[TopicSpec], mode: str, rng: ReadRange, *,
+        restart: bool, new_table: bool, watch: bool,
+    ) -> RunHandle:  # fmt: skip
+        name, launcher = version.job, self.launcher
+        mine = launcher.reconciled(name, version.version)
+        active = [r for r in mine if r.active]
+        if active and not restart:
+            raise RunConflictError(
+                f"{name} {version.label} already runs (run #{active[0].id}, {active[0].mode}, "
+                f"into {active[0].table}); add --restart to replace it, or stop it first"
+            )
+        table = self.output_table(version, mine, restart, new_table)
+        for run in active:
+            launcher.stop(run, savepoint=False)
+        if not new_table:
+            drop_table(self.endpoints.catalog, table)  # empty leftovers, or replaced on --restart
+        plan = runs.RunPlan(version, topics, mode, rng, table, runs.group_id_for(version, mode))
+        job_id, url = launcher.submit(plan)
+        try:
+            record = self.registry.add_run(RunRecord(
+                id=0, job=name, version=version.version, mode=mode, table=table,
+                group_id=plan.group_id, start=rng.start, until=rng.until, flink_job_id=job_id,
+                state="RUNNING", started_at=now(),
+            ))  # fmt: skip
+        except BaseException:
+            launcher.rest.cancel(job_id)  # no job kappanb does not know about
+            raise
+        watching = self.watch_set(name, also=record.id) if watch else None
+        return RunHandle(record, url, watch=watching)
+
+    def output_table(
+        self, version: JobVersion, runs_so_far: list[RunRecord], restart: bool, new_table: bool
+    ) -> str:
+        """The table a new run writes; refuses to mix outputs. No side effects."""
+        catalog = self.endpoints.catalog
+        table = output_table(version.job, version.version)
+        if new_table:
+            suffix = 2
+            while table_exists(catalog, table):
+                table, suffix = output_table(version.job, version.version, suffix), suffix + 1
+            return table
+        if table_has_data(catalog, table) and not restart:
+            earlier = [r for r in runs_so_far if r.table == table]
+            resume = (
+                f"`resume {version.job} {version.version}` continues run #{earlier[-1].id} "
+                f"({earlier[-1].state}), "
+                if earlier and earlier[-1].state not in ("FINISHED",)
+                else ""
+            )
+            raise RunConflictError(
+                f"table {table} already has output of an earlier run of {version.job} "
+                f"{version.label}: {resume}--restart replaces it, --new-table keeps it"
+            )
+        return table
+
+    def active_run(self, name: str, number: int) -> RunRecord:
+        version = definitions.find_version(self.registry, name, number)
+        mine = self.launcher.reconciled(name, version.version)
+        active = [r for r in mine if r.active]
+        if not active:
+            states = ", ".join(f"#{r.id} {r.state}" for r in mine) or "never started"
+            raise RunNotFoundError(f"{name} {version.label} is not running ({states})")
+        return active[-1]
+
+    def stop(self, name: str, version: int, savepoint: bool) -> RunHandle:
+        run = self.active_run(name, version)
+        stopped = self.launcher.stop(run, savepoint)
+        how = f"with savepoint {stopped.savepoint}" if savepoint else "(cancelled)"
+        url = self.endpoints.job_url(run.flink_job_id)
+        return RunHandle(stopped, url, f"stopped {name} v{version} {how}")
+
+    def resume(self, name: str, version: int) -> RunHandle:
+        found = definitions.find_version(self.registry, name, version)
+        mine = self.launcher.reconciled(name, found.version)
+        if not mine:
+            raise RunNotFoundError(f"{name} {found.label} has never run: use `run` or `replay`")
+        active = [r for r in mine if r.active]
+        if active:
+            raise RunConflictError(
+                f"{name} {found.label} is already running (run #{active[-1].id})"
+            )
+        resumable = [r for r in mine if r.state != "FINISHED"]
+        if not resumable:
+            raise RunConflictError(
+                f"every run of {name} {found.label} finished: nothing to resume; "
+                "start another with --restart or --new-table"
+            )
+        last = resumable[-1]
+        point = self.launcher.restore_point(last)
+        topics = [definitions.find_topic(self.registry, t) for t in found.sources]
+        rng = ReadRange(last.start, last.until)
+        plan = runs.RunPlan(found, topics, last.mode, rng, last.table, last.group_id)
+        job_id, url = self.launcher.submit(plan, restore=point)
+        record = self.registry.update_run(
+            last.id, flink_job_id=job_id, state="RUNNING", ended_at=None, error=None,
+            restored_from=point, savepoint=None,
+        )  # fmt: skip
+        return RunHandle(record, url, f"resumed {name} v{version} from {point}")
+
+    def watch_set(
+        self, name: str, versions: Sequence[int] = (), *, interval: float = 1.0,
+        threshold: int = 1000, also: int | None = None,
+    ) -> WatchSet:  # fmt: skip
+        """Watch the active runs (of ``versions``), and run ``also`` even if it ended already."""
+        mine = self.launcher.reconciled(name)
+        chosen = [
+            r for r in mine
+            if (r.active and (not versions or r.version in versions)) or r.id == also
+        ]  # fmt: skip
+        if not chosen:
+            states = ", ".join(f"v{r.version} {r.mode} {r.state}" for r in mine) or "none"
+            raise RunNotFoundError(f"no run of {name} is running to watch ({states})")
+        sources = {
+            r.version: [
+                definitions.find_topic(self.registry, t)
+                for t in definitions.find_version(self.registry, name, r.version).sources
+            ]
+            for r in chosen
+        }
+        return watch_runs(
+            name, chosen, sources, self.launcher.rest, self.endpoints, interval=interval,
+            threshold=threshold,
+        ).start()  # fmt: skip
