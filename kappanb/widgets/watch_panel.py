@@ -21,6 +21,7 @@ from kappanb.display.snapshot import static_bundle
 from kappanb.monitor.watch_set import WatchSet
 from kappanb.monitor.watcher import RunWatch
 from kappanb.registry.records import ACTIVE_STATES
+from kappanb.widgets.lasting_display import LastingDisplay
 
 if TYPE_CHECKING:
     from kappanb.jobs.report import RunHandle
@@ -41,7 +42,7 @@ class WatchPanel:
         self._closed = False
         self._settled_shown = False
         self._final_shown = False
-        self._display: Any = None
+        self._display = LastingDisplay()
         self.status = widgets.HTML(self._status_html())
         self.chart = alt.JupyterChart(panel_chart(watch.frame()))
         self.widget = widgets.VBox([self.status, self.chart])
@@ -113,8 +114,8 @@ class WatchPanel:
         return static_bundle(str(self.watch), self._status_html(), None)
 
     def _update_display(self, live: bool) -> None:
-        if self._display is not None:
-            self._display.update(self._bundle(live) if live else self.snapshot(), raw=True)
+        if self._display.shown:
+            self._display.update(self._bundle(live) if live else self.snapshot())
 
     def _show_final(self) -> None:
         if not self._final_shown:
@@ -122,11 +123,7 @@ class WatchPanel:
             self._update_display(live=False)
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        self._display = display(  # type: ignore[no-untyped-call]
-            self._bundle(live=True), raw=True, display_id=True
-        )
+        self._display.show(self._bundle(live=True))
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self._bundle(live=True)
