@@ -76,10 +76,12 @@ class RunHistory:
     def eta_seconds(self) -> float | None:
         """Seconds until the gap to the head closes at the recent net rate, or None."""
         pair, latest = self._recent(), self.latest
+        if latest is not None and latest.behind_total == 0 and (
+            latest.read_positions or latest.committed
+        ):
+            return 0.0  # nothing left (by a known position, not a run that has not begun)
         if pair is None or latest is None:
             return None
-        if latest.behind_total == 0:
-            return 0.0
         first, last = pair
         closing = (first.behind_total - last.behind_total) / (last.at - first.at)
         return latest.behind_total / closing if closing > 0 else None
