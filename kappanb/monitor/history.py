@@ -76,8 +76,10 @@ class RunHistory:
     def eta_seconds(self) -> float | None:
         """Seconds until the gap to the head closes at the recent net rate, or None."""
         pair, latest = self._recent(), self.latest
-        if latest is not None and latest.behind_total == 0 and (
-            latest.read_positions or latest.committed
+        if (
+            latest is not None
+            and latest.behind_total == 0
+            and (latest.read_positions or latest.committed)
         ):
             return 0.0  # nothing left (by a known position, not a run that has not begun)
         if pair is None or latest is None:

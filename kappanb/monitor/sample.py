@@ -53,6 +53,9 @@ class Sample:
         return sum(self.behind().values())
 
 
+_LAST_EVENT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+
 def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
     """Rates, watermark, checkpoints and read positions of a running Flink job."""
     job = rest.job(job_id)
@@ -77,7 +80,9 @@ def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
                 rate_in += value
         marks = [n for n in names if n.endswith(".currentOutputWatermark")]
         for value in rest.vertex_metrics(job_id, vertex["id"], marks, "min").values():
-            if value > 0:  # before the first watermark Flink reports Long.MIN_VALUE
+            # Before the first watermark Flink reports Long.MIN_VALUE, at the end of a
+            # bounded input Long.MAX_VALUE (as a float): neither is an event time.
+            if 0 < value <= _LAST_EVENT_MS:
                 watermarks.append(int(value))
     if vertices:
         sink = rest.vertex_metrics(job_id, vertices[-1]["id"], ["numRecordsInPerSecond"])

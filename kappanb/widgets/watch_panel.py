@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from kappanb.display.charts import panel_chart
@@ -36,6 +37,7 @@ class WatchPanel:
 
         self.watch, self.min_interval, self.header = watch, min_interval, header
         self.updates = 0
+        self.error: str | None = None
         self.snapshots = 0
         self._last = 0.0
         self._lock = threading.Lock()
@@ -52,7 +54,8 @@ class WatchPanel:
 
     # ---- refreshing ----------------------------------------------------------------------
     def _status_html(self) -> str:
-        return self.header + self.watch._repr_html_()
+        problem = f'<p style="color:#b00">{escape(self.error)}</p>' if self.error else ""
+        return self.header + self.watch._repr_html_() + problem
 
     def _on_update(self, _watch: RunWatch) -> None:
         now = time.monotonic()
@@ -61,12 +64,16 @@ class WatchPanel:
             return
         with self._lock:
             self._last = now
-            self.refresh()
-            if ended:
-                self._show_final()
-            elif self.watch.done and not self._settled_shown:
-                self._settled_shown = True
-                self._update_display(live=True)
+            try:
+                self.refresh()
+                if ended:
+                    self._show_final()
+                elif self.watch.done and not self._settled_shown:
+                    self._settled_shown = True
+                    self._update_display(live=True)
+            except Exception as exc:  # say so in the panel: a listener's error is swallowed
+                self.error = f"the panel could not redraw: {type(exc).__name__}: {exc}"
+                self.status.value = self._status_html()
 
     def _ended(self, updating: RunWatch) -> bool:
         """Every run but the one reporting now has stopped, and that one's run ended."""

@@ -1,0 +1,61 @@
+"""Reading Flink's metric answers (as its REST API gives them) into a sample's figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kappanb.monitor.history import RunHistory
+from kappanb.monitor.sample import Sample, flink_figures
+
+SOURCE = "Source__payments[1]"
+OFFSET = f"{SOURCE}.KafkaSourceReader.topic.payments_v1.partition.{{}}.currentOffset"
+WATERMARK = f"{SOURCE}.currentOutputWatermark"
+
+
+class AnsweringRest:
+    """Flink's REST answers for one job with a source and a sink vertex (no I/O)."""
+
+    def __init__(self, watermark: float) -> None:
+        self.watermark = watermark
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return {"state": "FINISHED", "vertices": [{"id": "src", "name": "Source: payments"},
+                                                  {"id": "sink", "name": "Sink"}]}  # fmt: skip
+
+    def vertex_metric_names(self, job_id: str, vertex: str) -> list[str]:
+        return [OFFSET.format(0), OFFSET.format(1), WATERMARK,
+                f"{SOURCE}.numRecordsOutPerSecond"]  # fmt: skip
+
+    def vertex_metrics(
+        self, job_id: str, vertex: str, names: list[str], agg: str = "sum"
+    ) -> dict[str, float]:
+        answers = {
+            OFFSET.format(0): 99.0,
+            OFFSET.format(1): 149.0,
+            WATERMARK: self.watermark,
+            f"{SOURCE}.numRecordsOutPerSecond": 1200.0,
+            "numRecordsInPerSecond": 10.0,
+        }
+        return {n: answers[n] for n in names if n in answers}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("reported", "expected"),
+    [
+        (1.7720000000005e12, 1_772_000_000_000),  # an event time (ms), as a float
+        (9.223372036854776e18, None),  # Long.MAX_VALUE: the bounded input ended
+        (-9.223372036854776e18, None),  # Long.MIN_VALUE: no watermark yet
+    ],
+)
+def test_watermarks_that_are_no_event_time_are_left_out(
+    reported: float, expected: int | None
+) -> None:
+    figures = flink_figures(AnsweringRest(reported), "job")  # type: ignore[arg-type]
+    assert figures["positions"] == {"payments_v1": {0: 100, 1: 150}}  # next offsets
+    assert figures["rate_in"] == 1200.0 and figures["rate_out"] == 10.0
+    assert figures["watermark"] == (None if expected is None else pytest.approx(expected))
+    history = RunHistory()
+    history.add(Sample(at=1.0, state="FINISHED", watermark_ms=figures["watermark"]))
+    assert history.frame().height == 1  # and the panel's frame can hold it
