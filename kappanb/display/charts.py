@@ -14,6 +14,8 @@ import altair as alt
 import polars as pl
 
 _WIDTH, _HEIGHT = 260, 160
+_CLOCK = alt.Axis(format="%H:%M:%S", labelAngle=0, tickCount=4)
+_EVENT_TIME = alt.Axis(format="%Y-%m-%d %H:%M")
 
 
 def _prepare(samples: pl.DataFrame) -> pl.DataFrame:
@@ -30,7 +32,7 @@ def _line(data: pl.DataFrame, y: str, title: str) -> alt.Chart:
         alt.Chart(data, width=_WIDTH, height=_HEIGHT, title=title)
         .mark_line(point=False)
         .encode(
-            x=alt.X("time:T", title="wall clock"),
+            x=alt.X("time:T", title="wall clock", axis=_CLOCK),
             y=alt.Y(f"{y}:Q", title=title),
             color=alt.Color("version:N", title="version"),
             tooltip=["version:N", "time:T", f"{y}:Q"],
@@ -60,8 +62,8 @@ def catch_up_chart(samples: pl.DataFrame) -> alt.LayerChart:
         alt.Chart(data, width=_WIDTH, height=_HEIGHT, title="watermark (event time)")
         .mark_line()
         .encode(
-            x=alt.X("time:T", title="wall clock"),
-            y=alt.Y("watermark:T", title="event time"),
+            x=alt.X("time:T", title="wall clock", axis=_CLOCK),
+            y=alt.Y("watermark:T", title="event time", axis=_EVENT_TIME),
             color=alt.Color("version:N", title="version"),
             tooltip=["version:N", "time:T", "watermark:T"],
         )
@@ -71,7 +73,12 @@ def catch_up_chart(samples: pl.DataFrame) -> alt.LayerChart:
         layers.append(
             alt.Chart(data)
             .mark_line(strokeDash=[4, 3], color="gray")
-            .encode(x="time:T", y="head_event:T", tooltip=["time:T", "head_event:T"])
+            .encode(
+                x="time:T",
+                y="head_event:T",
+                detail="version:N",
+                tooltip=["time:T", alt.Tooltip("head_event:T", title="newest event")],
+            )
         )
     return alt.LayerChart(layer=layers)
 

@@ -88,18 +88,35 @@ class RunHistory:
         closing = (first.behind_total - last.behind_total) / (last.at - first.at)
         return latest.behind_total / closing if closing > 0 else None
 
+    def _rates(self) -> list[float]:
+        """Per sample, records read per second since the previous sample that knew its
+        position (exact, from positions); Flink's own meter (a 60 s average) otherwise."""
+        rates: list[float] = []
+        previous: Sample | None = None
+        for sample in self._samples:
+            if sample.read_positions and previous is not None and sample.at > previous.at:
+                rates.append(
+                    max(0.0, (_read(sample) - _read(previous)) / (sample.at - previous.at))
+                )
+            else:
+                rates.append(sample.records_in_per_s)
+            if sample.read_positions:
+                previous = sample
+        return rates
+
     def frame(self) -> pl.DataFrame:
         """One row per sample: the figures the charts draw."""
         return pl.DataFrame(
             {
                 "at": [s.at for s in self._samples],
                 "state": [s.state for s in self._samples],
-                "records_in_per_s": [s.records_in_per_s for s in self._samples],
+                "records_in_per_s": self._rates(),
                 "behind": [s.behind_total for s in self._samples],
                 "watermark_ms": [s.watermark_ms for s in self._samples],
+                "head_event_ms": [s.head_event_ms for s in self._samples],
                 "checkpoints": [s.checkpoints for s in self._samples],
             },
-            schema_overrides={"watermark_ms": pl.Int64},
+            schema_overrides={"watermark_ms": pl.Int64, "head_event_ms": pl.Int64},
         )
 
 

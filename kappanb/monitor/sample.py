@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kappanb.flink.rest import FlinkRest
@@ -35,6 +36,15 @@ class Sample:
     committed: dict[str, dict[int, int]] = field(default_factory=dict)
     """Per topic and partition: the consumer group's committed offset in Kafka (Flink
     commits on each checkpoint, so this trails ``read_positions``)."""
+    head_event_ms: int | None = None
+    """The newest event time at the head of the log (of the topics it reads), if known."""
+
+    @property
+    def event_time_lag_ms(self) -> int | None:
+        """The head's newest event time minus the run's watermark."""
+        if self.head_event_ms is None or self.watermark_ms is None:
+            return None
+        return max(0, self.head_event_ms - self.watermark_ms)
 
     def behind(self) -> dict[tuple[str, int], int]:
         """Records between the run's position and the head, per (topic, partition)."""
@@ -115,15 +125,19 @@ def take_sample(
 
 
 def sample_run(
-    rest: FlinkRest, bootstrap: str, job_id: str, group: str, topics: list[str]
-) -> Sample:
+    rest: FlinkRest, bootstrap: str, job_id: str, group: str, topics: list[str],
+    event_time: Mapping[str, str] | None = None,
+) -> Sample:  # fmt: skip
     """Sample a running job that reads ``topics`` as ``group``: Flink's figures, the heads
-    of the log and the group's committed offsets (topics spelled as Flink's metrics do)."""
-    from kappanb.kafka.topics import log_positions
+    of the log, the group's committed offsets and, for topics with an ``event_time``
+    field, the newest event time at the head (topics spelled as Flink's metrics do)."""
+    from kappanb.kafka.positions import log_positions
 
-    heads, committed = log_positions(bootstrap, group, topics)
+    log = log_positions(bootstrap, group, topics, event_time)
     spelled = {t: t.replace(".", "_") for t in topics}
-    return take_sample(
-        rest, job_id, {spelled[t]: v for t, v in heads.items()},
-        {spelled[t]: v for t, v in committed.items()},
+    sample = take_sample(
+        rest, job_id, {spelled[t]: v for t, v in log.heads.items()},
+        {spelled[t]: v for t, v in log.committed.items()},
     )  # fmt: skip
+    newest = max(log.head_event_ms.values(), default=None)
+    return replace(sample, head_event_ms=newest)

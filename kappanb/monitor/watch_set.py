@@ -19,6 +19,21 @@ from kappanb.registry.records import RunRecord, TopicSpec
 from kappanb.stack.endpoints import Endpoints
 
 
+def duration(ms: int) -> str:
+    """A lag for people: 850 ms, 42 s, 12 min, 5.2 h, 3.1 days."""
+    seconds = ms / 1000
+    if seconds < 1:
+        return f"{ms} ms"
+    for limit, unit, size in ((90, "s", 1), (90 * 60, "min", 60), (48 * 3600, "h", 3600)):
+        if seconds < limit:
+            return (
+                f"{seconds / size:.0f} {unit}"
+                if unit in ("s", "min")
+                else f"{seconds / size:.1f} {unit}"
+            )
+    return f"{seconds / 86400:.1f} days"
+
+
 @dataclass
 class WatchedRun:
     """A run being watched, with what a status line needs about it."""
@@ -75,8 +90,10 @@ class WatchSet:
         for run in self.runs:
             w, latest = run.watch, run.watch.history.latest
             eta = w.history.eta_seconds()
+            lag = latest.event_time_lag_ms if latest else None
             rows.append([
                 w.label, latest.state if latest else "-", latest.behind_total if latest else "-",
+                "-" if lag is None else duration(lag),
                 f"{w.history.throughput() or 0:,.0f}/s", "-" if eta is None else f"{eta:,.0f} s",
                 latest.checkpoints if latest else "-",
                 "finished" if w.finished else ("caught up" if w.caught_up else "catching up"),
@@ -102,7 +119,9 @@ class WatchSet:
             )
         return f"{self.job}  " + " | ".join(parts)
 
-    _HEADERS = ("version", "state", "behind", "rate", "ETA", "checkpoints", "", "error")
+    _HEADERS = (
+        "version", "state", "behind", "event-time lag", "rate", "ETA", "checkpoints", "", "error",
+    )  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.job}\n" + text_table(self._HEADERS, self.status_rows())
@@ -141,6 +160,7 @@ def watch_runs(
         take = partial(
             sample_run, rest, endpoints.bootstrap_servers, run.flink_job_id, run.group_id,
             [t.name for t in topics],
+            {t.name: t.event_time for t in topics if t.event_time and not t.compact},
         )  # fmt: skip
         delay = max((t.watermark_ms for t in topics), default=0)
         watch = RunWatch(

@@ -28,6 +28,25 @@ if TYPE_CHECKING:
     from kappanb.jobs.report import RunHandle
 
 
+_OFFLINE = threading.Lock()
+_offline_done = False
+
+
+def _charts_offline() -> None:
+    """Have `JupyterChart` bring its JavaScript from the kernel (bundled by vl-convert),
+    not from a CDN at display time: panels then draw behind firewalls and offline too."""
+    global _offline_done
+    import altair as alt
+
+    with _OFFLINE:
+        if not _offline_done:
+            _offline_done = True
+            try:
+                alt.JupyterChart.enable_offline()
+            except Exception:  # keep altair's default (a CDN) rather than fail the panel
+                return
+
+
 class WatchPanel:
     """A VBox with a header, the status table and an altair `JupyterChart`."""
 
@@ -46,6 +65,7 @@ class WatchPanel:
         self._final_shown = False
         self._display = LastingDisplay()
         self.status = widgets.HTML(self._status_html())
+        _charts_offline()
         self.chart = alt.JupyterChart(panel_chart(watch.frame()))
         self.widget = widgets.VBox([self.status, self.chart])
         for run in watch.runs:

@@ -52,6 +52,7 @@ def test_catch_up_chart_layers_the_head_when_known() -> None:
     assert len(one["layer"]) == 1
     assert one["layer"][0]["encoding"]["y"] == {
         "field": "watermark", "type": "temporal", "title": "event time",
+        "axis": {"format": "%Y-%m-%d %H:%M"},  # event time reads as a date and time
     }  # fmt: skip
     two = catch_up_chart(samples(["v1 live", "v2 replay"], head=True)).to_dict()
     assert len(two["layer"]) == 2

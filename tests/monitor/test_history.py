@@ -69,3 +69,26 @@ def test_caught_up_needs_the_watermark_near_the_live_one() -> None:
     assert rule.update(sample(2, 100, 100, wm=live - 5_000), live)
     restarting = CaughtUp(threshold=10, hold=1)
     assert not restarting.update(sample(0, 100, 100, state="RESTARTING"))
+
+
+def test_rates_come_from_positions_and_the_frame_carries_the_head_event_time() -> None:
+    history = RunHistory()
+    starting = Sample(at=0.0, state="RUNNING", records_in_per_s=7.0, end_offsets={T: {0: 100}})
+    history.add(starting)  # no position yet: Flink's own meter is all there is
+    for i, read in ((1, 20), (3, 60)):
+        history.add(Sample(at=float(i), state="RUNNING", read_positions={T: {0: read}},
+                           end_offsets={T: {0: 100}}, watermark_ms=1_000,
+                           head_event_ms=61_000))  # fmt: skip
+    frame = history.frame()
+    assert frame["records_in_per_s"].to_list() == [7.0, 0.0, 20.0]  # (60 - 20) / 2 s
+    assert frame["head_event_ms"].to_list() == [None, 61_000, 61_000]
+    latest = history.latest
+    assert latest is not None and latest.event_time_lag_ms == 60_000
+
+
+def test_durations_read_as_people_say_them() -> None:
+    from kappanb.monitor.watch_set import duration
+
+    assert [duration(ms) for ms in (850, 42_000, 12 * 60_000, 5 * 3_600_000, 3 * 86_400_000)] == [
+        "850 ms", "42 s", "12 min", "5.0 h", "3.0 days",
+    ]  # fmt: skip

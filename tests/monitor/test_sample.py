@@ -8,6 +8,7 @@ import pytest
 
 from kappanb.flink.rest import FlinkRest
 from kappanb.generators import PAYMENTS_SCHEMA, PaymentsGenerator
+from kappanb.kafka.positions import event_time_ms
 from kappanb.monitor.history import RunHistory
 from kappanb.monitor.sample import sample_run
 from kappanb.stack.embedded import EmbeddedStack
@@ -74,6 +75,15 @@ def test_watch_sees_a_replay_catch_up_with_the_live_version(stack: EmbeddedStack
         assert by_label["v2 replay"].caught_up
         frame = watch.frame()
         assert set(frame["version"].unique()) == {"v1 live", "v2 replay"}
+        newest = max(e["event_time"] for e in PaymentsGenerator(seed=42).events(EVENTS))
+        assert event_time_ms(newest) in set(frame["head_event_ms"].drop_nulls().to_list())
+        replay, live = (by_label[k].history.latest for k in ("v2 replay", "v1 live"))
+        assert replay is not None and live is not None
+        assert replay.event_time_lag_ms is not None and live.event_time_lag_ms is not None
+        # Caught up in event time: no further behind the head than the live version, give
+        # or take the watermark delay. (Both may trail the newest event: the watermark is
+        # the minimum over partitions, and the producer fills one partition at a time.)
+        assert replay.event_time_lag_ms <= live.event_time_lag_ms + 30_000
         assert frame.filter(frame["version"] == "v2 replay")["behind"].min() <= 1000
         spec = watch.chart().to_dict()
         assert len(spec["hconcat"]) == 3
