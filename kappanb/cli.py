@@ -28,21 +28,41 @@ def _context(args: argparse.Namespace) -> Context:
     return Context(cell=cell, say=_say, present_watch=_follow, present_run=_run_progress)
 
 
-def _follow(watch: Any) -> Any:
+class Followed:
+    """What following runs ends with: their status, and an exit code that says how it went
+    (0 caught up or finished, 1 a run failed or ended otherwise, 130 interrupted)."""
+
+    def __init__(self, watch: Any, interrupted: bool = False) -> None:
+        self.watch, self.interrupted = watch, interrupted
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        settled = all(r.watch.finished or r.watch.caught_up for r in self.watch.runs)
+        return 0 if settled else 1
+
+    def __str__(self) -> str:
+        return str(self.watch)
+
+
+def _follow(watch: Any) -> Followed:
     """Terminal progress until every run is caught up, finished or ended: one line per
     run each few seconds (a line rewritten in place on a terminal), then the status."""
     tty = sys.stdout.isatty()
+    interrupted = False
     try:
         while not watch.wait(timeout=2.0):
             line = watch.progress_line()
             print(f"\r\x1b[K{line}" if tty else line, end="" if tty else "\n", flush=True)
     except KeyboardInterrupt:
+        interrupted = True
         print("\nstopped watching (the runs go on)", file=sys.stderr)
     finally:
         watch.stop()
         if tty:
             print()
-    return watch
+    return Followed(watch, interrupted)
 
 
 def _run_progress(handle: Any, follow: bool) -> Any:
