@@ -13,7 +13,7 @@ import polars as pl
 from kappanb.display.html import html_table, link, text_table
 from kappanb.flink.rest import FlinkRest
 from kappanb.monitor.history import CaughtUp, RunHistory
-from kappanb.monitor.sample import sample_run
+from kappanb.monitor.sample import Sample, sample_run
 from kappanb.monitor.watcher import RunWatch
 from kappanb.registry.records import RunRecord, TopicSpec
 from kappanb.stack.endpoints import Endpoints
@@ -32,6 +32,14 @@ def duration(ms: int) -> str:
                 else f"{seconds / size:.1f} {unit}"
             )
     return f"{seconds / 86400:.1f} days"
+
+
+def _checkpoints(latest: Sample | None) -> str:
+    """How many completed, and how long the last one took."""
+    if latest is None:
+        return "-"
+    last = latest.last_checkpoint_ms
+    return f"{latest.checkpoints}" + ("" if last is None else f" (last {duration(last)})")
 
 
 @dataclass
@@ -95,7 +103,7 @@ class WatchSet:
                 w.label, latest.state if latest else "-", latest.behind_total if latest else "-",
                 "-" if lag is None else duration(lag),
                 f"{w.history.throughput() or 0:,.0f}/s", "-" if eta is None else f"{eta:,.0f} s",
-                latest.checkpoints if latest else "-",
+                _checkpoints(latest),
                 "finished" if w.finished else ("caught up" if w.caught_up else "catching up"),
                 w.error or "",
             ])  # fmt: skip

@@ -1,0 +1,30 @@
+"""What a set of watched runs says in its status table and progress line (no I/O)."""
+
+from __future__ import annotations
+
+from kappanb.monitor.sample import Sample
+from kappanb.monitor.watch_set import WatchedRun, WatchSet
+from kappanb.monitor.watcher import RunWatch
+
+T = "t"
+
+
+def test_status_and_progress_name_the_figures_of_each_run() -> None:
+    def never() -> Sample:
+        raise AssertionError("not started: the test adds samples itself")
+
+    replay = RunWatch("v2 replay", never)
+    for at, read in ((0.0, 0), (1.0, 4_000), (2.0, 8_000)):
+        replay.history.add(Sample(
+            at=at, state="RUNNING", read_positions={T: {0: read}}, end_offsets={T: {0: 20_000}},
+            checkpoints=3, last_checkpoint_ms=1_250, watermark_ms=1_000_000,
+            head_event_ms=1_000_000 + 90 * 60_000,
+        ))  # fmt: skip
+    watches = WatchSet("daily", [WatchedRun(replay, "http://flink/#/job/1", 7)])
+    row = dict(zip(WatchSet._HEADERS, watches.status_rows()[0], strict=True))
+    assert row["behind"] == 12_000 and row["event-time lag"] == "1.5 h"
+    assert row["rate"] == "4,000/s" and row["ETA"] == "3 s"  # 12,000 at 4,000/s
+    assert row["checkpoints"] == "3 (last 1 s)"
+    assert watches.progress_line() == "daily  v2 replay: 12,000 behind, 4,000/s, ETA 3 s"
+    assert "http://flink/#/job/1" in watches._repr_html_()
+    assert watches.of_run(7) is replay and watches.of_run(8) is None
