@@ -88,20 +88,23 @@ class RunHistory:
         closing = (first.behind_total - last.behind_total) / (last.at - first.at)
         return latest.behind_total / closing if closing > 0 else None
 
-    def _rates(self) -> list[float]:
-        """Per sample, records read per second since the previous sample that knew its
-        position (exact, from positions); Flink's own meter (a 60 s average) otherwise."""
+    def _rates(self, span: float = 3.0) -> list[float]:
+        """Per sample, records read per second over the last ``span`` seconds, from
+        positions (exact; the span smooths Flink's metric cache, which can hand two
+        samples the same position); Flink's own meter (a 60 s average) when no position
+        is known yet."""
         rates: list[float] = []
-        previous: Sample | None = None
+        known: list[Sample] = []
         for sample in self._samples:
-            if sample.read_positions and previous is not None and sample.at > previous.at:
-                rates.append(
-                    max(0.0, (_read(sample) - _read(previous)) / (sample.at - previous.at))
-                )
-            else:
+            if not sample.read_positions:
                 rates.append(sample.records_in_per_s)
-            if sample.read_positions:
-                previous = sample
+                continue
+            known.append(sample)
+            start = next((k for k in known if k.at >= sample.at - span), sample)
+            if start is sample and len(known) > 1:
+                start = known[-2]  # samples further apart than the span
+            elapsed = sample.at - start.at
+            rates.append(max(0.0, (_read(sample) - _read(start)) / elapsed) if elapsed else 0.0)
         return rates
 
     def frame(self) -> pl.DataFrame:

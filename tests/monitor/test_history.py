@@ -92,3 +92,12 @@ def test_durations_read_as_people_say_them() -> None:
     assert [duration(ms) for ms in (850, 42_000, 12 * 60_000, 5 * 3_600_000, 3 * 86_400_000)] == [
         "850 ms", "42 s", "12 min", "5.0 h", "3.0 days",
     ]  # fmt: skip
+
+
+def test_a_position_reported_twice_does_not_show_as_a_stall() -> None:
+    history = RunHistory()
+    for at, read in enumerate([0, 100, 100, 300, 400]):  # t=2: Flink's cache, not a stall
+        history.add(sample(at=at, read=read, end=1000))
+    rates = history.frame()["records_in_per_s"].to_list()
+    assert rates[2] > 0 and rates[2] == pytest.approx(2 * 100 / 2)  # both partitions, over 2 s
+    assert rates[4] == pytest.approx(2 * (400 - 100) / 3)  # over the last 3 s
