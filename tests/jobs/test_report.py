@@ -52,7 +52,8 @@ def test_caught_up_is_a_property_and_an_event_of_the_handle() -> None:
     handle.on_caught_up(lambda h: seen.append(h.run.id))
     assert handle.wait(timeout=5)
     assert handle.caught_up and not handle.finished and handle.run_state == "RUNNING"
-    handle.watch.stop()  # type: ignore[union-attr]
+    assert handle.watch is not None
+    handle.watch.stop()
     assert seen == [2]
 
 
@@ -63,7 +64,8 @@ def test_a_bounded_replay_is_finished_not_caught_up() -> None:
     assert handle.wait(timeout=5)
     assert handle.finished and not handle.caught_up
     assert done == ["FINISHED"]
-    handle.watch.stop()  # type: ignore[union-attr]
+    assert handle.watch is not None
+    handle.watch.stop()
 
 
 def test_a_handle_without_a_watch_says_how_to_get_one() -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from kappanb.flink.rest import FlinkRest
 from kappanb.monitor.history import RunHistory
 from kappanb.monitor.sample import Sample, flink_figures
 
@@ -52,7 +53,7 @@ class AnsweringRest:
 def test_watermarks_that_are_no_event_time_are_left_out(
     reported: float, expected: int | None
 ) -> None:
-    figures = flink_figures(AnsweringRest(reported), "job")  # type: ignore[arg-type]
+    figures = flink_figures(cast(FlinkRest, AnsweringRest(reported)), "job")
     assert figures["positions"] == {"payments_v1": {0: 100, 1: 150}}  # next offsets
     assert figures["rate_in"] == 1200.0 and figures["rate_out"] == 10.0
     assert figures["watermark"] == (None if expected is None else pytest.approx(expected))

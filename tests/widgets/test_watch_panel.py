@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.monitor.sample import Sample
@@ -81,7 +82,9 @@ def test_panel_stops_when_its_runs_end() -> None:
     assert len(panel.watch.frame()) == 3
 
 
-def test_the_notebook_keeps_a_static_snapshot_and_the_final_one_replaces_the_widget() -> None:
+def test_the_notebook_keeps_a_static_snapshot_and_the_final_one_replaces_the_widget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     InteractiveShell.clear_instance()
     shell = InteractiveShell.instance()
     published: list[tuple[dict[str, object], dict[str, object], bool]] = []
@@ -90,7 +93,7 @@ def test_the_notebook_keeps_a_static_snapshot_and_the_final_one_replaces_the_wid
                 update: bool = False, **_: object) -> None:  # fmt: skip
         published.append((data, dict(transient or {}), update))
 
-    shell.display_pub.publish = publish  # type: ignore[method-assign]
+    monkeypatch.setattr(shell.display_pub, "publish", publish)  # record instead of printing
     steps = iter(["RUNNING"] * 5 + ["FINISHED"])
 
     def take() -> Sample:
