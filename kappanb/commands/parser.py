@@ -170,7 +170,9 @@ def build_parser(prog: str, raise_errors: bool = False) -> KappaArgumentParser:
     p.add_argument("version", type=version)
     p = add("watch", "throughput, records behind the head and catch-up of running versions")
     p.add_argument("name")
-    p.add_argument("versions", nargs="*", type=version, help="v1 v2 ... (default: all running)")
+    p.add_argument(
+        "versions", nargs="*", type=version, default=[], help="v1 v2 ... (default: all running)"
+    )
     p.add_argument("--interval", type=positive_float, default=1.0, help="seconds between samples")
     p = add("read", "the output table of a version")
     p.add_argument("name")
