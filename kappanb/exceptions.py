@@ -113,3 +113,11 @@ class SavepointError(KappaError):
 
 class CommandLineError(KappaError):
     """A `%kappa` line or `kappanb` command that does not parse."""
+
+
+class CompareError(KappaError):
+    """Two outputs cannot be compared as asked (no key, duplicate keys, unknown columns)."""
+
+
+class PromoteError(KappaError):
+    """The serving alias cannot be switched (or a version retired) as asked."""
