@@ -6,7 +6,16 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Workbench", "load_ipython_extension"]
+__all__ = ["Workbench", "load_ipython_extension", "read"]
+
+
+def read(name: str, version: int | None = None) -> Any:
+    """The output of job ``name`` as a polars LazyFrame: by default the version its serving
+    alias points at (resolved once; one version's snapshot, never a mix). Uses the home in
+    ``KAPPANB_HOME`` (default ``~/.kappanb``) and does not start the stack."""
+    from kappanb.workbench import Workbench
+
+    return Workbench(auto_up=False).read(name, version)
 
 
 def load_ipython_extension(ipython: Any) -> None:

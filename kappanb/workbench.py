@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from kappanb.compare import Diff
 from kappanb.exceptions import (
     ProduceError,
     RunNotFoundError,
@@ -19,10 +20,12 @@ from kappanb.exceptions import (
 )
 from kappanb.flink.sql import FlinkSqlClient
 from kappanb.jobs import definitions, runs
+from kappanb.jobs.comparing import compare_versions
 from kappanb.jobs.control import RunControl, checked_start
 from kappanb.jobs.positions import ReadRange, read_range
 from kappanb.jobs.report import JobList, RunHandle, StatusReport
 from kappanb.jobs.run_metrics import run_status
+from kappanb.jobs.serving import Serving, Switched, SwitchHistory
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
 from kappanb.monitor.watch_set import WatchSet
@@ -211,9 +214,13 @@ class Workbench:
         new_table: bool, watch: bool,
     ) -> RunHandle:  # fmt: skip
         version, topics = checked_start(self.registry, name, number, rng)  # before the stack
-        return self._control().start(
+        control = self._control()
+        handle = control.start(
             version, topics, mode, rng, restart=restart, new_table=new_table, watch=watch
         )
+        if mode == "live":
+            Serving(control).serve_first_live_run(handle.run)
+        return handle
 
     def stop(self, name: str, version: int, *, savepoint: bool = False) -> RunHandle:
         """Stop the version's running job, optionally taking a savepoint to resume from."""
@@ -244,11 +251,57 @@ class Workbench:
             definitions.find_version(self.registry, name, number)
         return self._control().watch_set(name, versions, interval=interval, threshold=threshold)
 
+    # ---- comparing and the serving alias -------------------------------------------
+    def diff(
+        self, name: str, old: int, new: int, *, key: Sequence[str] | None = None,
+        where: str | None = None, tolerance: float = 0.0,
+    ) -> Diff:  # fmt: skip
+        """Compare two versions' outputs by key: only in one, changed (old, new, delta),
+        identical; keys a version still catching up has not finalised are set apart."""
+        for number in (old, new):
+            definitions.find_version(self.registry, name, number)
+        return compare_versions(
+            self._control(), name, old, new, key=key, where=where, tolerance=tolerance
+        )
+
+    def promote(
+        self, name: str, version: int, *, force: bool = False, reason: str = ""
+    ) -> Switched:
+        """Switch readers of ``name`` to ``version`` in one step (once it has caught up)."""
+        definitions.find_version(self.registry, name, version)
+        return Switched(Serving(self._control()).promote(name, version, force=force,
+                                                         reason=reason))  # fmt: skip
+
+    def rollback(self, name: str, *, reason: str = "") -> Switched:
+        """Switch readers back to the version the current one replaced."""
+        definitions.find_version(self.registry, name, None)
+        return Switched(Serving(self._control()).rollback(name, reason=reason))
+
+    def history(self, name: str) -> SwitchHistory:
+        """Every switch of the serving alias: when, from which version, to which, why."""
+        definitions.find_version(self.registry, name, None)
+        return SwitchHistory(name, self.registry.switches(name))
+
+    def serving(self, name: str) -> int | None:
+        """The version readers of ``name`` get now (None before its first live run)."""
+        definitions.find_version(self.registry, name, None)
+        current = self.registry.serving(name)
+        return current.to_version if current else None
+
+    def retire(self, name: str, version: int, *, drop: bool = False) -> str:
+        """Stop a version (savepoint), keep its table as a rollback target (or ``drop`` it)."""
+        definitions.find_version(self.registry, name, version)
+        return Serving(self._control()).retire(name, version, drop=drop)
+
     def runs(self, name: str | None = None) -> list[RunRecord]:
         return self.registry.runs(name)
 
     def read(self, name: str, version: int | None = None) -> pl.LazyFrame:
-        """The output of a version (default: the newest with a run) as a polars LazyFrame."""
+        """The output of a version as a polars LazyFrame; by default the serving version's
+        (the alias, resolved once: one version's snapshot, never a mix), or before any
+        live run the newest version that ran."""
+        if version is None and (current := self.registry.serving(name)) is not None:
+            return scan_table(self.endpoints().catalog, current.table)
         mine = self.registry.runs(name)
         if version is not None:
             definitions.find_version(self.registry, name, version)

@@ -158,6 +158,28 @@ def cmd_watch(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return ctx.present_watch(wb.watch(args.name, args.versions, interval=args.interval))
 
 
+def cmd_diff(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    return wb.diff(
+        args.name, args.old, args.new, key=args.key, where=args.where, tolerance=args.tolerance
+    )
+
+
+def cmd_promote(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    return wb.promote(args.name, args.version, force=args.force, reason=args.reason)
+
+
+def cmd_rollback(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    return wb.rollback(args.name, reason=args.reason)
+
+
+def cmd_history(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    return wb.history(args.name)
+
+
+def cmd_retire(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    return TextResult(wb.retire(args.name, args.version, drop=args.drop))
+
+
 def cmd_read(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.read(args.name, args.version).head(args.limit).collect()
 

@@ -11,7 +11,8 @@ from kappanb.stack.layout import SERVICES
 
 SUBCOMMANDS = (
     "setup", "up", "down", "status", "logs", "topic", "topics", "produce", "job", "jobs",
-    "show", "run", "replay", "stop", "resume", "read", "watch",
+    "show", "run", "replay", "stop", "resume", "read", "watch", "diff", "promote", "rollback",
+    "history", "retire",
 )  # fmt: skip
 
 
@@ -33,6 +34,16 @@ def positive_int(raw: str) -> int:
         raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def non_negative_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {raw}")
     return value
 
 
@@ -174,7 +185,29 @@ def build_parser(prog: str, raise_errors: bool = False) -> KappaArgumentParser:
         "versions", nargs="*", type=version, default=[], help="v1 v2 ... (default: all running)"
     )
     p.add_argument("--interval", type=positive_float, default=1.0, help="seconds between samples")
-    p = add("read", "the output table of a version")
+    p = add("diff", "compare two versions' outputs: rows only in one, changed, identical")
+    p.add_argument("name")
+    p.add_argument("old", type=version, help="vA, the version readers get now, say")
+    p.add_argument("new", type=version, help="vB, the candidate")
+    p.add_argument("--key", nargs="+", metavar="COL", help="key columns (default: the table's)")
+    p.add_argument("--where", help="a SQL condition on both outputs: \"day >= DATE '2026-03-01'\"")
+    p.add_argument("--tolerance", type=non_negative_float, default=0.0,
+                   help="numbers closer than this are the same")  # fmt: skip
+    p = add("promote", "switch the job's readers to a version, once it has caught up")
+    p.add_argument("name")
+    p.add_argument("version", type=version)
+    p.add_argument("--force", action="store_true", help="even if it has not caught up")
+    p.add_argument("--reason", default="", help="why, for the history")
+    p = add("rollback", "switch the job's readers back to the version before")
+    p.add_argument("name")
+    p.add_argument("--reason", default="", help="why, for the history")
+    p = add("history", "every switch of the job's serving version")
+    p.add_argument("name")
+    p = add("retire", "stop a version with a savepoint; keep its table as a rollback target")
+    p.add_argument("name")
+    p.add_argument("version", type=version)
+    p.add_argument("--drop", action="store_true", help="drop its table too")
+    p = add("read", "the output table of a version (default: the one readers get)")
     p.add_argument("name")
     p.add_argument("version", nargs="?", type=version)
     p.add_argument("--limit", type=positive_int, default=20, help="rows to show")

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 
 from kappanb.commands.parser import SUBCOMMANDS, build_parser
 
-_TAKES_JOB = {"job", "show", "run", "replay", "stop", "resume", "read", "status"}
+_TAKES_JOB = {
+    "job", "show", "run", "replay", "stop", "resume", "read", "status", "watch", "diff",
+    "promote", "rollback", "history", "retire",
+}  # fmt: skip
 _TAKES_TOPIC = {"produce", "topic"}
 
 
@@ -50,6 +53,6 @@ def complete(line: str, names: KnownNames) -> list[str]:
             return list(names.jobs())
         if command in _TAKES_TOPIC:
             return list(names.topics())
-    elif len(positional) == 1 and command in _TAKES_JOB - {"job", "status"}:
+    elif len(positional) == 1 and command in _TAKES_JOB - {"job", "status", "rollback", "history"}:
         return list(names.versions(positional[0]))
     return []

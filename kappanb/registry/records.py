@@ -127,3 +127,19 @@ class RunRecord:
     @property
     def active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+
+@dataclass(frozen=True)
+class Switch:
+    """One switch of a job's serving alias: which version readers get from ``at`` on."""
+
+    id: int
+    job: str
+    from_version: int | None
+    to_version: int
+    table: str
+    at: str
+    kind: str
+    """"first live run", "promote" or "rollback"."""
+    reason: str = ""
+    forced: bool = False

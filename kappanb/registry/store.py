@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kappanb.exceptions import RunNotFoundError
+from kappanb.exceptions import PromoteError, RunNotFoundError
 from kappanb.jobs.schema import Column
-from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
+from kappanb.registry.records import JobVersion, RunRecord, Switch, TopicSpec
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS versions (
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, version INTEGER NOT NULL,
     "table" TEXT NOT NULL, spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS switches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, from_version INTEGER,
+    to_version INTEGER NOT NULL, "table" TEXT NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL,
+    reason TEXT NOT NULL, forced INTEGER NOT NULL
 );
 """
 
@@ -153,6 +158,63 @@ class Registry:
         with self._tx() as conn:
             rows = conn.execute(query + " ORDER BY id", args).fetchall()
         return [RunRecord(**json.loads(r[0])) for r in rows]
+
+    # ---- the serving alias -----------------------------------------------------------
+    def switch(
+        self, job: str, to_version: int, table: str, *, kind: str, expect_from: int | None,
+        reason: str = "", forced: bool = False, also: Callable[[], None] | None = None,
+    ) -> Switch:  # fmt: skip
+        """Point ``job``'s alias at ``to_version`` in one transaction.
+
+        Refuses when the alias no longer points where the caller checked (``expect_from``):
+        another notebook switched it meanwhile. ``also`` runs inside the transaction (the
+        catalog's mirror of the alias); if it fails, nothing is switched.
+        """
+        with self._tx() as conn:
+            current = _current(conn, job)
+            if (current.to_version if current else None) != expect_from:
+                now_at = f"v{current.to_version}" if current else "nothing"
+                raise PromoteError(
+                    f"{job}'s serving alias changed meanwhile (it now points at {now_at}); "
+                    "look at `history` and try again"
+                )
+            at = now()
+            cur = conn.execute(
+                'INSERT INTO switches (job, from_version, to_version, "table", at, kind, reason, '
+                "forced) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job, expect_from, to_version, table, at, kind, reason, int(forced)),
+            )
+            if also is not None:
+                also()
+        return Switch(int(cur.lastrowid or 0), job, expect_from, to_version, table, at, kind,
+                      reason, forced)  # fmt: skip
+
+    def serving(self, job: str) -> Switch | None:
+        """The switch in force: which version (and table) the alias points at now."""
+        with self._tx() as conn:
+            return _current(conn, job)
+
+    def switches(self, job: str) -> list[Switch]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                f"SELECT {_SWITCH_COLUMNS} FROM switches WHERE job = ? ORDER BY id", (job,)
+            ).fetchall()
+        return [_switch(r) for r in rows]
+
+
+_SWITCH_COLUMNS = 'id, job, from_version, to_version, "table", at, kind, reason, forced'
+
+
+def _current(conn: sqlite3.Connection, job: str) -> Switch | None:
+    row = conn.execute(
+        f"SELECT {_SWITCH_COLUMNS} FROM switches WHERE job = ? ORDER BY id DESC LIMIT 1", (job,)
+    ).fetchone()
+    return _switch(row) if row else None
+
+
+def _switch(row: tuple[Any, ...]) -> Switch:
+    id_, job, from_version, to_version, table, at, kind, reason, forced = row
+    return Switch(id_, job, from_version, to_version, table, at, kind, reason, bool(forced))
 
 
 def _columns(raw: list[dict[str, str]]) -> tuple[Column, ...]:

@@ -113,3 +113,21 @@ def _local_path(uri: str) -> Path | None:
     if parsed.scheme not in ("", "file"):
         return None
     return Path(unquote(parsed.path))
+
+
+SERVING_PROPERTY = "kappanb.serving.{job}"
+"""Namespace property naming the table a job's readers get: the alias, for other tools."""
+
+
+def publish_serving(location: CatalogLocation, job: str, table: str) -> None:
+    """Mirror a job's serving alias into the Iceberg catalog (a namespace property)."""
+    open_catalog(location).update_namespace_properties(
+        DEFAULT_NAMESPACE, updates={SERVING_PROPERTY.format(job=job): table}
+    )
+
+
+def serving_table(location: CatalogLocation, job: str) -> str | None:
+    """The table the catalog names as ``job``'s serving version, as another tool finds it."""
+    properties = open_catalog(location).load_namespace_properties(DEFAULT_NAMESPACE)
+    value = properties.get(SERVING_PROPERTY.format(job=job))
+    return str(value) if value else None
