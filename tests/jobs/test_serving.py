@@ -9,6 +9,7 @@ import pytest
 
 from kappanb.exceptions import PromoteError
 from kappanb.generators import PAYMENTS_SCHEMA, PaymentsGenerator
+from kappanb.jobs.serving import Serving
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import serving_table, table_exists
 from kappanb.workbench import Workbench
@@ -55,6 +56,9 @@ def test_promote_rollback_history_and_retire(stack: EmbeddedStack) -> None:
         assert live.wait(timeout=120) and live.caught_up
         wb.job(job, SQL.format(table="serving_payments", flag="captured AND amount_cents > 0"))
         unbounded = wb.replay(job, 3)
+        impatient = Serving(wb._control(), settle_seconds=0.5)  # the job is still starting
+        with pytest.raises(PromoteError, match="has not caught up"):
+            impatient.promote(job, 3)
         assert unbounded.wait(timeout=120) and unbounded.caught_up
         assert "promote" in str(wb.promote(job, 3))  # caught up: sampled and allowed
         wb.stop(job, 3)

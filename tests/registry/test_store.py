@@ -186,3 +186,40 @@ def test_concurrent_add_version_gives_consecutive_numbers(tmp_path: Path) -> Non
     stored = Registry(path).versions("j")
     assert [v.version for v in stored] == list(range(1, 25))
     assert len({v.digest for v in stored}) == 24
+
+
+def test_switches_are_serialised_and_a_stale_switch_is_refused(registry: Registry) -> None:
+    from kappanb.exceptions import PromoteError
+
+    assert registry.serving("j") is None
+    first = registry.switch("j", 1, "j__v1", kind="first live run", expect_from=None)
+    assert registry.serving("j") == first
+    registry.switch("j", 2, "j__v2", kind="promote", expect_from=1, reason="fix", forced=True)
+    with pytest.raises(PromoteError, match=r"changed meanwhile .* v2"):
+        registry.switch("j", 3, "j__v3", kind="promote", expect_from=1)  # checked before v2
+    current = registry.serving("j")
+    assert current is not None and (current.to_version, current.forced) == (2, True)
+
+    def mirror_fails() -> None:
+        raise OSError("catalog unreachable")
+
+    with pytest.raises(OSError):
+        registry.switch("j", 1, "j__v1", kind="rollback", expect_from=2, also=mirror_fails)
+    assert [s.to_version for s in registry.switches("j")] == [1, 2]  # nothing half-done
+
+    won: list[int] = []
+    lost: list[str] = []
+
+    def promote(to: int) -> None:
+        try:
+            registry.switch("j", to, f"j__v{to}", kind="promote", expect_from=2)
+            won.append(to)
+        except PromoteError as exc:
+            lost.append(str(exc))
+
+    racers = [threading.Thread(target=promote, args=(n,)) for n in (3, 4)]
+    for thread in racers:
+        thread.start()
+    for thread in racers:
+        thread.join()
+    assert len(won) == 1 and len(lost) == 1 and "changed meanwhile" in lost[0]
