@@ -199,14 +199,27 @@ class Diff:
         )  # fmt: skip
         parts = [f"<b>{escape(self._title())}</b>", counts]
         parts += [f"<div><i>{escape(note)}</i></div>" for note in self._column_notes()]
-        for title, frame, unit in self._sections():
-            parts.append(
-                f'<div style="margin-top:8px"><b>{escape(title)}</b> '
-                f"({frame.height:,} {_plural(frame.height, unit)})</div>"
+        sections = []
+        for title, frame, unit in self._sections():  # side by side, wrapping when narrow
+            more = (
+                f"<div><i>… and {frame.height - _HTML_ROWS:,} more</i></div>"
+                if frame.height > _HTML_ROWS
+                else ""
             )
-            parts.append(self._table(frame, _HTML_ROWS, html=True))
-            if frame.height > _HTML_ROWS:
-                parts.append(f"<div><i>… and {frame.height - _HTML_ROWS:,} more</i></div>")
+            sections.append(
+                f'<div style="margin-top:8px"><b>{escape(title)}</b> '
+                f"({frame.height:,} {_plural(frame.height, unit)})"
+                + self._table(frame, _HTML_ROWS, html=True)
+                + more
+                + "</div>"
+            )
+        if sections:
+            parts.append(
+                '<div style="display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start">'
+                + "".join(sections)
+                + "</div>"
+            )
+        parts.append(self._chart_image())
         note = self._pending_note()
         if note:
             parts.append(
@@ -214,6 +227,21 @@ class Diff:
                 "time, so its rows may still change</i></div>"
             )
         return "<div>" + "".join(parts) + "</div>"
+
+    def _chart_image(self) -> str:
+        """The chart as an inline PNG (rendered in the kernel; any frontend shows it)."""
+        keys = self.same_count + self.changed.height + self.only_old.height + self.only_new.height
+        if not self.numeric_columns or not 0 < keys <= 5_000:  # `chart()` draws any size
+            return ""
+        import base64
+
+        from kappanb.display.snapshot import chart_png
+
+        try:
+            png = base64.b64encode(chart_png(self.chart())).decode("ascii")
+        except Exception:  # a picture is a bonus: the tables above say it all
+            return ""
+        return f'<div><img alt="the metric over the key" src="data:image/png;base64,{png}"></div>'
 
     def chart(self, column: str | None = None) -> alt.Chart | alt.LayerChart:
         """Both versions' ``column`` (default: the first numeric one) over the key."""

@@ -316,6 +316,8 @@ def test_repr_html_has_summary_sections_and_counts() -> None:
     assert "40 → 81" in html
     assert "+41" in html
     assert "<th" in html and ">identical<" in html
+    assert "display:flex" in html  # the sections side by side
+    assert '<img alt="the metric over the key" src="data:image/png;base64,' in html
 
 
 def test_repr_html_limits_sections_to_50_rows() -> None:
