@@ -178,7 +178,10 @@ class Workbench:
         return VersionResult(*self.registry.add_version(draft))
 
     def jobs(self) -> JobList:
-        return JobList(self.registry.versions(), self.registry.runs())
+        versions = self.registry.versions()
+        serving = {job: s.to_version for job in {v.job for v in versions}
+                   if (s := self.registry.serving(job)) is not None}  # fmt: skip
+        return JobList(versions, self.registry.runs(), serving)
 
     def show(self, name: str, version: int | None = None) -> JobVersion:
         return definitions.find_version(self.registry, name, version)

@@ -158,6 +158,8 @@ class JobList:
 
     versions: list[JobVersion]
     runs: list[RunRecord]
+    serving: dict[str, int] = field(default_factory=dict)
+    """Per job, the version its serving alias points at."""
 
     def _rows(self) -> list[list[object]]:
         rows: list[list[object]] = []
@@ -165,7 +167,8 @@ class JobList:
             mine = [r for r in self.runs if r.job == v.job and r.version == v.version]
             states = ", ".join(f"{r.mode} {r.state}" for r in mine) or "-"
             kind = f"updating ({', '.join(v.key)})" if v.updating else "append"
-            rows.append([v.job, v.label, v.kind, kind, v.created_at, v.note, states])
+            label = v.label + (" (serving)" if self.serving.get(v.job) == v.version else "")
+            rows.append([v.job, label, v.kind, kind, v.created_at, v.note, states])
         return rows
 
     def __str__(self) -> str:

@@ -41,6 +41,7 @@ def test_the_decision_step_from_the_notebook(
             kappa(f'diff {job} v1 v2 --where "no_such_column > 1"')
         switched = kappa(f'promote {job} v2 --reason "captured only"')
         assert "now serves v2" in str(switched)
+        assert "v2 (serving)" in str(kappa("jobs")) and "v1 (serving)" not in str(kappa("jobs"))
         monkeypatch.setenv("KAPPANB_HOME", str(stack.settings.home))
         served = kappanb.read(job).collect().sort("merchant_id")  # outside the magics
         assert served.equals(kappa(f"read {job} v2 --limit 1000").sort("merchant_id"))
