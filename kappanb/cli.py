@@ -25,6 +25,8 @@ def _context(args: argparse.Namespace) -> Context:
     cell = None
     if args.command == "job" and not args.file and not sys.stdin.isatty():
         cell = sys.stdin.read()
+    if args.command == "sql" and not args.query and not sys.stdin.isatty():
+        cell = sys.stdin.read()  # `kappanb sql < query.sql`
     return Context(cell=cell, say=_say, present_watch=_follow, present_run=_run_progress)
 
 

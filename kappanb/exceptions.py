@@ -121,3 +121,7 @@ class CompareError(KappaError):
 
 class PromoteError(KappaError):
     """The serving alias cannot be switched (or a version retired) as asked."""
+
+
+class QueryError(KappaError):
+    """A `sql` query over the jobs' outputs failed (syntax, unknown table or column)."""

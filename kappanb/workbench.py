@@ -35,6 +35,7 @@ from kappanb.settings import StackSettings
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.status import DownResult, StackStatus, UpResult
+from kappanb.tables.query import run_query
 from kappanb.tables.read import scan_table
 
 Say = Callable[[str], None]
@@ -295,6 +296,16 @@ class Workbench:
         """Stop a version (savepoint), keep its table as a rollback target (or ``drop`` it)."""
         definitions.find_version(self.registry, name, version)
         return Serving(self._control()).retire(name, version, drop=drop)
+
+    def sql(self, query: str) -> pl.DataFrame:
+        """Run SQL over the jobs' outputs: a job's name reads its serving version,
+        ``JOB__vN`` a version's table (polars' SQL, in this process)."""
+        serving = {job: s.table for job in {v.job for v in self.registry.versions()}
+                   if (s := self.registry.serving(job)) is not None}  # fmt: skip
+        tables = {r.table: r.table for r in self.registry.runs()}
+        names = {**tables, **serving}
+        catalog = self.endpoints().catalog
+        return run_query(query, names, lambda name: scan_table(catalog, names[name]))
 
     def runs(self, name: str | None = None) -> list[RunRecord]:
         return self.registry.runs(name)

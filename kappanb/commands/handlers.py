@@ -180,6 +180,14 @@ def cmd_retire(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return TextResult(wb.retire(args.name, args.version, drop=args.drop))
 
 
+def cmd_sql(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    inline = " ".join(args.query)
+    if ctx.cell and ctx.cell.strip() and inline:
+        raise CommandLineError("give the query in the cell or on the line, not both")
+    result = wb.sql(ctx.cell if ctx.cell and ctx.cell.strip() else inline)
+    return result.head(args.limit) if args.limit else result
+
+
 def cmd_read(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.read(args.name, args.version).head(args.limit).collect()
 

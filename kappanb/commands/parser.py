@@ -12,7 +12,7 @@ from kappanb.stack.layout import SERVICES
 SUBCOMMANDS = (
     "setup", "up", "down", "status", "logs", "topic", "topics", "produce", "job", "jobs",
     "show", "run", "replay", "stop", "resume", "read", "watch", "diff", "promote", "rollback",
-    "history", "retire",
+    "history", "retire", "sql",
 )  # fmt: skip
 
 
@@ -207,6 +207,9 @@ def build_parser(prog: str, raise_errors: bool = False) -> KappaArgumentParser:
     p.add_argument("name")
     p.add_argument("version", type=version)
     p.add_argument("--drop", action="store_true", help="drop its table too")
+    p = add("sql", "SQL over the outputs: a job's name reads its serving version")
+    p.add_argument("query", nargs="*", help="the query (or the cell of %%%%kappa sql)")
+    p.add_argument("--limit", type=positive_int, default=None, help="rows to show")
     p = add("read", "the output table of a version (default: the one readers get)")
     p.add_argument("name")
     p.add_argument("version", nargs="?", type=version)

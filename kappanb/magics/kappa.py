@@ -1,4 +1,5 @@
-"""`%kappa SUBCOMMAND ...` and `%%kappa job NAME` (cell). Only parsing and delegation here.
+"""`%kappa SUBCOMMAND ...`, `%%kappa job NAME` and `%%kappa sql` (cells). Only parsing
+and delegation here.
 
 Errors kappanb raises on purpose become `UsageError`, which Jupyter shows as one
 message without a traceback.
@@ -46,7 +47,7 @@ class KappaMagics(Magics):
             return None
         except KappaError as exc:
             raise UsageError(str(exc)) from None
-        if cell is not None and args.command != "job":
+        if cell is not None and args.command not in ("job", "sql"):
             raise UsageError(f"%%kappa {args.command} takes no cell body; use %kappa {line}")
         context = Context(
             cell=cell, lookup=self._variable, say=_say, present_watch=_panel,

@@ -41,7 +41,13 @@ def test_the_decision_step_from_the_notebook(
             kappa(f'diff {job} v1 v2 --where "no_such_column > 1"')
         switched = kappa(f'promote {job} v2 --reason "captured only"')
         assert "now serves v2" in str(switched)
-        assert "v2 (serving)" in str(kappa("jobs")) and "v1 (serving)" not in str(kappa("jobs"))
+        mine = [line for line in str(kappa("jobs")).splitlines() if line.startswith(job)]
+        assert ["v2 (serving)" in line for line in mine] == [False, True]  # v1, v2
+        counted = kappa("sql", f"SELECT COUNT(*) AS merchants FROM {job}")  # the alias
+        v2_rows = kappa(f"read {job} v2 --limit 1000").height
+        assert counted["merchants"].to_list() == [v2_rows]
+        with pytest.raises(UsageError, match="reads no job's output"):
+            kappa("sql SELECT 1 FROM nowhere")
         monkeypatch.setenv("KAPPANB_HOME", str(stack.settings.home))
         served = kappanb.read(job).collect().sort("merchant_id")  # outside the magics
         assert served.equals(kappa(f"read {job} v2 --limit 1000").sort("merchant_id"))
