@@ -188,6 +188,16 @@ def cmd_sql(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return result.head(args.limit) if args.limit else result
 
 
+def cmd_demo(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    from kappanb.demo import run_demo
+
+    def follow(watch: Any) -> None:
+        ctx.present_watch(watch)  # terminal progress in a shell
+        watch.wait(600)  # the story goes on once the runs have caught up
+
+    return run_demo(wb, events=args.events, keep=args.keep, follow=follow)
+
+
 def cmd_read(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.read(args.name, args.version).head(args.limit).collect()
 

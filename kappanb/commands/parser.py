@@ -12,7 +12,7 @@ from kappanb.stack.layout import SERVICES
 SUBCOMMANDS = (
     "setup", "up", "down", "status", "logs", "topic", "topics", "produce", "job", "jobs",
     "show", "run", "replay", "stop", "resume", "read", "watch", "diff", "promote", "rollback",
-    "history", "retire", "sql",
+    "history", "retire", "sql", "demo",
 )  # fmt: skip
 
 
@@ -210,6 +210,9 @@ def build_parser(prog: str, raise_errors: bool = False) -> KappaArgumentParser:
     p = add("sql", "SQL over the outputs: a job's name reads its serving version")
     p.add_argument("query", nargs="*", help="the query (or the cell of %%%%kappa sql)")
     p.add_argument("--limit", type=positive_int, default=None, help="rows to show")
+    p = add("demo", "the metric-bug story end to end: v1 live, v2 replayed, diff, promote")
+    p.add_argument("--events", type=positive_int, default=200_000, help="payments in the log")
+    p.add_argument("--keep", action="store_true", help="leave the stack and tables up")
     p = add("read", "the output table of a version (default: the one readers get)")
     p.add_argument("name")
     p.add_argument("version", nargs="?", type=version)
