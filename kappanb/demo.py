@@ -1,9 +1,10 @@
 """`kappanb demo`: the metric-bug story of the first notebook, headless, with a report.
 
-Payments flow in; a live job sums the captured payments per day but with an inverted
-flag, so it counts the uncaptured ones (v1); the fix (v2) replays the log from offset 0 beside it and catches up;
-`diff` shows which days were wrong; v2 is promoted and v1 retired. Runs again cleanly
-(the events are produced once; the runs restart). Knows nothing of IPython.
+Payments flow in; a live job sums the captured payments per day, but with an inverted
+flag it sums the uncaptured ones (v1); the fix (v2) replays the log from offset 0 beside
+it and catches up; `diff` shows which days were wrong; v2 is promoted and v1 retired.
+Runs again cleanly (the events are produced once; the runs restart). Knows nothing of
+IPython.
 """
 
 from __future__ import annotations

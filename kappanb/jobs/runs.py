@@ -25,6 +25,7 @@ from kappanb.jobs import ddl
 from kappanb.jobs.planner import split_cell
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.python_job import run_cell
+from kappanb.jobs.schema import parse_duration_ms
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
 from kappanb.stack.endpoints import Endpoints
@@ -77,6 +78,7 @@ class RunLauncher:
             **DEFAULT_JOB_CONFIG,
             "execution.checkpointing.interval": checkpoint_interval,
         }
+        self.checkpoint_interval_ms = parse_duration_ms(checkpoint_interval)
 
     def statements(self, plan: RunPlan, create_table: bool) -> list[str]:
         catalog = self.endpoints.catalog.name

@@ -72,10 +72,12 @@ class Switched:
 class Serving:
     """Promote, roll back and retire versions of the jobs of one home."""
 
-    def __init__(self, control: RunControl, *, settle_seconds: float = 5.0) -> None:
+    def __init__(self, control: RunControl, *, settle_seconds: float | None = None) -> None:
         self.control, self.registry = control, control.registry
         self.catalog = control.endpoints.catalog
-        self.settle_seconds = settle_seconds
+        # Long enough to see the next checkpoint commit the output (see CaughtUp).
+        interval = control.launcher.checkpoint_interval_ms / 1000
+        self.settle_seconds = interval + 5.0 if settle_seconds is None else settle_seconds
 
     def promote(self, job: str, number: int, *, force: bool = False, reason: str = "") -> Switch:
         version = definitions.find_version(self.registry, job, number)

@@ -14,7 +14,10 @@ Derived figures:
 **Caught up** (the rule `CaughtUp` applies): the run is RUNNING, at most ``threshold``
 records behind the head in total, and — when a live version's watermark is given — its
 watermark is within the topic's watermark delay of the live one; all of that held for
-``hold`` consecutive samples. A bounded replay is not "caught up" but "finished".
+``hold`` consecutive samples; and (``committed``, as kappanb watches runs) a checkpoint
+has completed since it first got that close, so its output up to the head is committed
+to its table, where `diff` and readers see it. A bounded replay is not "caught up" but
+"finished".
 """
 
 from __future__ import annotations
@@ -134,8 +137,11 @@ class CaughtUp:
     threshold: int = 1000
     hold: int = 3
     watermark_delay_ms: int = 0
+    committed: bool = False
+    """Also wait for a checkpoint completed after the run first got close."""
     streak: int = 0
     fired: bool = False
+    checkpoints_when_close: int | None = None
 
     def update(self, sample: Sample, live_watermark_ms: int | None = None) -> bool:
         close = sample.state == "RUNNING" and sample.behind_total <= self.threshold
@@ -143,6 +149,14 @@ class CaughtUp:
             own = sample.watermark_ms
             close = own is not None and live_watermark_ms - own <= self.watermark_delay_ms
         self.streak = self.streak + 1 if close else 0
+        if not close:
+            self.checkpoints_when_close = None
+        elif self.checkpoints_when_close is None:
+            self.checkpoints_when_close = sample.checkpoints
+        if self.committed and (
+            self.checkpoints_when_close is None or sample.checkpoints <= self.checkpoints_when_close
+        ):
+            return False
         if self.streak >= self.hold and not self.fired:
             self.fired = True
             return True

@@ -173,7 +173,7 @@ def watch_runs(
         delay = max((t.watermark_ms for t in topics), default=0)
         watch = RunWatch(
             f"v{run.version} {run.mode}", take, bounded=run.until is not None,
-            rule=CaughtUp(threshold=threshold, watermark_delay_ms=delay),
+            rule=CaughtUp(threshold=threshold, watermark_delay_ms=delay, committed=True),
             live_watermark=(lambda: None) if run.mode == "live" else live_watermark,
             interval=interval,
         )  # fmt: skip

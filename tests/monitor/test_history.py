@@ -101,3 +101,18 @@ def test_a_position_reported_twice_does_not_show_as_a_stall() -> None:
     rates = history.frame()["records_in_per_s"].to_list()
     assert rates[2] > 0 and rates[2] == pytest.approx(2 * 100 / 2)  # both partitions, over 2 s
     assert rates[4] == pytest.approx(2 * (400 - 100) / 3)  # over the last 3 s
+
+
+def test_caught_up_can_wait_for_a_checkpoint_that_commits_the_output() -> None:
+    rule = CaughtUp(threshold=10, hold=2, committed=True)
+
+    def at(i: int, read: int, checkpoints: int) -> Sample:
+        return Sample(at=i, state="RUNNING", read_positions={T: {0: read}},
+                      end_offsets={T: {0: 100}}, checkpoints=checkpoints)  # fmt: skip
+
+    fired = [rule.update(at(i, r, c)) for i, (r, c) in enumerate(
+        [(50, 1), (95, 1), (100, 1), (100, 1), (100, 2), (100, 3)]
+    )]  # fmt: skip
+    # Close from the second sample on, held by the third; the output is committed only by
+    # the checkpoint completed after that (the fifth sample).
+    assert fired == [False, False, False, False, True, False]
