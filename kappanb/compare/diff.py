@@ -19,13 +19,7 @@ if TYPE_CHECKING:
 
 _TEXT_ROWS = 20
 _HTML_ROWS = 50
-_DAY_MS = 86_400_000
-_MAX_MS = 2**63 - 1
-# Float rounding allowed on top of a tolerance, relative to the values compared: enough
-# for 100.01 against 100.0 to be within 0.01, far below any tolerance one would give.
-_ROUNDING = 4 * 2.220446049250313e-16
 _CHANGED = "changed_columns"
-_STRING_LIKE = (pl.String, pl.Categorical, pl.Enum)
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,14 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import polars as pl
-
-from kappanb.exceptions import CompareError
-
-if TYPE_CHECKING:
-    pass
 
 from kappanb.compare.diff import Diff
 from kappanb.compare.matching import (
@@ -26,16 +20,10 @@ from kappanb.compare.matching import (
     _sort,
     diff_frames,
 )
+from kappanb.exceptions import CompareError
 
-_TEXT_ROWS = 20
-_HTML_ROWS = 50
 _DAY_MS = 86_400_000
 _MAX_MS = 2**63 - 1
-# Float rounding allowed on top of a tolerance, relative to the values compared: enough
-# for 100.01 against 100.0 to be within 0.01, far below any tolerance one would give.
-_ROUNDING = 4 * 2.220446049250313e-16
-_CHANGED = "changed_columns"
-_STRING_LIKE = (pl.String, pl.Categorical, pl.Enum)
 
 
 def diff_outputs(

@@ -6,25 +6,15 @@ Pure functions over polars frames, no I/O.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import polars as pl
 
+from kappanb.compare.diff import _CHANGED, Diff, _cell, _plural
 from kappanb.exceptions import CompareError
 
-if TYPE_CHECKING:
-    pass
-
-from kappanb.compare.diff import Diff, _cell, _plural
-
-_TEXT_ROWS = 20
-_HTML_ROWS = 50
-_DAY_MS = 86_400_000
-_MAX_MS = 2**63 - 1
 # Float rounding allowed on top of a tolerance, relative to the values compared: enough
 # for 100.01 against 100.0 to be within 0.01, far below any tolerance one would give.
 _ROUNDING = 4 * 2.220446049250313e-16
-_CHANGED = "changed_columns"
 _STRING_LIKE = (pl.String, pl.Categorical, pl.Enum)
 
 
