@@ -37,21 +37,22 @@ def positive_int(raw: str) -> int:
     return value
 
 
-def non_negative_float(raw: str) -> float:
+def _number(raw: str) -> float:
     try:
-        value = float(raw)
+        return float(raw)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{raw!r} is not a number") from None
-    if not value >= 0:
+
+
+def non_negative_float(raw: str) -> float:
+    value = _number(raw)
+    if not value >= 0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {raw}")
     return value
 
 
 def positive_float(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a number") from None
+    value = _number(raw)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be above 0, not {raw}")
     return value
