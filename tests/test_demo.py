@@ -15,6 +15,7 @@ def test_demo_reports_the_story_and_runs_again(
     stack: EmbeddedStack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KAPPANB_HOME", str(stack.settings.home))
+    monkeypatch.setenv("KAPPANB_CHECKPOINT_INTERVAL", "2 s")  # caught up = committed: sooner
     # --keep: the test session's stack stays up for the other tests.
     assert main(["demo", "--events", "100000", "--keep"]) == 0
     out = capsys.readouterr().out

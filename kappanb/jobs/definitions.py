@@ -158,8 +158,15 @@ def plan_version(
         output=plan.columns,
         key=plan.key,
         updating=plan.updating,
-        sources=tuple(t.name for t in used),
+        sources=tuple(t.name for t in _read_by(plan.scanned, used)),
     )
+
+
+def _read_by(scanned: Sequence[str], mentioned: list[TopicSpec]) -> list[TopicSpec]:
+    """The topics the plan really reads: a word that only looks like a table name (a
+    column alias `AS payments`, a comment) is not a source. Unknown plan: all mentioned."""
+    read = [t for t in mentioned if t.table in scanned]
+    return read or mentioned
 
 
 def find_version(registry: Registry, job: str, version: int | None) -> JobVersion:

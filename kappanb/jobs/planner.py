@@ -20,6 +20,7 @@ from kappanb.jobs.schema import Column
 from kappanb.jobs.sqltext import Statement, offending_line, statements
 
 _CHANGELOG = re.compile(r"changelogMode=\[([A-Z,]+)\]")
+_SCAN = re.compile(r"TableSourceScan\(table=\[\[[^,\]]+, [^,\]]+, ([^,\]]+)")
 _GROUP_BY = re.compile(r"(?:groupBy|partitionBy)=\[([^\]]*)\]")
 _BEGIN_SET = re.compile(r"^\s*EXECUTE\s+STATEMENT\s+SET\s+BEGIN\b", re.I)
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(`?)([A-Za-z_][A-Za-z0-9_]*)\1\s+", re.I)
@@ -34,6 +35,8 @@ class QueryPlan:
     columns: tuple[Column, ...]
     updating: bool
     key: tuple[str, ...]
+    scanned: tuple[str, ...] = ()
+    """The tables the plan reads (its source scans), by SQL table name."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,10 @@ def _plan_of(table: Any, key: Sequence[str] | None) -> QueryPlan:
             ) from None
     plan = _run(lambda t: t.explain(ExplainDetail.CHANGELOG_MODE), table, None, "")
     updating = _root_is_updating(plan)
-    return QueryPlan(columns, updating, _key(plan, columns, key, updating))
+    scanned = tuple(
+        dict.fromkeys(m.group(1) for m in _SCAN.finditer("\n".join(_physical_plan(plan))))
+    )
+    return QueryPlan(columns, updating, _key(plan, columns, key, updating), scanned)
 
 
 def _run(call: Any, arg: Any, statement: Statement | None, cell: str) -> Any:

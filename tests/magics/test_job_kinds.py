@@ -135,3 +135,16 @@ def test_statement_set_writes_one_output_table(
         "captured": captured,
         "not captured": len(events) - captured,
     }
+
+
+def test_sources_are_the_tables_the_plan_reads_not_words_that_look_like_them(
+    kappa: Magic,
+) -> None:
+    kappa("topic aliasword.source.v1 --schema payments --table alias_source")
+    kappa("topic aliasword.other.v1 --schema payments --table alias_other")
+    version = kappa(
+        "job alias_counts",
+        "SELECT merchant_id, COUNT(*) AS alias_other  -- alias_other is also a table's name\n"
+        "FROM alias_source GROUP BY merchant_id",
+    ).version
+    assert version.sources == ("aliasword.source.v1",)  # the alias is not a source
