@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from kappanb.compare import Diff, diff_outputs
-from kappanb.exceptions import CompareError, PromoteError
+from kappanb.exceptions import CompareError
 from kappanb.flink.rest import FlinkRest
 from kappanb.jobs import definitions
 from kappanb.jobs.control import RunControl
@@ -63,7 +63,10 @@ def _output_run(control: RunControl, version: JobVersion) -> RunRecord:
         )
     run = runs[-1]
     if not table_exists(control.endpoints.catalog, run.table):
-        raise PromoteError(f"{version.job} {version.label}'s table {run.table} was dropped")
+        raise CompareError(
+            f"{version.job} {version.label}'s table {run.table} was dropped (retire --drop), "
+            "so it has no output to compare: replay it again to rebuild it"
+        )
     return run
 
 

@@ -7,7 +7,7 @@ import threading
 import polars as pl
 import pytest
 
-from kappanb.exceptions import PromoteError
+from kappanb.exceptions import CompareError, PromoteError
 from kappanb.generators import PAYMENTS_SCHEMA, PaymentsGenerator
 from kappanb.jobs.serving import Serving
 from kappanb.stack.embedded import EmbeddedStack
@@ -77,6 +77,8 @@ def test_promote_rollback_history_and_retire(stack: EmbeddedStack) -> None:
         assert not table_exists(stack.endpoints().catalog, table_v1)
         with pytest.raises(PromoteError, match="was dropped"):
             wb.promote(job, 1, force=True)
+        with pytest.raises(CompareError, match="was dropped"):
+            wb.diff(job, 1, 2)
 
         kinds = [(s.kind, s.from_version, s.to_version) for s in wb.history(job).switches]
         assert kinds == [
