@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kappanb.compare import Diff
+from kappanb.display.plain import plain_text
 from kappanb.generators import PAYMENTS_SCHEMA, PaymentsGenerator
 from kappanb.kafka.topics import end_offsets
 from kappanb.monitor.watch_set import WatchSet
@@ -31,6 +32,7 @@ V1_SQL = _SQL.format(flag="NOT captured  -- the bug: an inverted flag")
 V2_SQL = _SQL.format(flag="captured")
 
 
+@plain_text
 @dataclass
 class DemoReport:
     """What the demo did and saw, for the end of the terminal output."""

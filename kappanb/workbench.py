@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from kappanb.compare import Diff
+from kappanb.display.plain import plain_text
 from kappanb.exceptions import (
     ProduceError,
     RunNotFoundError,
@@ -45,6 +46,7 @@ def _quiet(_msg: str) -> None:
     pass
 
 
+@plain_text
 class VersionResult:
     """The version a `job` definition resolved to, and whether it is new."""
 

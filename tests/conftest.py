@@ -1,4 +1,4 @@
-"""Shared fixtures: one real embedded stack per test session, in a temporary home."""
+"""Fixtures of tests/ (the session's stack itself is in the root conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,6 @@ import pytest
 from kappanb.monitor.watcher import stop_all
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.endpoints import Endpoints
-from tests.helpers import settings_for
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
-    """The session's stack: started once, stopped at the end whatever happened."""
-    embedded = EmbeddedStack(settings_for(tmp_path_factory.mktemp("kappanb-home")))
-    try:
-        embedded.up()
-        yield embedded
-    finally:
-        embedded.down()
 
 
 @pytest.fixture(scope="session")

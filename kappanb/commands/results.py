@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from html import escape
 
 from kappanb.display.html import html_table, text_table
+from kappanb.display.plain import plain_text
 from kappanb.jobs.report import StatusReport
 from kappanb.stack.status import StackStatus
 
 
+@plain_text
 @dataclass(frozen=True)
 class TextResult:
     """Plain text (shown preformatted in a notebook) with the CLI's exit code."""
@@ -34,6 +36,7 @@ class TextResult:
         return self.html or f"<pre>{escape(self.text)}</pre>"
 
 
+@plain_text
 @dataclass(frozen=True)
 class FullStatus:
     """The stack's health and, when it is healthy, every run."""

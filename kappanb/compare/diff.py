@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from kappanb.display.html import Raw, html_table, text_table
+from kappanb.display.plain import plain_text
 
 if TYPE_CHECKING:
     import altair as alt
@@ -22,6 +23,7 @@ _HTML_ROWS = 50
 _CHANGED = "changed_columns"
 
 
+@plain_text
 @dataclass(frozen=True, eq=False)
 class Diff:
     """Two versions' outputs compared row by row on ``key``.

@@ -8,6 +8,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from kappanb.display.html import Raw, html_table, link, text_table
+from kappanb.display.plain import plain_text
 from kappanb.exceptions import RunNotFoundError
 from kappanb.registry.records import JobVersion, RunRecord
 
@@ -21,6 +22,7 @@ _HEADERS = [
 ]  # fmt: skip
 
 
+@plain_text
 @dataclass(frozen=True)
 class RunHandle:
     """A submitted (or controlled) run: Flink job id, web UI link, consumer group, table.
@@ -114,6 +116,7 @@ class RunStatus:
     last_checkpoint: str
 
 
+@plain_text
 @dataclass(frozen=True)
 class StatusReport:
     """Every run the registry knows, reconciled with Flink."""
@@ -152,6 +155,7 @@ class StatusReport:
         return html_table(_HEADERS, self._cells(True))
 
 
+@plain_text
 @dataclass(frozen=True)
 class JobList:
     """Jobs and their versions, newest version last."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kappanb.display.html import html_table, text_table
+from kappanb.display.plain import plain_text
 from kappanb.exceptions import PromoteError
 from kappanb.jobs import definitions
 from kappanb.jobs.control import RunControl
@@ -28,6 +29,7 @@ from kappanb.tables.catalog import drop_table, publish_serving, table_exists
 _HEADERS = ["when", "from", "to", "table", "how", "reason"]
 
 
+@plain_text
 @dataclass(frozen=True)
 class SwitchHistory:
     """Every switch of a job's serving alias, oldest first."""
@@ -53,6 +55,7 @@ class SwitchHistory:
         return f"<b>{self.job}</b> serving history" + html_table(_HEADERS, self._rows())
 
 
+@plain_text
 @dataclass(frozen=True)
 class Switched:
     """The outcome of promote or rollback."""

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kappanb.display.plain import plain_text
 from kappanb.exceptions import ProduceError, SettingsError
 
 _PRODUCER_CONFIG = {
@@ -24,13 +25,14 @@ _POLL_STEP_S = 0.05  # while pacing, the producer is polled at least this often
 _MAX_BURST_S = 0.25  # after a stall, a paced stream catches up at most this much
 
 
+@plain_text
 @dataclass(frozen=True)
 class ProduceResult:
     topic: str
     delivered: int
 
     def __str__(self) -> str:
-        return f"delivered {self.delivered} events to {self.topic}"
+        return f"delivered {self.delivered:,} events to {self.topic}"
 
 
 def produce_json(

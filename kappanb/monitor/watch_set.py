@@ -11,6 +11,7 @@ import altair as alt
 import polars as pl
 
 from kappanb.display.html import html_table, link, text_table
+from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
 from kappanb.monitor.history import CaughtUp, RunHistory
 from kappanb.monitor.sample import Sample, sample_run
@@ -51,6 +52,7 @@ class WatchedRun:
     run_id: int | None = None
 
 
+@plain_text
 class WatchSet:
     """The runs of one `watch` call. Text and HTML forms are a static snapshot."""
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from html import escape as _esc
 
 from kappanb.display.html import html_table
+from kappanb.display.plain import plain_text
 from kappanb.jobs.schema import Column
 
 ACTIVE_STATES = frozenset(
@@ -14,6 +15,7 @@ ACTIVE_STATES = frozenset(
 """Flink job states in which a run still owns its table and consumer group."""
 
 
+@plain_text
 @dataclass(frozen=True)
 class TopicSpec:
     """A declared Kafka topic: its JSON schema, event time and watermark delay."""
@@ -54,6 +56,7 @@ class TopicSpec:
         return head + html_table(["column", "type", ""], rows)
 
 
+@plain_text
 @dataclass(frozen=True)
 class JobVersion:
     """One version of a job: its text, what it reads and the output it writes."""

@@ -6,6 +6,8 @@ import html
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kappanb.display.plain import plain_text
+
 
 @dataclass(frozen=True)
 class ServiceStatus:
@@ -37,6 +39,7 @@ class ServiceStatus:
         return "  ".join(parts)
 
 
+@plain_text
 @dataclass(frozen=True)
 class StackStatus:
     """Every service of one kappanb home."""
@@ -93,6 +96,7 @@ class StackStatus:
         )
 
 
+@plain_text
 @dataclass(frozen=True)
 class UpResult:
     """What `up` did: the status after it, what it started, what was already running."""
@@ -121,6 +125,7 @@ class UpResult:
         return notes + self.status._repr_html_() + f"<div><small>{html.escape(tail)}</small></div>"
 
 
+@plain_text
 @dataclass(frozen=True)
 class DownResult:
     """How each service ended: stopped, killed (after the timeout), not running, stale."""

@@ -1,0 +1,65 @@
+"""Pytest set-up shared by tests/ and notebooks/: one real embedded stack per session.
+
+The stack starts when the first test or notebook needs it, in a temporary home (your own
+stack, if any, is left alone), and stops when the session ends. Notebooks run under nbval
+in kernels of their own; they find the session's stack through ``KAPPANB_HOME``, which is
+set before the first notebook's kernel starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from nbval.plugin import IPyNbCell
+
+from kappanb.stack.embedded import EmbeddedStack
+from tests.helpers import settings_for
+
+_STACK = pytest.StashKey[EmbeddedStack]()
+
+NOTEBOOK_CHECKPOINT_INTERVAL = "2 s"
+"""Notebook kernels checkpoint (and so commit and count as caught up) sooner than the
+default 10 s: the same behaviour, less waiting in CI."""
+
+
+def session_stack(config: pytest.Config) -> EmbeddedStack:
+    """The session's stack, started on first use and stopped when the session ends."""
+    if _STACK not in config.stash:
+        home = Path(tempfile.mkdtemp(prefix="kappanb-home-"))
+        embedded = EmbeddedStack(settings_for(home))
+        config.stash[_STACK] = embedded
+
+        def stop() -> None:
+            embedded.down()
+            shutil.rmtree(home, ignore_errors=True)
+
+        config.add_cleanup(stop)
+        embedded.up()
+    return config.stash[_STACK]
+
+
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest) -> EmbeddedStack:
+    return session_stack(request.config)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Notebook cells are integration tests, and slow: CI runs them; `-m 'not notebooks'`
+    leaves them out."""
+    for item in items:
+        if isinstance(item, IPyNbCell):
+            for mark in ("notebooks", "integration", "slow"):
+                item.add_marker(mark)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before a notebook's kernel starts (in its file's setup): point it at the stack."""
+    if isinstance(item, IPyNbCell):
+        embedded = session_stack(item.config)
+        os.environ["KAPPANB_HOME"] = str(embedded.settings.home)
+        os.environ["KAPPANB_CHECKPOINT_INTERVAL"] = NOTEBOOK_CHECKPOINT_INTERVAL
