@@ -79,7 +79,9 @@ def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
         offsets = [n for n in names if _OFFSET.search(n)]
         # A partition is read by one subtask: the others do not report it, so max is its value.
         for name, value in rest.vertex_metrics(job_id, vertex["id"], offsets, "max").items():
-            if found := _OFFSET.search(name):
+            # -1: the reader has not read the partition yet (e.g. just restored from a
+            # checkpoint); the group's committed offset stands in for it meanwhile.
+            if value >= 0 and (found := _OFFSET.search(name)):
                 topic = found.group(1)
                 figures["positions"].setdefault(topic, {})[int(found.group(2))] = int(value) + 1
         summed = [n for n in names if _SOURCE_RATE.match(n) or n.endswith(".pendingRecords")]

@@ -18,8 +18,8 @@ WATERMARK = f"{SOURCE}.currentOutputWatermark"
 class AnsweringRest:
     """Flink's REST answers for one job with a source and a sink vertex (no I/O)."""
 
-    def __init__(self, watermark: float) -> None:
-        self.watermark = watermark
+    def __init__(self, watermark: float, offsets: tuple[float, float] = (99.0, 149.0)) -> None:
+        self.watermark, self.offsets = watermark, offsets
 
     def job(self, job_id: str) -> dict[str, Any]:
         return {"state": "FINISHED", "vertices": [{"id": "src", "name": "Source: payments"},
@@ -33,8 +33,8 @@ class AnsweringRest:
         self, job_id: str, vertex: str, names: list[str], agg: str = "sum"
     ) -> dict[str, float]:
         answers = {
-            OFFSET.format(0): 99.0,
-            OFFSET.format(1): 149.0,
+            OFFSET.format(0): self.offsets[0],
+            OFFSET.format(1): self.offsets[1],
             WATERMARK: self.watermark,
             f"{SOURCE}.numRecordsOutPerSecond": 1200.0,
             "numRecordsInPerSecond": 10.0,
@@ -60,3 +60,16 @@ def test_watermarks_that_are_no_event_time_are_left_out(
     history = RunHistory()
     history.add(Sample(at=1.0, state="FINISHED", watermark_ms=figures["watermark"]))
     assert history.frame().height == 1  # and the panel's frame can hold it
+
+
+def test_a_partition_not_read_yet_falls_back_to_the_committed_offset() -> None:
+    """Right after a restore from a checkpoint Flink reports -1 until the reader reads the
+    partition again; that is not "the whole partition behind"."""
+    rest = AnsweringRest(1.772e12, offsets=(99.0, -1.0))
+    figures = flink_figures(cast(FlinkRest, rest), "job")
+    assert figures["positions"] == {"payments_v1": {0: 100}}
+    sample = Sample(
+        at=1.0, state="RUNNING", read_positions=figures["positions"],
+        end_offsets={"payments_v1": {0: 500, 1: 500}}, committed={"payments_v1": {1: 420}},
+    )  # fmt: skip
+    assert sample.behind() == {("payments_v1", 0): 400, ("payments_v1", 1): 80}
