@@ -54,6 +54,9 @@ class Diff:
     job: str = ""
     pending_old: pl.DataFrame = field(default_factory=pl.DataFrame)
     pending_new: pl.DataFrame = field(default_factory=pl.DataFrame)
+    unfinalised: tuple[int, int] = (0, 0)
+    """Keys the old and the new version had not finalised (a key only one version has
+    counts against the other, which may still write it)."""
 
     @property
     def identical(self) -> bool:
@@ -113,7 +116,7 @@ class Diff:
         n = self.pending_keys
         if not n:
             return ""
-        old, new = self.pending_old.height, self.pending_new.height
+        old, new = self.unfinalised
         if old and new:
             why = f"not finalised yet: {old:,} in {self.old_label}, {new:,} in {self.new_label}"
         else:

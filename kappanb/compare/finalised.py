@@ -43,25 +43,45 @@ def diff_outputs(
     When the key has a DATE or TIMESTAMP column (`time_key`) and a version's watermark is
     given, that version's rows that are not final at its watermark (`split_finalised`)
     are set aside as pending, and their keys are not compared in either version: a
-    window still open in the replay is not a difference. The pending rows are kept on
-    the Diff (``pending_old``, ``pending_new``) and counted in its summary.
+    window still open in the replay is not a difference. Nor is a row only one version
+    has while the other may still write it (its watermark has not passed the row's
+    time). The pending rows are kept on the Diff (``pending_old``, ``pending_new``) and
+    the keys each version has not finalised are counted in its summary.
     """
     keys = _check_key(old, new, key, old_label, new_label)
     old, new = _harmonise(old, new, keys, old_label, new_label)
     _check_unique(old, keys, old_label)
     _check_unique(new, keys, new_label)
     column = time_key(old, keys)
-    old_pending, new_pending = old.clear(), new.clear()
+    old_pending, new_pending, unfinalised = old.clear(), new.clear(), (0, 0)
     if column is not None:
-        old, old_pending = split_finalised(old, column, old_watermark_ms)
-        new, new_pending = split_finalised(new, column, new_watermark_ms)
-        pending = pl.concat([old_pending.select(keys), new_pending.select(keys)]).unique()
+        # Keys each version has not finalised: its own rows beyond its watermark, and
+        # rows only the other version has that it may still write (an append-only window
+        # the live version has not closed yet is not missing from it).
+        old_open = ~final_mask(old, column, old_watermark_ms)
+        new_open = ~final_mask(new, column, new_watermark_ms)
+        old_lacks = ~_in(new, old, keys) & ~final_mask(new, column, old_watermark_ms)
+        new_lacks = ~_in(old, new, keys) & ~final_mask(old, column, new_watermark_ms)
+        waiting_old = pl.concat(
+            [old.filter(old_open).select(keys), new.filter(old_lacks).select(keys)]
+        )
+        waiting_new = pl.concat(
+            [new.filter(new_open).select(keys), old.filter(new_lacks).select(keys)]
+        )
+        unfinalised = (waiting_old.unique().height, waiting_new.unique().height)
+        pending = pl.concat([waiting_old, waiting_new]).unique()
+        # Shown as pending: each version's own open rows, and a row only one version has.
+        old_pending = old.filter(old_open | new_lacks)
+        new_pending = new.filter(new_open | old_lacks)
         old = old.join(pending, on=keys, how="anti", nulls_equal=True)
         new = new.join(pending, on=keys, how="anti", nulls_equal=True)
     diff = diff_frames(
         old, new, keys, tolerance=tolerance, old_label=old_label, new_label=new_label, job=job
     )
-    return replace(diff, pending_old=_sort(old_pending, keys), pending_new=_sort(new_pending, keys))
+    return replace(
+        diff, pending_old=_sort(old_pending, keys), pending_new=_sort(new_pending, keys),
+        unfinalised=unfinalised,
+    )  # fmt: skip
 
 
 def time_key(frame: pl.DataFrame, key: Sequence[str]) -> str | None:
@@ -103,11 +123,17 @@ def split_finalised(
             f"column {time_column!r} is {dtype}, not a DATE or TIMESTAMP: give a key "
             "column with the event time (a day or a window's start or end)"
         )
+    final = final_mask(frame, time_column, watermark_ms)
+    return frame.filter(final), frame.filter(~final)
+
+
+def final_mask(frame: pl.DataFrame, time_column: str, watermark_ms: int | None) -> pl.Series:
+    """Which rows of ``frame`` are final at ``watermark_ms`` (see `split_finalised`)."""
     if watermark_ms is None:
-        return frame, frame.clear()
+        return pl.Series([True] * frame.height, dtype=pl.Boolean)
     watermark = min(int(watermark_ms), _MAX_MS)
     column = pl.col(time_column)
-    if dtype == pl.Date:
+    if frame.schema[time_column] == pl.Date:
         final_from = column.cast(pl.Int64) * _DAY_MS + _DAY_MS
     elif "end" in time_column.lower().split("_"):
         final_from = column.dt.epoch("ms")
@@ -115,5 +141,10 @@ def split_finalised(
         epochs = frame.get_column(time_column).dt.epoch("ms").drop_nulls().unique().sort()
         gap = epochs.diff().max() if epochs.len() > 1 else 0
         final_from = column.dt.epoch("ms") + pl.lit(gap, pl.Int64)
-    final = final_from.is_null() | (final_from <= watermark)
-    return frame.filter(final), frame.filter(~final)
+    return frame.select(final_from.is_null() | (final_from <= watermark)).to_series()
+
+
+def _in(frame: pl.DataFrame, other: pl.DataFrame, keys: Sequence[str]) -> pl.Series:
+    """Whether each row's key of ``frame`` is also in ``other``."""
+    theirs = other.select(pl.struct(keys).alias("k")).get_column("k").implode()
+    return frame.select(pl.struct(keys).is_in(theirs)).to_series()

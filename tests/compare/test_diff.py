@@ -424,8 +424,29 @@ def test_diff_outputs_pending_in_both_versions() -> None:
     assert diff.identical and diff.same_count == 1
     assert diff.pending_keys == 3
     assert diff.summary() == (
-        "identical: 1 row; 3 keys not compared (not finalised yet: 1 in v1, 3 in v2)"
+        # v1 has finalised neither day 3 (its own row) nor day 4 (which it may still write)
+        "identical: 1 row; 3 keys not compared (not finalised yet: 2 in v1, 3 in v2)"
     )
+
+
+def test_diff_outputs_a_window_only_the_finished_version_has_is_pending_in_the_live_one() -> None:
+    """Append-only hourly windows: the live v1 has not closed 02:00-03:00 yet (watermark
+    02:59:30), the bounded v2 closed every window at the end of its input."""
+    hours = [datetime(2026, 3, 1, h) for h in range(3)]
+    old = pl.DataFrame({"window_start": hours[:2], "n": [5, 6]})
+    new = pl.DataFrame({"window_start": hours, "n": [5, 6, 7]})
+    live_watermark = ms(2026, 3, 1, 2) + 59 * 60_000 + 30_000
+    diff = diff_outputs(
+        old, new, ["window_start"], old_watermark_ms=live_watermark, new_watermark_ms=None,
+        old_label="v1", new_label="v2",
+    )  # fmt: skip
+    assert diff.only_new.is_empty() and diff.same_count == 2
+    assert diff.pending_new.to_dicts() == [{"window_start": hours[2], "n": 7}]
+    later = diff_outputs(
+        old, new, ["window_start"], old_watermark_ms=ms(2026, 3, 1, 4), new_watermark_ms=None
+    )  # v1 has passed the window and still lacks it: that is a real difference
+    assert later.only_new.to_dicts() == [{"window_start": hours[2], "n": 7}]
+    assert later.pending_keys == 0
 
 
 def test_diff_outputs_without_time_key_or_watermark_is_diff_frames() -> None:
