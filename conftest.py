@@ -16,10 +16,13 @@ from pathlib import Path
 import pytest
 from nbval.plugin import IPyNbCell
 
+from kappanb.flink.rest import FlinkRest
+from kappanb.monitor.watcher import stop_all
 from kappanb.stack.embedded import EmbeddedStack
 from tests.helpers import settings_for
 
 _STACK = pytest.StashKey[EmbeddedStack]()
+_NOTEBOOKS_BEGUN = pytest.StashKey[bool]()
 
 NOTEBOOK_CHECKPOINT_INTERVAL = "2 s"
 """Notebook kernels checkpoint (and so commit and count as caught up) sooner than the
@@ -63,3 +66,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         embedded = session_stack(item.config)
         os.environ["KAPPANB_HOME"] = str(embedded.settings.home)
         os.environ["KAPPANB_CHECKPOINT_INTERVAL"] = NOTEBOOK_CHECKPOINT_INTERVAL
+        if not item.config.stash.get(_NOTEBOOKS_BEGUN, False):
+            item.config.stash[_NOTEBOOKS_BEGUN] = True
+            _cancel_running_jobs(embedded)
+
+
+def _cancel_running_jobs(embedded: EmbeddedStack) -> None:
+    """Notebooks start, as a reader's would, on a cluster whose task slots are free: jobs
+    the tests before them left running are cancelled (their tests have ended)."""
+    stop_all()
+    rest = FlinkRest(embedded.endpoints().flink_rest_url)
+    for job in rest.jobs():
+        if job.get("state") in ("RUNNING", "CREATED", "RESTARTING", "INITIALIZING"):
+            rest.cancel(str(job["jid"]))
