@@ -23,6 +23,7 @@ from tests.helpers import settings_for
 
 _STACK = pytest.StashKey[EmbeddedStack]()
 _NOTEBOOKS_BEGUN = pytest.StashKey[bool]()
+_NOTEBOOK_SECONDS: dict[str, float] = {}
 
 NOTEBOOK_CHECKPOINT_INTERVAL = "2 s"
 """Notebook kernels checkpoint (and so commit and count as caught up) sooner than the
@@ -79,3 +80,18 @@ def _cancel_running_jobs(embedded: EmbeddedStack) -> None:
     for job in rest.jobs():
         if job.get("state") in ("RUNNING", "CREATED", "RESTARTING", "INITIALIZING"):
             rest.cancel(str(job["jid"]))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Adds up each notebook's time (its kernel's start and every cell)."""
+    path = report.nodeid.split("::")[0]
+    if path.endswith(".ipynb"):
+        _NOTEBOOK_SECONDS[path] = _NOTEBOOK_SECONDS.get(path, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How long each notebook took: each should stay under 3 minutes on 2 cores."""
+    if _NOTEBOOK_SECONDS:
+        terminalreporter.section("notebooks: seconds each (kernel start + cells)")
+        for path, total in _NOTEBOOK_SECONDS.items():
+            terminalreporter.write_line(f"{total:7.1f} s  {path}")
