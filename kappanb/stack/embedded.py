@@ -71,7 +71,7 @@ class EmbeddedStack:
     def up(self, say: Say = _quiet) -> UpResult:
         """Start what is not running, wait until everything is healthy, report."""
         began = time.monotonic()
-        with self._locked("up"):
+        with self._locked("up", say):
             java = find_java()
             jars = JarCache(self.settings).ensure(say).jars
             notes = self._clean_stale_pid_files()
@@ -312,18 +312,32 @@ class EmbeddedStack:
         return notes
 
     @contextlib.contextmanager
-    def _locked(self, action: str) -> Iterator[None]:
+    def _locked(self, action: str, say: Say = _quiet) -> Iterator[None]:
+        """Hold the home's lock for ``action``. Another command changing the stack makes
+        this one fail at once, except that an `up` waits for an `up` already under way
+        (a notebook's `%kappa up` while a start script brings the stack up) and then
+        finds the stack running."""
         self.layout.run_dir.mkdir(parents=True, exist_ok=True)
         with self.layout.lock_file.open("a+") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                fh.seek(0)
-                holder = fh.read().strip() or "another process"
-                raise StackBusyError(
-                    f"another kappanb command ({holder}) is changing the stack in "
-                    f"{self.layout.home}; wait for it to finish, then try `{action}` again."
-                ) from None
+            deadline, told = time.monotonic() + self.settings.start_timeout, False
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "another process"
+                    same = holder.endswith(f"running {action}") and action == "up"
+                    if not same or time.monotonic() > deadline:
+                        raise StackBusyError(
+                            f"another kappanb command ({holder}) is changing the stack in "
+                            f"{self.layout.home}; wait for it to finish, then try `{action}` "
+                            "again."
+                        ) from None
+                    if not told:
+                        say(f"waiting for another `up` ({holder}) to finish ...")
+                        told = True
+                    time.sleep(0.5)
             fh.seek(0)
             fh.truncate()
             fh.write(f"pid {os.getpid()} running {action}")
