@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 _TEXT_ROWS = 20
 _HTML_ROWS = 50
+_TIME_KEYS_DRAWN = 5_000
+_LABELS_DRAWN = 60
 _CHANGED = "changed_columns"
 
 
@@ -229,8 +231,13 @@ class Diff:
 
     def _chart_image(self) -> str:
         """The chart as an inline PNG (rendered in the kernel; any frontend shows it)."""
+        from kappanb.display.diff_chart import single_time_key
+
         keys = self.same_count + self.changed.height + self.only_old.height + self.only_new.height
-        if not self.numeric_columns or not 0 < keys <= 5_000:  # `chart()` draws any size
+        # Keys on a time axis stay legible in large numbers; one label per key does not
+        # (and makes a picture of hundreds of KB in a saved notebook). `chart()` draws any.
+        most = _TIME_KEYS_DRAWN if single_time_key(self) is not None else _LABELS_DRAWN
+        if not self.numeric_columns or not 0 < keys <= most:
             return ""
         import base64
 

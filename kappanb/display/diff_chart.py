@@ -83,7 +83,7 @@ def _column(diff: Diff, column: str | None) -> str:
     return column
 
 
-def _single_time_key(diff: Diff) -> pl.DataType | None:
+def single_time_key(diff: Diff) -> pl.DataType | None:
     """The key's type when the key is one DATE or TIMESTAMP column."""
     if len(diff.key) != 1:
         return None
@@ -105,7 +105,7 @@ def _key_expr(diff: Diff) -> pl.Expr:
 def _x(diff: Diff) -> tuple[alt.X, str]:
     """The x encoding and its shorthand (for tooltips)."""
     title = ", ".join(diff.key)
-    dtype = _single_time_key(diff)
+    dtype = single_time_key(diff)
     if dtype is not None:
         fmt = "%Y-%m-%d" if dtype == pl.Date else "%Y-%m-%d %H:%M"
         return alt.X("key:T", title=title, axis=alt.Axis(format=fmt)), "key:T"

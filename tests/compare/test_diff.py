@@ -462,3 +462,12 @@ def test_diff_outputs_refuses_duplicates_among_pending_rows_too() -> None:
     old = daily([1, 3, 3], [1, 2, 3])
     with pytest.raises(CompareError, match="duplicate"):
         diff_outputs(old, daily([1], [1]), ["day"], old_watermark_ms=ms(2026, 3, 2))
+
+
+def test_repr_html_draws_a_picture_of_at_most_60_labelled_keys() -> None:
+    def picture(keys: int) -> bool:
+        old = pl.DataFrame({"merchant": [f"m{i:03d}" for i in range(keys)], "n": [1] * keys})
+        html = diff_frames(old, old.with_columns(pl.col("n") + 1), ["merchant"])._repr_html_()
+        return "data:image/png;base64," in html
+
+    assert picture(60) and not picture(61)  # chart() still draws any number on demand
