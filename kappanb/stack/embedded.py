@@ -320,13 +320,18 @@ class EmbeddedStack:
         self.layout.run_dir.mkdir(parents=True, exist_ok=True)
         with self.layout.lock_file.open("a+") as fh:
             deadline, told = time.monotonic() + self.settings.start_timeout, False
+            unnamed_until = time.monotonic() + 2.0
             while True:
                 try:
                     fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
                     fh.seek(0)
-                    holder = fh.read().strip() or "another process"
+                    holder = fh.read().strip()
+                    if not holder and time.monotonic() < unnamed_until:
+                        time.sleep(0.1)  # the holder names itself just after locking
+                        continue
+                    holder = holder or "another process"
                     same = holder.endswith(f"running {action}") and action == "up"
                     if not same or time.monotonic() > deadline:
                         raise StackBusyError(
