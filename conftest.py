@@ -18,6 +18,7 @@ from nbval.plugin import IPyNbCell
 
 from kappanb.flink.rest import FlinkRest
 from kappanb.monitor.watcher import stop_all
+from kappanb.registry.records import ACTIVE_STATES
 from kappanb.stack.embedded import EmbeddedStack
 from tests.helpers import settings_for
 
@@ -78,7 +79,7 @@ def _cancel_running_jobs(embedded: EmbeddedStack) -> None:
     stop_all()
     rest = FlinkRest(embedded.endpoints().flink_rest_url)
     for job in rest.jobs():
-        if job.get("state") in ("RUNNING", "CREATED", "RESTARTING", "INITIALIZING"):
+        if job.get("state") in ACTIVE_STATES - {"CANCELLING"}:
             rest.cancel(str(job["jid"]))
 
 
