@@ -192,24 +192,26 @@ class Workbench:
     # ---- runs ------------------------------------------------------------------------
     def run(
         self, name: str, version: int | None = None, *, restart: bool = False,
-        new_table: bool = False, watch: bool = True,
+        new_table: bool = False, parallelism: int = 1, watch: bool = True,
     ) -> RunHandle:  # fmt: skip
         """Start the version live: from offset 0, unbounded, into ``NAME__vN``.
 
-        With ``watch`` the handle samples the job's running versions in the background
+        ``parallelism`` tasks per operator, each in a task slot of the cluster. With
+        ``watch`` the handle samples the job's running versions in the background
         (``handle.caught_up``, ``handle.on_caught_up``, ``handle.watch`` for the panel)."""
-        return self._start(name, version, "live", ReadRange(), restart, new_table, watch)
+        rng = ReadRange()
+        return self._start(name, version, "live", rng, restart, new_table, parallelism, watch)
 
     def replay(
         self, name: str, version: int | None = None, *, start: str | None = None,
         until: str | None = None, restart: bool = False, new_table: bool = False,
-        watch: bool = True,
+        parallelism: int = 1, watch: bool = True,
     ) -> RunHandle:  # fmt: skip
         """Run the version beside the live one, with a fresh consumer group, from ``start``.
 
         A bounded replay (``until``) ends by itself: ``handle.finished``, ``on_finished``."""
         rng = read_range(start, until)
-        return self._start(name, version, "replay", rng, restart, new_table, watch)
+        return self._start(name, version, "replay", rng, restart, new_table, parallelism, watch)
 
     def _control(self) -> RunControl:
         endpoints = self.endpoints()
@@ -217,13 +219,14 @@ class Workbench:
 
     def _start(
         self, name: str, number: int | None, mode: str, rng: ReadRange, restart: bool,
-        new_table: bool, watch: bool,
+        new_table: bool, parallelism: int, watch: bool,
     ) -> RunHandle:  # fmt: skip
         version, topics = checked_start(self.registry, name, number, rng)  # before the stack
         control = self._control()
         handle = control.start(
-            version, topics, mode, rng, restart=restart, new_table=new_table, watch=watch
-        )
+            version, topics, mode, rng, restart=restart, new_table=new_table,
+            parallelism=parallelism, watch=watch,
+        )  # fmt: skip
         if mode == "live":
             Serving(control).serve_first_live_run(handle.run)
         return handle

@@ -133,7 +133,7 @@ def cmd_show(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 def cmd_run(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     handle = wb.run(
         args.name, args.version, restart=args.restart, new_table=args.new_table,
-        watch=not args.quiet,
+        parallelism=args.parallelism, watch=not args.quiet,
     )  # fmt: skip
     return handle if args.quiet else ctx.present_run(handle, args.watch)
 
@@ -141,7 +141,7 @@ def cmd_run(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 def cmd_replay(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     handle = wb.replay(
         args.name, args.version, start=args.start, until=args.until, restart=args.restart,
-        new_table=args.new_table, watch=not args.quiet,
+        new_table=args.new_table, parallelism=args.parallelism, watch=not args.quiet,
     )  # fmt: skip
     return handle if args.quiet else ctx.present_run(handle, args.watch)
 

@@ -164,6 +164,9 @@ def build_parser(prog: str, raise_errors: bool = False) -> KappaArgumentParser:
             p.add_argument("--until", help="latest | TIMESTAMP: a bounded replay")
         p.add_argument("--restart", action="store_true", help="replace a running/written run")
         p.add_argument("--new-table", action="store_true", help="write a new table instead")
+        p.add_argument(
+            "--parallelism", type=positive_int, default=1, help="parallel tasks (task slots)"
+        )
         shown = p.add_mutually_exclusive_group()
         shown.add_argument(
             "--quiet", action="store_true", help="no watch panel (and no background sampling)"

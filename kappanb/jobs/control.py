@@ -46,9 +46,10 @@ class RunControl:
 
     def start(
         self, version: JobVersion, topics: list[TopicSpec], mode: str, rng: ReadRange, *,
-        restart: bool, new_table: bool, watch: bool,
+        restart: bool, new_table: bool, watch: bool, parallelism: int = 1,
     ) -> RunHandle:  # fmt: skip
         name, launcher = version.job, self.launcher
+        self.check_slots(parallelism)
         mine = launcher.reconciled(name, version.version)
         active = [r for r in mine if r.active]
         if active and not restart:
@@ -61,19 +62,36 @@ class RunControl:
             launcher.stop(run, savepoint=False)
         if not new_table:
             drop_table(self.endpoints.catalog, table)  # empty leftovers, or replaced on --restart
-        plan = runs.RunPlan(version, topics, mode, rng, table, runs.group_id_for(version, mode))
+        group = runs.group_id_for(version, mode)
+        plan = runs.RunPlan(version, topics, mode, rng, table, group, parallelism)
         job_id, url = launcher.submit(plan)
         try:
             record = self.registry.add_run(RunRecord(
                 id=0, job=name, version=version.version, mode=mode, table=table,
                 group_id=plan.group_id, start=rng.start, until=rng.until, flink_job_id=job_id,
-                state="RUNNING", started_at=now(),
+                state="RUNNING", started_at=now(), parallelism=parallelism,
             ))  # fmt: skip
         except BaseException:
             launcher.rest.cancel(job_id)  # no job kappanb does not know about
             raise
         watching = self.watch_set(name, also=record.id) if watch else None
         return RunHandle(record, url, watch=watching)
+
+    def check_slots(self, parallelism: int) -> None:
+        """Refuse a parallelism the cluster can never schedule (it would wait, then fail)."""
+        if parallelism < 1:
+            raise RunConflictError(
+                f"parallelism is a number of tasks, 1 or more, not {parallelism}"
+            )
+        if parallelism == 1:
+            return
+        slots = int(self.launcher.rest.overview().get("slots-total", 0))
+        if parallelism > slots:
+            raise RunConflictError(
+                f"--parallelism {parallelism} needs {parallelism} task slots, and the Flink "
+                f"cluster has {slots}: use at most {slots} (KAPPANB_TASK_SLOTS sets the "
+                "embedded cluster's slots before `up`)"
+            )
 
     def output_table(
         self, version: JobVersion, runs_so_far: list[RunRecord], restart: bool, new_table: bool
@@ -136,7 +154,9 @@ class RunControl:
         point = self.launcher.restore_point(last)
         topics = [definitions.find_topic(self.registry, t) for t in found.sources]
         rng = ReadRange(last.start, last.until)
-        plan = runs.RunPlan(found, topics, last.mode, rng, last.table, last.group_id)
+        plan = runs.RunPlan(
+            found, topics, last.mode, rng, last.table, last.group_id, last.parallelism
+        )
         job_id, url = self.launcher.submit(plan, restore=point)
         record = self.registry.update_run(
             last.id, flink_job_id=job_id, state="RUNNING", ended_at=None, error=None,

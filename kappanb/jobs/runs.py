@@ -44,6 +44,7 @@ class RunPlan:
     rng: ReadRange
     table: str
     group_id: str
+    parallelism: int = 1
 
     @property
     def pipeline_name(self) -> str:
@@ -115,7 +116,7 @@ class RunLauncher:
 
         When the submission fails, a table it created is dropped again.
         """
-        config = dict(self.config)
+        config = {**self.config, "parallelism.default": str(plan.parallelism)}
         if restore:
             config["execution.state-recovery.path"] = restore
         client, create = FlinkSqlClient(self.endpoints), restore is None

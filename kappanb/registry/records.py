@@ -122,6 +122,7 @@ class RunRecord:
     savepoint: str | None = None
     error: str | None = None
     restored_from: str | None = None
+    parallelism: int = 1
 
     @property
     def label(self) -> str:

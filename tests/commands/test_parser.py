@@ -45,7 +45,7 @@ def test_bad_lines_raise_with_a_useful_message(line: str, expected: list[str]) -
 
 
 def test_replay_with_range() -> None:
-    args = _parse("replay j v2 --from 0:5 --until latest --new-table")
+    args = _parse("replay j v2 --from 0:5 --until latest --new-table --parallelism 2")
     assert vars(args) == {
         "command": "replay",
         "name": "j",
@@ -54,6 +54,7 @@ def test_replay_with_range() -> None:
         "until": "latest",
         "restart": False,
         "new_table": True,
+        "parallelism": 2,
         "quiet": False,
         "watch": False,
     }
@@ -135,3 +136,9 @@ def test_without_raise_errors_argparse_exits() -> None:
         assert info.value.code == 2
     finally:
         KappaArgumentParser.raise_errors = before
+
+
+def test_parallelism_is_a_positive_number_of_tasks() -> None:
+    assert _parse("run j").parallelism == 1
+    with pytest.raises(CommandLineError, match="--parallelism"):
+        _parse("run j --parallelism 0")
