@@ -1,0 +1,201 @@
+"""Replay speed against the raw log: kappanb's replay beside the machine's limits, in one run.
+
+    .venv/bin/python benchmarks/replay.py            # 5 million events, about 10-15 minutes
+    .venv/bin/python benchmarks/replay.py --small    # 200,000 events, the CI size
+
+On the embedded stack (a fresh one in a temporary home unless --home names a running
+one), it fills a 4-partition topic with payment events and then reads all of it, one
+stage after another: Kafka's consumer performance tool (raw, JVM), a confluent-kafka
+consumer (raw, Python), and per workload the Python oracle, the workload hand-written
+for Flink's SQL client, and `kappanb replay` of the same query, at each parallelism.
+Each stage gets its wall time and the CPU seconds of the stack's processes and its own
+client. kappanb's output must equal the oracle's (and so must the hand-written job's);
+otherwise the run fails. Results: a table here, JSON in benchmarks/results/.
+See benchmarks/README.md for what the figures mean and what bounds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.replaybench import stages
+from benchmarks.replaybench.measure import Figure
+from benchmarks.replaybench.profile import profile_replay
+from benchmarks.replaybench.report import best, machine, ratio_lines, ratios, table
+from benchmarks.replaybench.workloads import COLUMNS, WORKLOADS
+from kappanb.settings import StackSettings
+from kappanb.stack.embedded import EmbeddedStack
+from kappanb.workbench import Workbench
+
+SMALL = 200_000
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5_000_000, help="events in the topic")
+    parser.add_argument("--small", action="store_true", help=f"{SMALL:,} events (CI)")
+    parser.add_argument("--parallelism", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--workloads", nargs="+", choices=sorted(WORKLOADS), default=sorted(WORKLOADS)
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="measure each Flink stage N times")
+    parser.add_argument(
+        "--profile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="profile one more replay per workload (JFR, per-thread CPU)",
+    )
+    parser.add_argument("--home", type=Path, help="a kappanb home whose stack is running")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    if args.small:
+        args.events = SMALL
+    if args.events < 1 or args.repeat < 1 or min(args.parallelism) < 1:
+        parser.error("--events, --repeat and --parallelism must be at least 1")
+    return args
+
+
+def open_stack(args: argparse.Namespace, cleanup: ExitStack) -> EmbeddedStack:
+    if args.home is not None:
+        stack = EmbeddedStack(
+            StackSettings.from_env({**os.environ, "KAPPANB_HOME": str(args.home)})
+        )
+        if not stack.status().healthy:
+            raise SystemExit(f"the stack of {args.home} is not running: `kappanb up` it first")
+        return stack
+    home = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="kappanb-replay-bench-"))
+    stack = EmbeddedStack(StackSettings.from_env({**os.environ, "KAPPANB_HOME": home}))
+    print(f"starting a stack in {home} ...", flush=True)
+    stack.up()
+    cleanup.callback(stack.down)
+    return stack
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    began = time.perf_counter()
+    with ExitStack() as cleanup:
+        stack = open_stack(args, cleanup)
+        os.environ["KAPPANB_HOME"] = str(stack.settings.home)  # the clients' home, too
+        stamp = time.strftime("%Y%m%d%H%M%S")
+        scratch = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="replay-bench-")))
+        wb = Workbench(stack.settings, auto_up=False)
+        source = f"bench_{stamp}"
+        topic = f"bench.payments.{stamp}"
+        wb.topic(topic, COLUMNS, partitions=4, table=source, event_time="event_time")
+        bench = stages.Bench(
+            stack, wb, topic, source, args.events, scratch, stack.settings.checkpoint_interval
+        )
+        figures: list[Figure] = []
+
+        def note(f: Figure) -> Figure:
+            figures.append(f)
+            print(table([f]).splitlines()[-1], flush=True)
+            return f
+
+        print(f"{args.events:,} events into {topic} (4 partitions)", flush=True)
+        note(stages.produce(bench, args.seed))
+        raw = {"raw JVM": note(stages.raw_jvm(bench)), "raw Python": note(stages.raw_python(bench))}
+        for f in raw.values():
+            if f.records != args.events:
+                raise SystemExit(f"{f.stage} read {f.records:,} events, not {args.events:,}")
+
+        results: dict[str, dict[str, object]] = {}
+        all_equal = True
+        for name in args.workloads:
+            workload = WORKLOADS[name]
+            job = f"{name}_{stamp}"
+            wb.job(
+                job,
+                workload.query.format(source=source),
+                key=list(workload.key) or None,
+                note="replay benchmark",
+            )
+            oracle_figure, expected = stages.oracle(bench, workload)
+            note(oracle_figure)
+            for p in args.parallelism:
+                hand, mine = [], []
+                for r in range(args.repeat):
+                    order = ("hand", "kappanb") if r % 2 == 0 else ("kappanb", "hand")
+                    for who in order:
+                        if who == "hand":
+                            f, out = stages.hand_written_flink(bench, workload, p)
+                            hand.append(note(f))
+                        else:
+                            f, out = stages.kappanb_replay(bench, workload, job, p)
+                            mine.append(note(f))
+                        equal = out.equals(expected)
+                        f.extra["output_rows"], f.extra["equals_oracle"] = out.height, equal
+                        if not equal:
+                            all_equal = False
+                            print(
+                                f"!! {f.stage}: output differs from the oracle's "
+                                f"({out.height} rows against {expected.height})",
+                                flush=True,
+                            )
+                k, h = best(mine), best(hand)
+                results[f"{name} p{p}"] = {
+                    "workload": name,
+                    "kind": workload.kind,
+                    "parallelism": p,
+                    "kappanb": k.as_json(),
+                    "hand_written_flink": h.as_json(),
+                    "python_oracle": oracle_figure.as_json(),
+                    "ratios": ratios(
+                        k,
+                        {
+                            "raw JVM": raw["raw JVM"],
+                            "hand-written Flink": h,
+                            "raw Python": raw["raw Python"],
+                            "Python oracle": oracle_figure,
+                        },
+                    ),
+                    "all_kappanb_s": [round(f.wall_s, 2) for f in mine],
+                    "all_hand_written_s": [round(f.wall_s, 2) for f in hand],
+                }
+        profiles = {}
+        if args.profile:
+            for name in args.workloads:
+                print(
+                    f"profiling a kappanb replay of {name} (JFR on the TaskManager) ...", flush=True
+                )
+                profiles[name] = profile_replay(bench, WORKLOADS[name], f"{name}_{stamp}", scratch)
+        print()
+        print(table(figures))
+        print()
+        print(ratio_lines({c: r["ratios"] for c, r in results.items()}))  # type: ignore[misc]
+        document = {
+            "benchmark": "replay",
+            "date": date.today().isoformat(),
+            "machine": machine(),
+            "events": args.events,
+            "partitions": 4,
+            "checkpoint_interval": stack.settings.checkpoint_interval,
+            "repeat": args.repeat,
+            "stages": [f.as_json() for f in figures],
+            "configurations": results,
+            "profiles": profiles,
+            "outputs_equal_oracle": all_equal,
+            "total_s": round(time.perf_counter() - began, 1),
+        }
+        args.out.mkdir(parents=True, exist_ok=True)
+        suffix = "-small" if args.small else ""
+        out = args.out / f"replay-{document['date']}{suffix}.json"
+        out.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"\nwrote {out} ({document['total_s']} s in all)")
+    return 0 if all_equal else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
