@@ -52,6 +52,13 @@ def stack(request: pytest.FixtureRequest) -> EmbeddedStack:
     return session_stack(request.config)
 
 
+@pytest.fixture
+def idle_stack(stack: EmbeddedStack) -> EmbeddedStack:
+    """The session's stack with every task slot free (jobs of earlier tests cancelled)."""
+    _cancel_running_jobs(stack)
+    return stack
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Notebook cells are integration tests, and slow: CI runs them; `-m 'not notebooks'`
     leaves them out."""

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import psutil
 
 from benchmarks.replaybench.measure import threads_cpu
@@ -98,10 +99,11 @@ def cpu_groups(
 
     Threads that started and ended in between (a finished job's task threads) are in
     neither reading: they get what the process used beyond the threads still there."""
-    groups: Counter[str] = Counter()
+    groups: defaultdict[str, float] = defaultdict(float)
     for name, cpu in after.items():
         groups[_role(name)] += max(0.0, cpu - before.get(name, 0.0))
-    result = {k: round(v, 2) for k, v in groups.most_common(8) if v >= 0.05}
+    top = sorted(groups.items(), key=lambda kv: -kv[1])[:8]
+    result = {k: round(v, 2) for k, v in top if v >= 0.05}
     gone = process_s - sum(groups.values())
     if gone >= 0.05:
         result["threads that came and went (the job's tasks)"] = round(gone, 2)
@@ -121,8 +123,12 @@ def _role(comm: str) -> str:
     return thread_group(comm)
 
 
-def profile_replay(bench: Any, workload: Workload, job: str, scratch: Path) -> dict[str, object]:
-    """Replay ``job`` once more under JFR; return the TaskManager's and broker's CPU split."""
+def profile_replay(
+    bench: Any, workload: Workload, job: str, scratch: Path, expected: pl.DataFrame
+) -> dict[str, object]:
+    """Replay ``job`` once more under JFR; return the TaskManager's and broker's CPU split.
+
+    The replay's output is checked against ``expected`` too (``replay.equals_oracle``)."""
     from benchmarks.replaybench import stages
 
     pids = bench.services
@@ -144,7 +150,8 @@ def profile_replay(bench: Any, workload: Workload, job: str, scratch: Path) -> d
     tm_before, broker_before = threads_cpu(tm), threads_cpu(broker)
     tm_cpu, broker_cpu = _process_cpu(tm), _process_cpu(broker)
     try:
-        figure, _ = stages.kappanb_replay(bench, workload, job, 1)
+        figure, out = stages.kappanb_replay(bench, workload, job, 1)
+        figure.extra["equals_oracle"] = out.equals(expected)
     finally:
         tm_after, broker_after = threads_cpu(tm), threads_cpu(broker)
         tm_cpu, broker_cpu = _process_cpu(tm) - tm_cpu, _process_cpu(broker) - broker_cpu

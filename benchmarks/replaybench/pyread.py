@@ -49,8 +49,8 @@ def read_all(bootstrap: str, topic: str, each_batch: Callable[[list[Any]], None]
                 if message.error() is not None:
                     continue  # partition EOF events
                 data.append(message)
-                p = message.partition()
-                if p in left and message.offset() >= left[p] - 1:
+                p, offset = message.partition(), message.offset()
+                if p in left and offset is not None and offset >= left[p] - 1:
                     del left[p]
             records += len(data)
             each_batch(data)

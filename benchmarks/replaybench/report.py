@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,9 +31,8 @@ def machine() -> dict[str, object]:
 
 
 def best(figures: Sequence[Figure]) -> Figure:
-    """Of repeated measurements of one stage, the median by wall time."""
-    ordered = sorted(figures, key=lambda f: f.wall_s)
-    return ordered[(len(ordered) - 1) // 2]
+    """Of repeated measurements of one stage, the fastest (the least disturbed by noise)."""
+    return min(figures, key=lambda f: f.wall_s)
 
 
 def ratio(a: float, b: float) -> float | None:
@@ -77,7 +75,3 @@ def ratio_lines(results: dict[str, dict[str, dict[str, float | None]]]) -> str:
         ]
         lines.append(f"  {config}: " + "; ".join(parts))
     return "\n".join(lines)
-
-
-def median_of(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else 0.0

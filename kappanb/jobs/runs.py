@@ -144,11 +144,24 @@ class RunLauncher:
                 self.rest.cancel(run.flink_job_id)
                 self.rest.wait_for_state(run.flink_job_id, timeout=60)
         except FlinkRestError as exc:
+            ended = self._ended_meanwhile(run)
+            if ended is not None:
+                return ended  # it finished (or failed) between our look and the cancel
             message = f"could not stop run #{run.id} ({run.flink_job_id}): {exc}"
             raise SavepointError(message) from None
         return self.registry.update_run(
             run.id, state="STOPPED", ended_at=now(), savepoint=location or run.savepoint
         )
+
+    def _ended_meanwhile(self, run: RunRecord) -> RunRecord | None:
+        """The run as Flink ended it by itself, if it did; None while it still runs."""
+        try:
+            job = self.rest.find_job(run.flink_job_id)
+        except FlinkRestError:
+            return None
+        if job is None or str(job["state"]) in ACTIVE_STATES:
+            return None
+        return self.reconcile(run)
 
     def restore_point(self, run: RunRecord) -> str:
         """The newest savepoint or retained checkpoint to resume ``run`` from."""

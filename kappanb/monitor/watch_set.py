@@ -6,8 +6,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
-import altair as alt
 import polars as pl
 
 from kappanb.display.html import html_table, link, text_table
@@ -18,6 +18,9 @@ from kappanb.monitor.sample import Sample, sample_run
 from kappanb.monitor.watcher import RunWatch
 from kappanb.registry.records import RunRecord, TopicSpec
 from kappanb.stack.endpoints import Endpoints
+
+if TYPE_CHECKING:
+    import altair as alt  # 2 s to import (its JSON-schema validators): only for charts
 
 
 def duration(ms: int) -> str:

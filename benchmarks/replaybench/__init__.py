@@ -1,0 +1,1 @@
+"""The parts of benchmarks/replay.py: workloads, stages, measurement, profile, report."""
