@@ -60,6 +60,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=True,
         help="profile one more replay per workload (JFR, per-thread CPU)",
     )
+    parser.add_argument("--jfr-dir", type=Path, help="keep the profiles' JFR recordings here")
     parser.add_argument("--home", type=Path, help="a kappanb home whose stack is running")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--seed", type=int, default=7)
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"profiling a kappanb replay of {name} (JFR on the TaskManager) ...", flush=True
                 )
                 profiles[name] = profile_replay(
-                    bench, WORKLOADS[name], f"{name}_{stamp}", scratch, oracles[name]
+                    bench, WORKLOADS[name], f"{name}_{stamp}", args.jfr_dir or scratch,
+                    oracles[name],
                 )
                 if not profiles[name]["replay"]["equals_oracle"]:  # type: ignore[index]
                     all_equal = False

@@ -79,8 +79,8 @@ def jfr_samples(recording: Path) -> list[tuple[str, list[str]]]:
     for event in json.loads(out)["recording"]["events"]:
         values = event["values"]
         thread = (values.get("sampledThread") or {}).get("javaName") or "?"
-        frames = [
-            f"{f['method']['type']['name']}.{f['method']['name']}"
+        frames = [  # JFR names types with slashes: org/apache/kafka/... -> org.apache.kafka...
+            f"{f['method']['type']['name'].replace('/', '.')}.{f['method']['name']}"
             for f in (values.get("stackTrace") or {}).get("frames", [])
         ]
         samples.append((thread, frames))
@@ -133,6 +133,7 @@ def profile_replay(
 
     pids = bench.services
     tm, broker = pids["flink-taskmanager"], pids["kafka"]
+    scratch.mkdir(parents=True, exist_ok=True)
     recording = scratch / f"profile-{workload.name}.jfr"
     subprocess.run(
         [
