@@ -186,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"profiling a kappanb replay of {name} (JFR on the TaskManager) ...", flush=True
                 )
                 profiles[name] = profile_replay(
-                    bench, WORKLOADS[name], f"{name}_{stamp}", args.jfr_dir or scratch,
+                    bench,
+                    WORKLOADS[name],
+                    f"{name}_{stamp}",
+                    args.jfr_dir or scratch,
                     oracles[name],
                 )
                 if not profiles[name]["replay"]["equals_oracle"]:  # type: ignore[index]
