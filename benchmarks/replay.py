@@ -28,10 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.machine import machine
 from benchmarks.replaybench import stages
 from benchmarks.replaybench.measure import Figure
 from benchmarks.replaybench.profile import profile_replay
-from benchmarks.replaybench.report import best, machine, ratio_lines, ratios, table
+from benchmarks.replaybench.report import best, ratio_lines, ratios, table
 from benchmarks.replaybench.workloads import COLUMNS, WORKLOADS
 from kappanb.settings import StackSettings
 from kappanb.stack.embedded import EmbeddedStack

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.machine import machine
 from kappanb.settings import StackSettings
 from kappanb.stack.embedded import EmbeddedStack
 
@@ -38,24 +38,6 @@ def rss_mib(stack: EmbeddedStack) -> dict[str, float]:
         procs = [proc, *proc.children(recursive=True)]
         result[service.name] = round(sum(p.memory_info().rss for p in procs) / 2**20, 1)
     return result
-
-
-def machine() -> dict[str, object]:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "cores": os.cpu_count(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "cpu": cpu,
-        "os": platform.platform(),
-        "python": platform.python_version(),
-    }
 
 
 def main() -> int:

@@ -2,32 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import platform
 from collections.abc import Sequence
-from pathlib import Path
-
-import psutil
 
 from benchmarks.replaybench.measure import Figure
-
-
-def machine() -> dict[str, object]:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "cores": os.cpu_count(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "cpu": cpu,
-        "os": platform.platform(),
-        "python": platform.python_version(),
-    }
 
 
 def best(figures: Sequence[Figure]) -> Figure:
