@@ -103,3 +103,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("notebooks: seconds each (kernel start + cells)")
         for path, total in _NOTEBOOK_SECONDS.items():
             terminalreporter.write_line(f"{total:7.1f} s  {path}")
+    from tests.faults.recovery import RECOVERIES
+
+    if RECOVERIES:
+        terminalreporter.section("faults: recovery time per trial")
+        for r in RECOVERIES:
+            terminalreporter.write_line(f"{r.seconds:6.1f} s  {r.fault} [{r.trial}]: {r.outcome}")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fault-trials", type=int, default=10,
+        help="TaskManager kills in the fault matrix (tests/faults; at least 10 in CI)",
+    )  # fmt: skip

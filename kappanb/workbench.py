@@ -20,7 +20,7 @@ from kappanb.exceptions import (
     StackNotRunningError,
 )
 from kappanb.flink.sql import FlinkSqlClient
-from kappanb.jobs import definitions, runs
+from kappanb.jobs import definitions, lifecycle, runs
 from kappanb.jobs.comparing import compare_versions
 from kappanb.jobs.control import RunControl, checked_start
 from kappanb.jobs.positions import ReadRange, read_range
@@ -80,13 +80,22 @@ class Workbench:
 
     # ---- the stack -------------------------------------------------------------------
     def up(self, task_slots: int | None = None) -> UpResult:
+        """Start what is not running; then resume the runs `down` suspended or a crash lost."""
         if task_slots is not None and task_slots != self.settings.task_slots:
             self.settings = replace(self.settings, task_slots=task_slots)
             self.stack = EmbeddedStack(self.settings)
-        return self.stack.up(self.say)
+        result = self.stack.up(self.say)
+        if not result.status.healthy or not self.registry.runs(None):
+            return result
+        carried = lifecycle.resume_all(self._control(), self.say)
+        return replace(result, runs=carried.lines())
 
     def down(self) -> DownResult:
-        return self.stack.down(self.say)
+        """Suspend the active runs with savepoints (`up` resumes them), then stop the stack."""
+        lines: list[str] = []
+        if self.stack.status().healthy and self.registry.runs(None):
+            lines = lifecycle.suspend_all(self._control(), self.say).lines()
+        return replace(self.stack.down(self.say), runs=lines)
 
     def stack_status(self) -> StackStatus:
         return self.stack.status()

@@ -166,7 +166,7 @@ class RunLauncher:
     def restore_point(self, run: RunRecord) -> str:
         """The newest savepoint or retained checkpoint to resume ``run`` from."""
         checkpoint = self.latest_checkpoint(run.flink_job_id)
-        stopped_with_savepoint = run.savepoint and run.state == "STOPPED"
+        stopped_with_savepoint = run.savepoint and run.state in ("STOPPED", "SUSPENDED")
         point = run.savepoint if stopped_with_savepoint else checkpoint or run.savepoint
         point = point or run.restored_from
         if not point:

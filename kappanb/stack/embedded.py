@@ -152,6 +152,8 @@ class EmbeddedStack:
             if "flink-taskmanager" not in live:
                 self._start_flink("flink-taskmanager", java, say)
                 started.append("flink-taskmanager")
+            if "flink-taskmanager" in started or "flink-jobmanager" in started:
+                # A TaskManager that outlived its JobManager registers with the new one.
                 self._wait(
                     "flink-taskmanager",
                     lambda: flink_cluster.taskmanager_healthy(ep.flink_rest_url, self.task_slots()),

@@ -106,6 +106,8 @@ class UpResult:
     already_running: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    runs: list[str] = field(default_factory=list)
+    """Runs `up` resumed (suspended by `down`, or lost by a crashed cluster)."""
 
     def __str__(self) -> str:
         lines = [*self.notes, str(self.status)]
@@ -113,7 +115,7 @@ class UpResult:
             lines.append(f"started {', '.join(self.started)} in {self.seconds:.1f} s")
         else:
             lines.append(f"already running; nothing started ({self.seconds:.1f} s)")
-        return "\n".join(lines)
+        return "\n".join([*lines, *self.runs])
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<div>{html.escape(n)}</div>" for n in self.notes)
@@ -122,7 +124,11 @@ class UpResult:
             if self.started
             else "already running; nothing started"
         )
-        return notes + self.status._repr_html_() + f"<div><small>{html.escape(tail)}</small></div>"
+        runs = "".join(f"<div>{html.escape(r)}</div>" for r in self.runs)
+        return (
+            notes + self.status._repr_html_() + f"<div><small>{html.escape(tail)}</small></div>"
+            + runs
+        )  # fmt: skip
 
 
 @plain_text
@@ -132,7 +138,9 @@ class DownResult:
 
     outcomes: dict[str, str]
     seconds: float = 0.0
+    runs: list[str] = field(default_factory=list)
+    """Runs `down` suspended with a savepoint first (`up` resumes them)."""
 
     def __str__(self) -> str:
         lines = [f"{name:<18} {outcome}" for name, outcome in self.outcomes.items()]
-        return "\n".join([*lines, f"done in {self.seconds:.1f} s"])
+        return "\n".join([*self.runs, *lines, f"done in {self.seconds:.1f} s"])

@@ -1,0 +1,152 @@
+"""Fault injection on the fault stack, and the recovery times the trials record.
+
+Every trial appends a `Recovery`; the root conftest prints them at the end of the session
+(and docs/reliability.md reports a CI run's figures).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from kappanb.flink.rest import FlinkRest
+from kappanb.stack.embedded import EmbeddedStack
+from kappanb.stack.process import read_pid_file
+from tests.oracles import daily_payments
+
+STARTING = frozenset({"CREATED", "SCHEDULED", "DEPLOYING", "INITIALIZING", "RECONCILING"})
+
+
+@dataclass(frozen=True)
+class Recovery:
+    fault: str
+    trial: str
+    seconds: float
+    outcome: str
+
+
+RECOVERIES: list[Recovery] = []
+
+
+def record(fault: str, trial: str, seconds: float, outcome: str) -> None:
+    RECOVERIES.append(Recovery(fault, trial, seconds, outcome))
+    print(f"\n{fault} [{trial}]: recovered in {seconds:.1f} s; {outcome}")
+
+
+def kill(stack: EmbeddedStack, service: str) -> int:
+    """``kill -9`` the service's process; return once it is gone."""
+    found = read_pid_file(stack.layout.pid_file(service))
+    assert found is not None, f"{service} is not running"
+    os.kill(found.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not _alive(found.pid):
+            return found.pid
+        time.sleep(0.05)
+    raise AssertionError(f"{service} (pid {found.pid}) survived kill -9")
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie (a service this process started stays one until reaped)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaps it when it is our child
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def tasks_running(rest: FlinkRest, job_id: str) -> bool:
+    """The job runs and every one of its tasks runs (or has finished its part)."""
+    job = rest.job(job_id)
+    if job["state"] != "RUNNING":
+        return False
+    return all(v["status"] in ("RUNNING", "FINISHED") for v in job["vertices"]) and not any(
+        v.get("tasks", {}).get(s, 0) for v in job["vertices"] for s in STARTING
+    )
+
+
+def wait_failed_over(rest: FlinkRest, job_id: str, timeout: float = 120) -> float:
+    """Seconds until the job noticed the loss and runs every task again (a failover)."""
+    began = time.monotonic()
+    noticed = False
+    while time.monotonic() - began < timeout:
+        job = rest.job(job_id)
+        if job["state"] == "FINISHED" and noticed:
+            return time.monotonic() - began  # recovered and done between two looks
+        if job["state"] in ("FAILED", "CANCELED"):
+            raise AssertionError(f"the job ended {job['state']}: {rest.root_exception(job_id)}")
+        if not noticed:
+            noticed = job["state"] != "RUNNING" or not tasks_running(rest, job_id)
+        elif tasks_running(rest, job_id):
+            return time.monotonic() - began
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not run again within {timeout:.0f} s")
+
+
+def checkpoint_in_progress(rest: FlinkRest, job_id: str) -> int | None:
+    """The id of a checkpoint the job is taking right now, if any."""
+    stats = rest.checkpoints(job_id)
+    for item in stats.get("history", []):
+        if item.get("status") == "IN_PROGRESS":
+            return int(item["id"])
+    return None
+
+
+def completed_checkpoints(rest: FlinkRest, job_id: str) -> int:
+    return int(rest.checkpoints(job_id).get("counts", {}).get("completed", 0))
+
+
+def read_so_far(rest: FlinkRest, job_id: str) -> int:
+    """Records the job's sources have emitted (Flink's own count, since its last restart)."""
+    job = rest.job(job_id)
+    source = job["vertices"][0]
+    return int(source.get("metrics", {}).get("write-records", 0))
+
+
+DAILY_SQL = (
+    "SELECT CAST(event_time AS DATE) AS `day`, COUNT(DISTINCT merchant_id) AS merchants, "
+    "COUNT(*) AS payments, SUM(amount_cents) AS amount FROM {table} WHERE captured "
+    "GROUP BY CAST(event_time AS DATE)"
+)
+
+
+def daily_rows(out: pl.DataFrame) -> list[tuple[Any, ...]]:
+    """The output's rows, sorted, as (day, merchants, payments, amount)."""
+    rows = out.select("day", "merchants", "payments", "amount").rows()
+    return sorted(rows)
+
+
+def daily_oracle(events: list[dict[str, Any]]) -> list[tuple[date, int, int, int]]:
+    return sorted((d, *v) for d, v in daily_payments(events, captured=True).items())
+
+
+def assert_exact(out: pl.DataFrame, events: list[dict[str, Any]]) -> None:
+    """Equal to the oracle: every day once (no duplicate), none missing, every figure right."""
+    rows = daily_rows(out)
+    days = [r[0] for r in rows]
+    assert len(days) == len(set(days)), f"a day appears twice: {rows}"
+    expected = daily_oracle(events)
+    missing = sorted(set(d for d, *_ in expected) - set(days))
+    assert not missing, f"days missing from the output: {missing}"
+    assert rows == expected, _first_difference(rows, expected)
+
+
+def _first_difference(rows: list[tuple[Any, ...]], expected: list[tuple[Any, ...]]) -> str:
+    for got, want in zip(rows, expected, strict=False):
+        if got != want:
+            return f"first difference: got {got}, want {want} ({len(rows)} vs {len(expected)} rows)"
+    return f"{len(rows)} rows, want {len(expected)}"
+
+
+def now_iso() -> str:
+    return datetime.now().isoformat(timespec="seconds")

@@ -1,0 +1,140 @@
+"""A live run through three faults of the stack, each between two parts of its input:
+
+- `kill -9` of the JobManager, then `up`: the cluster comes back without the job, and
+  `up` resumes the run from its latest retained checkpoint;
+- `kill -9` of the Kafka broker, then `up`: the job rides it out and goes on;
+- `down` then `up`: `down` suspends the run with a savepoint, `up` resumes it.
+
+After each, more events arrive and the output must equal the oracle over every part.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from kappanb.flink.rest import FlinkRest
+from kappanb.generators import PAYMENTS_SCHEMA, PaymentsGenerator
+from kappanb.stack.embedded import EmbeddedStack
+from kappanb.workbench import Workbench
+from tests.faults.recovery import DAILY_SQL, assert_exact, daily_oracle, daily_rows, kill, record
+from tests.faults.recovery import tasks_running as all_tasks_running
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
+
+PART = 20_000
+
+
+class LiveRun:
+    """A job's live run over a topic that grows part by part, with the oracle's events."""
+
+    def __init__(self, wb: Workbench, name: str, seed: int) -> None:
+        self.wb, self.job = wb, f"{name}_daily"
+        self.topic, table = f"faults.{name}.payments", f"{name}_payments"
+        wb.topic(self.topic, PAYMENTS_SCHEMA, partitions=2, table=table, event_time="event_time")
+        wb.job(self.job, DAILY_SQL.format(table=table))
+        self.stream = PaymentsGenerator(seed=seed).events(10 * PART)
+        self.events: list[dict[str, Any]] = []
+
+    def produce_part(self) -> None:
+        part = [next(self.stream) for _ in range(PART)]
+        self.wb.produce(self.topic, part)
+        self.events += part
+
+    def wait_exact(self, timeout: float = 120) -> float:
+        """Seconds until the output equals the oracle over every event so far."""
+        began, expected = time.monotonic(), daily_oracle(self.events)
+        while time.monotonic() - began < timeout:
+            try:
+                if daily_rows(self.wb.read(self.job, 1).collect()) == expected:
+                    assert_exact(self.wb.read(self.job, 1).collect(), self.events)
+                    return time.monotonic() - began
+            except Exception as exc:  # the table may not have a snapshot yet
+                if "snapshot" not in str(exc).lower() and "no such" not in str(exc).lower():
+                    raise
+            time.sleep(0.5)
+        assert_exact(self.wb.read(self.job, 1).collect(), self.events)  # says what differs
+        raise AssertionError("unreachable")
+
+    def flink_job(self) -> str:
+        return self.wb.runs(self.job)[-1].flink_job_id
+
+
+def _start(wb: Workbench, name: str, seed: int) -> LiveRun:
+    live = LiveRun(wb, name, seed)
+    live.produce_part()
+    wb.run(live.job, watch=False)
+    live.wait_exact()
+    return live
+
+
+def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
+    began = time.monotonic()
+    return action(), time.monotonic() - began
+
+
+def test_a_killed_jobmanager_comes_back_with_up_and_the_run_resumes_from_its_checkpoint(
+    fault_stack: EmbeddedStack, fault_wb: Workbench
+) -> None:
+    live = _start(fault_wb, "jm", seed=91)
+    live.produce_part()  # the job is reading this part when its JobManager dies
+    old_job = live.flink_job()
+    kill(fault_stack, "flink-jobmanager")
+    killed = time.monotonic()
+    up, up_seconds = _timed(fault_wb.up)
+    assert any(line.startswith("resumed jm_daily v1") for line in up.runs), up.runs
+    run = fault_wb.runs(live.job)[-1]
+    assert run.state == "RUNNING" and run.flink_job_id != old_job
+    assert run.restored_from and old_job in run.restored_from  # its retained checkpoint
+    rest = FlinkRest(fault_stack.endpoints().flink_rest_url)
+    while not all_tasks_running(rest, run.flink_job_id):
+        assert time.monotonic() - killed < 120, "the resumed job never ran all its tasks"
+        time.sleep(0.2)
+    running = time.monotonic() - killed
+    live.produce_part()
+    live.wait_exact()
+    record("JobManager kill -9 during a live run, then `up`", "1/1", running,
+           f"`up` took {up_seconds:.1f} s and resumed from {run.restored_from.rsplit('/', 2)[-1]}"
+           "; output exact")  # fmt: skip
+
+
+def test_a_killed_broker_restarted_by_up_and_the_live_run_goes_on_exactly(
+    fault_stack: EmbeddedStack, fault_wb: Workbench
+) -> None:
+    live = _start(fault_wb, "broker", seed=92)
+    job = live.flink_job()
+    kill(fault_stack, "kafka")
+    time.sleep(3)  # the job's consumer now retries against a dead broker
+    began = time.monotonic()
+    up = fault_wb.up()
+    assert "kafka" in up.started and not up.runs  # the job itself never stopped
+    live.produce_part()
+    exact = live.wait_exact()
+    assert fault_wb.runs(live.job)[-1].flink_job_id == job
+    state = FlinkRest(fault_stack.endpoints().flink_rest_url).job_state(job)
+    assert state == "RUNNING", state
+    record("Kafka broker kill -9 during a live run, then `up`", "1/1",
+           time.monotonic() - began, f"same job, {state}; new events in the output "
+           f"{exact:.1f} s after they were written; output exact")  # fmt: skip
+
+
+def test_down_suspends_a_live_run_with_a_savepoint_and_up_resumes_it(
+    fault_stack: EmbeddedStack, fault_wb: Workbench
+) -> None:
+    live = _start(fault_wb, "downup", seed=93)
+    down = fault_wb.down()
+    assert any(line.startswith("suspended downup_daily v1") for line in down.runs), down.runs
+    suspended = fault_wb.runs(live.job)[-1]
+    assert suspended.state == "SUSPENDED" and suspended.savepoint
+    up, up_seconds = _timed(fault_wb.up)
+    assert any(line.startswith("resumed downup_daily v1") for line in up.runs), up.runs
+    resumed = fault_wb.runs(live.job)[-1]
+    assert resumed.id == suspended.id and resumed.restored_from == suspended.savepoint
+    live.produce_part()
+    exact = live.wait_exact()
+    record("`down` then `up` between two parts of a live run", "1/1", up_seconds,
+           f"resumed from its savepoint; the second part in the output {exact:.1f} s after "
+           "it was written; output exact")  # fmt: skip
