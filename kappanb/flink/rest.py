@@ -97,6 +97,11 @@ class FlinkRest:
         rows = self._request("GET", f"{base}?get={wanted}&agg={agg}")
         return {m["id"]: float(m[agg]) for m in rows if agg in m}
 
+    def restarts(self, job_id: str) -> int:
+        """How often the job has restarted (failed over) since it was submitted."""
+        rows = self._request("GET", f"/jobs/{job_id}/metrics?get=numRestarts")
+        return int(float(rows[0]["value"])) if rows else 0
+
     def checkpoints(self, job_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", f"/jobs/{job_id}/checkpoints")
         return result

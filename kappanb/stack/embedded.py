@@ -149,14 +149,21 @@ class EmbeddedStack:
                 self._wait(
                     "flink-jobmanager", lambda: flink_cluster.jobmanager_healthy(ep.flink_rest_url)
                 )
+            before: frozenset[str] = frozenset()
             if "flink-taskmanager" not in live:
+                # A killed TaskManager stays registered until its heartbeats fail: wait for
+                # the new one, not for the old one's slots.
+                if "flink-jobmanager" not in started:
+                    before = frozenset(flink_cluster.taskmanager_ids(ep.flink_rest_url))
                 self._start_flink("flink-taskmanager", java, say)
                 started.append("flink-taskmanager")
             if "flink-taskmanager" in started or "flink-jobmanager" in started:
-                # A TaskManager that outlived its JobManager registers with the new one.
+                # (A TaskManager that outlived its JobManager registers with the new one.)
                 self._wait(
                     "flink-taskmanager",
-                    lambda: flink_cluster.taskmanager_healthy(ep.flink_rest_url, self.task_slots()),
+                    lambda: flink_cluster.taskmanager_healthy(
+                        ep.flink_rest_url, self.task_slots(), before
+                    ),
                 )
         except BaseException:
             # Leave nothing half-started: stop what this call started, newest first.

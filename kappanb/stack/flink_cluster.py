@@ -150,20 +150,30 @@ def flink_log_file(layout: HomeLayout, service: str) -> Path | None:
     return logs[-1] if logs else None
 
 
-def rest_overview(rest_url: str, timeout: float = 2.0) -> dict[str, Any] | None:
-    """The cluster overview, or None when the REST API does not answer."""
+def rest_overview(rest_url: str, timeout: float = 2.0, path: str = "/overview") -> Any:
+    """The cluster overview (or another GET ``path``), or None when the REST API does not
+    answer."""
     try:
-        with urllib.request.urlopen(f"{rest_url}/overview", timeout=timeout) as resp:
-            data: dict[str, Any] = json.load(resp)
-            return data
+        with urllib.request.urlopen(f"{rest_url}{path}", timeout=timeout) as resp:
+            return json.load(resp)
     except (urllib.error.URLError, OSError, ValueError):
         return None
+
+
+def taskmanager_ids(rest_url: str) -> set[str]:
+    """The TaskManagers registered now (a killed one stays until its heartbeats fail)."""
+    listed = rest_overview(rest_url, path="/taskmanagers")
+    return {str(t["id"]) for t in listed.get("taskmanagers", [])} if listed else set()
 
 
 def jobmanager_healthy(rest_url: str) -> bool:
     return rest_overview(rest_url) is not None
 
 
-def taskmanager_healthy(rest_url: str, slots: int) -> bool:
+def taskmanager_healthy(rest_url: str, slots: int, not_ids: frozenset[str] = frozenset()) -> bool:
+    """A TaskManager other than ``not_ids`` (those registered before it started) has
+    registered, and the cluster has ``slots`` task slots."""
     overview = rest_overview(rest_url)
-    return overview is not None and int(overview.get("slots-total", 0)) >= slots
+    if overview is None or int(overview.get("slots-total", 0)) < slots:
+        return False
+    return not not_ids or bool(taskmanager_ids(rest_url) - not_ids)

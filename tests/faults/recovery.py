@@ -75,22 +75,23 @@ def tasks_running(rest: FlinkRest, job_id: str) -> bool:
     )
 
 
-def wait_failed_over(rest: FlinkRest, job_id: str, timeout: float = 120) -> float:
-    """Seconds until the job noticed the loss and runs every task again (a failover)."""
+def wait_failed_over(rest: FlinkRest, job_id: str, restarts: int, timeout: float = 120) -> float:
+    """Seconds until the job has restarted (more than ``restarts`` times) and runs every task
+    again, or has finished after restarting."""
     began = time.monotonic()
-    noticed = False
     while time.monotonic() - began < timeout:
-        job = rest.job(job_id)
-        if job["state"] == "FINISHED" and noticed:
-            return time.monotonic() - began  # recovered and done between two looks
-        if job["state"] in ("FAILED", "CANCELED"):
-            raise AssertionError(f"the job ended {job['state']}: {rest.root_exception(job_id)}")
-        if not noticed:
-            noticed = job["state"] != "RUNNING" or not tasks_running(rest, job_id)
-        elif tasks_running(rest, job_id):
+        state = rest.job_state(job_id)
+        if state in ("FAILED", "CANCELED"):
+            raise AssertionError(f"the job ended {state}: {rest.root_exception(job_id)}")
+        if rest.restarts(job_id) > restarts and (
+            state == "FINISHED" or tasks_running(rest, job_id)
+        ):
             return time.monotonic() - began
         time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not run again within {timeout:.0f} s")
+    raise AssertionError(
+        f"job {job_id} did not restart and run again within {timeout:.0f} s "
+        f"({rest.job_state(job_id)}, {rest.restarts(job_id)} restart(s))"
+    )
 
 
 def checkpoint_in_progress(rest: FlinkRest, job_id: str) -> int | None:

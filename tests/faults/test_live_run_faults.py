@@ -3,19 +3,23 @@
 - `kill -9` of the JobManager, then `up`: the cluster comes back without the job, and
   `up` resumes the run from its latest retained checkpoint;
 - `kill -9` of the Kafka broker, then `up`: the job rides it out and goes on;
-- `down` then `up`: `down` suspends the run with a savepoint, `up` resumes it.
+- `down` then `up` while other programs hold the stack's ports: `down` suspends the run
+  with a savepoint, `up` moves to free ports and resumes it.
 
 After each, more events arrive and the output must equal the oracle over every part.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from kappanb.exceptions import StackNotRunningError
 from kappanb.flink.rest import FlinkRest
 from kappanb.generators import PAYMENTS_SCHEMA, PaymentsGenerator
 from kappanb.stack.embedded import EmbeddedStack
@@ -71,6 +75,16 @@ def _start(wb: Workbench, name: str, seed: int) -> LiveRun:
     return live
 
 
+@contextlib.contextmanager
+def _listening(address: str) -> Iterator[None]:
+    """Another program holds the port of ``address`` (``host:port`` or a URL)."""
+    port = int(address.rstrip("/").rsplit(":", 1)[1])
+    with socket.socket() as thief:
+        thief.bind(("127.0.0.1", port))
+        thief.listen()
+        yield
+
+
 def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
     began = time.monotonic()
     return action(), time.monotonic() - began
@@ -107,6 +121,9 @@ def test_a_killed_broker_restarted_by_up_and_the_live_run_goes_on_exactly(
     live = _start(fault_wb, "broker", seed=92)
     job = live.flink_job()
     kill(fault_stack, "kafka")
+    # Producing now is refused before anything is sent, with what to do.
+    with pytest.raises(StackNotRunningError, match=r"not healthy \(kafka\).*kappa up"):
+        fault_wb.produce(live.topic, [next(live.stream)])
     time.sleep(3)  # the job's consumer now retries against a dead broker
     began = time.monotonic()
     up = fault_wb.up()
@@ -121,7 +138,7 @@ def test_a_killed_broker_restarted_by_up_and_the_live_run_goes_on_exactly(
            f"{exact:.1f} s after they were written; output exact")  # fmt: skip
 
 
-def test_down_suspends_a_live_run_with_a_savepoint_and_up_resumes_it(
+def test_down_suspends_a_live_run_with_a_savepoint_and_up_resumes_it_on_other_ports(
     fault_stack: EmbeddedStack, fault_wb: Workbench
 ) -> None:
     live = _start(fault_wb, "downup", seed=93)
@@ -129,7 +146,12 @@ def test_down_suspends_a_live_run_with_a_savepoint_and_up_resumes_it(
     assert any(line.startswith("suspended downup_daily v1") for line in down.runs), down.runs
     suspended = fault_wb.runs(live.job)[-1]
     assert suspended.state == "SUSPENDED" and suspended.savepoint
-    up, up_seconds = _timed(fault_wb.up)
+    old = fault_stack.endpoints()
+    with _listening(old.bootstrap_servers), _listening(old.flink_rest_url):  # ports stolen
+        up, up_seconds = _timed(fault_wb.up)
+    moved = " ".join(up.notes)
+    assert "the Kafka broker" in moved and "the Flink REST API" in moved, up.notes
+    assert fault_stack.endpoints().bootstrap_servers != old.bootstrap_servers
     assert any(line.startswith("resumed downup_daily v1") for line in up.runs), up.runs
     resumed = fault_wb.runs(live.job)[-1]
     assert resumed.id == suspended.id and resumed.restored_from == suspended.savepoint
