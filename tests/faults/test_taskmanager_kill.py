@@ -61,18 +61,12 @@ def test_the_taskmanager_killed_at_random_moments_of_a_replay_loses_and_doubles_
     rest = FlinkRest(fault_stack.endpoints().flink_rest_url)
     outcomes: list[str] = []
     for trial, (kind, fraction) in enumerate(moments(trials)):
-        for _attempt in range(3):  # a replay that ends before its moment is started again
-            handle = wb.replay(JOB, until="latest", restart=True, watch=False)
-            job_id = handle.run.flink_job_id
-            killed = _kill_at(fault_stack, rest, job_id, kind, fraction)
-            if killed is not None:
+        for _attempt in range(3):  # a replay that ended before its moment is started again
+            found = _trial(fault_stack, wb, rest, kind, fraction)
+            if found is not None:
                 break
-        assert killed is not None, f"three replays ended before their moment ({kind})"
-        moment, restarts = killed
-        began = time.monotonic()
-        fault_stack.up()  # a new TaskManager, as `%kappa up` starts it
-        seconds = time.monotonic() - began + wait_failed_over(rest, job_id, restarts)
-        assert rest.wait_for_state(job_id, timeout=240) == "FINISHED", rest.root_exception(job_id)
+        assert found is not None, f"three replays ended before their moment ({kind})"
+        moment, seconds = found
         assert_exact(wb.read(JOB, 1).collect(), events)
         outcome = f"killed {moment}; output exact"
         record("TaskManager kill -9 during a replay", f"{trial + 1}/{trials}", seconds, outcome)
@@ -80,6 +74,25 @@ def test_the_taskmanager_killed_at_random_moments_of_a_replay_loses_and_doubles_
     during = sum("during checkpoint" in m for m in outcomes)
     assert during == sum(kind == "checkpoint" for kind, _ in moments(trials))
     assert trials < 10 or during >= 3
+
+
+def _trial(
+    stack: EmbeddedStack, wb: Workbench, rest: FlinkRest, kind: str, fraction: float
+) -> tuple[str, float] | None:
+    """One replay, killed at its moment: (the moment, seconds to recover), once it finished.
+    None when the replay ended before its moment."""
+    job_id = wb.replay(JOB, until="latest", restart=True, watch=False).run.flink_job_id
+    killed = _kill_at(stack, rest, job_id, kind, fraction)
+    if killed is None:
+        return None
+    moment, restarts = killed
+    began = time.monotonic()
+    stack.up()  # a new TaskManager, as `%kappa up` starts it
+    failed_over = wait_failed_over(rest, job_id, restarts)
+    if failed_over is None:
+        return None  # its tasks had all finished before the kill
+    assert rest.wait_for_state(job_id, timeout=240) == "FINISHED", rest.root_exception(job_id)
+    return moment, time.monotonic() - began + failed_over
 
 
 def _kill_at(stack: EmbeddedStack, rest: FlinkRest, job_id: str, kind: str, fraction: float) -> str:
