@@ -21,7 +21,7 @@ from kappanb.exceptions import (
 )
 from kappanb.flink.sql import FlinkSqlClient
 from kappanb.jobs import definitions, runs
-from kappanb.jobs.comparing import compare_versions
+from kappanb.jobs.comparing import check_diff, compare_versions
 from kappanb.jobs.control import RunControl, checked_start
 from kappanb.jobs.positions import ReadRange, read_range
 from kappanb.jobs.report import JobList, RunHandle, StatusReport
@@ -281,8 +281,7 @@ class Workbench:
     ) -> Diff:  # fmt: skip
         """Compare two versions' outputs by key: only in one, changed (old, new, delta),
         identical; keys a version still catching up has not finalised are set apart."""
-        for number in (old, new):
-            definitions.find_version(self.registry, name, number)
+        check_diff(self.registry, name, old, new, key)  # before the stack
         return compare_versions(
             self._control(), name, old, new, key=key, where=where, tolerance=tolerance
         )
