@@ -67,16 +67,16 @@ def check_column_name(name: str, what: str = "column") -> str:
 def check_table_name(name: str, topic: str | None = None) -> str:
     """A topic's SQL table name: an identifier, not a reserved word. ``topic`` when the
     name was made from the topic's (the advice is then to choose one with --table)."""
-    what = f"topic {topic!r} would be read as SQL table {name!r}" if topic else repr(name)
+    what = f"topic {topic!r} would be read as SQL table {name!r}, which" if topic else repr(name)
     if not COLUMN_NAME.fullmatch(name):
         raise InvalidNameError(
-            f"{what}, which is not a valid table name: use letters, digits and underscores, "
+            f"{what} is not a valid table name: use letters, digits and underscores, "
             "starting with a letter or underscore, at most 128 characters"
             + ("; give one with --table NAME" if topic else "")
         )
     if name.lower() in RESERVED:
         raise InvalidNameError(
-            f"{what}, a reserved word of SQL that queries could not use as a table: "
+            f"{what} is a reserved word of SQL that queries could not use as a table: "
             f"choose another with --table (e.g. --table {name}_events)"
         )
     return name

@@ -159,7 +159,7 @@ def test_a_topic_with_dashes_is_only_ever_a_literal_and_its_table_has_none() -> 
 
 def test_a_good_kafka_name_that_is_no_sql_name_asks_for_table() -> None:
     assert check_topic_name("payments.v1") == "payments.v1"
-    with pytest.raises(InvalidNameError, match=r"'payments.v1', which is not a valid table"):
+    with pytest.raises(InvalidNameError, match=r"'payments.v1' is not a valid table name"):
         check_table_name("payments.v1")
     long_topic = "p" * 200
     assert check_topic_name(long_topic) == long_topic
