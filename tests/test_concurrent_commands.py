@@ -99,3 +99,35 @@ def test_two_promotes_of_one_job_at_once_switch_once(
     assert [(s.from_version, s.to_version, s.kind) for s in history] == [(None, 2, "promote")]
     assert first.serving(JOB) == 2
     assert serving_table(stack.endpoints().catalog, JOB) == f"{JOB}__v2"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        lambda wb: wb.replay(JOB, 1, until="latest", watch=False),
+        lambda wb: wb.run(JOB, 1, watch=False),
+        lambda wb: wb.stop(JOB, 1),
+        lambda wb: wb.resume(JOB, 1),
+        lambda wb: wb.promote(JOB, 1),
+        lambda wb: wb.retire(JOB, 1),
+    ],
+    ids=["replay", "run", "stop", "resume", "promote", "retire"],
+)
+def test_every_command_that_changes_a_job_waits_for_none_and_starts_nothing(
+    notebooks: list[Workbench], stack: EmbeddedStack, command: Callable[[Workbench], Any]
+) -> None:
+    """While another notebook holds the job (here: this test, in the middle of a promote),
+    each such command is refused at once, before it submits, stops or switches anything."""
+    first, second = notebooks
+    rest = FlinkRest(stack.endpoints().flink_rest_url)
+
+    def state() -> tuple[Any, ...]:
+        return first.runs(JOB), first.registry.switches(JOB), {j["jid"] for j in rest.jobs()}
+
+    before = state()
+    with first.registry.job_lock(JOB, f"promote {JOB} v2"), pytest.raises(JobBusyError) as refused:
+        command(second)
+    message = str(refused.value)
+    assert f"another command is changing job {JOB} right now (`promote {JOB} v2`, pid" in message
+    assert f"wait for it to finish, look at `status {JOB}`, then try again" in message
+    assert state() == before

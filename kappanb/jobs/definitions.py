@@ -24,6 +24,7 @@ from kappanb.jobs.names import (
 from kappanb.jobs.names import table_name_for_topic as default_table
 from kappanb.jobs.planner import plan_python, plan_query, split_cell
 from kappanb.jobs.positions import ReadRange
+from kappanb.jobs.python_job import compiled
 from kappanb.jobs.schema import check_event_time, parse_columns, parse_duration_ms
 from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.registry.store import Registry
@@ -132,7 +133,9 @@ def check_definition(
     check_job_name(job)
     for k in key or ():
         check_column_name(k, "key column")
-    if not python:
+    if python:
+        compiled(cell, job)
+    else:
         split_cell(cell, job)
     topics = registry.topics()
     used = referenced_topics(cell, topics)

@@ -207,6 +207,19 @@ CASES: list[Case] = [
         stack=True,
         cell="SELECT COUNT(*) AS n FROM bad_pay GROUP BY merchant_id",
     ),
+    _c(
+        "job counts --python",
+        JobDefinitionError,
+        "does not parse: '(' was never closed (line 1 of the cell)",
+        cell="result = t_env.sql_query('SELECT * FROM pay_v1'\n",
+    ),
+    _c(
+        "job bad_py --python",
+        JobDefinitionError,
+        "must assign its output Table to `result`",
+        stack=True,
+        cell="table = 'bad_pay'\nresult = 42\n",
+    ),
     _c("jobs --all", USAGE, "unrecognized arguments: --all"),
     # ---- versions ----------------------------------------------------------------------
     _c("show nope", UnknownJobError, "known jobs: counts, fresh, joined"),
