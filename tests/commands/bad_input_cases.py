@@ -117,6 +117,12 @@ CASES: list[Case] = [
     # ---- produce -----------------------------------------------------------------------
     _c("produce nope.v1 --generator payments", UnknownTopicError, "Declare it with `topic"),
     _c("produce pay.v1", USAGE, "needs either SOURCE"),
+    _c(
+        "produce bad.gone.v1 --generator payments --count 5",
+        ProduceError,
+        "create it first, e.g. by declaring it (again) with `topic bad.gone.v1 --schema",
+        stack=True,
+    ),
     _c("produce pay.v1 rows --generator payments", USAGE, "or --generator payments"),
     _c("produce pay.v1 missing", USAGE, "give produce a notebook variable"),
     _c(

@@ -4,6 +4,7 @@ registry rows, Kafka topics, Iceberg tables, Flink jobs."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,15 +27,25 @@ STACK = [c for c in CASES if c.stack]
 
 @pytest.fixture(scope="module")
 def workbench(stack: EmbeddedStack) -> Iterator[Workbench]:
-    """A topic `bad.pay.v1` (SQL table bad_pay) with a few events, and job `bad_counts`
-    with two versions, neither ever run."""
+    """A topic `bad.pay.v1` (SQL table bad_pay) with a few events, job `bad_counts` with
+    two versions, neither ever run, and a topic `bad.gone.v1` deleted from Kafka since."""
     wb = fresh_workbench(stack)
+    wb.topic("bad.gone.v1", "a STRING", table="bad_gone")
+    _delete_topic(stack.endpoints().bootstrap_servers, "bad.gone.v1")
     wb.topic("bad.pay.v1", "payments", event_time="event_time", table="bad_pay")
     wb.produce("bad.pay.v1", list(PaymentsGenerator(seed=8).events(50)))
     counts = "SELECT merchant_id, COUNT(*) AS n FROM bad_pay GROUP BY merchant_id"
     wb.job("bad_counts", counts)
     wb.job("bad_counts", counts.replace("GROUP BY", "WHERE amount_cents > 0 GROUP BY"))
     yield wb
+
+
+def _delete_topic(bootstrap: str, name: str) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.delete_topics([name])[name].result(timeout=30)
+    deadline = time.monotonic() + 30
+    while name in admin.list_topics(timeout=10).topics and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def everything(wb: Workbench) -> dict[str, Any]:
