@@ -23,12 +23,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kappanb.exceptions import JobBusyError
-from kappanb.jobs.names import check_job_name
+from kappanb.jobs.names import JOB_NAME, check_job_name
 
 
 def lock_path(locks_dir: Path, job: str) -> Path:
-    """The lock file of ``job`` (a checked job name: it becomes part of a path)."""
-    return locks_dir / f"{check_job_name(job)}.lock"
+    """The lock file of ``job``, whose name becomes part of a path: it must have the shape
+    of a job name (a job recorded before a name rule was added, say a reserved word,
+    keeps working)."""
+    if not JOB_NAME.fullmatch(job):
+        check_job_name(job)  # raises, saying what a job name may be
+    return locks_dir / f"{job}.lock"
 
 
 @contextmanager

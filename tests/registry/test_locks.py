@@ -92,3 +92,8 @@ def test_the_lock_file_name_is_a_checked_job_name(tmp_path: Path, job: str) -> N
     with pytest.raises(InvalidNameError), Registry(tmp_path / "r.db").job_lock(job, "stop"):
         pass
     assert not list(tmp_path.rglob("*.lock"))
+
+
+def test_a_job_recorded_before_the_reserved_word_rule_can_still_be_locked(tmp_path: Path) -> None:
+    with Registry(tmp_path / "r.db").job_lock("day", "promote day v2"):
+        assert (tmp_path / "locks" / "day.lock").is_file()
