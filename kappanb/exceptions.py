@@ -103,6 +103,10 @@ class RunConflictError(KappaError):
     """Starting a run would mix outputs: the version already runs or its table has data."""
 
 
+class JobBusyError(KappaError):
+    """Another command is changing the same job (its runs or serving alias) right now."""
+
+
 class RunNotFoundError(KappaError):
     """No run of that job version exists (or none in the state the command needs)."""
 

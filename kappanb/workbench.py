@@ -21,12 +21,19 @@ from kappanb.exceptions import (
 )
 from kappanb.flink.sql import FlinkSqlClient
 from kappanb.jobs import definitions, lifecycle, runs
-from kappanb.jobs.comparing import compare_versions
+from kappanb.jobs.comparing import check_diff, compare_versions
 from kappanb.jobs.control import RunControl, checked_start
 from kappanb.jobs.positions import ReadRange, read_range
 from kappanb.jobs.report import JobList, RunHandle, StatusReport
 from kappanb.jobs.run_metrics import run_status
-from kappanb.jobs.serving import Serving, Switched, SwitchHistory
+from kappanb.jobs.serving import (
+    Serving,
+    Switched,
+    SwitchHistory,
+    check_promote,
+    check_retire,
+    check_rollback,
+)
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
 from kappanb.monitor.watch_set import WatchSet
@@ -182,6 +189,7 @@ class Workbench:
         python: bool = False,
     ) -> VersionResult:  # fmt: skip
         """Plan the SQL (or PyFlink code) with Flink; record a new version unless unchanged."""
+        definitions.check_definition(self.registry, name, text, key=key, python=python)
         endpoints = self.endpoints()
         draft = definitions.plan_version(
             self._sql(endpoints), endpoints, self.registry, name, text, note=note, key=key,
@@ -232,23 +240,29 @@ class Workbench:
     ) -> RunHandle:  # fmt: skip
         version, topics = checked_start(self.registry, name, number, rng)  # before the stack
         control = self._control()
-        handle = control.start(
-            version, topics, mode, rng, restart=restart, new_table=new_table,
-            parallelism=parallelism, watch=watch,
-        )  # fmt: skip
-        if mode == "live":
-            Serving(control).serve_first_live_run(handle.run)
+        command = f"{'run' if mode == 'live' else 'replay'} {name} {version.label}"
+        with self.registry.job_lock(name, command):  # one notebook at a time per job
+            handle = control.start(
+                version, topics, mode, rng, restart=restart, new_table=new_table,
+                parallelism=parallelism, watch=watch,
+            )  # fmt: skip
+            if mode == "live":
+                Serving(control).serve_first_live_run(handle.run)
         return handle
 
     def stop(self, name: str, version: int, *, savepoint: bool = False) -> RunHandle:
         """Stop the version's running job, optionally taking a savepoint to resume from."""
         definitions.find_version(self.registry, name, version)
-        return self._control().stop(name, version, savepoint)
+        control = self._control()
+        with self.registry.job_lock(name, f"stop {name} v{version}"):
+            return control.stop(name, version, savepoint)
 
     def resume(self, name: str, version: int) -> RunHandle:
         """Continue the version's last run from its savepoint or latest retained checkpoint."""
         definitions.find_version(self.registry, name, version)
-        return self._control().resume(name, version)
+        control = self._control()
+        with self.registry.job_lock(name, f"resume {name} v{version}"):
+            return control.resume(name, version)
 
     def status(self, name: str | None = None) -> StatusReport:
         """Every run (of one job), reconciled with Flink, with records and checkpoints."""
@@ -276,8 +290,7 @@ class Workbench:
     ) -> Diff:  # fmt: skip
         """Compare two versions' outputs by key: only in one, changed (old, new, delta),
         identical; keys a version still catching up has not finalised are set apart."""
-        for number in (old, new):
-            definitions.find_version(self.registry, name, number)
+        check_diff(self.registry, name, old, new, key)  # before the stack
         return compare_versions(
             self._control(), name, old, new, key=key, where=where, tolerance=tolerance
         )
@@ -286,14 +299,17 @@ class Workbench:
         self, name: str, version: int, *, force: bool = False, reason: str = ""
     ) -> Switched:
         """Switch readers of ``name`` to ``version`` in one step (once it has caught up)."""
-        definitions.find_version(self.registry, name, version)
-        return Switched(Serving(self._control()).promote(name, version, force=force,
-                                                         reason=reason))  # fmt: skip
+        check_promote(self.registry, name, version)  # before the stack
+        serving = Serving(self._control())
+        with self.registry.job_lock(name, f"promote {name} v{version}"):
+            return Switched(serving.promote(name, version, force=force, reason=reason))
 
     def rollback(self, name: str, *, reason: str = "") -> Switched:
         """Switch readers back to the version the current one replaced."""
-        definitions.find_version(self.registry, name, None)
-        return Switched(Serving(self._control()).rollback(name, reason=reason))
+        check_rollback(self.registry, name)  # before the stack
+        serving = Serving(self._control())
+        with self.registry.job_lock(name, f"rollback {name}"):
+            return Switched(serving.rollback(name, reason=reason))
 
     def history(self, name: str) -> SwitchHistory:
         """Every switch of the serving alias: when, from which version, to which, why."""
@@ -308,8 +324,10 @@ class Workbench:
 
     def retire(self, name: str, version: int, *, drop: bool = False) -> str:
         """Stop a version (savepoint), keep its table as a rollback target (or ``drop`` it)."""
-        definitions.find_version(self.registry, name, version)
-        return Serving(self._control()).retire(name, version, drop=drop)
+        check_retire(self.registry, name, version)  # before the stack
+        serving = Serving(self._control())
+        with self.registry.job_lock(name, f"retire {name} v{version}"):
+            return serving.retire(name, version, drop=drop)
 
     def sql(self, query: str) -> pl.DataFrame:
         """Run SQL over the jobs' outputs: a job's name reads its serving version,
@@ -318,8 +336,9 @@ class Workbench:
                    if (s := self.registry.serving(job)) is not None}  # fmt: skip
         tables = {r.table: r.table for r in self.registry.runs()}
         names = {**tables, **serving}
-        catalog = self.endpoints().catalog
-        return run_query(query, names, lambda name: scan_table(catalog, names[name]))
+        # The stack only once the query has passed its own checks (empty, reads no job).
+        return run_query(query, names, lambda name: scan_table(self.endpoints().catalog,
+                                                               names[name]))  # fmt: skip
 
     def runs(self, name: str | None = None) -> list[RunRecord]:
         return self.registry.runs(name)

@@ -22,7 +22,10 @@ from kappanb.workbench import Workbench
 
 
 def _no_lookup(name: str) -> Any:
-    raise CommandLineError(f"no variable {name!r} here")
+    raise CommandLineError(
+        f"no variable {name!r} here: give produce a notebook variable (a frame or a list of "
+        "dicts), or --generator payments"
+    )
 
 
 def read_text_file(path: str) -> str:

@@ -17,6 +17,7 @@ from kappanb.jobs import definitions
 from kappanb.jobs.control import RunControl
 from kappanb.monitor.sample import flink_figures
 from kappanb.registry.records import JobVersion, RunRecord
+from kappanb.registry.store import Registry
 from kappanb.tables.catalog import table_exists
 from kappanb.tables.read import scan_table
 
@@ -25,11 +26,7 @@ def compare_versions(
     control: RunControl, job: str, old: int, new: int, *, key: Sequence[str] | None = None,
     where: str | None = None, tolerance: float = 0.0,
 ) -> Diff:  # fmt: skip
-    registry = control.registry
-    versions = [definitions.find_version(registry, job, n) for n in (old, new)]
-    if old == new:
-        raise CompareError(f"compare two different versions of {job}, not v{old} with itself")
-    columns = list(key) if key else _default_key(versions)
+    versions, columns = check_diff(control.registry, job, old, new, key)
     runs = [_output_run(control, v) for v in versions]
     frames = [_read(control, run, where) for run in runs]
     marks = [_watermark(control, run) for run in runs]
@@ -37,6 +34,19 @@ def compare_versions(
         frames[0], frames[1], columns, old_watermark_ms=marks[0], new_watermark_ms=marks[1],
         tolerance=tolerance, old_label=versions[0].label, new_label=versions[1].label, job=job,
     )  # fmt: skip
+
+
+def check_diff(
+    registry: Registry, job: str, old: int, new: int, key: Sequence[str] | None
+) -> tuple[list[JobVersion], list[str]]:
+    """The two versions and the key columns to compare them by, or why not (no stack)."""
+    versions = [definitions.find_version(registry, job, n) for n in (old, new)]
+    if old == new:
+        raise CompareError(
+            f"compare two different versions of {job}, not v{old} with itself "
+            f"(e.g. `diff {job} v{old} v{old + 1}`)"
+        )
+    return versions, list(key) if key else _default_key(versions)
 
 
 def _default_key(versions: list[JobVersion]) -> list[str]:
@@ -59,7 +69,7 @@ def _output_run(control: RunControl, version: JobVersion) -> RunRecord:
     if not runs:
         raise CompareError(
             f"{version.job} {version.label} has never run, so it has no output: "
-            f"`replay {version.job} {version.version}` first"
+            f"`replay {version.job} {version.label}` first"
         )
     run = runs[-1]
     if not table_exists(control.endpoints.catalog, run.table):

@@ -1,12 +1,13 @@
 """The Flink SQL kappanb generates around a job: source tables, the output table, the INSERT.
 
 Every identifier here passed `kappanb.jobs.names` checks and is back-quoted; every
-literal is one kappanb produced (a topic name, an address, a number), never free text.
+option is a string literal with its quotes doubled (`names.literal`), though each is one
+kappanb produced (a checked topic name, an address, a number), never free text.
 """
 
 from __future__ import annotations
 
-from kappanb.jobs.names import quote
+from kappanb.jobs.names import literal, quote
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.schema import Column, format_columns
 from kappanb.registry.records import JobVersion, TopicSpec
@@ -14,7 +15,7 @@ from kappanb.tables.catalog import DEFAULT_NAMESPACE
 
 
 def _with(options: dict[str, str]) -> str:
-    body = ",\n  ".join(f"'{k}' = '{v}'" for k, v in options.items())
+    body = ",\n  ".join(f"{literal(k)} = {literal(v)}" for k, v in options.items())
     return f"WITH (\n  {body}\n)"
 
 

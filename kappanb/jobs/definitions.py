@@ -15,10 +15,16 @@ from kappanb.exceptions import (
 )
 from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient
 from kappanb.jobs import ddl, sqltext
-from kappanb.jobs.names import check_column_name, check_job_name, check_topic_name
+from kappanb.jobs.names import (
+    check_column_name,
+    check_job_name,
+    check_table_name,
+    check_topic_name,
+)
 from kappanb.jobs.names import table_name_for_topic as default_table
-from kappanb.jobs.planner import plan_python, plan_query
+from kappanb.jobs.planner import plan_python, plan_query, split_cell
 from kappanb.jobs.positions import ReadRange
+from kappanb.jobs.python_job import compiled
 from kappanb.jobs.schema import check_event_time, parse_columns, parse_duration_ms
 from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.registry.store import Registry
@@ -54,11 +60,10 @@ def topic_spec(
             f"the key of a compacted topic is the message key, text: --key {key} must be a "
             f"STRING column, not {key_type}"
         )
-    if table is not None:
-        check_column_name(table, "table")
+    table = check_table_name(table) if table is not None else _derived_table(name)
     return TopicSpec(
         name=name,
-        table=table or default_table(name),
+        table=table,
         columns=columns,
         event_time=event_time,
         watermark_ms=parse_duration_ms(watermark),
@@ -66,6 +71,10 @@ def topic_spec(
         compact=compact,
         key=key,
     )
+
+
+def _derived_table(topic: str) -> str:
+    return check_table_name(default_table(topic), topic)
 
 
 def check_redeclaration(registry: Registry, spec: TopicSpec) -> None:
@@ -115,6 +124,29 @@ def referenced_topics(cell: str, topics: Sequence[TopicSpec]) -> list[TopicSpec]
     ]
 
 
+def check_definition(
+    registry: Registry, job: str, cell: str, *, key: Sequence[str] | None = None,
+    python: bool = False,
+) -> list[TopicSpec]:  # fmt: skip
+    """Every check of a job definition that needs no Flink: the name, the keys, the cell's
+    shape (SQL: setup, then one SELECT) and the declared topics it reads, which it returns."""
+    check_job_name(job)
+    for k in key or ():
+        check_column_name(k, "key column")
+    if python:
+        compiled(cell, job)
+    else:
+        split_cell(cell, job)
+    topics = registry.topics()
+    used = referenced_topics(cell, topics)
+    if not used:
+        known = ", ".join(f"{t.table} (topic {t.name})" for t in topics) or "none declared yet"
+        raise JobDefinitionError(
+            f"job {job!r} reads no declared topic; the SQL tables you can read are: {known}"
+        )
+    return used
+
+
 def plan_version(
     client: FlinkSqlClient,
     endpoints: Endpoints,
@@ -127,16 +159,7 @@ def plan_version(
     python: bool = False,
 ) -> JobVersion:
     """Plan the cell with Flink against the declared topics; return an unrecorded draft."""
-    check_job_name(job)
-    for k in key or ():
-        check_column_name(k, "key column")
-    topics = registry.topics()
-    used = referenced_topics(cell, topics)
-    if not used:
-        known = ", ".join(f"{t.table} (topic {t.name})" for t in topics) or "none declared yet"
-        raise JobDefinitionError(
-            f"job {job!r} reads no declared topic; the SQL tables you can read are: {known}"
-        )
+    used = check_definition(registry, job, cell, key=key, python=python)
     sources = [
         ddl.source_ddl(t, endpoints.bootstrap_servers, "kappanb.plan", ReadRange()) for t in used
     ]

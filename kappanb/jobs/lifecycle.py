@@ -49,7 +49,8 @@ def suspend_all(control: RunControl, say: Callable[[str], None]) -> RunsCarried:
         what = f"{run.job} v{run.version} (run #{run.id}, {run.mode})"
         say(f"suspending {what} with a savepoint ...")
         try:
-            stopped = launcher.stop(run, savepoint=True)
+            with control.registry.job_lock(run.job, f"down (suspend {run.job} v{run.version})"):
+                stopped = launcher.stop(run, savepoint=True)
         except KappaError as exc:
             carried.failed.append(
                 f"suspend {what}: {exc}; `up` resumes it from its latest checkpoint"
@@ -80,7 +81,8 @@ def resume_all(control: RunControl, say: Callable[[str], None]) -> RunsCarried:
         what = f"{run.job} v{run.version} (run #{run.id}, {run.mode})"
         say(f"resuming {what} ...")
         try:
-            handle = control.resume(run.job, run.version)
+            with control.registry.job_lock(run.job, f"up (resume {run.job} v{run.version})"):
+                handle = control.resume(run.job, run.version)
         except KappaError as exc:
             carried.failed.append(f"resume {what}: {exc}")
             continue

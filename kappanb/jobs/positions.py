@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from kappanb.exceptions import StartPositionError
 
-_OFFSETS = re.compile(r"\d+:\d+(,\d+:\d+)*")
+_OFFSETS = re.compile(r"[0-9]+:[0-9]+(,[0-9]+:[0-9]+)*")  # ASCII digits only
 
 
 @dataclass(frozen=True)

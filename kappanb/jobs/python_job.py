@@ -32,6 +32,17 @@ PRELUDE = {
 }
 
 
+def compiled(code: str, job: str) -> Any:
+    """The cell compiled (nothing run), or a JobDefinitionError naming the line that does
+    not parse: checked before anything needs Flink."""
+    try:
+        return compile(code, f"<job {job}>", "exec")
+    except SyntaxError as exc:
+        raise JobDefinitionError(
+            f"the Python job does not parse: {exc.msg} (line {exc.lineno} of the cell)"
+        ) from None
+
+
 def run_cell(tenv: Any, code: str, job: str) -> Any:
     """Execute the cell and return its ``result`` Table; explain failures by cell line."""
     import importlib
@@ -41,12 +52,9 @@ def run_cell(tenv: Any, code: str, job: str) -> Any:
     namespace: dict[str, Any] = {"t_env": tenv, "__name__": f"kappanb_job_{job}"}
     for name, module in PRELUDE.items():
         namespace[name] = getattr(importlib.import_module(module), name)
+    code_object = compiled(code, job)
     try:
-        exec(compile(code, f"<job {job}>", "exec"), namespace)
-    except SyntaxError as exc:
-        raise JobDefinitionError(
-            f"the Python job does not parse: {exc.msg} (line {exc.lineno} of the cell)"
-        ) from None
+        exec(code_object, namespace)
     except Exception as exc:
         raise JobDefinitionError(_explain(exc, job)) from None
     result = namespace.get("result")

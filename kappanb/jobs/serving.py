@@ -23,7 +23,8 @@ from kappanb.exceptions import PromoteError
 from kappanb.jobs import definitions
 from kappanb.jobs.control import RunControl
 from kappanb.monitor.watch_set import duration
-from kappanb.registry.records import RunRecord, Switch
+from kappanb.registry.records import JobVersion, RunRecord, Switch
+from kappanb.registry.store import Registry
 from kappanb.tables.catalog import drop_table, publish_serving, table_exists
 
 _HEADERS = ["when", "from", "to", "table", "how", "reason"]
@@ -72,6 +73,43 @@ class Switched:
         return f"<p>{self}</p>"
 
 
+def check_promote(registry: Registry, job: str, number: int) -> Switch | None:
+    """The serving switch in force, unless promoting ``number`` makes no sense (no stack)."""
+    version = definitions.find_version(registry, job, number)
+    current = registry.serving(job)
+    if current is not None and current.to_version == version.version:
+        raise PromoteError(f"{job} already serves {version.label}: nothing to switch")
+    return current
+
+
+def check_rollback(registry: Registry, job: str) -> Switch:
+    """The serving switch a rollback would undo, or why there is none (no stack)."""
+    definitions.find_version(registry, job, None)
+    current = registry.serving(job)
+    if current is None:
+        raise PromoteError(
+            f"{job} has no serving version yet: nothing to roll back (its first live run, "
+            f"`run {job}`, sets one)"
+        )
+    if current.from_version is None:
+        raise PromoteError(
+            f"{job} has served v{current.to_version} from the start: nothing to roll back to; "
+            f"`promote {job} vN` switches to another version"
+        )
+    return current
+
+
+def check_retire(registry: Registry, job: str, number: int) -> JobVersion:
+    """The version to retire, unless it is the one readers get (no stack)."""
+    version = definitions.find_version(registry, job, number)
+    current = registry.serving(job)
+    if current is not None and current.to_version == version.version:
+        raise PromoteError(
+            f"{job} {version.label} is what readers get: promote another version first"
+        )
+    return version
+
+
 class Serving:
     """Promote, roll back and retire versions of the jobs of one home."""
 
@@ -83,24 +121,15 @@ class Serving:
         self.settle_seconds = interval + 5.0 if settle_seconds is None else settle_seconds
 
     def promote(self, job: str, number: int, *, force: bool = False, reason: str = "") -> Switch:
-        version = definitions.find_version(self.registry, job, number)
-        current = self.registry.serving(job)
-        if current is not None and current.to_version == version.version:
-            raise PromoteError(f"{job} already serves {version.label}")
-        run = self._latest_run(job, version.version)
+        current = check_promote(self.registry, job, number)
+        run = self._latest_run(job, number)
         if not force:
             self._check_ready(run)
         return self._switch(job, run, "promote", current, reason, force)
 
     def rollback(self, job: str, *, reason: str = "") -> Switch:
-        definitions.find_version(self.registry, job, None)
-        current = self.registry.serving(job)
-        if current is None:
-            raise PromoteError(f"{job} has no serving version yet: nothing to roll back")
-        if current.from_version is None:
-            raise PromoteError(
-                f"{job} has served v{current.to_version} from the start: nothing to roll back to"
-            )
+        current = check_rollback(self.registry, job)
+        assert current.from_version is not None  # checked
         run = self._latest_run(job, current.from_version)
         return self._switch(job, run, "rollback", current, reason, False)
 
@@ -114,12 +143,7 @@ class Serving:
             return  # another notebook set it meanwhile: theirs stands
 
     def retire(self, job: str, number: int, *, drop: bool = False) -> str:
-        version = definitions.find_version(self.registry, job, number)
-        current = self.registry.serving(job)
-        if current is not None and current.to_version == version.version:
-            raise PromoteError(
-                f"{job} {version.label} is what readers get: promote another version first"
-            )
+        version = check_retire(self.registry, job, number)
         runs = self.control.launcher.reconciled(job, version.version)
         if not runs:
             raise PromoteError(f"{job} {version.label} has never run: nothing to retire")

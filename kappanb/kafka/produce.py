@@ -162,6 +162,7 @@ def _check_topic(producer: Any, bootstrap: str, topic: str) -> None:
     found = metadata.topics.get(topic)
     if found is None or found.error is not None:
         raise ProduceError(
-            f"topic {topic!r} does not exist on {bootstrap}: create it first "
-            "(kappanb creates no topic implicitly)."
+            f"topic {topic!r} does not exist on {bootstrap}: create it first, e.g. by "
+            f"declaring it (again) with `topic {topic} --schema ...` (kappanb creates no "
+            "topic implicitly)."
         )

@@ -2,6 +2,8 @@
 
 Each write is one transaction (``BEGIN IMMEDIATE``), so two notebooks defining the
 same job cannot both create ``v3``, and a failed step leaves no half-written row.
+Commands that check and then act on Flink (replay, promote, ...) hold their job's lock
+(`job_lock`) across both, so two notebooks cannot act on one job at once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from kappanb.exceptions import PromoteError, RunNotFoundError
 from kappanb.jobs.schema import Column
+from kappanb.registry.locks import job_lock
 from kappanb.registry.records import JobVersion, RunRecord, Switch, TopicSpec
 
 _SCHEMA = """
@@ -69,6 +72,13 @@ class Registry:
             conn.execute("COMMIT")
         finally:
             conn.close()
+
+    @contextmanager
+    def job_lock(self, job: str, command: str) -> Iterator[None]:
+        """Hold ``job``'s lock while ``command`` checks and acts (see `registry.locks`);
+        raises `JobBusyError` at once when another command holds it."""
+        with job_lock(self.path.parent / "locks", job, command):
+            yield
 
     # ---- topics --------------------------------------------------------------------
     def put_topic(self, topic: TopicSpec) -> TopicSpec:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from kappanb.jobs.names import literal, quote
+
 DEFAULT_NAMESPACE = "default"
 
 
@@ -45,8 +47,9 @@ class CatalogLocation:
             # Passed to the SQLite driver: wait for a lock rather than fail.
             "jdbc.busy_timeout": "30000",
         }
-        body = ",\n  ".join(f"'{k}' = '{v}'" for k, v in props.items())
-        return f"CREATE CATALOG IF NOT EXISTS `{self.name}` WITH (\n  {body}\n)"
+        # The paths come from KAPPANB_HOME and may hold a quote: literals, quotes doubled.
+        body = ",\n  ".join(f"{literal(k)} = {literal(v)}" for k, v in props.items())
+        return f"CREATE CATALOG IF NOT EXISTS {quote(self.name)} WITH (\n  {body}\n)"
 
 
 def open_catalog(location: CatalogLocation) -> Any:

@@ -25,7 +25,10 @@ def run_query(
     frames = {name: open_table(name) for name in names if name.lower() in words}
     if not frames:
         known = ", ".join(sorted(names)) or "none yet"
-        raise QueryError(f"the query reads no job's output; jobs and tables: {known}")
+        raise QueryError(
+            f"the query reads no job's output; jobs and tables: {known} (FROM a job's name "
+            "reads its serving version, FROM JOB__vN one version's table)"
+        )
     try:
         return pl.SQLContext(frames).execute(query, eager=True)
     except pl.exceptions.PolarsError as exc:

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from kappanb.exceptions import InvalidNameError
+from kappanb.exceptions import InvalidNameError, StartPositionError
 from kappanb.jobs.ddl import insert_sql, output_columns, qualified_table, sink_ddl, source_ddl
 from kappanb.jobs.positions import ReadRange, read_range
 from kappanb.jobs.schema import Column, parse_columns
 from kappanb.registry.records import JobVersion, TopicSpec
+from kappanb.tables.catalog import CatalogLocation
 
 PAYMENTS = TopicSpec(
     name="payments.captured.v1",
@@ -154,3 +157,30 @@ def test_output_columns_strips_time_attribute_markers() -> None:
         Column("pt", "TIMESTAMP_LTZ(3) NOT NULL"),
         Column("n", "BIGINT"),
     )
+
+
+def test_options_are_literals_with_quotes_doubled() -> None:
+    # Checked names never hold a quote; should one reach the DDL anyway (an old registry,
+    # a remote address), it stays inside its literal.
+    topic = TopicSpec("o'brien", "obrien", (Column("a", "INT"),))
+    ddl = source_ddl(topic, "h:1', 'connector' = 'filesystem", "g'x", ReadRange())
+    assert "'topic' = 'o''brien'" in ddl
+    assert "'properties.bootstrap.servers' = 'h:1'', ''connector'' = ''filesystem'" in ddl
+    assert "'properties.group.id' = 'g''x'" in ddl
+    assert ddl.count("'connector' = ") == 1
+
+
+def test_catalog_ddl_quotes_paths_with_quotes(tmp_path: Path) -> None:
+    home = tmp_path / "it's home"
+    location = CatalogLocation("kappanb", home / "catalog.db", home / "warehouse")
+    ddl = location.flink_ddl()
+    assert ddl.startswith("CREATE CATALOG IF NOT EXISTS `kappanb` WITH (")
+    assert f"'uri' = 'jdbc:sqlite:{tmp_path}/it''s home/catalog.db'" in ddl
+    with pytest.raises(InvalidNameError, match="back-quote"):
+        CatalogLocation("k`x", home / "c.db", home / "w").flink_ddl()
+
+
+@pytest.mark.parametrize("start", ["\u0663:\u0665", "0:1;DROP", "0:1,", "0:-1", "1:2'"])
+def test_offsets_are_ascii_digits_only(start: str) -> None:
+    with pytest.raises(StartPositionError, match="is not a position"):
+        read_range(start, None)

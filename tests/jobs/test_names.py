@@ -6,7 +6,9 @@ from kappanb.exceptions import InvalidNameError
 from kappanb.jobs.names import (
     check_column_name,
     check_job_name,
+    check_table_name,
     check_topic_name,
+    literal,
     output_table,
     parse_version,
     quote,
@@ -114,4 +116,83 @@ def test_quote_back_quotes_identifiers() -> None:
 @pytest.mark.parametrize("identifier", ["a`b", "`", "x` ; DROP TABLE y; --"])
 def test_quote_refuses_back_quotes(identifier: str) -> None:
     with pytest.raises(InvalidNameError, match="back-quote"):
+        quote(identifier)
+
+
+# ---- issue 8: names that try to reach SQL --------------------------------------------
+HOSTILE = [
+    "it's",
+    "pay`ments",
+    "two words",
+    "x;DROP TABLE y",
+    "x --y",
+    "x/*y*/",
+    "line\nbreak",
+    "tab\tbed",
+    "nul\x00l",
+    "\u0440\u0430yments",  # a Cyrillic "er" and "a" that look like "pa"
+    "\uff50\uff41yments",  # full-width "pa"
+    "\u212aelvin",  # the Kelvin sign, upper-case "K" to a case-insensitive regex
+    "payments\u200b",  # a zero-width space
+    "x' ) WITH ('connector' = 'filesystem",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_names_are_refused_everywhere(name: str) -> None:
+    for check in (check_job_name, check_topic_name, check_column_name, check_table_name):
+        with pytest.raises(InvalidNameError, match="not a valid"):
+            check(name)
+
+
+@pytest.mark.parametrize("name", ["select", "from", "order", "user", "values", "table"])
+def test_reserved_words_are_no_job_names(name: str) -> None:
+    with pytest.raises(InvalidNameError, match=f"{name!r} is a reserved word.*{name}_counts"):
+        check_job_name(name)
+
+
+def test_a_topic_with_dashes_is_only_ever_a_literal_and_its_table_has_none() -> None:
+    assert check_topic_name("x--y") == "x--y"  # a fine Kafka name, "--" and all
+    assert table_name_for_topic("x--y") == "x__y"
+    assert literal("x--y") == "'x--y'"  # inside quotes "--" starts no comment
+
+
+def test_a_good_kafka_name_that_is_no_sql_name_asks_for_table() -> None:
+    assert check_topic_name("payments.v1") == "payments.v1"
+    with pytest.raises(InvalidNameError, match=r"'payments.v1' is not a valid table name"):
+        check_table_name("payments.v1")
+    long_topic = "p" * 200
+    assert check_topic_name(long_topic) == long_topic
+    with pytest.raises(InvalidNameError, match=r"would be read as SQL table.*--table NAME"):
+        check_table_name(table_name_for_topic(long_topic), long_topic)
+    with pytest.raises(InvalidNameError, match=r"reserved word.*--table order_events"):
+        check_table_name("order", "order")
+    with pytest.raises(InvalidNameError, match="reserved word"):
+        check_table_name("Select")
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("payments.v1", "'payments.v1'"),
+        ("it's", "'it''s'"),
+        ("''", "''''''"),
+        ("x' ) WITH ('a' = 'b", "'x'' ) WITH (''a'' = ''b'"),
+        ("/home/o'brien/.kappanb", "'/home/o''brien/.kappanb'"),
+    ],
+)
+def test_literal_doubles_single_quotes(text: str, quoted: str) -> None:
+    assert literal(text) == quoted
+    inner = quoted[1:-1]
+    assert "'" not in inner.replace("''", "")  # no lone quote can end the literal early
+
+
+def test_literal_refuses_nul() -> None:
+    with pytest.raises(InvalidNameError, match="NUL"):
+        literal("a\x00b")
+
+
+@pytest.mark.parametrize("identifier", ["", "a\nb", "a\x00b"])
+def test_quote_refuses_empty_and_control_characters(identifier: str) -> None:
+    with pytest.raises(InvalidNameError, match="empty or has control characters"):
         quote(identifier)
