@@ -98,9 +98,10 @@ class FlinkRest:
         return {m["id"]: float(m[agg]) for m in rows if agg in m}
 
     def restarts(self, job_id: str) -> int:
-        """How often the job has restarted (failed over) since it was submitted."""
-        rows = self._request("GET", f"/jobs/{job_id}/metrics?get=numRestarts")
-        return int(float(rows[0]["value"])) if rows else 0
+        """How often the job has failed over since it was submitted (from its exception
+        history, which a finished job keeps; its metrics are gone once it ends)."""
+        data = self._request("GET", f"/jobs/{job_id}/exceptions?maxExceptions=100")
+        return len(data.get("exceptionHistory", {}).get("entries", []))
 
     def checkpoints(self, job_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", f"/jobs/{job_id}/checkpoints")
