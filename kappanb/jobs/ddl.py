@@ -69,6 +69,7 @@ def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) 
             **rng.source_options(),
             "format": fmt,
             **json_options,
+            **(malformed.not_null_option(topic.columns) if routed else {}),
         }
         key = ""
     columns = malformed.log_columns(topic.columns) if routed else format_columns(topic.columns)

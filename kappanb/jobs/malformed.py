@@ -32,6 +32,10 @@ DLQ_FIELDS = (
     "`partition` INT, `offset` BIGINT, job STRING, version INT, run_id BIGINT, mode STRING"
 )
 _NOT_NULL = re.compile(r"\s+NOT\s+NULL\b", re.I)
+_DECODE_ERROR = re.compile(
+    r"JSON|Unrecognized token|Unexpected character|Unexpected end-of-input|Invalid UTF-8|"
+    r"field is missing|Could not find field|Fail to deserialize"
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,12 @@ def log_columns(columns: tuple[Column, ...]) -> str:
     return ",\n  ".join([*plain, *METADATA_COLUMNS])
 
 
+def not_null_option(columns: tuple[Column, ...]) -> dict[str, str]:
+    """The format's list of NOT NULL columns (the log table declares every column nullable)."""
+    names = [c.name for c in columns if _NOT_NULL.search(c.type)]
+    return {"kappa-json.not-null": ",".join(names)} if names else {}
+
+
 def view_ddl(topic: TopicSpec) -> str:
     """The table the job's SQL reads: the valid events, the declared columns."""
     names = ", ".join(quote(c.name) for c in topic.columns)
@@ -94,4 +104,17 @@ def dlq_insert(topic: TopicSpec, run: RunIdentity) -> str:
         f"{quote(PARTITION)}, {quote(OFFSET)}, {text(run.job)}, {run.version}, "
         f"CAST({run.run_id} AS BIGINT), {text(run.mode)}\n"
         f"FROM {quote(log_table(topic))} WHERE {quote(ERROR)} IS NOT NULL"
+    )
+
+
+def fail_fast_hint(error: str, topics: list[TopicSpec]) -> str:
+    """``error`` plus what to do, when a malformed event failed a run of fail-fast topics."""
+    strict = [t.name for t in topics if not routes(t)]
+    if not strict or not _DECODE_ERROR.search(error):
+        return error
+    return (
+        f"{error} — a malformed event in {', '.join(strict)}, which fails fast "
+        "(--on-malformed fail). Fix the producer and replay from after the event "
+        "(`replay --from PARTITION:OFFSET`), or declare the topic with --on-malformed dlq "
+        "to route such events to a dead-letter topic (not possible for --compact topics)"
     )

@@ -224,6 +224,11 @@ class RunLauncher:
         """The registry's runs (of a job, of a version), each reconciled with Flink."""
         return [self.reconcile(r) for r in self.registry.runs(job, version)]
 
+    def _topics_of(self, run: RunRecord) -> list[TopicSpec]:
+        versions = [v for v in self.registry.versions(run.job) if v.version == run.version]
+        sources = set(versions[0].sources) if versions else set()
+        return [t for t in self.registry.topics() if t.name in sources]
+
     def reconcile(self, run: RunRecord) -> RunRecord:
         """Bring the registry's state of an active run in line with Flink's."""
         if not run.active:
@@ -247,5 +252,7 @@ class RunLauncher:
         if state not in ACTIVE_STATES:
             changes["ended_at"] = now()
         if state == "FAILED":
-            changes["error"] = self.rest.root_exception(run.flink_job_id)
+            changes["error"] = malformed.fail_fast_hint(
+                self.rest.root_exception(run.flink_job_id), self._topics_of(run)
+            )
         return self.registry.update_run(run.id, if_flink_job=run.flink_job_id, **changes)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kappanb.jobs.ddl import source_ddl, source_statements
-from kappanb.jobs.malformed import RunIdentity, dlq_insert, dlq_sink_ddl, routes, view_ddl
+from kappanb.jobs.malformed import (
+    RunIdentity,
+    dlq_insert,
+    dlq_sink_ddl,
+    fail_fast_hint,
+    routes,
+    view_ddl,
+)
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.schema import parse_columns
 from kappanb.registry.records import TopicSpec
@@ -43,6 +50,7 @@ def test_routed_source_is_a_log_table_with_error_metadata_and_nullable_columns()
         "'kappa-json.fail-on-missing-field' = 'true'",
         "'kappa-json.ignore-parse-errors' = 'false'",
         "'kappa-json.timestamp-format.standard' = 'SQL'",
+        "'kappa-json.not-null' = 'payment_id'",
     ):
         assert part in ddl, part
     assert "'format' = 'json'" not in ddl
@@ -82,3 +90,14 @@ def test_dlq_sink_and_insert_carry_reason_payload_position_and_run() -> None:
         "CAST(17 AS BIGINT), 'replay'\n"
         "FROM `_kappanb_log_payments_captured_v1` WHERE `_kappanb_error` IS NOT NULL"
     )
+
+
+def test_a_decode_failure_of_a_fail_fast_topic_says_how_to_route_instead() -> None:
+    fail = replace(PAYMENTS, on_malformed="fail")
+    error = "Unrecognized token 'this': was expecting (JSON String, Number, ...)"
+    hinted = fail_fast_hint(error, [fail])
+    assert hinted.startswith(error)
+    assert "payments.captured.v1, which fails fast" in hinted
+    assert "--on-malformed dlq" in hinted and "replay --from" in hinted
+    assert fail_fast_hint(error, [PAYMENTS]) == error  # routed: not the reason it failed
+    assert fail_fast_hint("TaskManager lost", [fail]) == "TaskManager lost"

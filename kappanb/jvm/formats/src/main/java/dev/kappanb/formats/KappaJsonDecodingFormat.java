@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.table.api.DataTypes;
@@ -22,10 +23,13 @@ final class KappaJsonDecodingFormat implements DecodingFormat<DeserializationSch
     static final String RAW_ENCODING = "raw-encoding";
 
     private final DecodingFormat<DeserializationSchema<RowData>> json;
+    private final Set<String> notNull;
     private List<String> metadataKeys = new ArrayList<>();
 
-    KappaJsonDecodingFormat(DecodingFormat<DeserializationSchema<RowData>> json) {
+    KappaJsonDecodingFormat(
+            DecodingFormat<DeserializationSchema<RowData>> json, Set<String> notNull) {
         this.json = json;
+        this.notNull = notNull;
     }
 
     @Override
@@ -42,7 +46,11 @@ final class KappaJsonDecodingFormat implements DecodingFormat<DeserializationSch
         }
         TypeInformation<RowData> producedType = context.createTypeInformation(produced);
         return new KappaJsonDeserializer(
-                inner, (RowType) physicalDataType.getLogicalType(), metadataKeys, producedType);
+                inner,
+                (RowType) physicalDataType.getLogicalType(),
+                notNull,
+                metadataKeys,
+                producedType);
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.table.data.GenericRowData;
@@ -34,6 +35,7 @@ final class KappaJsonDeserializer implements DeserializationSchema<RowData> {
     KappaJsonDeserializer(
             DeserializationSchema<RowData> json,
             RowType physical,
+            Set<String> notNull,
             List<String> metadataKeys,
             TypeInformation<RowData> producedType) {
         this.json = json;
@@ -45,7 +47,7 @@ final class KappaJsonDeserializer implements DeserializationSchema<RowData> {
         }
         List<Integer> required = new ArrayList<>();
         for (int i = 0; i < arity; i++) {
-            if (!physical.getTypeAt(i).isNullable()) {
+            if (!physical.getTypeAt(i).isNullable() || notNull.contains(fieldNames[i])) {
                 required.add(i);
             }
         }

@@ -23,7 +23,9 @@ final class Reasons {
         try {
             tree = MAPPER.readTree(message);
         } catch (Exception e) {
-            return "not JSON: " + flink;
+            String jackson = e.getMessage() == null ? flink : e.getMessage();
+            int at = jackson.indexOf("\n at [Source");
+            return "not JSON: " + (at >= 0 ? jackson.substring(0, at) : jackson).trim();
         }
         if (tree == null || !tree.isObject()) {
             return "not a JSON object: " + flink;
