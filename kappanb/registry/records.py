@@ -43,7 +43,14 @@ class TopicSpec:
 
     @property
     def malformed_text(self) -> str:
-        return f"malformed events -> {self.dlq_topic}" if self.dlq_topic else "fail on malformed"
+        """The policy, e.g. ``", malformed events -> orders.bad"``; empty when it is the
+        default (``NAME.dlq``; fail-fast for a compacted topic)."""
+        default = self.on_malformed == ("fail" if self.compact else "dlq") and not self.dlq
+        if default:
+            return ""
+        return (
+            f", malformed events -> {self.dlq_topic}" if self.dlq_topic else ", fail on malformed"
+        )
 
     def __str__(self) -> str:
         columns = "\n".join(
@@ -54,7 +61,7 @@ class TopicSpec:
         return (
             f"topic {self.name} (SQL table {self.table}), {self.partitions} partition(s){compact}"
             + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
-            + f", {self.malformed_text}\n{columns}"
+            + f"{self.malformed_text}\n{columns}"
         )
 
     def _repr_html_(self) -> str:
@@ -67,7 +74,7 @@ class TopicSpec:
             f"{self.partitions} partition(s)"
             + (f", compacted by <code>{self.key}</code>" if self.compact else "")
             + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
-            + f", {_esc(self.malformed_text)}"
+            + _esc(self.malformed_text)
         )
         return head + html_table(["column", "type", ""], rows)
 

@@ -19,7 +19,13 @@ SCHEMA = "id STRING, amount BIGINT"
 def test_default_is_a_dead_letter_topic_named_after_the_topic() -> None:
     spec = topic_spec("orders.v1", SCHEMA)
     assert (spec.on_malformed, spec.dlq, spec.dlq_topic) == ("dlq", None, "orders.v1.dlq")
-    assert "malformed events -> orders.v1.dlq" in str(spec)
+    assert "malformed" not in str(spec)  # the default is not spelled out
+
+
+def test_a_chosen_policy_shows_in_the_declaration() -> None:
+    assert ", fail on malformed\n" in str(topic_spec("orders.v1", SCHEMA, on_malformed="fail"))
+    chosen = topic_spec("orders.v1", SCHEMA, dlq="orders.bad")
+    assert ", malformed events -&gt; orders.bad" in chosen._repr_html_()
 
 
 def test_fail_fast_and_a_chosen_dead_letter_topic() -> None:
