@@ -129,3 +129,7 @@ class PromoteError(KappaError):
 
 class QueryError(KappaError):
     """A `sql` query over the jobs' outputs failed (syntax, unknown table or column)."""
+
+
+class FormatBuildError(KappaError):
+    """kappanb's own Flink format (kappa-json) could not be compiled."""

@@ -25,7 +25,7 @@ from kappanb.jobs.comparing import check_diff, compare_versions
 from kappanb.jobs.control import RunControl, checked_start
 from kappanb.jobs.positions import ReadRange, read_range
 from kappanb.jobs.report import JobList, RunHandle, StatusReport
-from kappanb.jobs.run_metrics import run_status
+from kappanb.jobs.run_metrics import run_statuses
 from kappanb.jobs.serving import (
     Serving,
     Switched,
@@ -138,7 +138,11 @@ class Workbench:
 
     # ---- topics and events -----------------------------------------------------------
     def topic(self, name: str, schema: str, **options: Any) -> TopicSpec:
-        """Declare a topic (schema, event time, watermark); create it in Kafka if missing."""
+        """Declare a topic (schema, event time, watermark); create it in Kafka if missing.
+
+        ``on_malformed="dlq"`` (default) sends events that do not decode to the dead-letter
+        topic ``dlq`` (default ``NAME.dlq``, created too) and counts them per run;
+        ``on_malformed="fail"`` fails the run instead (docs/reliability.md)."""
         from kappanb.generators import PAYMENTS_SCHEMA
 
         spec = definitions.topic_spec(
@@ -158,6 +162,8 @@ class Workbench:
             if actual != spec.partitions:
                 self.say(f"topic {name} already exists with {actual} partition(s); kept as is")
                 spec = replace(spec, partitions=actual)
+        if spec.dlq_topic:
+            create_topic(bootstrap, spec.dlq_topic, partitions=1)
         return self.registry.put_topic(spec)
 
     def topics(self) -> list[TopicSpec]:
@@ -271,7 +277,7 @@ class Workbench:
         endpoints = self.endpoints()
         launcher = self._launcher(endpoints)
         rows = launcher.reconciled(name)
-        return StatusReport([run_status(launcher.rest, r, endpoints) for r in rows])
+        return StatusReport(run_statuses(launcher.rest, rows, endpoints))
 
     def watch(
         self, name: str, versions: Sequence[int] = (), *, interval: float = 1.0,

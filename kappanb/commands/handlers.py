@@ -79,14 +79,15 @@ def cmd_topic(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.topic(
         args.name, args.schema, event_time=args.event_time, watermark=args.watermark,
         partitions=args.partitions, compact=args.compact, key=args.key, table=args.table,
+        on_malformed=args.on_malformed, dlq=args.dlq,
     )  # fmt: skip
 
 
 def cmd_topics(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return TextResult.listing(
-        "topics", ["topic", "SQL table", "partitions", "event time", "watermark"],
-        [[t.name, t.table, t.partitions, t.event_time or "-", f"{t.watermark_ms / 1000:g} s"]
-         for t in wb.topics()],
+        "topics", ["topic", "SQL table", "partitions", "event time", "watermark", "malformed"],
+        [[t.name, t.table, t.partitions, t.event_time or "-", f"{t.watermark_ms / 1000:g} s",
+          f"-> {t.dlq_topic}" if t.dlq_topic else "fail"] for t in wb.topics()],
     )  # fmt: skip
 
 

@@ -125,6 +125,13 @@ def build_parser(prog: str, raise_errors: bool = False) -> KappaArgumentParser:
     p.add_argument("--compact", action="store_true", help="keep the latest value per --key")
     p.add_argument("--key", help="the column that is the message key")
     p.add_argument("--table", help="the SQL table name (default: topic with '_' for '.')")
+    p.add_argument(
+        "--on-malformed", metavar="POLICY",
+        help="an event that is not JSON, lacks a declared field or has a wrong type: 'dlq' "
+        "(default) sends it to a dead-letter topic and counts it; 'fail' fails the run "
+        "(the only choice for --compact topics)",
+    )  # fmt: skip
+    p.add_argument("--dlq", metavar="TOPIC", help="the dead-letter topic (default: NAME.dlq)")
     add("topics", "the declared topics")
 
     p = add("produce", "send events to a declared topic")

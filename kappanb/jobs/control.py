@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kappanb.exceptions import RunConflictError, RunNotFoundError, StartPositionError
-from kappanb.jobs import definitions, runs
+from kappanb.jobs import definitions, malformed, runs
 from kappanb.jobs.names import output_table
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.report import RunHandle
@@ -38,6 +38,11 @@ def checked_start(
     return version, topics
 
 
+def dead_letters(topics: Sequence[TopicSpec]) -> str:
+    """The dead-letter topics of a run reading ``topics`` (see `RunRecord.dead_letters`)."""
+    return ",".join(t.dlq_topic for t in topics if malformed.routes(t) and t.dlq_topic)
+
+
 class RunControl:
     """Runs of one home against its running stack."""
 
@@ -63,14 +68,20 @@ class RunControl:
         if not new_table:
             drop_table(self.endpoints.catalog, table)  # empty leftovers, or replaced on --restart
         group = runs.group_id_for(version, mode)
-        plan = runs.RunPlan(version, topics, mode, rng, table, group, parallelism)
-        job_id, url = launcher.submit(plan)
+        # The run's id goes into its dead-letter records, so it is reserved before submitting.
+        reserved = self.registry.add_run(RunRecord(
+            id=0, job=name, version=version.version, mode=mode, table=table, group_id=group,
+            start=rng.start, until=rng.until, flink_job_id="", state="SUBMITTING",
+            started_at=now(), parallelism=parallelism, dead_letters=dead_letters(topics),
+        ))  # fmt: skip
+        plan = runs.RunPlan(version, topics, mode, rng, table, group, parallelism, reserved.id)
         try:
-            record = self.registry.add_run(RunRecord(
-                id=0, job=name, version=version.version, mode=mode, table=table,
-                group_id=plan.group_id, start=rng.start, until=rng.until, flink_job_id=job_id,
-                state="RUNNING", started_at=now(), parallelism=parallelism,
-            ))  # fmt: skip
+            job_id, url = launcher.submit(plan)
+        except BaseException:
+            self.registry.delete_run(reserved.id)
+            raise
+        try:
+            record = self.registry.update_run(reserved.id, flink_job_id=job_id, state="RUNNING")
         except BaseException:
             launcher.rest.cancel(job_id)  # no job kappanb does not know about
             raise
@@ -155,12 +166,12 @@ class RunControl:
         topics = [definitions.find_topic(self.registry, t) for t in found.sources]
         rng = ReadRange(last.start, last.until)
         plan = runs.RunPlan(
-            found, topics, last.mode, rng, last.table, last.group_id, last.parallelism
+            found, topics, last.mode, rng, last.table, last.group_id, last.parallelism, last.id
         )
         job_id, url = self.launcher.submit(plan, restore=point)
         record = self.registry.update_run(
             last.id, flink_job_id=job_id, state="RUNNING", ended_at=None, error=None,
-            restored_from=point, savepoint=None,
+            restored_from=point, savepoint=None, dead_letters=dead_letters(topics),
         )  # fmt: skip
         return RunHandle(record, url, f"resumed {name} v{version} from {point}")
 

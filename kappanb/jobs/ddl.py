@@ -7,6 +7,7 @@ kappanb produced (a checked topic name, an address, a number), never free text.
 
 from __future__ import annotations
 
+from kappanb.jobs import malformed
 from kappanb.jobs.names import literal, quote
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.schema import Column, format_columns
@@ -27,12 +28,27 @@ def _watermark(topic: TopicSpec) -> str:
     return f",\n  WATERMARK FOR {col} AS {col} - INTERVAL '{seconds}' SECOND"
 
 
+def source_statements(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) -> list[str]:
+    """What makes ``topic.table`` readable: the Kafka table, and for a topic with a
+    dead-letter topic the view of its valid events (see `kappanb.jobs.malformed`)."""
+    table = source_ddl(topic, bootstrap, group_id, rng)
+    return [table, malformed.view_ddl(topic)] if malformed.routes(topic) else [table]
+
+
 def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) -> str:
-    """``CREATE TEMPORARY TABLE`` reading ``topic`` as JSON from the given position."""
+    """``CREATE TEMPORARY TABLE`` reading ``topic`` as JSON from the given position.
+
+    Every declared field must be in each event (an explicit JSON null is a value): an event
+    without one is malformed, like one that is not JSON or has a wrong type. With the
+    "fail" policy (and on compacted topics) a malformed event fails the run; with "dlq" it
+    goes to the dead-letter topic and the table is ``malformed.log_table``.
+    """
+    routed = malformed.routes(topic)
+    fmt = "kappa-json" if routed else "json"
     json_options = {
-        "json.fail-on-missing-field": "false",
-        "json.ignore-parse-errors": "false",
-        "json.timestamp-format.standard": "SQL",
+        f"{fmt}.fail-on-missing-field": "true",
+        f"{fmt}.ignore-parse-errors": "false",
+        f"{fmt}.timestamp-format.standard": "SQL",
     }
     common = {"topic": topic.name, "properties.bootstrap.servers": bootstrap}
     if topic.compact and topic.key:
@@ -52,13 +68,15 @@ def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) 
             **common,
             "properties.group.id": group_id,
             **rng.source_options(),
-            "format": "json",
+            "format": fmt,
             **json_options,
+            **(malformed.not_null_option(topic.columns) if routed else {}),
         }
         key = ""
-    columns = format_columns(topic.columns)
+    columns = malformed.log_columns(topic.columns) if routed else format_columns(topic.columns)
+    name = malformed.log_table(topic) if routed else topic.table
     return (
-        f"CREATE TEMPORARY TABLE {quote(topic.table)} (\n  {columns}{_watermark(topic)}{key}\n)"
+        f"CREATE TEMPORARY TABLE {quote(name)} (\n  {columns}{_watermark(topic)}{key}\n)"
         f" {_with(options)}"
     )
 

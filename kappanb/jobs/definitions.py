@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from kappanb.exceptions import (
+    InvalidNameError,
     JobDefinitionError,
     SchemaError,
     UnknownJobError,
@@ -14,7 +15,7 @@ from kappanb.exceptions import (
     UnknownVersionError,
 )
 from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient
-from kappanb.jobs import ddl, sqltext
+from kappanb.jobs import ddl, malformed, sqltext
 from kappanb.jobs.names import (
     check_column_name,
     check_job_name,
@@ -30,6 +31,8 @@ from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.registry.store import Registry
 from kappanb.stack.endpoints import Endpoints
 
+MALFORMED_POLICIES = ("dlq", "fail")
+
 
 def topic_spec(
     name: str,
@@ -41,10 +44,13 @@ def topic_spec(
     compact: bool = False,
     key: str | None = None,
     table: str | None = None,
+    on_malformed: str | None = None,
+    dlq: str | None = None,
 ) -> TopicSpec:
     """Check a topic declaration; raise with what to change."""
     check_topic_name(name)
     columns = parse_columns(schema)
+    policy = malformed_policy(name, compact, on_malformed, dlq)
     check_event_time(columns, event_time)
     if event_time is None and parse_duration_ms(watermark) > 0:
         raise SchemaError("--watermark needs --event-time: the column the watermark follows")
@@ -70,11 +76,46 @@ def topic_spec(
         partitions=partitions,
         compact=compact,
         key=key,
+        on_malformed=policy,
+        dlq=dlq,
     )
 
 
 def _derived_table(topic: str) -> str:
     return check_table_name(default_table(topic), topic)
+
+
+def malformed_policy(name: str, compact: bool, on_malformed: str | None, dlq: str | None) -> str:
+    """The checked --on-malformed policy (default dlq, fail for a compacted topic)."""
+    policy = on_malformed or ("dlq" if dlq or not compact else "fail")
+    if policy not in MALFORMED_POLICIES:
+        raise SchemaError(
+            f"--on-malformed is 'dlq' (the default: bad events go to a dead-letter topic and "
+            f"are counted) or 'fail' (the run fails on the first bad event), not {policy!r}"
+        )
+    if compact and policy == "dlq":
+        raise SchemaError(
+            "a compacted topic is read as a table (upsert-kafka), which cannot route bad events "
+            "to a dead-letter topic: declare it with --on-malformed fail (its default) and "
+            "without --dlq"
+        )
+    if dlq is None:
+        return policy
+    if policy == "fail":
+        raise SchemaError(
+            "--dlq names the dead-letter topic of --on-malformed dlq; with --on-malformed fail "
+            "a bad event fails the run and nothing is routed: drop one of the two options"
+        )
+    try:
+        check_topic_name(dlq)
+    except InvalidNameError as exc:
+        raise SchemaError(f"--dlq: {exc}") from None
+    if dlq == name:
+        raise SchemaError(
+            f"--dlq {dlq} is the topic itself: bad events would be read again; "
+            f"choose another name (the default is {name}.dlq)"
+        )
+    return policy
 
 
 def check_redeclaration(registry: Registry, spec: TopicSpec) -> None:
@@ -85,9 +126,10 @@ def check_redeclaration(registry: Registry, spec: TopicSpec) -> None:
                 f"SQL table {spec.table!r} already reads topic {known.name}: "
                 "choose another with --table"
             )
-        same = replace(known, partitions=spec.partitions, created_at="") == replace(
-            spec, created_at=""
-        )
+        # The malformed-event policy may change: it applies to runs started from then on.
+        same = replace(
+            known, partitions=spec.partitions, created_at="", on_malformed="", dlq=None
+        ) == replace(spec, created_at="", on_malformed="", dlq=None)
         if known.name == spec.name and not same:
             readers = [f"{v.job} {v.label}" for v in registry.versions() if spec.name in v.sources]
             if readers:
@@ -161,7 +203,11 @@ def plan_version(
     """Plan the cell with Flink against the declared topics; return an unrecorded draft."""
     used = check_definition(registry, job, cell, key=key, python=python)
     sources = [
-        ddl.source_ddl(t, endpoints.bootstrap_servers, "kappanb.plan", ReadRange()) for t in used
+        statement
+        for t in used
+        for statement in ddl.source_statements(
+            t, endpoints.bootstrap_servers, "kappanb.plan", ReadRange()
+        )
     ]
     tenv = client.table_env(DEFAULT_JOB_CONFIG)
     kind = "python" if python else "sql"
@@ -188,7 +234,7 @@ def plan_version(
 def _read_by(scanned: Sequence[str], mentioned: list[TopicSpec]) -> list[TopicSpec]:
     """The topics the plan really reads: a word that only looks like a table name (a
     column alias `AS payments`, a comment) is not a source. Unknown plan: all mentioned."""
-    read = [t for t in mentioned if t.table in scanned]
+    read = [t for t in mentioned if {t.table, malformed.log_table(t)} & set(scanned)]
     return read or mentioned
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 _HEADERS = [
     "job", "version", "mode", "state", "Flink job", "group", "table", "from", "until",
-    "records in", "records out", "last checkpoint",
+    "records in", "records out", "last checkpoint", "malformed",
 ]  # fmt: skip
 
 
@@ -114,6 +114,16 @@ class RunStatus:
     records_in: int | None
     records_out: int | None
     last_checkpoint: str
+    malformed: int | None = None
+    """Distinct malformed events the run sent to its dead-letter topics (None: unknown)."""
+
+    @property
+    def malformed_text(self) -> str:
+        """``"3 → payments.dlq"``; ``"-"`` for a run that fails fast instead."""
+        topics = ", ".join(self.run.dead_letter_topics)
+        if not topics:
+            return "-"
+        return f"{'?' if self.malformed is None else self.malformed} → {topics}"
 
 
 @plain_text
@@ -134,6 +144,7 @@ class StatusReport:
             cells.append([
                 r.job, f"v{r.version}", r.mode, state, job_cell, r.group_id, r.table, r.start,
                 r.until or "-", s.records_in, s.records_out, s.last_checkpoint,
+                s.malformed_text,
             ])  # fmt: skip
         return cells
 

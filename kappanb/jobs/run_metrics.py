@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from kappanb.flink.rest import FlinkRest
 from kappanb.jobs.report import RunStatus
+from kappanb.kafka.dead_letters import malformed_counts
 from kappanb.registry.records import RunRecord
 from kappanb.stack.endpoints import Endpoints
+
+
+def run_statuses(
+    rest: FlinkRest, runs: Sequence[RunRecord], endpoints: Endpoints
+) -> list[RunStatus]:
+    """`run_status` of each run, with the malformed events each sent to its dead letters."""
+    wanted = {r.id: r.dead_letter_topics for r in runs if r.dead_letter_topics}
+    try:
+        counts: dict[int, int] | None = malformed_counts(endpoints.bootstrap_servers, wanted)
+    except Exception:
+        counts = None  # Kafka unreachable: the counts show as unknown
+    return [
+        replace(
+            run_status(rest, r, endpoints),
+            malformed=None if counts is None else counts.get(r.id, 0),
+        )
+        for r in runs
+    ]
 
 
 def run_status(rest: FlinkRest, run: RunRecord, endpoints: Endpoints) -> RunStatus:

@@ -20,12 +20,13 @@ from kappanb.exceptions import (
     SavepointError,
 )
 from kappanb.flink.rest import FlinkRest
-from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient
-from kappanb.jobs import ddl
+from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient, is_insert
+from kappanb.jobs import ddl, malformed
 from kappanb.jobs.planner import split_cell
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.python_job import run_cell
 from kappanb.jobs.schema import parse_duration_ms
+from kappanb.kafka.topics import create_topic
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
 from kappanb.stack.endpoints import Endpoints
@@ -45,6 +46,8 @@ class RunPlan:
     table: str
     group_id: str
     parallelism: int = 1
+    run_id: int = 0
+    """The registry's id of the run, written into its dead-letter records."""
 
     @property
     def pipeline_name(self) -> str:
@@ -82,32 +85,54 @@ class RunLauncher:
         self.checkpoint_interval_ms = parse_duration_ms(checkpoint_interval)
 
     def statements(self, plan: RunPlan, create_table: bool) -> list[str]:
+        """The run's SQL: sources, the cell's setup, the output table, the INSERT, and one
+        INSERT per dead-letter topic (the same for a live run and a replay)."""
         catalog = self.endpoints.catalog.name
         parts = split_cell(plan.version.text, plan.version.job)
-        sources = [
-            ddl.source_ddl(t, self.endpoints.bootstrap_servers, plan.group_id, plan.rng)
-            for t in plan.topics
-        ]
         sink = [ddl.sink_ddl(catalog, plan.table, plan.version)] if create_table else []
         return [
-            *sources,
+            *self._sources(plan),
             *(s.text for s in parts.setup),
             *sink,
             ddl.insert_sql(catalog, plan.table, parts.query.text),
+            *self._dead_letters(plan),
+        ]
+
+    def _sources(self, plan: RunPlan) -> list[str]:
+        bootstrap = self.endpoints.bootstrap_servers
+        return [
+            s
+            for t in plan.topics
+            for s in ddl.source_statements(t, bootstrap, plan.group_id, plan.rng)
+        ]
+
+    def _dead_letters(self, plan: RunPlan) -> list[str]:
+        """The DLQ table and INSERT of each source topic that routes malformed events."""
+        v = plan.version
+        run = malformed.RunIdentity(v.job, v.version, plan.run_id, plan.mode)
+        bootstrap = self.endpoints.bootstrap_servers
+        return [
+            statement
+            for t in plan.topics
+            if malformed.routes(t)
+            for statement in (malformed.dlq_sink_ddl(t, bootstrap), malformed.dlq_insert(t, run))
         ]
 
     def _python_build(self, plan: RunPlan, create_table: bool) -> Callable[[Any, Any], None]:
         catalog = self.endpoints.catalog.name
 
         def build(tenv: Any, statement_set: Any) -> None:
-            for topic in plan.topics:
-                tenv.execute_sql(
-                    ddl.source_ddl(topic, self.endpoints.bootstrap_servers, plan.group_id, plan.rng)
-                )
+            for statement in self._sources(plan):
+                tenv.execute_sql(statement)
             if create_table:
                 tenv.execute_sql(ddl.sink_ddl(catalog, plan.table, plan.version))
             result = run_cell(tenv, plan.version.text, plan.version.job)
             statement_set.add_insert(ddl.qualified_table(catalog, plan.table), result)
+            for statement in self._dead_letters(plan):
+                if is_insert(statement):
+                    statement_set.add_insert_sql(statement)
+                else:
+                    tenv.execute_sql(statement)
 
         return build
 
@@ -117,6 +142,7 @@ class RunLauncher:
         When the submission fails, a table it created is dropped again.
         """
         config = {**self.config, "parallelism.default": str(plan.parallelism)}
+        self.ensure_dead_letter_topics(plan.topics)
         if restore:
             config["execution.state-recovery.path"] = restore
         client, create = FlinkSqlClient(self.endpoints), restore is None
@@ -132,6 +158,12 @@ class RunLauncher:
                 drop_table(self.endpoints.catalog, plan.table)
             raise
         return job.job_id, job.web_url
+
+    def ensure_dead_letter_topics(self, topics: Sequence[TopicSpec]) -> None:
+        """Create the DLQ topics a run writes to, if missing (declared before they existed)."""
+        for topic in topics:
+            if malformed.routes(topic) and topic.dlq_topic:
+                create_topic(self.endpoints.bootstrap_servers, topic.dlq_topic, partitions=1)
 
     # ---- control -------------------------------------------------------------------
     def stop(self, run: RunRecord, savepoint: bool) -> RunRecord:
@@ -192,6 +224,11 @@ class RunLauncher:
         """The registry's runs (of a job, of a version), each reconciled with Flink."""
         return [self.reconcile(r) for r in self.registry.runs(job, version)]
 
+    def _topics_of(self, run: RunRecord) -> list[TopicSpec]:
+        versions = [v for v in self.registry.versions(run.job) if v.version == run.version]
+        sources = set(versions[0].sources) if versions else set()
+        return [t for t in self.registry.topics() if t.name in sources]
+
     def reconcile(self, run: RunRecord) -> RunRecord:
         """Bring the registry's state of an active run in line with Flink's."""
         if not run.active:
@@ -215,5 +252,7 @@ class RunLauncher:
         if state not in ACTIVE_STATES:
             changes["ended_at"] = now()
         if state == "FAILED":
-            changes["error"] = self.rest.root_exception(run.flink_job_id)
+            changes["error"] = malformed.fail_fast_hint(
+                self.rest.root_exception(run.flink_job_id), self._topics_of(run)
+            )
         return self.registry.update_run(run.id, if_flink_job=run.flink_job_id, **changes)

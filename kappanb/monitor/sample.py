@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,6 +38,8 @@ class Sample:
     commits on each checkpoint, so this trails ``read_positions``)."""
     head_event_ms: int | None = None
     """The newest event time at the head of the log (of the topics it reads), if known."""
+    malformed: int | None = None
+    """Distinct malformed events the run sent to its dead-letter topics (None: fails fast)."""
 
     @property
     def event_time_lag_ms(self) -> int | None:
@@ -124,6 +126,22 @@ def take_sample(
         end_offsets=end_offsets,
         committed=committed or {},
     )
+
+
+class MalformedCount:
+    """Counts one run's malformed events in its dead-letter topics, reading only new records."""
+
+    def __init__(self, bootstrap: str, run_id: int, topics: Sequence[str]) -> None:
+        from kappanb.kafka.dead_letters import DeadLetterReader
+
+        self.run_id = run_id
+        self.readers = [DeadLetterReader(bootstrap, t) for t in topics]
+
+    def __call__(self, sample: Sample) -> Sample:
+        if not self.readers:
+            return sample
+        count = sum(r.refresh(timeout=5.0).count(self.run_id) for r in self.readers)
+        return replace(sample, malformed=count)
 
 
 def sample_run(

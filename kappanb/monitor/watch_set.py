@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -14,7 +14,7 @@ from kappanb.display.html import html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
 from kappanb.monitor.history import CaughtUp, RunHistory
-from kappanb.monitor.sample import Sample, sample_run
+from kappanb.monitor.sample import MalformedCount, Sample, sample_run
 from kappanb.monitor.watcher import RunWatch
 from kappanb.registry.records import RunRecord, TopicSpec
 from kappanb.stack.endpoints import Endpoints
@@ -108,7 +108,7 @@ class WatchSet:
                 w.label, latest.state if latest else "-", latest.behind_total if latest else "-",
                 "-" if lag is None else duration(lag),
                 f"{w.history.throughput() or 0:,.0f}/s", "-" if eta is None else f"{eta:,.0f} s",
-                _checkpoints(latest),
+                _checkpoints(latest), _malformed(latest),
                 "finished" if w.finished else ("caught up" if w.caught_up else "catching up"),
                 w.error or "",
             ])  # fmt: skip
@@ -128,12 +128,14 @@ class WatchSet:
             parts.append(
                 f"{w.label}: {latest.behind_total:,} behind, "
                 f"{w.history.throughput() or 0:,.0f}/s, {where}"
+                + (f", {latest.malformed:,} malformed" if latest.malformed else "")
                 + ("" if latest.state == "RUNNING" else f" ({latest.state})")
             )
         return f"{self.job}  " + " | ".join(parts)
 
     _HEADERS = (
-        "version", "state", "behind", "event-time lag", "rate", "ETA", "checkpoints", "", "error",
+        "version", "state", "behind", "event-time lag", "rate", "ETA", "checkpoints",
+        "malformed", "", "error",
     )  # fmt: skip
 
     def __str__(self) -> str:
@@ -148,6 +150,16 @@ class WatchSet:
     def _repr_html_(self) -> str:
         links = " ".join(str(link(r.web_url, f"{r.watch.label} in Flink")) for r in self.runs)
         return f"<b>{self.job}</b> {links}" + html_table(self._HEADERS, self.status_rows())
+
+
+def _counted(sample: Callable[[], Sample], count: MalformedCount) -> Sample:
+    return count(sample())
+
+
+def _malformed(latest: Sample | None) -> str:
+    if latest is None or latest.malformed is None:
+        return "-"
+    return f"{latest.malformed:,}"
 
 
 def watch_runs(
@@ -170,11 +182,13 @@ def watch_runs(
 
     for run in sorted(runs, key=lambda r: r.mode != "live"):  # live first
         topics = sources[run.version]
-        take = partial(
+        sample = partial(
             sample_run, rest, endpoints.bootstrap_servers, run.flink_job_id, run.group_id,
             [t.name for t in topics],
             {t.name: t.event_time for t in topics if t.event_time and not t.compact},
         )  # fmt: skip
+        count = MalformedCount(endpoints.bootstrap_servers, run.id, run.dead_letter_topics)
+        take = partial(_counted, sample, count)
         delay = max((t.watermark_ms for t in topics), default=0)
         watch = RunWatch(
             f"v{run.version} {run.mode}", take, bounded=run.until is not None,

@@ -29,6 +29,28 @@ class TopicSpec:
     compact: bool = False
     key: str | None = None
     created_at: str = ""
+    on_malformed: str = "dlq"
+    """What a run does with an event that does not decode: "dlq" (route it) or "fail"."""
+    dlq: str | None = None
+    """The dead-letter topic when it is not the default ``<name>.dlq``."""
+
+    @property
+    def dlq_topic(self) -> str | None:
+        """Where malformed events go, or None when the policy is fail-fast."""
+        if self.on_malformed != "dlq":
+            return None
+        return self.dlq or f"{self.name}.dlq"
+
+    @property
+    def malformed_text(self) -> str:
+        """The policy, e.g. ``", malformed events -> orders.bad"``; empty when it is the
+        default (``NAME.dlq``; fail-fast for a compacted topic)."""
+        default = self.on_malformed == ("fail" if self.compact else "dlq") and not self.dlq
+        if default:
+            return ""
+        return (
+            f", malformed events -> {self.dlq_topic}" if self.dlq_topic else ", fail on malformed"
+        )
 
     def __str__(self) -> str:
         columns = "\n".join(
@@ -39,7 +61,7 @@ class TopicSpec:
         return (
             f"topic {self.name} (SQL table {self.table}), {self.partitions} partition(s){compact}"
             + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
-            + f"\n{columns}"
+            + f"{self.malformed_text}\n{columns}"
         )
 
     def _repr_html_(self) -> str:
@@ -52,6 +74,7 @@ class TopicSpec:
             f"{self.partitions} partition(s)"
             + (f", compacted by <code>{self.key}</code>" if self.compact else "")
             + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
+            + _esc(self.malformed_text)
         )
         return head + html_table(["column", "type", ""], rows)
 
@@ -123,6 +146,13 @@ class RunRecord:
     error: str | None = None
     restored_from: str | None = None
     parallelism: int = 1
+    dead_letters: str = ""
+    """The dead-letter topics the run writes malformed events to, comma-separated; empty
+    when its topics fail fast (or the run predates dead-letter topics)."""
+
+    @property
+    def dead_letter_topics(self) -> tuple[str, ...]:
+        return tuple(t for t in self.dead_letters.split(",") if t)
 
     @property
     def label(self) -> str:

@@ -139,6 +139,11 @@ class Registry:
             conn.execute("UPDATE runs SET spec = ? WHERE id = ?", (json.dumps(data), data["id"]))
         return RunRecord(**data)
 
+    def delete_run(self, run_id: int) -> None:
+        """Forget a run whose submission failed (its id was reserved beforehand)."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
     def update_run(
         self, run_id: int, *, if_flink_job: str | None = None, **changes: Any
     ) -> RunRecord:
@@ -232,7 +237,10 @@ def _columns(raw: list[dict[str, str]]) -> tuple[Column, ...]:
 
 
 def _topic(data: dict[str, Any]) -> TopicSpec:
-    return TopicSpec(**{**data, "columns": _columns(data["columns"])})
+    # Topics recorded before the malformed-event policy existed: compacted ones keep
+    # failing fast (upsert-kafka has no dead-letter route), the others get the default.
+    policy = data.get("on_malformed") or ("fail" if data.get("compact") else "dlq")
+    return TopicSpec(**{**data, "columns": _columns(data["columns"]), "on_malformed": policy})
 
 
 def _version(data: dict[str, Any]) -> JobVersion:

@@ -15,6 +15,7 @@ from kappanb.exceptions import ServiceStartError, StackBusyError, UnknownService
 from kappanb.settings import StackSettings
 from kappanb.stack import flink_cluster, kafka_broker
 from kappanb.stack.endpoints import Endpoints
+from kappanb.stack.formats import formats_jar
 from kappanb.stack.jars import JarCache, JarSet
 from kappanb.stack.java import JavaRuntime, find_java
 from kappanb.stack.layout import SERVICES, HomeLayout
@@ -127,7 +128,8 @@ class EmbeddedStack:
                 )
                 started.append("kafka")
             if "flink-jobmanager" not in live:
-                flink_cluster.build_lib(layout, jars)
+                own = formats_jar(s.cache_dir, flink_cluster.flink_dist() / "lib", say)
+                flink_cluster.build_lib(layout, jars, [own])
                 flink_cluster.write_conf(
                     layout,
                     flink_cluster.flink_config(

@@ -13,6 +13,7 @@ import os
 import shutil
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +44,21 @@ def flink_dist() -> Path:
     return dist
 
 
-def build_lib(layout: HomeLayout, jars: JarSet) -> None:
-    """Fill the home's flink/lib with links to the wheel's jars and the connector jars."""
+def build_lib(layout: HomeLayout, jars: JarSet, extra: Sequence[Path] = ()) -> None:
+    """Fill the home's flink/lib with links to the wheel's jars, the connector jars and
+    ``extra`` ones (kappanb's own format)."""
     lib = layout.flink_lib
     if lib.exists():
         shutil.rmtree(lib)
     lib.mkdir(parents=True)
     # flink-python (from the wheel's opt/) lets jobs with Python UDFs run on the cluster.
     python = sorted((flink_dist() / "opt").glob("flink-python-*.jar"))
-    for jar in [*sorted((flink_dist() / "lib").glob("*.jar")), *python, *jars.jars("flink")]:
+    for jar in [
+        *sorted((flink_dist() / "lib").glob("*.jar")),
+        *python,
+        *jars.jars("flink"),
+        *extra,
+    ]:
         (lib / jar.name).symlink_to(jar)
 
 

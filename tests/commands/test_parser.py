@@ -142,3 +142,10 @@ def test_parallelism_is_a_positive_number_of_tasks() -> None:
     assert _parse("run j").parallelism == 1
     with pytest.raises(CommandLineError, match="--parallelism"):
         _parse("run j --parallelism 0")
+
+
+def test_topic_malformed_policy_flags() -> None:
+    args = _parse("topic orders.v1 --schema 'id STRING' --on-malformed fail")
+    assert (args.on_malformed, args.dlq) == ("fail", None)
+    args = _parse("topic orders.v1 --schema 'id STRING' --dlq orders.bad")
+    assert (args.on_malformed, args.dlq) == (None, "orders.bad")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,9 @@ def _version(updating: bool, key: tuple[str, ...] = ()) -> JobVersion:
     )
 
 
-def test_source_ddl_plain_topic() -> None:
-    ddl = source_ddl(PAYMENTS, "127.0.0.1:9092", "kappanb-daily_merchants-v2-1", ReadRange())
+def test_source_ddl_plain_topic_that_fails_fast() -> None:
+    topic = replace(PAYMENTS, on_malformed="fail")
+    ddl = source_ddl(topic, "127.0.0.1:9092", "kappanb-daily_merchants-v2-1", ReadRange())
     assert ddl.startswith("CREATE TEMPORARY TABLE `payments_captured_v1` (\n")
     assert "`payment_id` STRING, `merchant_id` STRING, `amount` BIGINT, `ts` TIMESTAMP(3)" in ddl
     assert "WATERMARK FOR `ts` AS `ts` - INTERVAL '30' SECOND" in ddl
@@ -55,7 +57,7 @@ def test_source_ddl_plain_topic() -> None:
         "'properties.group.id' = 'kappanb-daily_merchants-v2-1'",
         "'scan.startup.mode' = 'earliest-offset'",
         "'format' = 'json'",
-        "'json.fail-on-missing-field' = 'false'",
+        "'json.fail-on-missing-field' = 'true'",
         "'json.ignore-parse-errors' = 'false'",
         "'json.timestamp-format.standard' = 'SQL'",
     ):
@@ -93,7 +95,7 @@ def test_source_ddl_compacted_topic_is_upsert_kafka() -> None:
         "'key.format' = 'raw'",
         "'value.format' = 'json'",
         "'value.fields-include' = 'ALL'",
-        "'value.json.fail-on-missing-field' = 'false'",
+        "'value.json.fail-on-missing-field' = 'true'",
     ):
         assert option in ddl
     assert "group.id" not in ddl

@@ -56,11 +56,13 @@ def test_replay_from_a_timestamp_and_from_offsets_reads_only_what_follows(
     assert dict(zip(frame["merchant_id"], frame["n"], strict=True)) == _counts(after)
 
 
+@pytest.mark.faults
 def test_a_run_that_fails_in_flink_shows_failed_with_its_exception(
     kappa: Magic, stack: EmbeddedStack
 ) -> None:
+    # Malformed events go to a dead-letter topic by default; fail-fast is the topic's choice.
     topic = "poison.payments.v1"
-    kappa(f"topic {topic} --schema payments --table poison_payments")
+    kappa(f"topic {topic} --schema payments --table poison_payments --on-malformed fail")
     producer = Producer({"bootstrap.servers": stack.endpoints().bootstrap_servers, "log_level": 3})
     producer.produce(topic, b"this is not JSON")
     assert producer.flush(10) == 0
@@ -77,3 +79,25 @@ def test_a_run_that_fails_in_flink_shows_failed_with_its_exception(
     assert "this is not JSON" in error or "Unrecognized token 'this'" in error, error
     assert "\tat " not in error  # the cause, not a stack trace
     assert "FAILED" in str(kappa("status poison_counts"))
+    assert "--on-malformed dlq" in error  # how to keep running instead
+
+
+@pytest.mark.faults
+def test_by_default_a_poison_event_goes_to_the_dead_letter_topic(
+    kappa: Magic, stack: EmbeddedStack
+) -> None:
+    topic = "routed.payments.v1"
+    kappa(f"topic {topic} --schema payments --table routed_payments")
+    producer = Producer({"bootstrap.servers": stack.endpoints().bootstrap_servers, "log_level": 3})
+    producer.produce(topic, b"this is not JSON")
+    assert producer.flush(10) == 0
+    kappa("job routed_counts", COUNTS.replace("pos_payments", "routed_payments"))
+    kappa("run routed_counts")
+    workbench = fresh_workbench(stack)
+    rows = eventually(
+        lambda: workbench.status("routed_counts").rows,
+        lambda rows: rows[0].malformed == 1,
+        timeout=90,
+    )
+    assert rows[0].run.state == "RUNNING"
+    assert f"1 → {topic}.dlq" in str(kappa("status routed_counts"))

@@ -25,6 +25,21 @@ def test_status_and_progress_name_the_figures_of_each_run() -> None:
     assert row["behind"] == 12_000 and row["event-time lag"] == "1.5 h"
     assert row["rate"] == "4,000/s" and row["ETA"] == "3 s"  # 12,000 at 4,000/s
     assert row["checkpoints"] == "3 (last 1 s)"
+    assert row["malformed"] == "-"  # no dead-letter topic: the run fails fast
     assert watches.progress_line() == "daily  v2 replay: 12,000 behind, 4,000/s, ETA 3 s"
     assert "http://flink/#/job/1" in watches._repr_html_()
     assert watches.of_run(7) is replay and watches.of_run(8) is None
+
+
+def test_malformed_events_show_in_the_table_and_the_progress_line() -> None:
+    def never() -> Sample:
+        raise AssertionError("not started")
+
+    live = RunWatch("v1 live", never)
+    live.history.add(Sample(at=0.0, state="RUNNING", end_offsets={T: {0: 10}},
+                            read_positions={T: {0: 10}}, malformed=1_234))  # fmt: skip
+    watches = WatchSet("daily", [WatchedRun(live, "http://flink/#/job/1", 3)])
+    row = dict(zip(WatchSet._HEADERS, watches.status_rows()[0], strict=True))
+    assert row["malformed"] == "1,234"
+    assert "1,234 malformed" in watches.progress_line()
+    assert ">1,234</td>" in watches._repr_html_()

@@ -1,0 +1,74 @@
+package dev.kappanb.formats;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.table.api.DataTypes;
+import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.table.connector.format.DecodingFormat;
+import org.apache.flink.table.connector.source.DynamicTableSource;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.DataType;
+import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.table.types.utils.DataTypeUtils;
+
+/** Decodes with Flink's JSON format and exposes what went wrong as metadata. */
+final class KappaJsonDecodingFormat implements DecodingFormat<DeserializationSchema<RowData>> {
+    static final String ERROR = "error";
+    static final String RAW = "raw";
+    static final String RAW_ENCODING = "raw-encoding";
+
+    private final DecodingFormat<DeserializationSchema<RowData>> json;
+    private final Set<String> notNull;
+    private List<String> metadataKeys = new ArrayList<>();
+
+    KappaJsonDecodingFormat(
+            DecodingFormat<DeserializationSchema<RowData>> json, Set<String> notNull) {
+        this.json = json;
+        this.notNull = notNull;
+    }
+
+    @Override
+    public DeserializationSchema<RowData> createRuntimeDecoder(
+            DynamicTableSource.Context context, DataType physicalDataType) {
+        DeserializationSchema<RowData> inner = json.createRuntimeDecoder(context, physicalDataType);
+        DataType produced = physicalDataType;
+        if (!metadataKeys.isEmpty()) {
+            List<DataTypes.Field> fields = new ArrayList<>();
+            for (String key : metadataKeys) {
+                fields.add(DataTypes.FIELD(key, DataTypes.STRING()));
+            }
+            produced = DataTypeUtils.appendRowFields(physicalDataType, fields);
+        }
+        TypeInformation<RowData> producedType = context.createTypeInformation(produced);
+        return new KappaJsonDeserializer(
+                inner,
+                (RowType) physicalDataType.getLogicalType(),
+                notNull,
+                metadataKeys,
+                producedType);
+    }
+
+    @Override
+    public ChangelogMode getChangelogMode() {
+        return json.getChangelogMode();
+    }
+
+    @Override
+    public Map<String, DataType> listReadableMetadata() {
+        Map<String, DataType> metadata = new LinkedHashMap<>();
+        metadata.put(ERROR, DataTypes.STRING());
+        metadata.put(RAW, DataTypes.STRING());
+        metadata.put(RAW_ENCODING, DataTypes.STRING());
+        return metadata;
+    }
+
+    @Override
+    public void applyReadableMetadata(List<String> metadataKeys) {
+        this.metadataKeys = new ArrayList<>(metadataKeys);
+    }
+}

@@ -1,0 +1,26 @@
+"""The status table's malformed column: count and dead-letter topic per run (no I/O)."""
+
+from __future__ import annotations
+
+from kappanb.jobs.report import RunStatus, StatusReport
+from kappanb.registry.records import RunRecord
+
+
+def _run(run_id: int, dead_letters: str) -> RunRecord:
+    return RunRecord(
+        id=run_id, job="daily", version=run_id, mode="live", table=f"daily__v{run_id}",
+        group_id="g", start="earliest", until=None, flink_job_id="f" * 32, state="RUNNING",
+        started_at="now", dead_letters=dead_letters,
+    )  # fmt: skip
+
+
+def test_status_shows_count_and_topic_or_a_dash_for_fail_fast() -> None:
+    rows = [
+        RunStatus(_run(1, "orders.dlq"), "http://f", 10, 5, "#1", malformed=3),
+        RunStatus(_run(2, ""), "http://f", 10, 5, "#1", malformed=0),
+        RunStatus(_run(3, "a.dlq,b.dlq"), "http://f", 10, 5, "#1", malformed=None),
+    ]
+    assert [r.malformed_text for r in rows] == ["3 → orders.dlq", "-", "? → a.dlq, b.dlq"]
+    text = str(StatusReport(rows))
+    assert "malformed" in text.splitlines()[0] and "3 → orders.dlq" in text
+    assert "3 → orders.dlq" in StatusReport(rows)._repr_html_()
