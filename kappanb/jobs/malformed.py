@@ -85,6 +85,7 @@ def view_ddl(topic: TopicSpec) -> str:
 
 def dlq_sink_ddl(topic: TopicSpec, bootstrap: str) -> str:
     dlq = topic.dlq_topic
+    assert dlq is not None, f"{topic.name} fails fast: it has no dead-letter topic"
     return (
         f"CREATE TEMPORARY TABLE {quote(dlq_table(topic))} ({DLQ_FIELDS}) WITH (\n"
         f"  'connector' = 'kafka',\n  'topic' = {literal(dlq)},\n"
