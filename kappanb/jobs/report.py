@@ -116,6 +116,8 @@ class RunStatus:
     last_checkpoint: str
     malformed: int | None = None
     """Distinct malformed events the run sent to its dead-letter topics (None: unknown)."""
+    failing: str = ""
+    """For an active run Flink has restarted: how often, and the last cause."""
 
     @property
     def malformed_text(self) -> str:
@@ -139,8 +141,9 @@ class StatusReport:
             r = s.run
             job_cell: object = link(s.web_url, r.flink_job_id[:8]) if html else r.flink_job_id
             state: object = r.state
-            if r.error and html:
-                state = Raw(f'<span title="{escape(r.error, quote=True)}">{r.state} ⚠</span>')
+            trouble = s.failing or r.error
+            if trouble and html:
+                state = Raw(f'<span title="{escape(trouble, quote=True)}">{r.state} ⚠</span>')
             cells.append([
                 r.job, f"v{r.version}", r.mode, state, job_cell, r.group_id, r.table, r.start,
                 r.until or "-", s.records_in, s.records_out, s.last_checkpoint,
@@ -155,6 +158,11 @@ class StatusReport:
             f"  #{s.run.id} {s.run.job} v{s.run.version}: {s.run.error}"
             for s in self.rows
             if s.run.error and s.run.state in ("FAILED", "LOST")
+        ]
+        errors += [
+            f"  #{s.run.id} {s.run.job} v{s.run.version}: {s.failing}"
+            for s in self.rows
+            if s.failing
         ]
         return text_table(_HEADERS, self._cells(False)) + (
             "\n" + "\n".join(errors) if errors else ""

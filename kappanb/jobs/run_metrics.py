@@ -45,7 +45,22 @@ def run_status(rest: FlinkRest, run: RunRecord, endpoints: Endpoints) -> RunStat
     latest = (checkpoints.get("latest") or {}).get("completed") or {}
     count = checkpoints.get("counts", {}).get("completed", 0)
     last = f"#{latest['id']} ({count} done)" if latest else "none yet"
-    return RunStatus(run, url, records_in, records_out, last)
+    return RunStatus(run, url, records_in, records_out, last, failing=_failing(rest, run))
+
+
+def _failing(rest: FlinkRest, run: RunRecord) -> str:
+    """ "restarted 3 times, last because: ..." for a run Flink keeps restarting; else ""."""
+    try:
+        restarts = rest.restarts(run.flink_job_id)
+        if not restarts:
+            return ""
+        cause = rest.root_exception(run.flink_job_id).strip().splitlines()
+    except Exception:
+        return ""
+    times = "once" if restarts == 1 else f"{restarts} times"
+    return f"Flink restarted it {times} from its last checkpoint; last cause: " + (
+        cause[0] if cause else "unknown"
+    )
 
 
 def _records(

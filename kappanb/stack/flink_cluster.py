@@ -89,7 +89,9 @@ def flink_config(
         # A lost TaskManager (or JobManager) is noticed in seconds, not the default 50 s: on
         # loopback a missed heartbeat is a dead process, and the job restarts from its
         # checkpoint sooner. Two failed heartbeat RPCs in a row (4 s) mark it unreachable.
-        # Checkpoint figures as fresh as the metrics (the cache's default is 3 s).
+        # Job states and checkpoint figures about as fresh as the metrics: the REST API
+        # caches a job's graph for this long (default 3 s), and its checkpoint statistics.
+        "web.refresh-interval": "1 s",
         "rest.cache.checkpoint-statistics.timeout": "500 ms",
         "heartbeat.interval": "2 s",
         "heartbeat.timeout": "15 s",

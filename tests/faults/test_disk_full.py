@@ -59,6 +59,8 @@ def test_a_full_disk_under_a_table_fails_writes_clearly_and_the_run_recovers_whe
             time.sleep(0.5)
         cause = rest.root_exception(run.flink_job_id)
         assert "No space left on device" in cause, cause
+        said = str(wb.status("disk_copy"))  # what the user sees while Flink keeps restarting
+        assert "last cause:" in said and "No space left on device" in said, said
         # The catalog is intact: the table loads, and what it has committed reads back,
         # each row once (a commit is all of a checkpoint's files or none of them).
         open_catalog(fault_stack.endpoints().catalog).load_table(

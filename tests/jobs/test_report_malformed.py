@@ -1,4 +1,4 @@
-"""The status table's malformed column: count and dead-letter topic per run (no I/O)."""
+"""The status table: malformed events per run, and why Flink keeps restarting a run (no I/O)."""
 
 from __future__ import annotations
 
@@ -24,3 +24,15 @@ def test_status_shows_count_and_topic_or_a_dash_for_fail_fast() -> None:
     text = str(StatusReport(rows))
     assert "malformed" in text.splitlines()[0] and "3 → orders.dlq" in text
     assert "3 → orders.dlq" in StatusReport(rows)._repr_html_()
+
+
+def test_a_run_flink_keeps_restarting_says_why_in_text_and_html() -> None:
+    why = "Flink restarted it 3 times from its last checkpoint; last cause: No space left"
+    rows = [
+        RunStatus(_run(1, ""), "http://f", 10, 5, "#1", failing=why),
+        RunStatus(_run(2, ""), "http://f", 10, 5, "#1"),
+    ]
+    text = str(StatusReport(rows))
+    assert f"#1 daily v1: {why}" in text and "#2 daily v2:" not in text
+    assert "No space left ⚠" not in text  # the mark is for the HTML form
+    assert 'title="Flink restarted it 3 times' in StatusReport(rows)._repr_html_()
