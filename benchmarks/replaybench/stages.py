@@ -221,9 +221,10 @@ def hand_written_flink(
 
 
 def kappanb_replay(
-    bench: Bench, workload: Workload, job: str, parallelism: int
+    bench: Bench, workload: Workload, job: str, parallelism: int, variant: str = ""
 ) -> tuple[Figure, pl.DataFrame]:
-    """`kappanb replay JOB --until latest` from offset 0, in its own process, until finished."""
+    """`kappanb replay JOB --until latest` from offset 0, in its own process, until finished.
+    ``variant`` names how the topic is declared when it is not the default (e.g. fail-fast)."""
     argv = [
         str(Path(sys.executable).parent / "kappanb"),
         "replay",
@@ -235,7 +236,8 @@ def kappanb_replay(
         "--restart",
         "--quiet",
     ]
-    with stage(f"kappanb replay {workload.name} p{parallelism}", bench.services) as s:
+    label = f"kappanb{f' {variant}' if variant else ''} replay {workload.name} p{parallelism}"
+    with stage(label, bench.services) as s:
         s.run(argv, env=bench.env())
         run = bench.workbench.runs(job)[-1]
         s.extra.update(_wait_finished(bench.rest, run.flink_job_id))

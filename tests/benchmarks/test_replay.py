@@ -39,8 +39,8 @@ def test_the_small_replay_benchmark_measures_every_stage_and_matches_the_oracle(
     expected = {"produce", "raw log read, JVM", "raw log read, Python"}
     for w in workloads:
         expected |= {f"Python oracle {w}"}
-        expected |= {f"{who} {w} p{p}" for who in ("hand-written Flink SQL", "kappanb replay")
-                     for p in parallelism}  # fmt: skip
+        expected |= {f"{who} {w} p{p}" for p in parallelism for who in (
+            "hand-written Flink SQL", "kappanb replay", "kappanb fail-fast replay")}  # fmt: skip
     assert set(stages) == expected
     for name, figure in stages.items():
         assert figure["records"] == events, name
@@ -54,7 +54,8 @@ def test_the_small_replay_benchmark_measures_every_stage_and_matches_the_oracle(
     for config in result["configurations"].values():
         baselines = {"raw JVM", "hand-written Flink", "raw Python", "Python oracle"}
         assert set(config["ratios"]) == baselines
-        for against in config["ratios"].values():
+        assert set(config["fail_fast_ratios"]) == {"hand-written Flink", "kappanb (dead letters)"}
+        for against in [*config["ratios"].values(), *config["fail_fast_ratios"].values()]:
             assert against["events_per_s"] > 0 and against["cpu_s_per_million"] > 0
 
     for w in workloads:
