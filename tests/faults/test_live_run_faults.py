@@ -80,6 +80,8 @@ def _listening(address: str) -> Iterator[None]:
     """Another program holds the port of ``address`` (``host:port`` or a URL)."""
     port = int(address.rstrip("/").rsplit(":", 1)[1])
     with socket.socket() as thief:
+        # As a server would: a port the stack just closed may still have TIME_WAIT sockets.
+        thief.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         thief.bind(("127.0.0.1", port))
         thief.listen()
         yield
