@@ -57,7 +57,7 @@ def test_requirements_are_the_package_dependencies() -> None:
     assert "jupyterlab" in {Requirement(r).name for r in project["dependencies"]}
     assert (BINDER / "runtime.txt").read_text().strip() == "python-3.11"
     assert project["requires-python"] == ">=3.11,<3.12"
-    assert set((BINDER / "apt.txt").read_text().split()) == {"openjdk-17-jre-headless", "maven"}
+    assert set((BINDER / "apt.txt").read_text().split()) == {"openjdk-17-jdk-headless", "maven"}
     for script in ("postBuild", "start"):
         assert os.access(BINDER / script, os.X_OK), f"binder/{script} is not executable"
 
