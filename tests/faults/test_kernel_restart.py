@@ -20,7 +20,7 @@ from tests.faults.recovery import DAILY_SQL, assert_exact, read_so_far, record
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
 
-EVENTS = 500_000
+EVENTS = 300_000
 JOB = "kernel_daily"
 
 WAIT_FINISHED = f"""
