@@ -17,8 +17,10 @@ import pytest
 from nbval.plugin import IPyNbCell
 
 from kappanb.flink.rest import FlinkRest
+from kappanb.jobs.lifecycle import RESUMABLE_AT_UP
 from kappanb.monitor.watcher import stop_all
 from kappanb.registry.records import ACTIVE_STATES
+from kappanb.registry.store import Registry, now
 from kappanb.stack.embedded import EmbeddedStack
 from tests.helpers import settings_for
 
@@ -82,12 +84,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def _cancel_running_jobs(embedded: EmbeddedStack) -> None:
     """Notebooks start, as a reader's would, on a cluster whose task slots are free: jobs
-    the tests before them left running are cancelled (their tests have ended)."""
+    the tests before them left running are cancelled (their tests have ended). Their runs
+    are marked stopped too, so no `%kappa up` resumes them: a test that restarted the
+    stack left them LOST, and `up` resumes lost runs."""
     stop_all()
     rest = FlinkRest(embedded.endpoints().flink_rest_url)
     for job in rest.jobs():
         if job.get("state") in ACTIVE_STATES - {"CANCELLING"}:
             rest.cancel(str(job["jid"]))
+    registry = Registry(embedded.layout.registry_db)
+    for run in registry.runs(None):
+        if run.active or run.state in RESUMABLE_AT_UP:
+            registry.update_run(run.id, state="STOPPED", ended_at=now())
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
