@@ -11,7 +11,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +151,3 @@ def _first_difference(rows: list[tuple[Any, ...]], expected: list[tuple[Any, ...
         if got != want:
             return f"first difference: got {got}, want {want} ({len(rows)} vs {len(expected)} rows)"
     return f"{len(rows)} rows, want {len(expected)}"
-
-
-def now_iso() -> str:
-    return datetime.now().isoformat(timespec="seconds")

@@ -53,8 +53,9 @@ class LiveRun:
         began, expected = time.monotonic(), daily_oracle(self.events)
         while time.monotonic() - began < timeout:
             try:
-                if daily_rows(self.wb.read(self.job, 1).collect()) == expected:
-                    assert_exact(self.wb.read(self.job, 1).collect(), self.events)
+                out = self.wb.read(self.job, 1).collect()
+                if daily_rows(out) == expected:
+                    assert_exact(out, self.events)
                     return time.monotonic() - began
             except Exception as exc:  # the table may not have a snapshot yet
                 if "snapshot" not in str(exc).lower() and "no such" not in str(exc).lower():

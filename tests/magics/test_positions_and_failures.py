@@ -56,18 +56,24 @@ def test_replay_from_a_timestamp_and_from_offsets_reads_only_what_follows(
     assert dict(zip(frame["merchant_id"], frame["n"], strict=True)) == _counts(after)
 
 
+def _run_over_a_poison_event(kappa: Magic, stack: EmbeddedStack, name: str, policy: str) -> None:
+    """Topic ``NAME.payments.v1`` (table ``NAME_payments``) holding one event that is not
+    JSON, and a live run of job ``NAME_counts`` over it."""
+    topic = f"{name}.payments.v1"
+    kappa(f"topic {topic} --schema payments --table {name}_payments {policy}".strip())
+    producer = Producer({"bootstrap.servers": stack.endpoints().bootstrap_servers, "log_level": 3})
+    producer.produce(topic, b"this is not JSON")
+    assert producer.flush(10) == 0
+    kappa(f"job {name}_counts", COUNTS.replace("pos_payments", f"{name}_payments"))
+    kappa(f"run {name}_counts")
+
+
 @pytest.mark.faults
 def test_a_run_that_fails_in_flink_shows_failed_with_its_exception(
     kappa: Magic, stack: EmbeddedStack
 ) -> None:
     # Malformed events go to a dead-letter topic by default; fail-fast is the topic's choice.
-    topic = "poison.payments.v1"
-    kappa(f"topic {topic} --schema payments --table poison_payments --on-malformed fail")
-    producer = Producer({"bootstrap.servers": stack.endpoints().bootstrap_servers, "log_level": 3})
-    producer.produce(topic, b"this is not JSON")
-    assert producer.flush(10) == 0
-    kappa("job poison_counts", COUNTS.replace("pos_payments", "poison_payments"))
-    kappa("run poison_counts")
+    _run_over_a_poison_event(kappa, stack, "poison", "--on-malformed fail")
     workbench = fresh_workbench(stack)
     runs = eventually(
         lambda: workbench.status("poison_counts").rows,
@@ -86,13 +92,7 @@ def test_a_run_that_fails_in_flink_shows_failed_with_its_exception(
 def test_by_default_a_poison_event_goes_to_the_dead_letter_topic(
     kappa: Magic, stack: EmbeddedStack
 ) -> None:
-    topic = "routed.payments.v1"
-    kappa(f"topic {topic} --schema payments --table routed_payments")
-    producer = Producer({"bootstrap.servers": stack.endpoints().bootstrap_servers, "log_level": 3})
-    producer.produce(topic, b"this is not JSON")
-    assert producer.flush(10) == 0
-    kappa("job routed_counts", COUNTS.replace("pos_payments", "routed_payments"))
-    kappa("run routed_counts")
+    _run_over_a_poison_event(kappa, stack, "routed", "")
     workbench = fresh_workbench(stack)
     rows = eventually(
         lambda: workbench.status("routed_counts").rows,
@@ -100,4 +100,4 @@ def test_by_default_a_poison_event_goes_to_the_dead_letter_topic(
         timeout=90,
     )
     assert rows[0].run.state == "RUNNING"
-    assert f"1 → {topic}.dlq" in str(kappa("status routed_counts"))
+    assert "1 → routed.payments.v1.dlq" in str(kappa("status routed_counts"))
