@@ -68,6 +68,10 @@ class KappaHandler(APIHandler):
             self.refuse(405, f"{self.request.method} is not allowed on {self.request.path}: "
                              f"the routes are {ROUTES_TEXT}")  # fmt: skip
             return
+        if status_code == 403 and not self.current_user:  # rather than "_xsrf missing"
+            self.refuse(403, "not logged in to this Jupyter server: open JupyterLab with its "
+                             "token, or send the header 'Authorization: token TOKEN'")  # fmt: skip
+            return
         super().write_error(status_code, **kwargs)
 
     def refuse(self, status: int, message: str) -> None:
