@@ -81,6 +81,7 @@ def test_names_are_the_parsers_words_and_the_registrys_names(served: Served) -> 
 
 
 PROMOTE = "jobs/counts/promote"
+DOWN = "the stack is not running: start it with `%kappa up`"
 WRONG: list[tuple[str, Any, int, str]] = [
     (PROMOTE, '{"version": 2', 400, "the body is not JSON"),
     (PROMOTE, "[2]", 400, "must be a JSON object, not list"),
@@ -103,8 +104,8 @@ WRONG: list[tuple[str, Any, int, str]] = [
     ("stack", {}, 400, "'action' is missing"),
     ("nowhere", {}, 404, "the routes are GET kappanb/api/state"),
     # The registry allows it; the stack is needed and down: 503 with how to start it.
-    (PROMOTE, {"version": 2}, 503, "start it with `%kappa up`"),
-    ("jobs/counts/stop", {"version": 1}, 503, "start it with `%kappa up`"),
+    (PROMOTE, {"version": 2}, 503, DOWN),
+    ("jobs/counts/stop", {"version": 1}, 503, DOWN),
 ]
 
 
