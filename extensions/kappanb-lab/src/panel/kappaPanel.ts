@@ -88,6 +88,7 @@ export class KappaPanel extends Widget {
     const errors = [this.actionError, this.pollError].filter(e => e);
     this.error.hidden = errors.length === 0;
     this.error.textContent = errors.join('\n');
+    this.content.classList.toggle('kappa-stale', this.pollError !== '');
     if (!this.state) {
       return;
     }

@@ -55,11 +55,19 @@ export function renderStack(state: IKappaState, busy: Busy): HTMLElement {
   const buttons = el('div', { class: 'kappa-buttons' });
   if (!stack.running || !stack.healthy) {
     buttons.append(
-      button('up', 'Start stack', 'kappanb up: start Kafka, Flink and the catalog', busy, 'up')
+      button(
+        'up',
+        'Start stack',
+        'kappanb up: start Kafka, Flink and the catalog',
+        busy,
+        actionKey('up')
+      )
     );
   }
   if (stack.running) {
-    buttons.append(button('down', 'Stop stack', 'kappanb down: stop the stack', busy, 'down'));
+    buttons.append(
+      button('down', 'Stop stack', 'kappanb down: stop the stack', busy, actionKey('down'))
+    );
   }
   if (state.flink_ui) {
     buttons.append(
