@@ -38,14 +38,19 @@ function button(
   return node;
 }
 
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
 function service(svc: IServiceState): HTMLElement {
   const health = svc.healthy ? 'healthy' : svc.pid === null ? 'stopped' : 'unhealthy';
+  // kappanb's own word for the state (`kappanb status`) when the server sends it
+  const said = text(svc.state) || health;
+  const detail = [text(svc.address), text(svc.detail), text(svc.log_file)].filter(t => t);
   return el(
     'li',
-    { class: 'kappa-service', 'data-kappa-service': svc.name },
+    { class: 'kappa-service', 'data-kappa-service': svc.name, title: detail.join('\n') },
     el('span', { class: `kappa-dot kappa-dot-${health}`, title: health }),
     el('span', { class: 'kappa-service-name' }, svc.name),
-    el('span', { class: 'kappa-dim' }, svc.pid === null ? health : `${health} · pid ${svc.pid}`)
+    el('span', { class: 'kappa-dim' }, svc.pid === null ? said : `${said} · pid ${svc.pid}`)
   );
 }
 
