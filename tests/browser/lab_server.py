@@ -31,9 +31,10 @@ class WheelPrefix:
 
     @classmethod
     def install(cls, wheel: Path, root: Path) -> WheelPrefix:
+        # --ignore-installed: the venv's own (editable) kappanb must not count as installed.
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-warn-script-location",
-             "--prefix", str(root), str(wheel)],
+            [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed",
+             "--no-warn-script-location", "--prefix", str(root), str(wheel)],
             check=True, timeout=300,
         )  # fmt: skip
         return cls(root)

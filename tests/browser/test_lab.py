@@ -72,15 +72,19 @@ def test_extension_from_the_wheel_promotes_in_the_panel(
 
 def assert_installed_from(prefix: WheelPrefix, env: dict[str, str]) -> None:
     """The lab extension, the server part's switch and kappanb itself come from the prefix."""
-    labextensions = sections(prefix.jupyter(env, "labextension", "list"), LABEXTENSION_FOLDER)
-    ours = labextensions.get(str(prefix.root / "share" / "jupyter" / "labextensions"), "")
-    assert re.search(r"^kappanb-lab v\S+ enabled OK", ours, re.M), labextensions
-
-    servers = sections(prefix.jupyter(env, "server", "extension", "list"), SERVER_CONFIG_FOLDER)
-    ours = servers.get(str(prefix.root / "etc" / "jupyter"), "")
-    assert re.search(r"^kappanb\.server enabled$", ours, re.M), servers
-    assert re.search(r"^kappanb\.server \S* ?OK$", ours, re.M), servers
-
+    listing = prefix.jupyter(env, "labextension", "list")
+    folder = str(prefix.root / "share" / "jupyter" / "labextensions")
+    ours = sections(listing, LABEXTENSION_FOLDER).get(folder, "")
+    assert re.search(r"^kappanb-lab v\S+ enabled OK", ours, re.M), (
+        f"`jupyter labextension list` shows no enabled kappanb-lab in {folder}:\n{listing}"
+    )
+    listing = prefix.jupyter(env, "server", "extension", "list")
+    folder = str(prefix.root / "etc" / "jupyter")
+    ours = sections(listing, SERVER_CONFIG_FOLDER).get(folder, "")
+    assert re.search(r"^kappanb\.server enabled$", ours, re.M), (
+        f"`jupyter server extension list` shows kappanb.server not enabled by {folder}:\n{listing}"
+    )
+    assert re.search(r"^kappanb\.server \S* ?OK$", ours, re.M), listing
     where = subprocess.run(
         [sys.executable, "-c", "import kappanb.server; print(kappanb.server.__file__)"],
         env=env, capture_output=True, text=True, check=True, timeout=60,
