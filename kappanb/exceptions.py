@@ -127,8 +127,16 @@ class PromoteError(KappaError):
     """The serving alias cannot be switched (or a version retired) as asked."""
 
 
+class NotCaughtUpError(PromoteError):
+    """A promote refused because the version has not caught up (or finished) yet."""
+
+
 class QueryError(KappaError):
     """A `sql` query over the jobs' outputs failed (syntax, unknown table or column)."""
+
+
+class RequestError(KappaError):
+    """A request to kappanb's Jupyter server endpoint with a malformed or wrong body."""
 
 
 class FormatBuildError(KappaError):

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from kappanb.commands.vocabulary import Vocabulary, vocabulary
 from kappanb.compare import Diff
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import (
@@ -23,6 +24,7 @@ from kappanb.flink.sql import FlinkSqlClient
 from kappanb.jobs import definitions, lifecycle, runs
 from kappanb.jobs.comparing import check_diff, compare_versions
 from kappanb.jobs.control import RunControl, checked_start
+from kappanb.jobs.overview import Overview, build_overview
 from kappanb.jobs.positions import ReadRange, read_range
 from kappanb.jobs.report import JobList, RunHandle, StatusReport
 from kappanb.jobs.run_metrics import run_statuses
@@ -36,6 +38,7 @@ from kappanb.jobs.serving import (
 )
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
+from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.watch_set import WatchSet
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
@@ -84,6 +87,7 @@ class Workbench:
         self.registry = Registry(self.stack.layout.registry_db)
         self.auto_up, self.say = auto_up, say
         self._client: FlinkSqlClient | None = None
+        self._polled = PolledCatchUp()  # what `overview` remembers between polls
 
     # ---- the stack -------------------------------------------------------------------
     def up(self, task_slots: int | None = None) -> UpResult:
@@ -106,6 +110,16 @@ class Workbench:
 
     def stack_status(self) -> StackStatus:
         return self.stack.status()
+
+    def overview(self) -> Overview:
+        """The stack, each job's versions with their newest run (state, records behind,
+        caught up), the served version: one pass, for a panel that polls. Never starts the
+        stack; what cannot be found out is said in ``problems``."""
+        return build_overview(self.registry, self.stack, self._launcher, self._polled)
+
+    def names(self) -> Vocabulary:
+        """Subcommands, flags and the names the registry knows now (for completion)."""
+        return vocabulary(self.registry)
 
     def endpoints(self) -> Endpoints:
         """The stack's endpoints; starts it the first time when nothing runs and auto_up is on."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from kappanb.display.html import html_table, text_table
 from kappanb.display.plain import plain_text
-from kappanb.exceptions import PromoteError
+from kappanb.exceptions import NotCaughtUpError, PromoteError
 from kappanb.jobs import definitions
 from kappanb.jobs.control import RunControl
 from kappanb.monitor.watch_set import duration
@@ -179,12 +179,12 @@ class Serving:
         if run.state == "FINISHED":
             return
         if not run.active:
-            raise PromoteError(
+            raise NotCaughtUpError(
                 f"{label}'s run #{run.id} is {run.state}, so its output may be incomplete: "
                 "`resume` it and let it catch up, or promote with --force"
             )
         if run.until is not None:
-            raise PromoteError(
+            raise NotCaughtUpError(
                 f"{label} is a bounded replay that has not finished yet: wait for it "
                 f"(`watch {run.job}`), or promote with --force"
             )
@@ -204,7 +204,7 @@ class Serving:
             if latest is not None
             else "no figures yet"
         )
-        raise PromoteError(
+        raise NotCaughtUpError(
             f"{label} has not caught up ({where}): wait until it has (`watch {run.job}`), "
             "or promote with --force"
         )

@@ -6,13 +6,8 @@ import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from kappanb.commands.parser import SUBCOMMANDS, build_parser
-
-_TAKES_JOB = {
-    "job", "show", "run", "replay", "stop", "resume", "read", "status", "watch", "diff",
-    "promote", "rollback", "history", "retire",
-}  # fmt: skip
-_TAKES_TOPIC = {"produce", "topic"}
+from kappanb.commands.parser import SUBCOMMANDS
+from kappanb.commands.vocabulary import TAKES_JOB, TAKES_TOPIC, TAKES_VERSION, flags_of
 
 
 @dataclass(frozen=True)
@@ -22,15 +17,6 @@ class KnownNames:
     topics: Callable[[], Sequence[str]]
     jobs: Callable[[], Sequence[str]]
     versions: Callable[[str], Sequence[str]]
-
-
-def _flags(command: str) -> list[str]:
-    parser = build_parser("%kappa")
-    for action in parser._subparsers._group_actions if parser._subparsers else []:
-        sub = getattr(action, "choices", {}).get(command)
-        if sub is not None:
-            return sorted(o for a in sub._actions for o in a.option_strings if o.startswith("--"))
-    return []
 
 
 def complete(line: str, names: KnownNames) -> list[str]:
@@ -46,13 +32,13 @@ def complete(line: str, names: KnownNames) -> list[str]:
         return list(SUBCOMMANDS)
     command, args, current = words[0], words[1:-1], words[-1]
     if current.startswith("-"):
-        return _flags(command)
+        return flags_of(command)
     positional = [a for a in args if not a.startswith("-")]
     if not positional:
-        if command in _TAKES_JOB:
+        if command in TAKES_JOB:
             return list(names.jobs())
-        if command in _TAKES_TOPIC:
+        if command in TAKES_TOPIC:
             return list(names.topics())
-    elif len(positional) == 1 and command in _TAKES_JOB - {"job", "status", "rollback", "history"}:
+    elif len(positional) == 1 and command in TAKES_VERSION:
         return list(names.versions(positional[0]))
     return []

@@ -1,0 +1,52 @@
+"""The caught-up rule for a caller that polls instead of watching (the Jupyter panel).
+
+A `RunWatch` samples once a second in a thread of its own; a panel asks every few
+seconds. `PolledCatchUp` keeps one `CaughtUp` rule per run between those polls and feeds
+each poll's sample to it, so a run counts as caught up by the same rule `watch` and
+`promote` apply (`kappanb.monitor.history`): close to the head for ``hold`` samples in a
+row, with a checkpoint completed since. Unlike a watch, which stays "caught up" once it
+fired, a polled run that falls behind again is reported as catching up, and is judged
+afresh from then on (as a new `promote` would judge it).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from kappanb.monitor.history import CaughtUp
+from kappanb.monitor.sample import Sample
+
+RunKey = tuple[int, str]
+"""A run's registry id and its Flink job id (a resumed run is judged afresh)."""
+
+
+class PolledCatchUp:
+    """Caught-up rules of the runs a poller has seen, kept between polls (thread-safe)."""
+
+    def __init__(self, threshold: int = 1000, hold: int = 3) -> None:
+        self.threshold, self.hold = threshold, hold
+        self._rules: dict[RunKey, CaughtUp] = {}
+        self._lock = threading.Lock()
+
+    def update(
+        self, run: RunKey, sample: Sample, *, watermark_delay_ms: int = 0,
+        live_watermark_ms: int | None = None,
+    ) -> bool:  # fmt: skip
+        """Feed one sample of ``run``; True while it counts as caught up."""
+        with self._lock:
+            rule = self._rules.get(run)
+            if rule is None:
+                rule = CaughtUp(threshold=self.threshold, hold=self.hold,
+                                watermark_delay_ms=watermark_delay_ms, committed=True)  # fmt: skip
+                self._rules[run] = rule
+            rule.update(sample, live_watermark_ms)
+            if rule.fired and rule.streak == 0:  # fell behind again: judge it afresh
+                del self._rules[run]
+                return False
+            return rule.fired
+
+    def forget_all_but(self, runs: set[RunKey]) -> None:
+        """Drop the rules of runs that are no longer sampled (ended, or not shown)."""
+        with self._lock:
+            for key in set(self._rules) - runs:
+                del self._rules[key]
