@@ -1,0 +1,112 @@
+// What to offer at the cursor in a kappa cell, as a pure function of the cell's text, the
+// cursor and kappanb's names. Mirrors kappanb/magics/completion.py (the kernel's side):
+// on a `%kappa` line the subcommand, then its flags, job names, versions or topics by
+// position; in a `%%kappa job` body, SQL table names (after FROM/JOIN) and SQL keywords.
+import type { IKappaNames } from '../api';
+import { SQL_COMPLETION_KEYWORDS } from '../editor/flinkSql';
+import { isFlag, magicLine, sqlBodyStart } from '../editor/kappaCell';
+
+/** Subcommands whose first argument is a job (completion.py's _TAKES_JOB). */
+const TAKES_JOB = new Set([
+  'job', 'show', 'run', 'replay', 'stop', 'resume', 'read', 'status', 'watch', 'diff',
+  'promote', 'rollback', 'history', 'retire'
+]); // prettier-ignore
+/** Subcommands whose first argument is a topic (completion.py's _TAKES_TOPIC). */
+const TAKES_TOPIC = new Set(['produce', 'topic']);
+/** Subcommands taking a job but no version after it. */
+const NO_VERSION = new Set(['job', 'status', 'rollback', 'history']);
+/** Keywords after which a source table is expected. */
+const TABLE_KEYWORDS = new Set(['FROM', 'JOIN']);
+
+export interface ICandidate {
+  label: string;
+  /** What is inserted when not the label (a topic inserts its SQL table name). */
+  insertText?: string;
+  type: string;
+}
+
+export interface ICandidates {
+  /** Offset where the word being completed starts. */
+  start: number;
+  items: ICandidate[];
+}
+
+/** A topic's SQL table name, as kappanb.jobs.names.table_name_for_topic spells it. */
+export function sqlTableForTopic(topic: string): string {
+  const name = topic.replace(/[^A-Za-z0-9_]/g, '_');
+  return /^[A-Za-z_]/.test(name) ? name : `t_${name}`;
+}
+
+const of = (labels: readonly string[], type: string): ICandidate[] =>
+  labels.map(label => ({ label, type }));
+
+function matching(items: ICandidate[], prefix: string): ICandidate[] {
+  const lower = prefix.toLowerCase();
+  const seen = new Set<string>();
+  return items.filter(item => {
+    const keep = item.label.toLowerCase().startsWith(lower) && !seen.has(item.label);
+    seen.add(item.label);
+    return keep;
+  });
+}
+
+function onMagicLine(words: string[], names: IKappaNames): ICandidate[] {
+  const command = words[0] ?? '';
+  const current = words[words.length - 1] ?? '';
+  if (words.length <= 1) {
+    return of(names.subcommands, 'kappa subcommand');
+  }
+  if (current.startsWith('-')) {
+    return of(names.flags[command] ?? [], 'flag');
+  }
+  const positional = words.slice(1, -1).filter(w => !isFlag(w));
+  if (positional.length === 0) {
+    if (TAKES_JOB.has(command)) {
+      return of(names.jobs, 'job');
+    }
+    if (TAKES_TOPIC.has(command)) {
+      return of(names.topics, 'topic');
+    }
+  } else if (positional.length === 1 && TAKES_JOB.has(command) && !NO_VERSION.has(command)) {
+    const job = positional[0] ?? '';
+    return of((names.versions[job] ?? []).map(v => `v${v}`), 'version');
+  }
+  return [];
+}
+
+function inSqlBody(sqlBefore: string, names: IKappaNames): ICandidate[] {
+  const previous = sqlBefore.match(/([A-Za-z_]+)[\s(]+[\w.`]*$/)?.[1]?.toUpperCase() ?? '';
+  const sources = [
+    ...of(names.sql_tables, 'table'),
+    ...names.topics.map(topic => ({
+      label: topic,
+      insertText: sqlTableForTopic(topic),
+      type: 'topic'
+    }))
+  ];
+  if (TABLE_KEYWORDS.has(previous)) {
+    return [...sources, ...of(names.tables, 'output table')];
+  }
+  return [...sources, ...of(names.tables, 'output table'), ...of(SQL_COMPLETION_KEYWORDS, 'keyword')];
+}
+
+/** Candidates at `offset` in a cell, or null when the cursor is not in kappa territory. */
+export function candidatesAt(text: string, offset: number, names: IKappaNames): ICandidates | null {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const before = text.slice(lineStart, offset);
+  const bodyStart = sqlBodyStart(text);
+  if (bodyStart !== null && offset >= bodyStart && lineStart >= bodyStart) {
+    const word = before.match(/[\w.]*$/)?.[0] ?? '';
+    return { start: offset - word.length, items: matching(inSqlBody(text.slice(bodyStart, offset), names), word) };
+  }
+  const line = magicLine(before, lineStart);
+  if (!line) {
+    return null;
+  }
+  const words = line.words.map(w => w.text);
+  if (/[ \t]$/.test(before) || words.length === 0) {
+    words.push('');
+  }
+  const current = words[words.length - 1] ?? '';
+  return { start: offset - current.length, items: matching(onMagicLine(words, names), current) };
+}

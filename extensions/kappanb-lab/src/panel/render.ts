@@ -1,0 +1,179 @@
+// Builds the panel's content from kappanb's state: the stack's services, then each job
+// with its versions. Buttons carry data-kappa-action; the panel handles their clicks.
+// The data-kappa-* attributes and kappa-* classes are the hooks the browser test uses.
+import type { IJobState, IKappaState, IRunState, IServiceState, IVersionState } from '../api';
+import { el, externalLink } from './dom';
+
+export type StackAction = 'up' | 'down';
+export type JobAction = 'watch' | 'promote' | 'rollback' | 'stop';
+
+/** Buttons under way: their key (see actionKey) -> the text shown meanwhile. */
+export type Busy = ReadonlyMap<string, string>;
+
+export const actionKey = (action: string, job = '', version: number | null = null): string =>
+  [action, job, version ?? ''].join(':');
+
+const TERMINAL = new Set(['FINISHED', 'CANCELED', 'CANCELLED', 'FAILED', 'STOPPED', 'LOST']);
+
+function button(
+  action: StackAction | JobAction,
+  label: string,
+  title: string,
+  busy: Busy,
+  key: string,
+  enabled = true
+): HTMLButtonElement {
+  const pending = busy.get(key);
+  const node = el(
+    'button',
+    {
+      class: `kappa-button kappa-button-${action}${pending ? ' kappa-busy' : ''}`,
+      type: 'button',
+      'data-kappa-action': action,
+      title,
+      disabled: !enabled || pending !== undefined
+    },
+    pending ?? label
+  );
+  return node;
+}
+
+function service(svc: IServiceState): HTMLElement {
+  const health = svc.healthy ? 'healthy' : svc.pid === null ? 'stopped' : 'unhealthy';
+  return el(
+    'li',
+    { class: 'kappa-service', 'data-kappa-service': svc.name },
+    el('span', { class: `kappa-dot kappa-dot-${health}`, title: health }),
+    el('span', { class: 'kappa-service-name' }, svc.name),
+    el('span', { class: 'kappa-dim' }, svc.pid === null ? health : `${health} · pid ${svc.pid}`)
+  );
+}
+
+export function renderStack(state: IKappaState, busy: Busy): HTMLElement {
+  const { stack } = state;
+  const summary = stack.running ? (stack.healthy ? 'running' : 'running, not healthy') : 'stopped';
+  const buttons = el('div', { class: 'kappa-buttons' });
+  if (!stack.running || !stack.healthy) {
+    buttons.append(
+      button('up', 'Start stack', 'kappanb up: start Kafka, Flink and the catalog', busy, 'up')
+    );
+  }
+  if (stack.running) {
+    buttons.append(button('down', 'Stop stack', 'kappanb down: stop the stack', busy, 'down'));
+  }
+  if (state.flink_ui) {
+    buttons.append(
+      externalLink(`${state.flink_ui.replace(/\/$/, '')}/#/overview`, 'Flink UI', 'Flink web UI')
+    );
+  }
+  const problems = state.problems.length
+    ? el('ul', { class: 'kappa-problems' }, ...state.problems.map(p => el('li', {}, p)))
+    : null;
+  return el(
+    'section',
+    { class: 'kappa-stack', 'data-kappa-stack': stack.running ? 'running' : 'stopped' },
+    el('h3', {}, 'Stack ', el('span', { class: 'kappa-dim' }, summary)),
+    el('ul', { class: 'kappa-services' }, ...stack.services.map(service)),
+    buttons,
+    problems,
+    el('div', { class: 'kappa-dim kappa-home', title: 'KAPPANB_HOME' }, state.home)
+  );
+}
+
+function runFacts(run: IRunState): HTMLElement {
+  const facts: (string | HTMLElement)[] = [`${run.mode}${run.bounded ? ', bounded' : ''}`];
+  if (run.behind !== null) {
+    facts.push(`${run.behind.toLocaleString()} behind`);
+  }
+  facts.push(
+    el(
+      'span',
+      { class: `kappa-caught-up kappa-caught-up-${run.caught_up}` },
+      run.caught_up ? 'caught up' : 'catching up'
+    )
+  );
+  const parts = facts.flatMap((fact, i) => (i ? [' · ', fact] : [fact]));
+  return el('div', { class: 'kappa-facts' }, ...parts);
+}
+
+function versionRow(job: IJobState, v: IVersionState, busy: Busy): HTMLElement {
+  const serving = job.serving === v.version;
+  const run = v.run;
+  const state = run ? run.state : 'not run';
+  const buttons = el('div', { class: 'kappa-buttons' });
+  if (!serving) {
+    buttons.append(
+      button(
+        'promote',
+        'Promote',
+        `serve ${job.name} v${v.version}`,
+        busy,
+        actionKey('promote', job.name, v.version),
+        run !== null
+      )
+    );
+  }
+  if (run && !run.finished && !TERMINAL.has(run.state.toUpperCase())) {
+    buttons.append(
+      button('stop', 'Stop', `stop v${v.version}'s run`, busy, actionKey('stop', job.name, v.version))
+    );
+  }
+  if (run?.flink_url) {
+    buttons.append(externalLink(run.flink_url, 'Flink job', `v${v.version}'s job in Flink's web UI`));
+  }
+  return el(
+    'li',
+    { class: `kappa-version${serving ? ' kappa-version-serving' : ''}`, 'data-kappa-version': String(v.version) },
+    el(
+      'div',
+      { class: 'kappa-version-head' },
+      el('span', { class: 'kappa-version-name' }, `v${v.version}`),
+      serving ? el('span', { class: 'kappa-serving', title: 'the served version' }, 'serving') : null,
+      el('span', { class: `kappa-state kappa-state-${state.toLowerCase().replace(/\W+/g, '-')}` }, state)
+    ),
+    v.note ? el('div', { class: 'kappa-note kappa-dim' }, v.note) : null,
+    run ? runFacts(run) : null,
+    run?.error ? el('div', { class: 'kappa-run-error' }, run.error) : null,
+    buttons
+  );
+}
+
+function jobBlock(job: IJobState, busy: Busy): HTMLElement {
+  const serving = job.serving === null ? 'nothing served' : `serving v${job.serving}`;
+  return el(
+    'div',
+    { class: 'kappa-job', 'data-kappa-job': job.name },
+    el(
+      'div',
+      { class: 'kappa-job-head' },
+      el('span', { class: 'kappa-job-name' }, job.name),
+      el('span', { class: 'kappa-dim' }, serving)
+    ),
+    el(
+      'div',
+      { class: 'kappa-buttons' },
+      button('watch', 'Watch', `add a %kappa watch ${job.name} cell below the active cell and run it`, busy, actionKey('watch', job.name)),
+      button(
+        'rollback',
+        'Rollback',
+        `serve the version ${job.name} served before`,
+        busy,
+        actionKey('rollback', job.name),
+        job.serving !== null
+      )
+    ),
+    el('ul', { class: 'kappa-versions' }, ...job.versions.map(v => versionRow(job, v, busy)))
+  );
+}
+
+export function renderJobs(state: IKappaState, busy: Busy): HTMLElement {
+  return el(
+    'section',
+    { class: 'kappa-jobs' },
+    el('h3', {}, 'Jobs'),
+    state.jobs.length
+      ? null
+      : el('div', { class: 'kappa-dim' }, 'No jobs yet: define one with a %%kappa job cell.'),
+    ...state.jobs.map(job => jobBlock(job, busy))
+  );
+}

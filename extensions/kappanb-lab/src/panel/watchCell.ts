@@ -1,0 +1,27 @@
+// "watch": a `%kappa watch JOB` cell below the active cell of the current notebook, run.
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import { type INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+
+/** Inserts and runs the cell; rejects with a readable message when there is no notebook. */
+export async function insertWatchCell(
+  app: JupyterFrontEnd,
+  tracker: INotebookTracker | null,
+  job: string
+): Promise<void> {
+  const panel = tracker?.currentWidget;
+  if (!panel) {
+    throw new Error(
+      `Open a notebook first: "watch" adds a %kappa watch ${job} cell below its active cell.`
+    );
+  }
+  const notebook = panel.content;
+  NotebookActions.insertBelow(notebook);
+  NotebookActions.changeCellType(notebook, 'code');
+  const cell = notebook.activeCell;
+  if (!cell) {
+    throw new Error('The notebook has no active cell to put the watch cell below.');
+  }
+  cell.model.sharedModel.setSource(`%kappa watch ${job}`);
+  app.shell.activateById(panel.id);
+  await NotebookActions.run(notebook, panel.sessionContext);
+}
