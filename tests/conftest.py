@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,4 +30,7 @@ def _no_watch_outlives_its_test() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def kappanb_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel `pip wheel .` builds from this repository (with the lab extension), once."""
-    return build_wheel(tmp_path_factory.mktemp("wheel"))
+    started = time.monotonic()
+    wheel = build_wheel(tmp_path_factory.mktemp("wheel"))
+    print(f"\nbuilt {wheel} in {time.monotonic() - started:.0f} s")
+    return wheel

@@ -4,6 +4,7 @@ session's stack through kappanb's Python API, and JupyterLab serving that prefix
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -50,6 +51,7 @@ def lab_prefix(kappanb_wheel: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture
 def prepared_job(idle_stack: EmbeddedStack) -> Iterator[PreparedJob]:
+    started = time.monotonic()
     wb = Workbench(replace(idle_stack.settings, checkpoint_interval="2 s"), auto_up=False)
     wb.topic(TOPIC, "payments", partitions=2, table=SQL_TABLE, event_time="event_time",
              watermark="30 s")  # fmt: skip
@@ -61,6 +63,7 @@ def prepared_job(idle_stack: EmbeddedStack) -> Iterator[PreparedJob]:
         replay = wb.replay(JOB, 2, until="latest")
         assert replay.wait(timeout=120) and replay.finished, f"v2 did not finish: {replay}"
         assert wb.serving(JOB) == 1
+        print(f"\n{JOB}: v1 live, v2 replayed to its end in {time.monotonic() - started:.0f} s")
         yield PreparedJob(wb, JOB, SQL_TABLE)
     finally:  # the runs this test started stop with it (v1 live; v2 unless it finished)
         for version in sorted({run.version for run in wb.runs(JOB) if run.active}):

@@ -59,6 +59,7 @@ const context = await chromium.launchPersistentContext(profile, {
   executablePath,
   headless: true,
   viewport: { width: 1400, height: 900 },
+  deviceScaleFactor: 2, // sharp screenshots for docs/
   args: [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -183,7 +184,9 @@ try {
     log(`keywords: ${[...words].join(' ')}; .cm-kappa-subcommand: ${subcommand.join(' ') || '(none on the %%kappa line)'}`);
     await page.keyboard.press('Escape'); // command mode: no cursor in the screenshot
     await page.mouse.move(0, 0);
+    const noToolbar = await page.addStyleTag({ content: '.jp-cell-toolbar { visibility: hidden; }' });
     await cell.screenshot({ path: png('sql-cell.png') });
+    await noToolbar.evaluate((node) => node.remove());
   });
 
   const panel = page.locator('#kappanb-panel');
@@ -200,6 +203,14 @@ try {
     if (!/Kappa/.test(title)) log(`note: the panel's tab has the caption "${title}"`);
     await tab.click();
     await panel.waitFor({ state: 'visible', timeout: 10_000 });
+    // Wider than JupyterLab's default sidebar, so the screenshot reads well: drag its edge.
+    const edge = await page.locator('#jp-main-split-panel > .lm-SplitPanel-handle').first().boundingBox();
+    if (edge) {
+      await page.mouse.move(edge.x + edge.width / 2, edge.y + edge.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(edge.x + 160, edge.y + edge.height / 2, { steps: 5 });
+      await page.mouse.up();
+    }
   });
 
   await step(`see ${job} v1 RUNNING and served`, async () => {
@@ -236,7 +247,12 @@ try {
     });
     if (await version(1).locator('.kappa-serving').count()) miss('v1 is still marked served after the promote');
     await page.mouse.move(0, 0);
-    await panel.screenshot({ path: png('panel.png') });
+    // The panel down to its last line, not the empty rest of the sidebar.
+    const box = await panel.boundingBox();
+    const bottom = await panel.evaluate((node) =>
+      Math.max(...[...node.querySelectorAll('*')].map((c) => c.getBoundingClientRect().bottom)));
+    const height = Math.min(box.height, Math.ceil(bottom - box.y) + 12);
+    await page.screenshot({ path: png('panel.png'), clip: { ...box, height } });
   });
 
   log(`passed; screenshots in ${outDir}`);

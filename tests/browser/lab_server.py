@@ -63,15 +63,14 @@ class WheelPrefix:
     def jupyter(self, env: dict[str, str], *args: str) -> str:
         """`jupyter ARGS` with that environment: its stdout and stderr together."""
         done = subprocess.run(
-            [str(JUPYTER), *args], env=env, capture_output=True, text=True, timeout=120,
-            check=False,
+            [str(JUPYTER), *args], env=env, cwd=self.root, capture_output=True, text=True,
+            timeout=120, check=False,
         )  # fmt: skip
         return done.stdout + done.stderr
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LABEXTENSION_FOLDER = re.compile(r"^(/\S+)$")
-SERVER_CONFIG_FOLDER = re.compile(r"^Config dir: (\S+)$")
 
 
 def sections(listing: str, folder_line: re.Pattern[str]) -> dict[str, str]:
@@ -133,9 +132,10 @@ class LabServer:
             command.append("--allow-root")
         log = work / "lab.log"
         with log.open("wb") as out:
-            process = subprocess.Popen(
-                command, env=lab_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
+            process = subprocess.Popen(  # not from the source tree's folder: no `kappanb` there
+                command, env=lab_env, cwd=work, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
         server = cls(f"http://127.0.0.1:{port}", token, root_dir, log, process)
         server._wait_ready(timeout)
         return server
