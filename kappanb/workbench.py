@@ -132,9 +132,9 @@ class Workbench:
                 self.stack.up(self.say)
             else:
                 down = ", ".join(s.name for s in status.services if not s.healthy)
+                what = "not running" if nothing_runs else f"not healthy ({down})"
                 raise StackNotRunningError(
-                    f"the stack is not healthy ({down}): start it with `%kappa up` "
-                    "(or `kappanb up` in a shell)"
+                    f"the stack is {what}: start it with `%kappa up` (or `kappanb up` in a shell)"
                 )
         return self.stack.endpoints()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from functools import cache
+from typing import Any
 
 from kappanb.commands.parser import SUBCOMMANDS, build_parser
 from kappanb.registry.store import Registry
@@ -59,7 +60,7 @@ class Vocabulary:
     takes: dict[str, list[str]]
     """Which subcommands take a ``job``, a ``version`` (after the job) or a ``topic``."""
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -19,7 +19,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
 
-from kappanb.exceptions import KappaError, RequestError
+from kappanb.exceptions import KappaError, NotCaughtUpError, RequestError
 from kappanb.server import actions
 from kappanb.server.errors import status_for
 from kappanb.workbench import Workbench
@@ -54,7 +54,7 @@ class KappaHandler(APIHandler):
         try:
             body = await IOLoop.current().run_in_executor(_POOL, lambda: work(holder.get()))
         except KappaError as exc:
-            self.refuse(status_for(exc), str(exc))
+            self.refuse(status_for(exc), _for_http(exc))
             return
         except Exception as exc:  # a bug: still a readable JSON message, and a traceback
             self.log.exception("kappanb: %s %s failed", self.request.method, self.request.path)
@@ -67,6 +67,10 @@ class KappaHandler(APIHandler):
         if status_code == 405:  # tornado's own refusal: say which method each route takes
             self.refuse(405, f"{self.request.method} is not allowed on {self.request.path}: "
                              f"the routes are {ROUTES_TEXT}")  # fmt: skip
+            return
+        if status_code == 403 and not self.current_user:  # rather than "_xsrf missing"
+            self.refuse(403, "not logged in to this Jupyter server: open JupyterLab with its "
+                             "token, or send the header 'Authorization: token TOKEN'")  # fmt: skip
             return
         super().write_error(status_code, **kwargs)
 
@@ -158,6 +162,13 @@ class NoRouteHandler(KappaHandler):
     @authorized
     async def post(self, *_args: str) -> None:
         self._missing()
+
+
+def _for_http(error: KappaError) -> str:
+    """The error's message; a refused promote also says how to force it over HTTP."""
+    if isinstance(error, NotCaughtUpError):
+        return f'{error} (in a request: "force": true)'
+    return str(error)
 
 
 def routes(base_url: str) -> list[tuple[str, type[KappaHandler]]]:
