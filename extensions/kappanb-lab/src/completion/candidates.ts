@@ -20,8 +20,6 @@ const TABLE_KEYWORDS = new Set(['FROM', 'JOIN']);
 
 export interface ICandidate {
   label: string;
-  /** What is inserted when not the label (a topic inserts its SQL table name). */
-  insertText?: string;
   type: string;
 }
 
@@ -74,20 +72,20 @@ function onMagicLine(words: string[], names: IKappaNames): ICandidate[] {
   return [];
 }
 
+/** SQL tables of the log: a topic's table shows its topic, `payments_v1  topic payments.v1`. */
+function sourceTables(names: IKappaNames): ICandidate[] {
+  const topicOf = new Map(names.topics.map(topic => [sqlTableForTopic(topic), topic]));
+  const tables = [...new Set([...names.sql_tables, ...topicOf.keys()])];
+  return tables.map(label => {
+    const topic = topicOf.get(label);
+    return { label, type: topic ? `topic ${topic}` : 'table' };
+  });
+}
+
 function inSqlBody(sqlBefore: string, names: IKappaNames): ICandidate[] {
   const previous = sqlBefore.match(/([A-Za-z_]+)[\s(]+[\w.`]*$/)?.[1]?.toUpperCase() ?? '';
-  const sources = [
-    ...of(names.sql_tables, 'table'),
-    ...names.topics.map(topic => ({
-      label: topic,
-      insertText: sqlTableForTopic(topic),
-      type: 'topic'
-    }))
-  ];
-  if (TABLE_KEYWORDS.has(previous)) {
-    return [...sources, ...of(names.tables, 'output table')];
-  }
-  return [...sources, ...of(names.tables, 'output table'), ...of(SQL_COMPLETION_KEYWORDS, 'keyword')];
+  const tables = [...sourceTables(names), ...of(names.tables, 'output table')];
+  return TABLE_KEYWORDS.has(previous) ? tables : [...tables, ...of(SQL_COMPLETION_KEYWORDS, 'keyword')];
 }
 
 /** Candidates at `offset` in a cell, or null when the cursor is not in kappa territory. */

@@ -4,9 +4,10 @@
 // subcommand gets `cm-kappa-subcommand` and flags `cm-kappa-flag`.
 //
 // Decorations are recomputed only when the document changes, and a cell without
-// `%kappa` costs one substring search. The plugin has the highest precedence, so its
-// marks are the innermost elements and their colours win over the python mode's (the CSS
-// also neutralises python's colours inside the SQL body).
+// `%kappa` costs one substring search. The plugin has a low precedence: its marks are the
+// outer elements, never split by the python mode's highlighting (Prec.high), so a keyword
+// or a flag is one element; the CSS has the python spans inside them inherit the colour,
+// so the SQL colours win.
 import { Prec, type Extension, type Range } from '@codemirror/state';
 import {
   Decoration,
@@ -15,7 +16,7 @@ import {
   ViewPlugin,
   type ViewUpdate
 } from '@codemirror/view';
-import { classHighlighter, highlightTree } from '@lezer/highlight';
+import { classHighlighter, highlightTree, tagHighlighter, tags } from '@lezer/highlight';
 
 import { FlinkSQL } from './flinkSql';
 import { isFlag, magicLines, sqlBodyStart } from './kappaCell';
@@ -25,6 +26,8 @@ const MAGIC = Decoration.mark({ class: 'cm-kappa-magic' });
 const SUBCOMMAND = Decoration.mark({ class: 'cm-kappa-subcommand' });
 const FLAG = Decoration.mark({ class: 'cm-kappa-flag' });
 const tokenMarks = new Map<string, Decoration>();
+/** Flink's built-in functions (lang-sql tags them standard(name)), which classHighlighter leaves out. */
+const builtinHighlighter = tagHighlighter([{ tag: tags.standard(tags.name), class: 'tok-builtin' }]);
 
 function tokenMark(classes: string): Decoration {
   let mark = tokenMarks.get(classes);
@@ -43,7 +46,7 @@ function sqlRanges(text: string, bodyStart: number, into: Range<Decoration>[]): 
     lineStart += line.length + 1;
   }
   const tree = FlinkSQL.language.parser.parse(body);
-  highlightTree(tree, classHighlighter, (from, to, classes) => {
+  highlightTree(tree, [classHighlighter, builtinHighlighter], (from, to, classes) => {
     into.push(tokenMark(classes).range(bodyStart + from, bodyStart + to));
   });
 }
@@ -94,6 +97,6 @@ class KappaHighlighter {
 }
 
 /** The editor extension JupyterLab adds to every cell editor. */
-export const kappaHighlight: Extension = Prec.highest(
+export const kappaHighlight: Extension = Prec.low(
   ViewPlugin.fromClass(KappaHighlighter, { decorations: plugin => plugin.decorations })
 );
