@@ -7,7 +7,10 @@
   savepoint) or ``LOST`` (the cluster lost it: a JobManager crash or a `down` that could
   not take a savepoint; from its latest retained checkpoint). A version with an active run
   or a newer ended run is left alone. A run that cannot be resumed is reported, not fatal:
-  the rest of the stack still comes up.
+  the rest of the stack still comes up. Runs are resumed only while the cluster has free
+  task slots for them (slots-total minus what Flink's own running jobs take), the served
+  versions' runs first, then live runs, then replays; the rest are left as they are and
+  `up` says how to make room.
 
 Exactly-once holds across both: the Kafka source restores its offsets from the snapshot
 and the Iceberg committer commits what the snapshot had not yet committed, once.
@@ -19,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kappanb.exceptions import KappaError
+from kappanb.flink.rest import FlinkRest
 from kappanb.jobs.control import RunControl
-from kappanb.registry.records import RunRecord
+from kappanb.registry.records import ACTIVE_STATES, RunRecord
 
 SUSPENDED = "SUSPENDED"
 """A run `down` stopped with a savepoint; `up` resumes it."""
@@ -74,11 +78,46 @@ def to_resume(runs: list[RunRecord]) -> list[RunRecord]:
     return sorted((r for r in newest.values() if r.state in RESUMABLE_AT_UP), key=lambda r: r.id)
 
 
+def slots_in_use(rest: FlinkRest) -> int:
+    """Task slots Flink's active jobs take now: per job, its widest vertex (one slot
+    sharing group). Read from the job list, not the TaskManager's slot report, which
+    right after a JobManager restart may still count the lost jobs' slots."""
+    used = 0
+    for job in rest.jobs():
+        if str(job.get("state")) in ACTIVE_STATES:
+            vertices = rest.job(str(job["jid"])).get("vertices", [])
+            used += max((int(v.get("parallelism", 1)) for v in vertices), default=1)
+    return used
+
+
+def resume_order(runs: list[RunRecord], served: set[tuple[str, int]]) -> list[RunRecord]:
+    """Who gets a slot first: served versions, then live runs, then replays; oldest first."""
+    return sorted(runs, key=lambda r: ((r.job, r.version) not in served, r.mode != "live", r.id))
+
+
 def resume_all(control: RunControl, say: Callable[[str], None]) -> RunsCarried:
-    """Resume what `down` suspended and what a crashed cluster lost."""
+    """Resume what `down` suspended and what a crashed cluster lost, while slots last."""
     carried = RunsCarried()
-    for run in to_resume(control.launcher.reconciled(None)):
+    candidates = to_resume(control.launcher.reconciled(None))
+    if not candidates:
+        return carried
+    rest = control.launcher.rest
+    free = int(rest.overview().get("slots-total", 0)) - slots_in_use(rest)
+    served = {
+        (job, s.to_version)
+        for job in {r.job for r in candidates}
+        if (s := control.registry.serving(job)) is not None
+    }
+    for run in resume_order(candidates, served):
         what = f"{run.job} v{run.version} (run #{run.id}, {run.mode})"
+        if run.parallelism > free:
+            carried.failed.append(
+                f"resume {what}: it needs {run.parallelism} task slot(s) and "
+                f"{max(free, 0)} are free; it stays {run.state}. Stop a run you do not need "
+                f"(`stop JOB V`), then `resume {run.job} {run.version}`; or `down` and "
+                "`up --slots N` with more slots"
+            )
+            continue
         say(f"resuming {what} ...")
         try:
             with control.registry.job_lock(run.job, f"up (resume {run.job} v{run.version})"):
@@ -86,5 +125,6 @@ def resume_all(control: RunControl, say: Callable[[str], None]) -> RunsCarried:
         except KappaError as exc:
             carried.failed.append(f"resume {what}: {exc}")
             continue
+        free -= run.parallelism
         carried.done.append(f"resumed {what} from {handle.run.restored_from}")
     return carried
