@@ -185,7 +185,12 @@ try {
     await page.keyboard.press('Escape'); // command mode: no cursor in the screenshot
     await page.mouse.move(0, 0);
     const noToolbar = await page.addStyleTag({ content: '.jp-cell-toolbar { visibility: hidden; }' });
-    await cell.screenshot({ path: png('sql-cell.png') });
+    // The cell as wide as its longest line (plus a margin), not the whole notebook's width.
+    const cellBox = await cell.boundingBox();
+    const textRight = await cell.evaluate((node) => Math.max(...[...node.querySelectorAll('.cm-line')]
+      .map((line) => { const r = document.createRange(); r.selectNodeContents(line); return r.getBoundingClientRect().right; })));
+    const width = Math.min(cellBox.width, Math.ceil(textRight - cellBox.x) + 48);
+    await page.screenshot({ path: png('sql-cell.png'), clip: { ...cellBox, width } });
     await noToolbar.evaluate((node) => node.remove());
   });
 

