@@ -12,7 +12,7 @@ LABEXTENSION_PACKAGE = "share/jupyter/labextensions/kappanb-lab/package.json"
 SERVER_CONFIG = "etc/jupyter/jupyter_server_config.d/kappanb.json"
 
 
-def build_wheel(dest: Path, timeout: float = 900.0) -> Path:
+def build_wheel(dest: Path, timeout: float = 480.0) -> Path:
     """`pip wheel . --no-deps` into ``dest`` (the build hook builds the lab extension)."""
     log = dest / "pip-wheel.log"
     with log.open("w") as out:
