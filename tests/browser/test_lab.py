@@ -49,14 +49,12 @@ def test_extension_from_the_wheel_promotes_in_the_panel(
     shots.mkdir(parents=True, exist_ok=True)
     print(f"browser test screenshots: {shots}")
 
-    done = subprocess.run(
-        [tools.node(), str(tools.SPEC)], cwd=tools.HERE, capture_output=True, text=True,
-        timeout=SCRIPT_TIMEOUT_S + 30, check=False,
-        env={**os.environ, "KAPPA_LAB_URL": lab.url, "KAPPA_TOKEN": lab.token,
-             "KAPPA_NOTEBOOK": notebook, "KAPPA_JOB": prepared_job.job,
-             "KAPPA_SQL_TABLE": prepared_job.sql_table, "KAPPA_OUT_DIR": str(shots),
-             "KAPPA_PROFILE": str(tmp_path / "chromium"), "KAPPA_CHROMIUM": str(browser_tools),
-             "KAPPA_TIMEOUT_S": str(SCRIPT_TIMEOUT_S)},
+    done = tools.run_spec(
+        {"KAPPA_LAB_URL": lab.url, "KAPPA_TOKEN": lab.token, "KAPPA_NOTEBOOK": notebook,
+         "KAPPA_JOB": prepared_job.job, "KAPPA_SQL_TABLE": prepared_job.sql_table,
+         "KAPPA_OUT_DIR": str(shots), "KAPPA_PROFILE": str(tmp_path / "chromium"),
+         "KAPPA_CHROMIUM": str(browser_tools), "KAPPA_TIMEOUT_S": str(SCRIPT_TIMEOUT_S)},
+        timeout=SCRIPT_TIMEOUT_S + 30,
     )  # fmt: skip
     print(done.stdout)
     if done.returncode != 0:

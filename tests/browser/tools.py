@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,19 @@ def ensure_playwright() -> None:
     )  # fmt: skip
     if done.returncode != 0 or installed_playwright() != pinned_playwright():
         pytest.fail(f"`npm ci` in {HERE} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+
+def run_spec(env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """`node lab.spec.mjs` in a process group of its own: past ``timeout`` the group (node
+    and the Chromium it launched) is killed, and the run counts as failed (exit -9)."""
+    with subprocess.Popen(
+        [node(), str(SPEC)], cwd=HERE, env={**os.environ, **env}, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    ) as process:  # fmt: skip
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            out, err = process.communicate()
+            err += f"\nlab.spec.mjs still ran after {timeout:.0f} s: killed with its Chromium"
+        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
