@@ -67,7 +67,10 @@ function onMagicLine(words: string[], names: IKappaNames): ICandidate[] {
     }
   } else if (positional.length === 1 && TAKES_JOB.has(command) && !NO_VERSION.has(command)) {
     const job = positional[0] ?? '';
-    return of((names.versions[job] ?? []).map(v => `v${v}`), 'version');
+    return of(
+      (names.versions[job] ?? []).map(v => `v${v}`),
+      'version'
+    );
   }
   return [];
 }
@@ -85,7 +88,9 @@ function sourceTables(names: IKappaNames): ICandidate[] {
 function inSqlBody(sqlBefore: string, names: IKappaNames): ICandidate[] {
   const previous = sqlBefore.match(/([A-Za-z_]+)[\s(]+[\w.`]*$/)?.[1]?.toUpperCase() ?? '';
   const tables = [...sourceTables(names), ...of(names.tables, 'output table')];
-  return TABLE_KEYWORDS.has(previous) ? tables : [...tables, ...of(SQL_COMPLETION_KEYWORDS, 'keyword')];
+  return TABLE_KEYWORDS.has(previous)
+    ? tables
+    : [...tables, ...of(SQL_COMPLETION_KEYWORDS, 'keyword')];
 }
 
 /** Candidates at `offset` in a cell, or null when the cursor is not in kappa territory. */
@@ -95,7 +100,10 @@ export function candidatesAt(text: string, offset: number, names: IKappaNames): 
   const bodyStart = sqlBodyStart(text);
   if (bodyStart !== null && offset >= bodyStart && lineStart >= bodyStart) {
     const word = before.match(/[\w.]*$/)?.[0] ?? '';
-    return { start: offset - word.length, items: matching(inSqlBody(text.slice(bodyStart, offset), names), word) };
+    return {
+      start: offset - word.length,
+      items: matching(inSqlBody(text.slice(bodyStart, offset), names), word)
+    };
   }
   const line = magicLine(before, lineStart);
   if (!line) {

@@ -66,8 +66,6 @@ export const FlinkSQL = SQLDialect.define({
 });
 
 /** Upper-case keywords for completion in a job body (those most typed first). */
-export const SQL_COMPLETION_KEYWORDS: readonly string[] = words(
-  STANDARD_KEYWORDS + FLINK_KEYWORDS
-)
+export const SQL_COMPLETION_KEYWORDS: readonly string[] = words(STANDARD_KEYWORDS + FLINK_KEYWORDS)
   .split(' ')
   .map(w => w.toUpperCase());

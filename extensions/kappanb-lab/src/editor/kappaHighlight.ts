@@ -27,7 +27,9 @@ const SUBCOMMAND = Decoration.mark({ class: 'cm-kappa-subcommand' });
 const FLAG = Decoration.mark({ class: 'cm-kappa-flag' });
 const tokenMarks = new Map<string, Decoration>();
 /** Flink's built-in functions (lang-sql tags them standard(name)), which classHighlighter leaves out. */
-const builtinHighlighter = tagHighlighter([{ tag: tags.standard(tags.name), class: 'tok-builtin' }]);
+const builtinHighlighter = tagHighlighter([
+  { tag: tags.standard(tags.name), class: 'tok-builtin' }
+]);
 
 function tokenMark(classes: string): Decoration {
   let mark = tokenMarks.get(classes);

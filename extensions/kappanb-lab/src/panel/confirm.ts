@@ -17,7 +17,9 @@ export const confirmations = {
     body:
       `The serving name ${job.name} will read v${version}` +
       (job.serving === null ? '.' : ` instead of v${job.serving}.`) +
-      ' kappanb refuses when v' + version + ' has not caught up with the log yet.',
+      ' kappanb refuses when v' +
+      version +
+      ' has not caught up with the log yet.',
     accept: 'Promote',
     warn: false
   }),

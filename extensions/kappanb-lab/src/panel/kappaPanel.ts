@@ -43,7 +43,10 @@ export class KappaPanel extends Widget {
       this.content
     );
     this.node.addEventListener('click', event => this.onClick(event));
-    this.poller = new StatePoller(signal => getState(signal), result => this.onPoll(result));
+    this.poller = new StatePoller(
+      signal => getState(signal),
+      result => this.onPoll(result)
+    );
   }
 
   protected override onAfterShow(): void {
@@ -85,6 +88,7 @@ export class KappaPanel extends Widget {
     const errors = [this.actionError, this.pollError].filter(e => e);
     this.error.hidden = errors.length === 0;
     this.error.textContent = errors.join('\n');
+    this.content.classList.toggle('kappa-stale', this.pollError !== '');
     if (!this.state) {
       return;
     }
@@ -135,8 +139,8 @@ export class KappaPanel extends Widget {
     switch (action) {
       case 'watch':
         await this.run(actionKey('watch', job.name), 'Adding…', '', async () => {
-          await insertWatchCell(this.app, this.notebooks, job.name);
-          return { message: `Added a %kappa watch ${job.name} cell to ${this.notebooks?.currentWidget?.title.label ?? 'the notebook'}.` };
+          const notebook = await insertWatchCell(this.app, this.notebooks, job.name);
+          return { message: `Added a %kappa watch ${job.name} cell to ${notebook} and ran it.` };
         });
         return;
       case 'promote':
@@ -155,8 +159,11 @@ export class KappaPanel extends Widget {
         if (!(await confirm(confirmations.rollback(job)))) {
           return;
         }
-        await this.run(actionKey('rollback', job.name), 'Rolling back…', `Rolling ${job.name} back…`, () =>
-          jobAction(job.name, 'rollback', {})
+        await this.run(
+          actionKey('rollback', job.name),
+          'Rolling back…',
+          `Rolling ${job.name} back…`,
+          () => jobAction(job.name, 'rollback', {})
         );
         return;
     }

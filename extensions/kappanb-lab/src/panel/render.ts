@@ -55,11 +55,19 @@ export function renderStack(state: IKappaState, busy: Busy): HTMLElement {
   const buttons = el('div', { class: 'kappa-buttons' });
   if (!stack.running || !stack.healthy) {
     buttons.append(
-      button('up', 'Start stack', 'kappanb up: start Kafka, Flink and the catalog', busy, 'up')
+      button(
+        'up',
+        'Start stack',
+        'kappanb up: start Kafka, Flink and the catalog',
+        busy,
+        actionKey('up')
+      )
     );
   }
   if (stack.running) {
-    buttons.append(button('down', 'Stop stack', 'kappanb down: stop the stack', busy, 'down'));
+    buttons.append(
+      button('down', 'Stop stack', 'kappanb down: stop the stack', busy, actionKey('down'))
+    );
   }
   if (state.flink_ui) {
     buttons.append(
@@ -115,21 +123,38 @@ function versionRow(job: IJobState, v: IVersionState, busy: Busy): HTMLElement {
   }
   if (run && !run.finished && !TERMINAL.has(run.state.toUpperCase())) {
     buttons.append(
-      button('stop', 'Stop', `stop v${v.version}'s run`, busy, actionKey('stop', job.name, v.version))
+      button(
+        'stop',
+        'Stop',
+        `stop v${v.version}'s run`,
+        busy,
+        actionKey('stop', job.name, v.version)
+      )
     );
   }
   if (run?.flink_url) {
-    buttons.append(externalLink(run.flink_url, 'Flink job', `v${v.version}'s job in Flink's web UI`));
+    buttons.append(
+      externalLink(run.flink_url, 'Flink job', `v${v.version}'s job in Flink's web UI`)
+    );
   }
   return el(
     'li',
-    { class: `kappa-version${serving ? ' kappa-version-serving' : ''}`, 'data-kappa-version': String(v.version) },
+    {
+      class: `kappa-version${serving ? ' kappa-version-serving' : ''}`,
+      'data-kappa-version': String(v.version)
+    },
     el(
       'div',
       { class: 'kappa-version-head' },
       el('span', { class: 'kappa-version-name' }, `v${v.version}`),
-      serving ? el('span', { class: 'kappa-serving', title: 'the served version' }, 'serving') : null,
-      el('span', { class: `kappa-state kappa-state-${state.toLowerCase().replace(/\W+/g, '-')}` }, state)
+      serving
+        ? el('span', { class: 'kappa-serving', title: 'the served version' }, 'serving')
+        : null,
+      el(
+        'span',
+        { class: `kappa-state kappa-state-${state.toLowerCase().replace(/\W+/g, '-')}` },
+        state
+      )
     ),
     v.note ? el('div', { class: 'kappa-note kappa-dim' }, v.note) : null,
     run ? runFacts(run) : null,
@@ -152,7 +177,13 @@ function jobBlock(job: IJobState, busy: Busy): HTMLElement {
     el(
       'div',
       { class: 'kappa-buttons' },
-      button('watch', 'Watch', `add a %kappa watch ${job.name} cell below the active cell and run it`, busy, actionKey('watch', job.name)),
+      button(
+        'watch',
+        'Watch',
+        `add a %kappa watch ${job.name} cell below the active cell and run it`,
+        busy,
+        actionKey('watch', job.name)
+      ),
       button(
         'rollback',
         'Rollback',

@@ -2,12 +2,13 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { type INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 
-/** Inserts and runs the cell; rejects with a readable message when there is no notebook. */
+/** Inserts and runs the cell, resolves to the notebook's name; rejects with a readable
+ * message when there is no notebook. */
 export async function insertWatchCell(
   app: JupyterFrontEnd,
   tracker: INotebookTracker | null,
   job: string
-): Promise<void> {
+): Promise<string> {
   const panel = tracker?.currentWidget;
   if (!panel) {
     throw new Error(
@@ -24,4 +25,5 @@ export async function insertWatchCell(
   cell.model.sharedModel.setSource(`%kappa watch ${job}`);
   app.shell.activateById(panel.id);
   await NotebookActions.run(notebook, panel.sessionContext);
+  return panel.title.label;
 }
