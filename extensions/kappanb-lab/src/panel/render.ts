@@ -93,18 +93,35 @@ export function renderStack(state: IKappaState, busy: Busy): HTMLElement {
   );
 }
 
+/** Flink job states in which a run still reads the log (kappanb's ACTIVE_STATES). */
+const ACTIVE_STATES = new Set([
+  'CREATED',
+  'INITIALIZING',
+  'RUNNING',
+  'RESTARTING',
+  'FAILING',
+  'CANCELLING',
+  'RECONCILING'
+]);
+
 function runFacts(run: IRunState): HTMLElement {
   const facts: (string | HTMLElement)[] = [`${run.mode}${run.bounded ? ', bounded' : ''}`];
   if (run.behind !== null) {
     facts.push(`${run.behind.toLocaleString()} behind`);
   }
-  facts.push(
-    el(
-      'span',
-      { class: `kappa-caught-up kappa-caught-up-${run.caught_up}` },
-      run.caught_up ? 'caught up' : 'catching up'
-    )
-  );
+  // Caught up or not is a question for a run that still reads; a bounded replay that
+  // finished has its whole output, and an ended run reads nothing more.
+  if (run.finished) {
+    facts.push(el('span', { class: 'kappa-caught-up kappa-caught-up-true' }, 'finished'));
+  } else if (ACTIVE_STATES.has(run.state)) {
+    facts.push(
+      el(
+        'span',
+        { class: `kappa-caught-up kappa-caught-up-${run.caught_up}` },
+        run.caught_up ? 'caught up' : 'catching up'
+      )
+    );
+  }
   const parts = facts.flatMap((fact, i) => (i ? [' · ', fact] : [fact]));
   return el('div', { class: 'kappa-facts' }, ...parts);
 }

@@ -2,6 +2,8 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { type INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 
+const LOAD_KAPPANB = "get_ipython().extension_manager.load_extension('kappanb')";
+
 /** Inserts and runs the cell, resolves to the notebook's name; rejects with a readable
  * message when there is no notebook. */
 export async function insertWatchCell(
@@ -24,6 +26,13 @@ export async function insertWatchCell(
   }
   cell.model.sharedModel.setSource(`%kappa watch ${job}`);
   app.shell.activateById(panel.id);
+  // The magic needs kappanb loaded in the kernel: load it quietly first (a no-op when the
+  // notebook already did `%load_ext kappanb`), so the cell works in any notebook.
+  await panel.sessionContext.ready;
+  const kernel = panel.sessionContext.session?.kernel;
+  if (kernel) {
+    await kernel.requestExecute({ code: LOAD_KAPPANB, silent: true, store_history: false }).done;
+  }
   await NotebookActions.run(notebook, panel.sessionContext);
   return panel.title.label;
 }
