@@ -1,6 +1,6 @@
 // The kappanb server routes (kappanb.server), called through Jupyter's own connection:
 // ServerConnection adds the token and the XSRF header. Shapes follow
-// /work/notes/issue9-contract.md; every error body is {"message": "..."}.
+// extensions/kappanb-lab/API.md; every error body is {"message": "..."}.
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
