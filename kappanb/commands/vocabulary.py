@@ -53,6 +53,8 @@ class Vocabulary:
     """Kafka topic names (``payments.captured.v1``)."""
     sql_tables: list[str]
     """The names a job's SQL reads the topics by (``payments_captured_v1``, or --table)."""
+    topic_of_table: dict[str, str]
+    """Each of those SQL names with the topic it reads (``{"order_events": "orders"}``)."""
     jobs: list[str]
     versions: dict[str, list[int]]
     tables: list[str]
@@ -77,6 +79,7 @@ def vocabulary(registry: Registry) -> Vocabulary:
         flags={command: list(options) for command, options in all_flags().items()},
         topics=[t.name for t in topics],
         sql_tables=sorted({t.table for t in topics}),
+        topic_of_table={t.table: t.name for t in sorted(topics, key=lambda t: t.table)},
         jobs=sorted(versions),
         versions=versions,
         tables=sorted(outputs | set(serving)),

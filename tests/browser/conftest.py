@@ -33,6 +33,7 @@ class PreparedJob:
     workbench: Workbench
     job: str
     sql_table: str
+    topic: str
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +65,7 @@ def prepared_job(idle_stack: EmbeddedStack) -> Iterator[PreparedJob]:
         assert replay.wait(timeout=120) and replay.finished, f"v2 did not finish: {replay}"
         assert wb.serving(JOB) == 1
         print(f"\n{JOB}: v1 live, v2 replayed to its end in {time.monotonic() - started:.0f} s")
-        yield PreparedJob(wb, JOB, SQL_TABLE)
+        yield PreparedJob(wb, JOB, SQL_TABLE, TOPIC)
     finally:  # the runs this test started stop with it (v1 live; v2 unless it finished)
         for version in sorted({run.version for run in wb.runs(JOB) if run.active}):
             with contextlib.suppress(KappaError):  # it stopped by itself meanwhile

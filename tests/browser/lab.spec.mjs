@@ -16,6 +16,7 @@
 //   KAPPA_NOTEBOOK   notebook path relative to the server root (one empty code cell)
 //   KAPPA_JOB        the prepared job (v1 live and served, v2 a finished bounded replay)
 //   KAPPA_SQL_TABLE  the SQL table name of the prepared topic (what completion must offer)
+//   KAPPA_TOPIC      the prepared topic's Kafka name (the completion item must name it)
 //   KAPPA_OUT_DIR    where the screenshots go
 //   KAPPA_PROFILE    a fresh Chromium --user-data-dir
 //   KAPPA_CHROMIUM   Chromium binary [/usr/bin/chromium]
@@ -36,6 +37,7 @@ const token = env('KAPPA_TOKEN');
 const notebook = env('KAPPA_NOTEBOOK');
 const job = env('KAPPA_JOB');
 const sqlTable = env('KAPPA_SQL_TABLE');
+const topic = env('KAPPA_TOPIC');
 const outDir = env('KAPPA_OUT_DIR');
 const profile = env('KAPPA_PROFILE');
 const executablePath = env('KAPPA_CHROMIUM', '/usr/bin/chromium');
@@ -151,6 +153,12 @@ try {
     if (how === 'list') {
       const shown = await page.locator('.jp-Completer .jp-Completer-match').allInnerTexts();
       log(`completer items: ${shown.slice(0, 15).join(', ')}${shown.length > 15 ? ', ...' : ''}`);
+      // The item names the Kafka topic behind the SQL table (its type text: "topic NAME").
+      const itemText = await item.first().innerText();
+      if (!itemText.includes(topic)) {
+        throw new Error(`the completion item for ${sqlTable} does not name its topic ${topic}: "${itemText}"`);
+      }
+      log(`the item names its topic: "${itemText.replace(/\s+/g, ' ').trim()}"`);
       await item.first().click();
       await until(`${sqlTable} inserted after FROM`, 5_000, async () =>
         (await cellText()).includes(`FROM ${sqlTable}`) || { notYet: true, seen: await cellText() });

@@ -52,6 +52,7 @@ def test_extension_from_the_wheel_promotes_in_the_panel(
     done = tools.run_spec(
         {"KAPPA_LAB_URL": lab.url, "KAPPA_TOKEN": lab.token, "KAPPA_NOTEBOOK": notebook,
          "KAPPA_JOB": prepared_job.job, "KAPPA_SQL_TABLE": prepared_job.sql_table,
+         "KAPPA_TOPIC": prepared_job.topic,
          "KAPPA_OUT_DIR": str(shots), "KAPPA_PROFILE": str(tmp_path / "chromium"),
          "KAPPA_CHROMIUM": str(browser_tools), "KAPPA_TIMEOUT_S": str(SCRIPT_TIMEOUT_S)},
         timeout=SCRIPT_TIMEOUT_S + 30,

@@ -52,6 +52,9 @@ def test_the_registrys_names(tmp_path: Path) -> None:
     words = vocabulary(registry)
     assert words.topics == ["orders", "payments.captured.v1"]
     assert words.sql_tables == ["order_events", "payments_captured_v1"]
+    assert words.topic_of_table == {  # a --table name is not derived from the topic's
+        "order_events": "orders", "payments_captured_v1": "payments.captured.v1",
+    }  # fmt: skip
     assert words.jobs == ["daily", "weekly"]
     assert words.versions == {"daily": [1, 2], "weekly": [1]}
     assert words.tables == ["daily", "daily__v1", "daily__v2_2"]  # weekly serves nothing

@@ -71,6 +71,7 @@ def test_names_are_the_parsers_words_and_the_registrys_names(served: Served) -> 
     assert "--until" in names["flags"]["replay"] and "--force" in names["flags"]["promote"]
     assert names["topics"] == ["merchants.v1", "pay.v1"]
     assert names["sql_tables"] == ["merchant_names", "pay_v1"]
+    assert names["topic_of_table"] == {"merchant_names": "merchants.v1", "pay_v1": "pay.v1"}
     assert names["tables"] == ["counts", "counts__v1"]  # the alias, the run's table
     assert "promote" in names["takes"]["version"] and "produce" in names["takes"]["topic"]
     served.registry.add_version(JobVersion("later", 0, "sql", "SELECT 1", "later", "",

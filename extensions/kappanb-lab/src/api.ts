@@ -49,6 +49,8 @@ export interface IKappaNames {
   flags: Record<string, string[]>;
   topics: string[];
   sql_tables: string[];
+  /** Each SQL table name with the topic it reads (a --table name is not derived from it). */
+  topic_of_table: Record<string, string>;
   jobs: string[];
   versions: Record<string, number[]>;
   tables: string[];

@@ -29,12 +29,6 @@ export interface ICandidates {
   items: ICandidate[];
 }
 
-/** A topic's SQL table name, as kappanb.jobs.names.table_name_for_topic spells it. */
-export function sqlTableForTopic(topic: string): string {
-  const name = topic.replace(/[^A-Za-z0-9_]/g, '_');
-  return /^[A-Za-z_]/.test(name) ? name : `t_${name}`;
-}
-
 const of = (labels: readonly string[], type: string): ICandidate[] =>
   labels.map(label => ({ label, type }));
 
@@ -77,10 +71,11 @@ function onMagicLine(words: string[], names: IKappaNames): ICandidate[] {
 
 /** SQL tables of the log: a topic's table shows its topic, `payments_v1  topic payments.v1`. */
 function sourceTables(names: IKappaNames): ICandidate[] {
-  const topicOf = new Map(names.topics.map(topic => [sqlTableForTopic(topic), topic]));
-  const tables = [...new Set([...names.sql_tables, ...topicOf.keys()])];
-  return tables.map(label => {
-    const topic = topicOf.get(label);
+  // The server names each table's topic: a topic declared with --table has a SQL name
+  // that cannot be derived from the topic's own.
+  const topicOf = names.topic_of_table ?? {};
+  return names.sql_tables.map(label => {
+    const topic = topicOf[label];
     return { label, type: topic ? `topic ${topic}` : 'table' };
   });
 }

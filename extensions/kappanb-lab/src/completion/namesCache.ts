@@ -10,6 +10,7 @@ export const NO_NAMES: IKappaNames = {
   flags: {},
   topics: [],
   sql_tables: [],
+  topic_of_table: {},
   jobs: [],
   versions: {},
   tables: []
