@@ -201,21 +201,28 @@ def main(argv: list[str] | None = None) -> int:
                     "all_hand_written_s": [round(f.wall_s, 2) for f in hand],
                 }
         profiles = {}
-        if args.profile:
-            for name in args.workloads:
-                print(
-                    f"profiling a kappanb replay of {name} (JFR on the TaskManager) ...", flush=True
-                )
-                profiles[name] = profile_replay(
-                    bench,
-                    WORKLOADS[name],
-                    f"{name}_{stamp}",
-                    args.jfr_dir or scratch,
-                    oracles[name],
-                )
-                if not profiles[name]["replay"]["equals_oracle"]:  # type: ignore[index]
-                    all_equal = False
-                    print(f"!! the profiled replay of {name} differs from the oracle", flush=True)
+        if args.profile:  # both kinds, so the dead-letter branch's cost shows per category
+            # --small checks that profiling works, on one workload, to stay under 3 minutes
+            for name in args.workloads[:1] if args.small else args.workloads:
+                for kind in ("default", "fail-fast"):
+                    print(f"profiling a {kind} kappanb replay of {name} (JFR) ...", flush=True)
+                    if kind == "fail-fast":
+                        declare(wb, topic, source, on_malformed="fail")
+                    try:
+                        profile = profile_replay(
+                            bench,
+                            WORKLOADS[name],
+                            f"{name}_{stamp}",
+                            args.jfr_dir or scratch,
+                            oracles[name],
+                            kind,
+                        )
+                    finally:
+                        declare(wb, topic, source)
+                    profiles[name if kind == "default" else f"{name} {kind}"] = profile
+                    if not profile["replay"]["equals_oracle"]:  # type: ignore[index]
+                        all_equal = False
+                        print(f"!! the profiled {kind} replay of {name} differs", flush=True)
         print()
         print(table(figures))
         print()

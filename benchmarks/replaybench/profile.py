@@ -124,17 +124,23 @@ def _role(comm: str) -> str:
 
 
 def profile_replay(
-    bench: Any, workload: Workload, job: str, scratch: Path, expected: pl.DataFrame
+    bench: Any,
+    workload: Workload,
+    job: str,
+    scratch: Path,
+    expected: pl.DataFrame,
+    label: str = "default",
 ) -> dict[str, object]:
     """Replay ``job`` once more under JFR; return the TaskManager's and broker's CPU split.
 
-    The replay's output is checked against ``expected`` too (``replay.equals_oracle``)."""
+    ``label`` names the replay's kind ("default", "fail-fast"): the caller declares the
+    topic to match. The output is checked against ``expected`` too (``replay.equals_oracle``)."""
     from benchmarks.replaybench import stages
 
     pids = bench.services
     tm, broker = pids["flink-taskmanager"], pids["kafka"]
     scratch.mkdir(parents=True, exist_ok=True)
-    recording = scratch / f"profile-{workload.name}.jfr"
+    recording = scratch / f"profile-{workload.name}-{label}.jfr"
     subprocess.run(
         [
             "jcmd",
@@ -151,7 +157,8 @@ def profile_replay(
     tm_before, broker_before = threads_cpu(tm), threads_cpu(broker)
     tm_cpu, broker_cpu = _process_cpu(tm), _process_cpu(broker)
     try:
-        figure, out = stages.kappanb_replay(bench, workload, job, 1)
+        variant = "" if label == "default" else label
+        figure, out = stages.kappanb_replay(bench, workload, job, 1, variant)
         figure.extra["equals_oracle"] = out.equals(expected)
     finally:
         tm_after, broker_after = threads_cpu(tm), threads_cpu(broker)

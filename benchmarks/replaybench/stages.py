@@ -259,7 +259,12 @@ def _wait_finished(rest: FlinkRest, job_id: str, timeout: float = 1800.0) -> dic
         job = rest.job(job_id)
         state = str(job["state"])
         if state == "FINISHED":
-            return {"flink_job_s": round(float(job["duration"]) / 1000, 3), "flink_job_id": job_id}
+            reuse = rest.execution_config(job_id)["object-reuse-mode"]
+            return {
+                "flink_job_s": round(float(job["duration"]) / 1000, 3),
+                "flink_job_id": job_id,
+                "object_reuse": bool(reuse),  # the same for every Flink stage, or unfair
+            }
         if state in ("FAILED", "CANCELED"):
             raise RuntimeError(f"Flink job {job_id} ended {state}: {rest.root_exception(job_id)}")
         time.sleep(POLL_S)

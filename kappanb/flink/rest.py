@@ -59,6 +59,11 @@ class FlinkRest:
         result: dict[str, Any] = self._request("GET", f"/jobs/{job_id}")
         return result
 
+    def execution_config(self, job_id: str) -> dict[str, Any]:
+        """The job's execution config as Flink ran it: parallelism, object reuse, restarts."""
+        result: dict[str, Any] = self._request("GET", f"/jobs/{job_id}/config")["execution-config"]
+        return result
+
     def job_state(self, job_id: str) -> str:
         return str(self.job(job_id)["state"])
 

@@ -49,6 +49,7 @@ def test_the_small_replay_benchmark_measures_every_stage_and_matches_the_oracle(
         if name.startswith(("hand-written", "kappanb")):
             assert figure["equals_oracle"] is True, name
             assert figure["flink_job_s"] > 0, name
+            assert figure["object_reuse"] is True, name  # the same Flink settings for all
 
     assert set(result["configurations"]) == {f"{w} p{p}" for w in workloads for p in parallelism}
     for config in result["configurations"].values():
@@ -58,7 +59,8 @@ def test_the_small_replay_benchmark_measures_every_stage_and_matches_the_oracle(
         for against in [*config["ratios"].values(), *config["fail_fast_ratios"].values()]:
             assert against["events_per_s"] > 0 and against["cpu_s_per_million"] > 0
 
-    for w in workloads:
+    assert set(result["profiles"]) == {workloads[0], f"{workloads[0]} fail-fast"}  # --small
+    for w in result["profiles"]:
         profile = result["profiles"][w]
         assert profile["jfr_samples"] > 0
         assert sum(profile["taskmanager_java_samples_pct"].values()) > 50
