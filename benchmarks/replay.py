@@ -32,7 +32,7 @@ from benchmarks.machine import machine
 from benchmarks.replaybench import stages
 from benchmarks.replaybench.measure import Figure
 from benchmarks.replaybench.profile import profile_replay
-from benchmarks.replaybench.report import best, ratio_lines, ratios, table
+from benchmarks.replaybench.report import best, median_ratios, ratio_lines, ratios, table
 from benchmarks.replaybench.workloads import COLUMNS, WORKLOADS
 from kappanb.settings import StackSettings
 from kappanb.stack.embedded import EmbeddedStack
@@ -196,9 +196,22 @@ def main(argv: list[str] | None = None) -> int:
                     "fail_fast_ratios": ratios(
                         k_strict, {"hand-written Flink": h, "kappanb (dead letters)": k}
                     ),
+                    "median_ratios": {
+                        "kappanb vs hand-written Flink": median_ratios(mine, hand),
+                        "fail-fast vs hand-written Flink": median_ratios(strict, hand),
+                        "fail-fast vs kappanb (dead letters)": median_ratios(strict, mine),
+                    },
                     "all_kappanb_s": [round(f.wall_s, 2) for f in mine],
                     "all_kappanb_fail_fast_s": [round(f.wall_s, 2) for f in strict],
                     "all_hand_written_s": [round(f.wall_s, 2) for f in hand],
+                    "all_flink_job_s": {
+                        kind: [f.extra["flink_job_s"] for f in fs]
+                        for kind, fs in (("kappanb", mine), ("fail-fast", strict), ("hand", hand))
+                    },
+                    "all_checkpoints": {
+                        kind: [f.extra["checkpoints"] for f in fs]
+                        for kind, fs in (("kappanb", mine), ("fail-fast", strict), ("hand", hand))
+                    },
                 }
         profiles = {}
         if args.profile:  # both kinds, so the dead-letter branch's cost shows per category
@@ -230,6 +243,14 @@ def main(argv: list[str] | None = None) -> int:
         fail_fast = {c: r["fail_fast_ratios"] for c, r in results.items()}
         print("kappanb with a fail-fast topic (no dead-letter branch), against:")
         print(ratio_lines(fail_fast).split("\n", 1)[1])  # type: ignore[arg-type]
+        print(f"the same, of the medians over {args.repeat} run(s) of each Flink stage:")
+        for config, found in results.items():
+            medians: dict[str, dict[str, float | None]] = found["median_ratios"]  # type: ignore[assignment]
+            parts = [
+                f"{k} {v['events_per_s']}x / CPU {v['cpu_s_per_million']}x"
+                for k, v in medians.items()
+            ]
+            print(f"  {config}: " + "; ".join(parts))
         document = {
             "benchmark": "replay",
             "date": date.today().isoformat(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 
 from benchmarks.replaybench.measure import Figure
@@ -10,6 +11,14 @@ from benchmarks.replaybench.measure import Figure
 def best(figures: Sequence[Figure]) -> Figure:
     """Of repeated measurements of one stage, the fastest (the least disturbed by noise)."""
     return min(figures, key=lambda f: f.wall_s)
+
+
+def median_ratios(kappanb: Sequence[Figure], other: Sequence[Figure]) -> dict[str, float | None]:
+    """Like :func:`ratios` for one baseline, of the medians over the repeats: less swayed by
+    one lucky run than the best of each."""
+    wall = [statistics.median(f.wall_s for f in fs) for fs in (kappanb, other)]
+    cpu = [statistics.median(f.cpu_s_per_million for f in fs) for fs in (kappanb, other)]
+    return {"events_per_s": ratio(wall[1], wall[0]), "cpu_s_per_million": ratio(cpu[0], cpu[1])}
 
 
 def ratio(a: float, b: float) -> float | None:

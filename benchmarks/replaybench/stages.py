@@ -264,6 +264,9 @@ def _wait_finished(rest: FlinkRest, job_id: str, timeout: float = 1800.0) -> dic
                 "flink_job_s": round(float(job["duration"]) / 1000, 3),
                 "flink_job_id": job_id,
                 "object_reuse": bool(reuse),  # the same for every Flink stage, or unfair
+                # Each completed checkpoint also commits to Iceberg: a run of about one
+                # interval takes one or none, which is much of the spread between repeats.
+                "checkpoints": int(rest.checkpoints(job_id)["counts"]["completed"]),
             }
         if state in ("FAILED", "CANCELED"):
             raise RuntimeError(f"Flink job {job_id} ended {state}: {rest.root_exception(job_id)}")

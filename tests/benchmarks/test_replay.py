@@ -56,7 +56,10 @@ def test_the_small_replay_benchmark_measures_every_stage_and_matches_the_oracle(
         baselines = {"raw JVM", "hand-written Flink", "raw Python", "Python oracle"}
         assert set(config["ratios"]) == baselines
         assert set(config["fail_fast_ratios"]) == {"hand-written Flink", "kappanb (dead letters)"}
-        for against in [*config["ratios"].values(), *config["fail_fast_ratios"].values()]:
+        assert len(config["median_ratios"]) == 3
+        assert set(config["all_checkpoints"]) == {"kappanb", "fail-fast", "hand"}
+        for against in [*config["ratios"].values(), *config["fail_fast_ratios"].values(),
+                        *config["median_ratios"].values()]:  # fmt: skip
             assert against["events_per_s"] > 0 and against["cpu_s_per_million"] > 0
 
     assert set(result["profiles"]) == {workloads[0], f"{workloads[0]} fail-fast"}  # --small
