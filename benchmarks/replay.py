@@ -172,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
                             all_equal = False
                             print(
                                 f"!! {f.stage}: output differs from the oracle's "
-                                f"({out.height} rows against {expected.height})",
+                                f"({out.height} rows against {expected.height}; Flink job "
+                                f"{f.extra.get('flink_job_id')}, {f.extra.get('checkpoints')} "
+                                f"checkpoint(s), {f.extra.get('restarts')} restart(s))",
                                 flush=True,
                             )
                 k, h, k_strict = best(mine), best(hand), best(strict)

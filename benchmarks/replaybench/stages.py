@@ -267,6 +267,7 @@ def _wait_finished(rest: FlinkRest, job_id: str, timeout: float = 1800.0) -> dic
                 # Each completed checkpoint also commits to Iceberg: a run of about one
                 # interval takes one or none, which is much of the spread between repeats.
                 "checkpoints": int(rest.checkpoints(job_id)["counts"]["completed"]),
+                "restarts": rest.restarts(job_id),  # to tell a failover from a wrong result
             }
         if state in ("FAILED", "CANCELED"):
             raise RuntimeError(f"Flink job {job_id} ended {state}: {rest.root_exception(job_id)}")
