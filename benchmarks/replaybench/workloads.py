@@ -18,6 +18,8 @@ from typing import Any
 
 import polars as pl
 
+from kappanb.jobs.ddl import ONE_WRITER  # the same Iceberg write setting as a bounded run
+
 COLUMNS = (
     "payment_id STRING, merchant_id STRING, customer_id STRING, amount_cents BIGINT, "
     "currency STRING, captured BOOLEAN, event_time TIMESTAMP(3)"
@@ -198,6 +200,6 @@ CREATE TABLE {catalog}.`default`.{table} (
   'format-version' = '2'{upsert}
 );
 
-INSERT INTO {catalog}.`default`.{table}
+INSERT INTO {catalog}.`default`.{table} {ONE_WRITER}
 {workload.query.format(source=source)};
 """

@@ -104,5 +104,14 @@ def sink_ddl(catalog: str, table: str, version: JobVersion) -> str:
     return f"CREATE TABLE {qualified_table(catalog, table)} (\n  {columns}\n) {_with(options)}"
 
 
-def insert_sql(catalog: str, table: str, query: str) -> str:
-    return f"INSERT INTO {qualified_table(catalog, table)}\n{query}"
+ONE_WRITER = "/*+ OPTIONS('write-parallelism'='1') */"
+"""Iceberg's committer (1.11) files each writer's end-of-input files under one key: when a
+checkpoint is taken after one writer ended and before another, the later end replaces the
+earlier writer's files and its rows are lost. A bounded run therefore writes through one
+writer, chained to the committer, whatever its parallelism; its queries still run wide."""
+
+
+def insert_sql(catalog: str, table: str, query: str, bounded: bool = False) -> str:
+    """The run's INSERT; ``bounded`` (a replay with an end) writes through one writer."""
+    hint = f" {ONE_WRITER}" if bounded else ""
+    return f"INSERT INTO {qualified_table(catalog, table)}{hint}\n{query}"

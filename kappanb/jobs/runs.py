@@ -94,7 +94,7 @@ class RunLauncher:
             *self._sources(plan),
             *(s.text for s in parts.setup),
             *sink,
-            ddl.insert_sql(catalog, plan.table, parts.query.text),
+            ddl.insert_sql(catalog, plan.table, parts.query.text, bounded=plan.rng.bounded),
             *self._dead_letters(plan),
         ]
 

@@ -144,6 +144,9 @@ def test_insert_sql_and_qualified_table() -> None:
         insert_sql("kappa", "x__v1", "SELECT 1")
         == "INSERT INTO `kappa`.`default`.`x__v1`\nSELECT 1"
     )
+    assert insert_sql("kappa", "x__v1", "SELECT 1", bounded=True) == (
+        "INSERT INTO `kappa`.`default`.`x__v1` /*+ OPTIONS('write-parallelism'='1') */\nSELECT 1"
+    )
 
 
 def test_output_columns_strips_time_attribute_markers() -> None:
