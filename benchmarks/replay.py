@@ -1,13 +1,14 @@
 """Replay speed against the raw log: kappanb's replay beside the machine's limits, in one run.
 
-    .venv/bin/python benchmarks/replay.py            # 5 million events, about 10-15 minutes
-    .venv/bin/python benchmarks/replay.py --small    # 100,000 events, no warm-up: the CI size
+    .venv/bin/python benchmarks/replay.py            # 5 million events, about 14 minutes
+    .venv/bin/python benchmarks/replay.py --small    # 100,000 events, parallelism 1, no warm-up
 
 On the embedded stack (a fresh one in a temporary home unless --home names a running
 one), it fills a 4-partition topic with payment events and then reads all of it, one
 stage after another: Kafka's consumer performance tool (raw, JVM), a confluent-kafka
 consumer (raw, Python), and per workload the Python oracle, the workload hand-written
-for Flink's SQL client, and `kappanb replay` of the same query, at each parallelism.
+for Flink's SQL client, and `kappanb replay` of the same query (by default, and over the
+topic declared fail-fast), at each parallelism.
 Each stage gets its wall time and the CPU seconds of the stack's processes and its own
 client. kappanb's output must equal the oracle's (and so must the hand-written job's);
 otherwise the run fails. Results: a table here, JSON in benchmarks/results/.
@@ -45,7 +46,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5_000_000, help="events in the topic")
     parser.add_argument("--small", action="store_true", help=f"{SMALL:,} events (CI)")
-    parser.add_argument("--parallelism", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--parallelism",
+        type=int,
+        nargs="+",
+        default=None,
+        help="the Flink stages' parallelisms (default 1 2; 1 with --small, to stay under 3 min)",
+    )
     parser.add_argument(
         "--workloads", nargs="+", choices=sorted(WORKLOADS), default=sorted(WORKLOADS)
     )
@@ -70,6 +77,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         args.events = SMALL
     if args.repeat is None:
         args.repeat = 1 if args.small else 2
+    if args.parallelism is None:
+        args.parallelism = [1] if args.small else [1, 2]
     if args.events < 1 or args.repeat < 1 or min(args.parallelism) < 1:
         parser.error("--events, --repeat and --parallelism must be at least 1")
     return args

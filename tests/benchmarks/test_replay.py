@@ -25,6 +25,7 @@ def test_the_small_replay_benchmark_measures_every_stage_and_matches_the_oracle(
     idle_stack: EmbeddedStack, tmp_path: Path
 ) -> None:
     argv = [sys.executable, str(ROOT / "benchmarks" / "replay.py"), "--small",
+            "--parallelism", "1", "2",  # --small alone runs 1 only; CI checks both
             "--home", str(idle_stack.settings.home), "--out", str(tmp_path)]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
     print(done.stdout[-6000:], done.stderr[-3000:])
