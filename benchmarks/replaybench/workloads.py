@@ -169,7 +169,6 @@ SET 'pipeline.name' = '{job_name}';
 SET 'parallelism.default' = '{parallelism}';
 SET 'execution.checkpointing.interval' = '{checkpoint_interval}';
 SET 'table.local-time-zone' = 'UTC';
-SET 'pipeline.object-reuse' = 'true';
 SET 'table.dml-sync' = 'false';
 
 CREATE CATALOG {catalog} WITH (

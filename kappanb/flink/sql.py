@@ -28,10 +28,6 @@ DEFAULT_JOB_CONFIG = {
     "execution.checkpointing.mode": "EXACTLY_ONCE",
     # Results must not depend on the machine's zone: a replay elsewhere gives the same days.
     "table.local-time-zone": "UTC",
-    # Chained operators pass rows on without a serializer copy. A topic with a dead-letter
-    # topic feeds two chained filters from one source; without this each gets its own copy
-    # of every row. Flink's SQL operators copy what they keep, Python UDF operators too.
-    "pipeline.object-reuse": "true",
     # Part of the job graph, so it is the client's setting that counts, not the cluster's:
     # a cancelled (or lost) run can then be resumed from its latest checkpoint.
     "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",

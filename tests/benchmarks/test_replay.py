@@ -50,7 +50,9 @@ def test_the_small_replay_benchmark_measures_every_stage_and_matches_the_oracle(
         if name.startswith(("hand-written", "kappanb")):
             assert figure["equals_oracle"] is True, name
             assert figure["flink_job_s"] > 0, name
-            assert figure["object_reuse"] is True, name  # the same Flink settings for all
+
+    flink_stages = [f for n, f in stages.items() if n.startswith(("hand-written", "kappanb"))]
+    assert len({f["object_reuse"] for f in flink_stages}) == 1  # the same Flink settings
 
     assert set(result["configurations"]) == {f"{w} p{p}" for w in workloads for p in parallelism}
     for config in result["configurations"].values():
