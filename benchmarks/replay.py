@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                                 flush=True,
                             )
                 k, h, k_strict = best(mine), best(hand), best(strict)
+                kinds = (("kappanb", mine), ("fail-fast", strict), ("hand", hand))
                 results[f"{name} p{p}"] = {
                     "workload": name,
                     "kind": workload.kind,
@@ -215,13 +216,9 @@ def main(argv: list[str] | None = None) -> int:
                     "all_kappanb_s": [round(f.wall_s, 2) for f in mine],
                     "all_kappanb_fail_fast_s": [round(f.wall_s, 2) for f in strict],
                     "all_hand_written_s": [round(f.wall_s, 2) for f in hand],
-                    "all_flink_job_s": {
-                        kind: [f.extra["flink_job_s"] for f in fs]
-                        for kind, fs in (("kappanb", mine), ("fail-fast", strict), ("hand", hand))
-                    },
-                    "all_checkpoints": {
-                        kind: [f.extra["checkpoints"] for f in fs]
-                        for kind, fs in (("kappanb", mine), ("fail-fast", strict), ("hand", hand))
+                    **{
+                        f"all_{key}": {kind: [f.extra[key] for f in fs] for kind, fs in kinds}
+                        for key in ("flink_job_s", "checkpoints")
                     },
                 }
         profiles = {}
