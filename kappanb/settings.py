@@ -7,6 +7,7 @@ keyword arguments. Nothing else in kappanb reads the environment for these.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -60,6 +61,8 @@ class StackSettings:
     catalog_name: str = "kappanb"
     checkpoint_interval: str = "10 s"
     """How often jobs checkpoint; output tables commit on each checkpoint."""
+    watermark_idle_timeout: str = "5 s"
+    """A partition that gives a job no record for this long stops holding its watermark."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> StackSettings:
@@ -76,6 +79,10 @@ class StackSettings:
             values["task_slots"] = _positive_int("KAPPANB_TASK_SLOTS", env["KAPPANB_TASK_SLOTS"])
         if env.get("KAPPANB_CHECKPOINT_INTERVAL"):
             values["checkpoint_interval"] = env["KAPPANB_CHECKPOINT_INTERVAL"]
+        if env.get("KAPPANB_WATERMARK_IDLE_TIMEOUT"):
+            values["watermark_idle_timeout"] = _duration(
+                "KAPPANB_WATERMARK_IDLE_TIMEOUT", env["KAPPANB_WATERMARK_IDLE_TIMEOUT"]
+            )
         ports = dict(DEFAULT_PORTS)
         explicit: set[str] = set()
         for name, var in _PORT_ENV.items():
@@ -90,6 +97,13 @@ class StackSettings:
         """A copy with some ports chosen explicitly."""
         merged = {**self.ports, **ports}
         return replace(self, ports=merged, explicit_ports=self.explicit_ports | set(ports))
+
+
+def _duration(name: str, raw: str) -> str:
+    """A duration as Flink reads it (``5 s``, ``500 ms``, ``1 min``)."""
+    if not re.fullmatch(r"\s*[0-9]+\s*(ms|s|min|h)\s*", raw):
+        raise SettingsError(f"{name}={raw!r} is not a duration like '5 s', '500 ms' or '1 min'")
+    return raw.strip()
 
 
 def _positive_int(name: str, raw: str) -> int:

@@ -147,7 +147,7 @@ class Workbench:
         layout = self.stack.layout
         return runs.RunLauncher(
             endpoints, self.registry, layout.flink_checkpoints, layout.flink_savepoints,
-            self.settings.checkpoint_interval,
+            self.settings.checkpoint_interval, self.settings.watermark_idle_timeout,
         )  # fmt: skip
 
     # ---- topics and events -----------------------------------------------------------

@@ -69,10 +69,20 @@ class RunHandle:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until caught up (or finished, when bounded); False if it did neither.
 
-        Also returns when the run ends otherwise (stopped, failed): check ``run_state``."""
+        Also returns when the run ends otherwise (stopped, failed): check ``run_state``. A
+        run that has read everything but whose watermark a partition holds back is not
+        caught up (windows its data closes have not fired): ``hold`` names the partition."""
         own = self._require_watch()
         own.wait(timeout)
         return own.finished if self.bounded else own.caught_up
+
+    @property
+    def hold(self) -> str:
+        """Why a run that has read everything is not caught up yet: the partition holding
+        its watermark back while windows its data closes have not fired ("" when none)."""
+        own = self._own
+        held = own.hold if own is not None else None
+        return "" if held is None else str(held)
 
     @property
     def run_state(self) -> str:

@@ -72,6 +72,7 @@ class RunLauncher:
         checkpoints_dir: Path,
         savepoints_dir: Path,
         checkpoint_interval: str,
+        watermark_idle_timeout: str = "5 s",
     ) -> None:
         self.endpoints = endpoints
         self.registry = registry
@@ -81,6 +82,9 @@ class RunLauncher:
         self.config = {
             **DEFAULT_JOB_CONFIG,
             "execution.checkpointing.interval": checkpoint_interval,
+            # A partition that gives no record for this long stops holding the watermark
+            # (with the sources' alignment: `kappanb.jobs.ddl.watermark_options`).
+            "table.exec.source.idle-timeout": watermark_idle_timeout,
         }
         self.checkpoint_interval_ms = parse_duration_ms(checkpoint_interval)
 

@@ -22,7 +22,7 @@ from kappanb.display.plain import plain_text
 from kappanb.exceptions import NotCaughtUpError, PromoteError
 from kappanb.jobs import definitions
 from kappanb.jobs.control import RunControl
-from kappanb.monitor.watch_set import duration
+from kappanb.monitor.durations import duration
 from kappanb.registry.records import JobVersion, RunRecord, Switch
 from kappanb.registry.store import Registry
 from kappanb.tables.catalog import drop_table, publish_serving, table_exists

@@ -25,8 +25,13 @@ class LogPositions:
     """Per topic and partition: the next offset to be written."""
     committed: Offsets = field(default_factory=dict)
     """Per topic and partition: the group's committed offset (left out if never committed)."""
-    head_event_ms: dict[str, int] = field(default_factory=dict)
-    """Per topic: the newest event time among the partitions' last records (epoch ms)."""
+    partition_event_ms: Offsets = field(default_factory=dict)
+    """Per topic and non-empty partition: the event time of its last record (epoch ms)."""
+
+    @property
+    def head_event_ms(self) -> dict[str, int]:
+        """Per topic: the newest event time among the partitions' last records (epoch ms)."""
+        return {t: max(ps.values()) for t, ps in self.partition_event_ms.items() if ps}
 
 
 def event_time_ms(value: Any) -> int | None:
@@ -77,14 +82,14 @@ def log_positions(
         for tp in fetched:
             if tp.offset >= 0:
                 committed.setdefault(tp.topic, {})[tp.partition] = int(tp.offset)
-        newest = _head_event_times(consumer, heads, event_time or {})
+        newest = _last_event_times(consumer, heads, event_time or {})
         return LogPositions(heads, committed, newest)
     finally:
         consumer.close()
 
 
-def _head_event_times(consumer: Any, heads: Offsets, fields: Mapping[str, str]) -> dict[str, int]:
-    """Read the last record of every non-empty partition; the newest event time per topic."""
+def _last_event_times(consumer: Any, heads: Offsets, fields: Mapping[str, str]) -> Offsets:
+    """Read the last record of every non-empty partition: its event time, per partition."""
     from confluent_kafka import TopicPartition
 
     last = [
@@ -96,7 +101,7 @@ def _head_event_times(consumer: Any, heads: Offsets, fields: Mapping[str, str]) 
         return {}
     consumer.assign(last)
     wanted = {(tp.topic, tp.partition) for tp in last}
-    newest: dict[str, int] = {}
+    newest: Offsets = {}
     deadline = time.monotonic() + 2.0
     while wanted and time.monotonic() < deadline:
         for message in consumer.consume(num_messages=len(last), timeout=0.5):
@@ -105,7 +110,7 @@ def _head_event_times(consumer: Any, heads: Offsets, fields: Mapping[str, str]) 
             wanted.discard((message.topic(), message.partition()))
             moment = _event_time_of(message.value(), fields[message.topic()])
             if moment is not None:
-                newest[message.topic()] = max(moment, newest.get(message.topic(), moment))
+                newest.setdefault(message.topic(), {})[message.partition()] = moment
     return newest
 
 

@@ -23,12 +23,13 @@ to its table, where `diff` and readers see it. A bounded replay is not "caught u
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import polars as pl
 
-from kappanb.monitor.sample import Sample
+from kappanb.monitor.holds import WatermarkHold, watermark_hold
+from kappanb.monitor.sample import NO_WATERMARK, Sample
 
 
 def metric_topic(topic: str) -> str:
@@ -139,12 +140,19 @@ class CaughtUp:
     watermark_delay_ms: int = 0
     committed: bool = False
     """Also wait for a checkpoint completed after the run first got close."""
+    delays: Mapping[str, int] = field(default_factory=dict)
+    """Per topic (as named in Kafka): its watermark delay (ms), for `watermark_hold`."""
     streak: int = 0
     fired: bool = False
     checkpoints_when_close: int | None = None
+    held_by: WatermarkHold | None = None
+    """In the newest sample: the partition holding the watermark of a run that has read
+    everything, while windows its data closes have not fired (not caught up then)."""
 
     def update(self, sample: Sample, live_watermark_ms: int | None = None) -> bool:
-        close = sample.state == "RUNNING" and sample.behind_total <= self.threshold
+        running = sample.state == "RUNNING"
+        self.held_by = sample_hold(sample, self.delays) if running else None
+        close = running and sample.behind_total <= self.threshold and self.held_by is None
         if close and live_watermark_ms is not None:
             own = sample.watermark_ms
             close = own is not None and live_watermark_ms - own <= self.watermark_delay_ms
@@ -161,3 +169,17 @@ class CaughtUp:
             self.fired = True
             return True
         return False
+
+
+def sample_hold(sample: Sample, delays: Mapping[str, int]) -> WatermarkHold | None:
+    """`watermark_hold` of a sampled run whose plan waits on watermarks; None otherwise."""
+    if not sample.event_time_operators or not sample.partition_event_ms:
+        return None
+    watermark = sample.operator_watermark_ms
+    if watermark is None:  # the event-time operators are chained to the sources
+        watermark = sample.watermark_ms
+    elif watermark == NO_WATERMARK:
+        watermark = None
+    spelled = {metric_topic(t): t for t in sample.partition_event_ms}
+    unread = {(spelled[t], p): n for (t, p), n in sample.behind().items() if t in spelled}
+    return watermark_hold(watermark, sample.partition_event_ms, unread, delays)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kappanb.flink.rest import FlinkRest
+from kappanb.monitor.holds import has_event_time_operators
 
 _OFFSET = re.compile(r"\.KafkaSourceReader\.topic\.(.+)\.partition\.(\d+)\.currentOffset$")
 _SOURCE_RATE = re.compile(r"^Source__.*\.numRecordsOutPerSecond$")
@@ -38,6 +39,14 @@ class Sample:
     commits on each checkpoint, so this trails ``read_positions``)."""
     head_event_ms: int | None = None
     """The newest event time at the head of the log (of the topics it reads), if known."""
+    partition_event_ms: dict[str, dict[int, int]] = field(default_factory=dict)
+    """Per topic (as named in Kafka) with an event time, and per non-empty partition: the
+    event time of the partition's last record."""
+    event_time_operators: bool = False
+    """The job's plan has operators that emit on watermarks (`kappanb.monitor.holds`)."""
+    operator_watermark_ms: int | None = None
+    """The lowest watermark those operators have received (`NO_WATERMARK`: none yet; None:
+    no such operator outside the sources' chain); what decides which windows have fired."""
     malformed: int | None = None
     """Distinct malformed events the run sent to its dead-letter topics (None: fails fast)."""
 
@@ -66,13 +75,19 @@ class Sample:
 
 
 _LAST_EVENT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+NO_WATERMARK = -(2**63)
+"""`Sample.operator_watermark_ms` of operators that have received no watermark yet."""
 
 
 def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
     """Rates, watermark, checkpoints and read positions of a running Flink job."""
     job = rest.job(job_id)
     vertices: list[dict[str, Any]] = job.get("vertices", [])
-    figures: dict[str, Any] = {"state": str(job.get("state", "UNKNOWN")), "positions": {}}
+    figures: dict[str, Any] = {
+        "state": str(job.get("state", "UNKNOWN")),
+        "positions": {},
+        "event_time_operators": has_event_time_operators(str(v.get("name", "")) for v in vertices),
+    }
     rate_in, pending, watermarks = 0.0, None, []
     for vertex in vertices:
         if not str(vertex.get("name", "")).startswith("Source:"):
@@ -98,11 +113,27 @@ def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
             # bounded input Long.MAX_VALUE (as a float): neither is an event time.
             if 0 < value <= _LAST_EVENT_MS:
                 watermarks.append(int(value))
+    figures["operator_watermark"] = _operator_watermark(rest, job_id, vertices)
     if vertices:
         sink = rest.vertex_metrics(job_id, vertices[-1]["id"], ["numRecordsInPerSecond"])
         figures["rate_out"] = sink.get("numRecordsInPerSecond", 0.0)
     figures.update(rate_in=rate_in, pending=pending, watermark=min(watermarks, default=None))
     return figures
+
+
+def _operator_watermark(rest: FlinkRest, job_id: str, vertices: list[dict[str, Any]]) -> int | None:
+    """The lowest input watermark of the (non-source) vertices with event-time operators."""
+    marks: list[int] = []
+    for vertex in vertices:
+        name = str(vertex.get("name", ""))
+        if name.startswith("Source:") or not has_event_time_operators([name]):
+            continue
+        found = rest.vertex_metrics(job_id, vertex["id"], ["currentInputWatermark"], "min")
+        value = found.get("currentInputWatermark")
+        if value is None or not 0 < value <= _LAST_EVENT_MS:
+            return NO_WATERMARK  # a subtask without a watermark yet holds every window
+        marks.append(int(value))
+    return min(marks, default=None)
 
 
 def take_sample(
@@ -122,6 +153,8 @@ def take_sample(
         checkpoints=int(checkpoints.get("counts", {}).get("completed", 0)),
         last_checkpoint_ms=latest.get("end_to_end_duration"),
         pending_records=figures["pending"],
+        event_time_operators=figures["event_time_operators"],
+        operator_watermark_ms=figures["operator_watermark"],
         read_positions=figures["positions"],
         end_offsets=end_offsets,
         committed=committed or {},
@@ -160,4 +193,4 @@ def sample_run(
         {spelled[t]: v for t, v in log.committed.items()},
     )  # fmt: skip
     newest = max(log.head_event_ms.values(), default=None)
-    return replace(sample, head_event_ms=newest)
+    return replace(sample, head_event_ms=newest, partition_event_ms=log.partition_event_ms)

@@ -13,6 +13,7 @@ import polars as pl
 from kappanb.display.html import html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
+from kappanb.monitor.durations import duration
 from kappanb.monitor.history import CaughtUp, RunHistory
 from kappanb.monitor.sample import MalformedCount, Sample, sample_run
 from kappanb.monitor.watcher import RunWatch
@@ -21,21 +22,6 @@ from kappanb.stack.endpoints import Endpoints
 
 if TYPE_CHECKING:
     import altair as alt  # 2 s to import (its JSON-schema validators): only for charts
-
-
-def duration(ms: int) -> str:
-    """A lag for people: 850 ms, 42 s, 12 min, 5.2 h, 3.1 days."""
-    seconds = ms / 1000
-    if seconds < 1:
-        return f"{ms} ms"
-    for limit, unit, size in ((90, "s", 1), (90 * 60, "min", 60), (48 * 3600, "h", 3600)):
-        if seconds < limit:
-            return (
-                f"{seconds / size:.0f} {unit}"
-                if unit in ("s", "min")
-                else f"{seconds / size:.1f} {unit}"
-            )
-    return f"{seconds / 86400:.1f} days"
 
 
 def _checkpoints(latest: Sample | None) -> str:
@@ -109,7 +95,7 @@ class WatchSet:
                 "-" if lag is None else duration(lag),
                 f"{w.history.throughput() or 0:,.0f}/s", "-" if eta is None else f"{eta:,.0f} s",
                 _checkpoints(latest), _malformed(latest),
-                "finished" if w.finished else ("caught up" if w.caught_up else "catching up"),
+                _where(w),
                 w.error or "",
             ])  # fmt: skip
         return rows
@@ -123,7 +109,7 @@ class WatchSet:
                 parts.append(f"{w.label}: starting")
                 continue
             eta = w.history.eta_seconds()
-            where = "finished" if w.finished else "caught up" if w.caught_up else (
+            where = _where(w) if w.finished or w.caught_up or w.hold else (
                 "ETA -" if eta is None else f"ETA {eta:,.0f} s")  # fmt: skip
             parts.append(
                 f"{w.label}: {latest.behind_total:,} behind, "
@@ -150,6 +136,15 @@ class WatchSet:
     def _repr_html_(self) -> str:
         links = " ".join(str(link(r.web_url, f"{r.watch.label} in Flink")) for r in self.runs)
         return f"<b>{self.job}</b> {links}" + html_table(self._HEADERS, self.status_rows())
+
+
+def _where(watch: RunWatch) -> str:
+    """Finished, caught up, held (by which partition), or catching up."""
+    if watch.finished:
+        return "finished"
+    if watch.caught_up:
+        return "caught up"
+    return str(watch.hold) if watch.hold else "catching up"
 
 
 def _counted(sample: Callable[[], Sample], count: MalformedCount) -> Sample:
@@ -192,7 +187,8 @@ def watch_runs(
         delay = max((t.watermark_ms for t in topics), default=0)
         watch = RunWatch(
             f"v{run.version} {run.mode}", take, bounded=run.until is not None,
-            rule=CaughtUp(threshold=threshold, watermark_delay_ms=delay, committed=True),
+            rule=CaughtUp(threshold=threshold, watermark_delay_ms=delay, committed=True,
+                          delays={t.name: t.watermark_ms for t in topics}),
             live_watermark=(lambda: None) if run.mode == "live" else live_watermark,
             interval=interval,
         )  # fmt: skip

@@ -11,6 +11,7 @@ import weakref
 from collections.abc import Callable
 
 from kappanb.monitor.history import CaughtUp, RunHistory
+from kappanb.monitor.holds import WatermarkHold
 from kappanb.monitor.sample import Sample
 from kappanb.registry.records import ACTIVE_STATES
 
@@ -60,6 +61,12 @@ class RunWatch:
     @property
     def caught_up(self) -> bool:
         return self.rule.fired
+
+    @property
+    def hold(self) -> WatermarkHold | None:
+        """What holds the watermark of a run that has read everything, when windows its
+        data closes have not fired yet (`kappanb.monitor.holds`)."""
+        return None if self.caught_up or self.finished else self.rule.held_by
 
     @property
     def finished(self) -> bool:

@@ -151,3 +151,57 @@ def _first_difference(rows: list[tuple[Any, ...]], expected: list[tuple[Any, ...
         if got != want:
             return f"first difference: got {got}, want {want} ({len(rows)} vs {len(expected)} rows)"
     return f"{len(rows)} rows, want {len(expected)}"
+
+
+def read_positions(rest: FlinkRest, job_id: str) -> int:
+    """Records the job has read, by its Kafka sources' positions (offsets read, per partition,
+    as Flink's metrics report them at most 0.5 s late); 0 before it reports any. Unlike a
+    task's record counter, a position is not reset by a restart."""
+    from kappanb.monitor.sample import flink_figures
+
+    positions = flink_figures(rest, job_id)["positions"]
+    return sum(sum(p.values()) for p in positions.values())
+
+
+@dataclass(frozen=True)
+class Killed:
+    """Where a TaskManager kill landed: the share of the log read just before it, the
+    checkpoints completed by then, and the job's restarts before it."""
+
+    read: float
+    checkpoints: int
+    restarts: int
+
+    def __str__(self) -> str:
+        return f"with {self.read:.0%} of the log read and {self.checkpoints} checkpoint(s) done"
+
+
+LAST_SAFE_SHARE = 0.85
+"""A kill counts as "while reading" only below this share of the log by Flink's positions,
+which lag the tasks by up to 0.5 s."""
+
+
+def kill_while_reading(
+    stack: EmbeddedStack, rest: FlinkRest, job_id: str, total: int, fraction: float,
+    timeout: float = 120,
+) -> Killed | str:  # fmt: skip
+    """``kill -9`` the TaskManager once the job has completed a checkpoint and read at least
+    ``fraction`` of the ``total`` records, while it still has some to read (at most
+    `LAST_SAFE_SHARE` of them by the positions Flink reports). Measured just
+    before the kill (a killed TaskManager's metrics are gone). Why not, when the job read
+    everything or ended first: such a trial missed its moment and is to be retried."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = rest.job_state(job_id)
+        if state not in STARTING | {"RUNNING"}:
+            return f"the job was {state} before its moment ({fraction:.0%} read)"
+        read = read_positions(rest, job_id) if state == "RUNNING" else 0
+        done = completed_checkpoints(rest, job_id) if state == "RUNNING" else 0
+        if read > LAST_SAFE_SHARE * total:  # metrics lag: it may have read everything
+            return f"the job read {read / total:.0%} before its moment ({fraction:.0%})"
+        if done >= 1 and read >= fraction * total:
+            restarts = rest.restarts(job_id)
+            kill(stack, "flink-taskmanager")
+            return Killed(read / total, done, restarts)
+        time.sleep(0.05)
+    raise AssertionError(f"the moment ({fraction:.0%} read) never came within {timeout:.0f} s")
