@@ -47,6 +47,8 @@ class RunView:
     flink_url: str | None
     error: str
     table: str
+    held: str = ""
+    """The partition holding the watermark of a run that has read everything ("" if none)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class Overview:
 class _Figures:
     behind: int | None
     caught_up: bool
+    held: str = ""
 
 
 def stack_problems(status: StackStatus) -> list[str]:
@@ -160,19 +163,23 @@ def _sample_active(
         sources = _sources(versions.get((run.job, run.version)), topics)
         try:
             sample = sample_run(control.rest, endpoints.bootstrap_servers, run.flink_job_id,
-                                run.group_id, [t.name for t in sources])  # fmt: skip
+                                run.group_id, [t.name for t in sources],
+                                {t.name: t.event_time for t in sources
+                                 if t.event_time and not t.compact})  # fmt: skip
         except Exception as exc:
             problems.append(f"{run.job} v{run.version} {run.mode} run #{run.id}: no figures "
                             f"from Flink or Kafka ({exc})")  # fmt: skip
             continue
         if run.mode == "live":
             live_watermark.setdefault(run.job, sample.watermark_ms)
-        caught_up = run.until is None and polled.update(
-            (run.id, run.flink_job_id), sample,
-            watermark_delay_ms=max((t.watermark_ms for t in sources), default=0),
+        key, bounded = (run.id, run.flink_job_id), run.until is not None
+        caught_up = not bounded and polled.update(
+            key, sample, watermark_delay_ms=max((t.watermark_ms for t in sources), default=0),
             live_watermark_ms=None if run.mode == "live" else live_watermark.get(run.job),
+            delays={t.name: t.watermark_ms for t in sources},
         )  # fmt: skip
-        figures[run.id] = _Figures(sample.behind_total, caught_up)
+        held = None if bounded else polled.held_by(key)
+        figures[run.id] = _Figures(sample.behind_total, caught_up, str(held) if held else "")
     return figures
 
 
@@ -204,4 +211,5 @@ def _run_view(run: RunRecord, figures: _Figures | None, endpoints: Endpoints | N
         behind=figures.behind if figures else None,
         caught_up=figures.caught_up if figures else False,
         finished=run.state == "FINISHED", flink_url=url, error=run.error or "", table=run.table,
+        held=figures.held if figures else "",
     )  # fmt: skip

@@ -12,8 +12,10 @@ afresh from then on (as a new `promote` would judge it).
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 from kappanb.monitor.history import CaughtUp
+from kappanb.monitor.holds import WatermarkHold
 from kappanb.monitor.sample import Sample
 
 RunKey = tuple[int, str]
@@ -26,27 +28,38 @@ class PolledCatchUp:
     def __init__(self, threshold: int = 1000, hold: int = 3) -> None:
         self.threshold, self.hold = threshold, hold
         self._rules: dict[RunKey, CaughtUp] = {}
+        self._held: dict[RunKey, WatermarkHold | None] = {}
         self._lock = threading.Lock()
 
     def update(
         self, run: RunKey, sample: Sample, *, watermark_delay_ms: int = 0,
-        live_watermark_ms: int | None = None,
+        live_watermark_ms: int | None = None, delays: Mapping[str, int] | None = None,
     ) -> bool:  # fmt: skip
-        """Feed one sample of ``run``; True while it counts as caught up."""
+        """Feed one sample of ``run``; True while it counts as caught up. ``delays``: each
+        topic's watermark delay, to tell a watermark held back (`held_by`)."""
         with self._lock:
             rule = self._rules.get(run)
             if rule is None:
                 rule = CaughtUp(threshold=self.threshold, hold=self.hold,
-                                watermark_delay_ms=watermark_delay_ms, committed=True)  # fmt: skip
+                                watermark_delay_ms=watermark_delay_ms, committed=True,
+                                delays=dict(delays or {}))  # fmt: skip
                 self._rules[run] = rule
             rule.update(sample, live_watermark_ms)
+            self._held[run] = rule.held_by
             if rule.fired and rule.streak == 0:  # fell behind again: judge it afresh
                 del self._rules[run]
                 return False
             return rule.fired
+
+    def held_by(self, run: RunKey) -> WatermarkHold | None:
+        """What held the run's watermark back at its last update (`kappanb.monitor.holds`)."""
+        with self._lock:
+            return self._held.get(run)
 
     def forget_all_but(self, runs: set[RunKey]) -> None:
         """Drop the rules of runs that are no longer sampled (ended, or not shown)."""
         with self._lock:
             for key in set(self._rules) - runs:
                 del self._rules[key]
+            for key in set(self._held) - runs:
+                del self._held[key]
