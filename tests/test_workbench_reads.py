@@ -111,7 +111,8 @@ def test_the_magic_returns_the_whole_output_and_shows_its_first_rows(offline: Wo
         r = shell.user_ns["r"]
         assert isinstance(r, pl.DataFrame) and r.height == ROWS
         assert r.equals(pl.from_arrow(totals(1)))  # type: ignore[arg-type]
-        html, text = r._repr_html_(), repr(r)
+        shown, _ = shell.display_formatter.format(r)  # what Jupyter shows
+        html, text = shown["text/html"], shown["text/plain"]
         assert f"{ROWS} rows, first 20 shown" in html and f"{ROWS} rows, first 20 shown" in text
         assert html.count("<tr>") == 2 + 20  # the two header rows (names, types), 20 rows
         assert "m0019" in html and "m0020" not in html
