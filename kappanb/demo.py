@@ -56,7 +56,7 @@ class DemoReport:
             f"  v2 (fix) replayed from offset 0 and caught up in {t.get('v2', 0):.1f} s",
             f"  diff v1 v2: {self.diff.summary() if self.diff else '-'}",
             f"  serving now: v{self.serving} (promoted; v1 retired, its table kept for rollback)",
-            f"  Flink web UI: {self.flink_url}",
+            f"  Flink web UI of v{self.serving}'s job: {self.flink_url}",
             "",
         ]
         if self.kept:
@@ -98,7 +98,6 @@ def run_demo(
     if wb.serving(JOB) != 1:  # an earlier demo left v2 serving: start the story again
         wb.promote(JOB, 1, force=True, reason="demo: start the story again")
     report.timings["v1"] = _timed(lambda: follow(_watching(live.watch)))
-    report.flink_url = live.web_url
 
     say("4/7 v2: the fix, replayed from offset 0 with a fresh consumer group")
     wb.job(JOB, V2_SQL, note="fix inverted flag")
@@ -111,6 +110,7 @@ def run_demo(
     say("6/7 promote v2: readers switch in one step")
     wb.promote(JOB, 2, reason="fix inverted flag")
     report.serving = wb.serving(JOB)
+    report.flink_url = replay.web_url  # the served version's job (v1's is retired next)
     say("7/7 retire v1: stopped with a savepoint, its table kept for a rollback")
     wb.retire(JOB, 1)
     if not keep:

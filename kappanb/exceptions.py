@@ -103,6 +103,10 @@ class RunConflictError(KappaError):
     """Starting a run would mix outputs: the version already runs or its table has data."""
 
 
+class TaskSlotsBusyError(RunConflictError):
+    """The run needs more task slots than are free now: other runs or jobs hold them."""
+
+
 class JobBusyError(KappaError):
     """Another command is changing the same job (its runs or serving alias) right now."""
 

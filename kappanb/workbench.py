@@ -22,7 +22,7 @@ from kappanb.exceptions import (
 )
 from kappanb.flink.sql import FlinkSqlClient
 from kappanb.jobs import definitions, lifecycle, runs
-from kappanb.jobs.comparing import check_diff, compare_versions
+from kappanb.jobs.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs
 from kappanb.jobs.control import RunControl, checked_start
 from kappanb.jobs.overview import Overview, build_overview
 from kappanb.jobs.positions import ReadRange, read_range
@@ -46,6 +46,7 @@ from kappanb.settings import StackSettings
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.status import DownResult, StackStatus, UpResult
+from kappanb.tables.catalog import CatalogLocation
 from kappanb.tables.query import run_query
 from kappanb.tables.read import scan_table
 
@@ -309,11 +310,17 @@ class Workbench:
         where: str | None = None, tolerance: float = 0.0,
     ) -> Diff:  # fmt: skip
         """Compare two versions' outputs by key: only in one, changed (old, new, delta),
-        identical; keys a version still catching up has not finalised are set apart."""
+        identical; keys a version still catching up has not finalised are set apart.
+        Needs the stack only for a version whose run is in flight (its watermark)."""
         check_diff(self.registry, name, old, new, key)  # before the stack
+        flink = None  # only runs in flight need it; never started for a diff
+        if in_flight := in_flight_runs(self.registry, name, (old, new)):
+            check_flink_for(in_flight, self.stack.status())
+            flink = self._launcher(self.stack.endpoints())
         return compare_versions(
-            self._control(), name, old, new, key=key, where=where, tolerance=tolerance
-        )
+            self.registry, self._catalog(), flink, name, old, new, key=key, where=where,
+            tolerance=tolerance,
+        )  # fmt: skip
 
     def promote(
         self, name: str, version: int, *, force: bool = False, reason: str = ""
@@ -351,24 +358,23 @@ class Workbench:
 
     def sql(self, query: str) -> pl.DataFrame:
         """Run SQL over the jobs' outputs: a job's name reads its serving version,
-        ``JOB__vN`` a version's table (polars' SQL, in this process)."""
+        ``JOB__vN`` a version's table (polars' SQL, in this process; no stack needed)."""
         serving = {job: s.table for job in {v.job for v in self.registry.versions()}
                    if (s := self.registry.serving(job)) is not None}  # fmt: skip
         tables = {r.table: r.table for r in self.registry.runs()}
         names = {**tables, **serving}
-        # The stack only once the query has passed its own checks (empty, reads no job).
-        return run_query(query, names, lambda name: scan_table(self.endpoints().catalog,
-                                                               names[name]))  # fmt: skip
+        return run_query(query, names, lambda name: scan_table(self._catalog(), names[name]))
 
     def runs(self, name: str | None = None) -> list[RunRecord]:
         return self.registry.runs(name)
 
     def read(self, name: str, version: int | None = None) -> pl.LazyFrame:
-        """The output of a version as a polars LazyFrame; by default the serving version's
-        (the alias, resolved once: one version's snapshot, never a mix), or before any
-        live run the newest version that ran."""
+        """The whole output of a version as a polars LazyFrame; by default the serving
+        version's (the alias, resolved once: one version's snapshot, never a mix), or before
+        any live run the newest version that ran. Reads the catalog's files only: works with
+        the stack down, and never starts it."""
         if version is None and (current := self.registry.serving(name)) is not None:
-            return scan_table(self.endpoints().catalog, current.table)
+            return scan_table(self._catalog(), current.table)
         mine = self.registry.runs(name)
         if version is not None:
             definitions.find_version(self.registry, name, version)
@@ -376,4 +382,9 @@ class Workbench:
         if not mine:
             definitions.find_version(self.registry, name, version)
             raise RunNotFoundError(f"{name} has no run yet, so no output table: `run {name}`")
-        return scan_table(self.endpoints().catalog, mine[-1].table)
+        return scan_table(self._catalog(), mine[-1].table)
+
+    def _catalog(self) -> CatalogLocation:
+        """The Iceberg catalog: files in the home's layout. Reads need no service, so
+        this asks none (no health check) and never starts the stack."""
+        return self.stack.endpoints().catalog

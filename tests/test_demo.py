@@ -25,6 +25,9 @@ def test_demo_reports_the_story_and_runs_again(
     assert "kappanb history demo_daily_captured" in out
     wb = Workbench(stack.settings, auto_up=False)
     assert wb.serving("demo_daily_captured") == 2
+    served = [r for r in wb.runs("demo_daily_captured") if r.version == 2 and r.active]
+    ui_line = next(line for line in out.splitlines() if "Flink web UI" in line)
+    assert len(served) == 1 and served[0].flink_job_id in ui_line, ui_line  # not v1's job
     assert main(["demo", "--events", "100000", "--keep"]) == 0  # again: no new events
     again = capsys.readouterr().out
     assert "events in demo.payments.v1: 100,000 (from before)" in again

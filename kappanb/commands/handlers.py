@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kappanb.commands.results import FullStatus, TextResult
+from kappanb.commands.results import FullStatus, OutputFrame, TextResult
 from kappanb.exceptions import CommandLineError
 from kappanb.stack.jars import JarCache
 from kappanb.workbench import Workbench
@@ -203,7 +203,8 @@ def cmd_demo(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 
 
 def cmd_read(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
-    return wb.read(args.name, args.version).head(args.limit).collect()
+    frame = wb.read(args.name, args.version)
+    return OutputFrame.of((frame if args.limit is None else frame.head(args.limit)).collect())
 
 
 HANDLERS: dict[str, Callable[[Workbench, argparse.Namespace, Context], object]] = {

@@ -227,5 +227,8 @@ def build_parser(prog: str, raise_errors: bool = False) -> KappaArgumentParser:
     p = add("read", "the output table of a version (default: the one readers get)")
     p.add_argument("name")
     p.add_argument("version", nargs="?", type=version)
-    p.add_argument("--limit", type=positive_int, default=20, help="rows to show")
+    p.add_argument(
+        "--limit", type=positive_int, default=None,
+        help="return only the first N rows (default: all; a notebook shows the first 20)",
+    )  # fmt: skip
     return parser

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kappanb.exceptions import RunConflictError, RunNotFoundError, StartPositionError
+from kappanb.exceptions import (
+    RunConflictError,
+    RunNotFoundError,
+    StackNotRunningError,
+    StartPositionError,
+    TaskSlotsBusyError,
+)
 from kappanb.jobs import definitions, malformed, runs
 from kappanb.jobs.names import output_table
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.report import RunHandle
+from kappanb.jobs.slots import SlotCount, count_slots, describe_holders
 from kappanb.monitor.watch_set import WatchSet, watch_runs
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
@@ -54,7 +61,6 @@ class RunControl:
         restart: bool, new_table: bool, watch: bool, parallelism: int = 1,
     ) -> RunHandle:  # fmt: skip
         name, launcher = version.job, self.launcher
-        self.check_slots(parallelism)
         mine = launcher.reconciled(name, version.version)
         active = [r for r in mine if r.active]
         if active and not restart:
@@ -62,6 +68,9 @@ class RunControl:
                 f"{name} {version.label} already runs (run #{active[0].id}, {active[0].mode}, "
                 f"into {active[0].table}); add --restart to replace it, or stop it first"
             )
+        command = f"{'run' if mode == 'live' else 'replay'} {name} {version.label}"
+        asked = f"{command} --parallelism {parallelism}" if parallelism > 1 else command
+        self.check_slots(parallelism, asked, releasing=active)  # --restart frees theirs
         table = self.output_table(version, mine, restart, new_table)
         for run in active:
             launcher.stop(run, savepoint=False)
@@ -88,21 +97,47 @@ class RunControl:
         watching = self.watch_set(name, also=record.id) if watch else None
         return RunHandle(record, url, watch=watching)
 
-    def check_slots(self, parallelism: int) -> None:
-        """Refuse a parallelism the cluster can never schedule (it would wait, then fail)."""
+    def check_slots(
+        self, parallelism: int, asked: str, releasing: Sequence[RunRecord] = ()
+    ) -> None:
+        """Refuse a parallelism the cluster cannot schedule now: above its slots (it would
+        never run), or above the slots free once ``releasing`` runs are stopped (its tasks
+        would wait, then fail). ``asked`` names the request in the message."""
         if parallelism < 1:
             raise RunConflictError(
                 f"parallelism is a number of tasks, 1 or more, not {parallelism}"
             )
-        if parallelism == 1:
-            return
-        slots = int(self.launcher.rest.overview().get("slots-total", 0))
-        if parallelism > slots:
-            raise RunConflictError(
-                f"--parallelism {parallelism} needs {parallelism} task slots, and the Flink "
-                f"cluster has {slots}: use at most {slots} (KAPPANB_TASK_SLOTS sets the "
-                "embedded cluster's slots before `up`)"
+        count = count_slots(self.launcher.rest)
+        if count.total == 0:
+            raise StackNotRunningError(
+                "the Flink cluster has no task slots: its TaskManager is not running "
+                "(`status` shows it); `up` starts it"
             )
+        if parallelism > count.total:
+            raise RunConflictError(
+                f"{asked} needs {parallelism} task slots, and the Flink cluster has "
+                f"{count.total}: use at most {count.total} (`down`, then `up --slots N`, or "
+                "KAPPANB_TASK_SLOTS, sets the embedded cluster's slots)"
+            )
+        free = count.free({r.flink_job_id for r in releasing})
+        if parallelism > free:
+            self._refuse_busy_slots(parallelism, asked, count, free, releasing)
+
+    def _refuse_busy_slots(
+        self, parallelism: int, asked: str, count: SlotCount, free: int,
+        releasing: Sequence[RunRecord],
+    ) -> None:  # fmt: skip
+        released = {r.flink_job_id for r in releasing}
+        holders = [h for h in count.holders if h.flink_job_id not in released]
+        users = "; ".join(describe_holders(holders, self.registry.runs(None)))
+        more = count.total + parallelism - max(free, 0)
+        lower = ", or ask for a lower --parallelism" if "--parallelism" in asked else ""
+        raise TaskSlotsBusyError(
+            f"{asked} needs {parallelism} task slot{'s' if parallelism > 1 else ''}, and "
+            f"{max(free, 0)} of the cluster's {count.total} {'is' if free == 1 else 'are'} "
+            f"free: {users}. Stop a run you do not need (`stop JOB vN`){lower}; or `down`, "
+            f"then `up --slots {more}`. Nothing was started"
+        )
 
     def output_table(
         self, version: JobVersion, runs_so_far: list[RunRecord], restart: bool, new_table: bool
@@ -162,6 +197,8 @@ class RunControl:
                 "start another with --restart or --new-table"
             )
         last = resumable[-1]
+        self.check_slots(last.parallelism, f"resume {name} {found.label} (parallelism "
+                         f"{last.parallelism}, as it ran)")  # fmt: skip
         point = self.launcher.restore_point(last)
         topics = [definitions.find_topic(self.registry, t) for t in found.sources]
         rng = ReadRange(last.start, last.until)

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kappanb.exceptions import KappaError
-from kappanb.flink.rest import FlinkRest
 from kappanb.jobs.control import RunControl
-from kappanb.registry.records import ACTIVE_STATES, RunRecord
+from kappanb.jobs.slots import count_slots
+from kappanb.registry.records import RunRecord
 
 SUSPENDED = "SUSPENDED"
 """A run `down` stopped with a savepoint; `up` resumes it."""
@@ -78,18 +78,6 @@ def to_resume(runs: list[RunRecord]) -> list[RunRecord]:
     return sorted((r for r in newest.values() if r.state in RESUMABLE_AT_UP), key=lambda r: r.id)
 
 
-def slots_in_use(rest: FlinkRest) -> int:
-    """Task slots Flink's active jobs take now: per job, its widest vertex (one slot
-    sharing group). Read from the job list, not the TaskManager's slot report, which
-    right after a JobManager restart may still count the lost jobs' slots."""
-    used = 0
-    for job in rest.jobs():
-        if str(job.get("state")) in ACTIVE_STATES:
-            vertices = rest.job(str(job["jid"])).get("vertices", [])
-            used += max((int(v.get("parallelism", 1)) for v in vertices), default=1)
-    return used
-
-
 def resume_order(runs: list[RunRecord], served: set[tuple[str, int]]) -> list[RunRecord]:
     """Who gets a slot first: served versions, then live runs, then replays; oldest first."""
     return sorted(runs, key=lambda r: ((r.job, r.version) not in served, r.mode != "live", r.id))
@@ -101,8 +89,7 @@ def resume_all(control: RunControl, say: Callable[[str], None]) -> RunsCarried:
     candidates = to_resume(control.launcher.reconciled(None))
     if not candidates:
         return carried
-    rest = control.launcher.rest
-    free = int(rest.overview().get("slots-total", 0)) - slots_in_use(rest)
+    free = count_slots(control.launcher.rest).free()
     served = {
         (job, s.to_version)
         for job in {r.job for r in candidates}

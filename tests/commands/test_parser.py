@@ -112,7 +112,7 @@ def test_job_key_list() -> None:
 def test_simple_commands_and_defaults() -> None:
     assert _parse("up").slots is None
     assert _parse("up --slots 2").slots == 2
-    assert _parse("read j").limit == 20
+    assert _parse("read j").limit is None  # the whole output unless asked
     assert _parse("status --json").json is True
     args = _parse(f"logs {SERVICES[0]} -n 5")
     assert (args.service, args.lines) == (SERVICES[0], 5)

@@ -6,7 +6,8 @@ from contextlib import nullcontext
 from dataclasses import replace
 from types import SimpleNamespace
 
-from kappanb.jobs.lifecycle import resume_all, resume_order, slots_in_use, to_resume
+from kappanb.jobs.lifecycle import resume_all, resume_order, to_resume
+from kappanb.jobs.slots import slots_in_use
 from kappanb.registry.records import RunRecord
 
 
