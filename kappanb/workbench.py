@@ -185,13 +185,10 @@ class Workbench:
 
     def produce(self, topic: str, events: Any, *, rate: float | None = None) -> ProduceResult:
         """Send a polars/pandas frame, a list of dicts or a generator's events to a topic."""
-        from kappanb.kafka.records import mark_utc, to_records
+        from kappanb.kafka.records import to_records
 
         spec = definitions.find_topic(self.registry, topic)
         records: Iterable[dict[str, Any]] = to_records(events)
-        local_time = [c.name for c in spec.columns if c.type.startswith("TIMESTAMP_LTZ")]
-        if local_time:
-            records = mark_utc(records, local_time)
         if not isinstance(events, Iterator):  # a collection: check it all before sending any
             records = list(records)
             missing = next((i for i, r in enumerate(records) if spec.key and spec.key not in r), -1)

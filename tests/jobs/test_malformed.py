@@ -49,7 +49,6 @@ def test_routed_source_is_a_log_table_with_error_metadata_and_nullable_columns()
         "'format' = 'kappa-json'",
         "'kappa-json.fail-on-missing-field' = 'true'",
         "'kappa-json.ignore-parse-errors' = 'false'",
-        "'kappa-json.timestamp-format.standard' = 'SQL'",
         "'kappa-json.not-null' = 'payment_id'",
     ):
         assert part in ddl, part
