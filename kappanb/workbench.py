@@ -138,6 +138,10 @@ class Workbench:
                 )
         return self.stack.endpoints()
 
+    def _running_endpoints(self) -> Endpoints | None:
+        """The endpoints if the stack is healthy now, else None (never starts it)."""
+        return self.stack.endpoints() if self.stack.status().healthy else None
+
     def _sql(self, endpoints: Endpoints) -> FlinkSqlClient:
         if self._client is None:
             self._client = FlinkSqlClient(endpoints)
@@ -206,7 +210,9 @@ class Workbench:
         python: bool = False,
     ) -> VersionResult:  # fmt: skip
         """Plan the SQL (or PyFlink code) with Flink; record a new version unless unchanged."""
-        definitions.check_definition(self.registry, name, text, key=key, python=python)
+        parse = definitions.running_flink_parser(self._running_endpoints, self._sql)
+        definitions.check_definition(self.registry, name, text, key=key, python=python,
+                                     parse=parse)  # fmt: skip
         endpoints = self.endpoints()
         draft = definitions.plan_version(
             self._sql(endpoints), endpoints, self.registry, name, text, note=note, key=key,
