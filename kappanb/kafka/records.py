@@ -1,6 +1,7 @@
 """Turn what a user hands to produce (frames, lists of dicts) into plain JSON-ready records.
 
-Values are made to fit Flink's JSON format with its default ``SQL`` timestamp standard:
+Values are made to fit Flink's JSON format (timestamps in its ``SQL`` form, which kappa-json
+reads beside the other forms `parse_timestamp` describes):
 
 - datetimes (``datetime``, polars ``Datetime``, pandas ``Timestamp``) become
   ``"YYYY-MM-DD HH:MM:SS.mmm"``: tz-aware values are converted to UTC and the zone is

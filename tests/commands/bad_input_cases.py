@@ -202,7 +202,7 @@ CASES: list[Case] = [
     _c(
         "job bad_keyword",
         JobDefinitionError,
-        "did you mean SELECT?\nFlink's parser: SQL parse failed.",
+        "did you mean SELECT?\nFlink's parser: Non-query expression",
         stack=True,
         cell="SELEC merchant_id\nFROM bad_pay",
     ),
