@@ -139,6 +139,10 @@ class Workbench:
                 )
         return self.stack.endpoints()
 
+    def _running_endpoints(self) -> Endpoints | None:
+        """The endpoints if the stack is healthy now, else None (never starts it)."""
+        return self.stack.endpoints() if self.stack.status().healthy else None
+
     def _sql(self, endpoints: Endpoints) -> FlinkSqlClient:
         if self._client is None:
             self._client = FlinkSqlClient(endpoints)
@@ -186,13 +190,10 @@ class Workbench:
 
     def produce(self, topic: str, events: Any, *, rate: float | None = None) -> ProduceResult:
         """Send a polars/pandas frame, a list of dicts or a generator's events to a topic."""
-        from kappanb.kafka.records import mark_utc, to_records
+        from kappanb.kafka.records import to_records
 
         spec = definitions.find_topic(self.registry, topic)
         records: Iterable[dict[str, Any]] = to_records(events)
-        local_time = [c.name for c in spec.columns if c.type.startswith("TIMESTAMP_LTZ")]
-        if local_time:
-            records = mark_utc(records, local_time)
         if not isinstance(events, Iterator):  # a collection: check it all before sending any
             records = list(records)
             missing = next((i for i, r in enumerate(records) if spec.key and spec.key not in r), -1)
@@ -210,7 +211,9 @@ class Workbench:
         python: bool = False,
     ) -> VersionResult:  # fmt: skip
         """Plan the SQL (or PyFlink code) with Flink; record a new version unless unchanged."""
-        definitions.check_definition(self.registry, name, text, key=key, python=python)
+        parse = definitions.running_flink_parser(self._running_endpoints, self._sql)
+        definitions.check_definition(self.registry, name, text, key=key, python=python,
+                                     parse=parse)  # fmt: skip
         endpoints = self.endpoints()
         draft = definitions.plan_version(
             self._sql(endpoints), endpoints, self.registry, name, text, note=note, key=key,

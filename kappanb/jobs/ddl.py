@@ -68,11 +68,12 @@ def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) 
     goes to the dead-letter topic and the table is ``malformed.log_table``.
     """
     routed = malformed.routes(topic)
-    fmt = "kappa-json" if routed else "json"
+    # kappa-json for every topic: its lenient timestamps (T or space, 0-9 fractional digits,
+    # an optional offset) hold alike; without the error metadata it fails like Flink's json.
+    fmt = "kappa-json"
     json_options = {
         f"{fmt}.fail-on-missing-field": "true",
         f"{fmt}.ignore-parse-errors": "false",
-        f"{fmt}.timestamp-format.standard": "SQL",
     }
     common = {"topic": topic.name, "properties.bootstrap.servers": bootstrap}
     if topic.compact and topic.key:
@@ -81,7 +82,7 @@ def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) 
             "connector": "upsert-kafka",
             **common,
             "key.format": "raw",
-            "value.format": "json",
+            "value.format": fmt,
             "value.fields-include": "ALL",
             **{f"value.{k}": v for k, v in json_options.items()},
         }

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from kappanb.exceptions import (
     InvalidNameError,
     JobDefinitionError,
+    KappaError,
     SchemaError,
     UnknownJobError,
     UnknownTopicError,
@@ -23,7 +24,7 @@ from kappanb.jobs.names import (
     check_topic_name,
 )
 from kappanb.jobs.names import table_name_for_topic as default_table
-from kappanb.jobs.planner import plan_python, plan_query, split_cell
+from kappanb.jobs.planner import ParseError, flink_parser, plan_python, plan_query, split_cell
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.python_job import compiled
 from kappanb.jobs.schema import check_event_time, parse_columns, parse_duration_ms
@@ -168,17 +169,18 @@ def referenced_topics(cell: str, topics: Sequence[TopicSpec]) -> list[TopicSpec]
 
 def check_definition(
     registry: Registry, job: str, cell: str, *, key: Sequence[str] | None = None,
-    python: bool = False,
+    python: bool = False, parse: ParseError | None = None,
 ) -> list[TopicSpec]:  # fmt: skip
     """Every check of a job definition that needs no Flink: the name, the keys, the cell's
-    shape (SQL: setup, then one SELECT) and the declared topics it reads, which it returns."""
+    shape (SQL: setup, then one SELECT) and the declared topics it reads, which it returns.
+    ``parse`` (see `running_flink_parser`) adds Flink's parse error to a refused shape."""
     check_job_name(job)
     for k in key or ():
         check_column_name(k, "key column")
     if python:
         compiled(cell, job)
     else:
-        split_cell(cell, job)
+        split_cell(cell, job, parse)
     topics = registry.topics()
     used = referenced_topics(cell, topics)
     if not used:
@@ -187,6 +189,23 @@ def check_definition(
             f"job {job!r} reads no declared topic; the SQL tables you can read are: {known}"
         )
     return used
+
+
+def running_flink_parser(
+    running: Callable[[], Endpoints | None], client: Callable[[Endpoints], FlinkSqlClient]
+) -> ParseError:
+    """Flink's parse error for a statement, asked only when a cell is refused and only of a
+    stack that already runs (``running`` gives its endpoints, or None): never starts it."""
+
+    def parse(text: str) -> str:
+        try:
+            endpoints = running()
+            tenv = client(endpoints).table_env(DEFAULT_JOB_CONFIG) if endpoints else None
+        except KappaError:
+            return ""  # no Flink at hand: kappanb's own message stands alone
+        return flink_parser(tenv)(text) if tenv is not None else ""
+
+    return parse
 
 
 def plan_version(

@@ -34,7 +34,8 @@ DLQ_FIELDS = (
 _NOT_NULL = re.compile(r"\s+NOT\s+NULL\b", re.I)
 _DECODE_ERROR = re.compile(
     r"JSON|Unrecognized token|Unexpected character|Unexpected end-of-input|Invalid UTF-8|"
-    r"field is missing|Could not find field|Fail to deserialize"
+    r"field is missing|Could not find field|Fail to deserialize|bad timestamp: field|"
+    r"is missing or null, and the schema declares"
 )
 
 

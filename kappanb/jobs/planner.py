@@ -8,7 +8,7 @@ with the planner's message and the offending line, and nothing is recorded.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from kappanb.flink.errors import flink_error_message
 from kappanb.jobs.ddl import output_columns
 from kappanb.jobs.names import check_column_name
 from kappanb.jobs.schema import Column
-from kappanb.jobs.sqltext import Statement, offending_line, statements
+from kappanb.jobs.sqltext import Statement, cell_line, keyword_hint, offending_line, statements
 
 _CHANGELOG = re.compile(r"changelogMode=\[([A-Z,]+)\]")
 _SCAN = re.compile(r"TableSourceScan\(table=\[\[[^,\]]+, [^,\]]+, ([^,\]]+)")
@@ -55,8 +55,15 @@ class CellParts:
         return Statement(union, self.queries[0].first_line)
 
 
-def split_cell(cell: str, job: str | None = None) -> CellParts:
-    """Setup (views, functions), then one SELECT or a statement set of INSERT INTO ``job``."""
+ParseError = Callable[[str], str]
+"""Flink's parse error for a statement's text, '' when it parses (or Flink is not at hand)."""
+
+
+def split_cell(cell: str, job: str | None = None, parse: ParseError | None = None) -> CellParts:
+    """Setup (views, functions), then one SELECT or a statement set of INSERT INTO ``job``.
+
+    ``parse`` adds Flink's own parse error to the message for a last statement that is
+    not a query."""
     found = statements(cell)
     for i, statement in enumerate(found):
         if begin := _BEGIN_SET.match(statement.text):
@@ -74,10 +81,7 @@ def split_cell(cell: str, job: str | None = None) -> CellParts:
         *setup, query = found
         queries = [query]
         if not _QUERY_START.match(query.text):
-            raise JobDefinitionError(
-                f"the last statement (line {query.first_line}) must be the job's SELECT; "
-                "views and functions may come before it"
-            )
+            raise JobDefinitionError(_not_a_query(query, cell, parse))
     for statement in setup:
         if not _SETUP.match(statement.text):
             raise JobDefinitionError(
@@ -85,6 +89,35 @@ def split_cell(cell: str, job: str | None = None) -> CellParts:
                 "views and functions (CREATE TEMPORARY VIEW / FUNCTION)"
             )
     return CellParts(setup, queries)
+
+
+def _not_a_query(query: Statement, cell: str, parse: ParseError | None) -> str:
+    """Why the last statement is refused: a near-miss keyword; with Flink at hand, its
+    parse error and the statement's line in the cell."""
+    hint = keyword_hint(query)
+    first_word = query.text.split(None, 1)[0]
+    message = (
+        f"the last statement (line {query.first_line}) must be the job's SELECT; views and "
+        "functions may come before it" + (f". It starts with {first_word}: {hint}" if hint else "")
+    )
+    flink = parse(query.text) if parse else ""
+    if not flink:
+        return message  # one line, as the CLI prints it
+    where = cell_line(cell, query.first_line, query.first_column)
+    return "\n".join([message, f"Flink's parser: {flink}", where]).strip()
+
+
+def flink_parser(tenv: Any) -> ParseError:
+    """Flink's parse error for a statement, from the table environment's SQL parser."""
+
+    def parse(text: str) -> str:
+        try:
+            tenv._j_tenv.getParser().parse(text)
+        except Exception as exc:
+            return flink_error_message(exc)
+        return ""
+
+    return parse
 
 
 def _after(statement: Statement, match: re.Match[str] | None) -> Statement:
@@ -113,7 +146,7 @@ def plan_query(
     job: str | None = None,
 ) -> QueryPlan:  # fmt: skip
     """Run the generated source DDL and the cell's setup, then plan its query (or queries)."""
-    parts = split_cell(cell, job)
+    parts = split_cell(cell, job, flink_parser(tenv))
     for ddl in sources:
         _run(tenv.execute_sql, ddl, None, cell)
     for statement in parts.setup:

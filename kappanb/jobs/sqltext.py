@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 _COMMENT_OR_QUOTED = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|`[^`]*`|--[^\n]*|/\*.*?\*/", re.S)
 _QUOTED_OR_SPACE = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|`[^`]*`|\s+")
 _FLINK_POSITION = re.compile(r"line (\d+), column (\d+)")
+STATEMENT_KEYWORDS = ("SELECT", "WITH", "VALUES", "INSERT", "CREATE", "EXECUTE")
+"""The words a statement of a job cell starts with."""
 
 
 def normalise(text: str, kind: str = "sql") -> str:
@@ -91,11 +94,23 @@ def offending_line(message: str, statement: Statement, cell: str) -> str:
     if not match:
         return ""
     number = statement.first_line + int(match.group(1)) - 1
-    lines = cell.splitlines()
-    if not 1 <= number <= len(lines):
-        return ""
-    text = lines[number - 1]
     column = int(match.group(2))
     if match.group(1) == "1":  # the statement was sent without what precedes it on its line
         column += statement.first_column - 1
-    return f"line {number} of the cell:\n    {text}\n    {' ' * (column - 1)}^"
+    return cell_line(cell, number, column)
+
+
+def cell_line(cell: str, number: int, column: int) -> str:
+    """'line N of the cell:' then that line and a caret under ``column``; '' if no such line."""
+    lines = cell.splitlines()
+    if not 1 <= number <= len(lines):
+        return ""
+    return f"line {number} of the cell:\n    {lines[number - 1]}\n    {' ' * (column - 1)}^"
+
+
+def keyword_hint(statement: Statement) -> str:
+    """'did you mean SELECT?' when the statement's first word is a near miss of a keyword
+    a job's statement starts with; '' otherwise (a right keyword, or nothing close)."""
+    word = statement.text.split(None, 1)[0].upper() if statement.text else ""
+    close = difflib.get_close_matches(word, STATEMENT_KEYWORDS, n=1, cutoff=0.6)
+    return f"did you mean {close[0]}?" if close and word not in STATEMENT_KEYWORDS else ""

@@ -11,12 +11,14 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kappanb.exceptions import TopicError
+from kappanb.kafka.records import parse_timestamp
 
 Offsets = dict[str, dict[int, int]]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,13 @@ def event_time_ms(value: Any) -> int | None:
     if isinstance(value, int | float):
         return int(value)
     if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace(" ", "T"))
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)  # jobs run in UTC
-        return int(moment.timestamp() * 1000)
+        moment = parse_timestamp(value)  # the forms kappa-json reads; no offset means UTC
+        return None if moment is None else _epoch_ms(moment)
     return None
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def log_positions(

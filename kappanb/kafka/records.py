@@ -1,6 +1,7 @@
 """Turn what a user hands to produce (frames, lists of dicts) into plain JSON-ready records.
 
-Values are made to fit Flink's JSON format with its default ``SQL`` timestamp standard:
+Values are made to fit Flink's JSON format (timestamps in its ``SQL`` form, which kappa-json
+reads beside the other forms `parse_timestamp` describes):
 
 - datetimes (``datetime``, polars ``Datetime``, pandas ``Timestamp``) become
   ``"YYYY-MM-DD HH:MM:SS.mmm"``: tz-aware values are converted to UTC and the zone is
@@ -16,8 +17,9 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -99,15 +101,31 @@ def plain_value(value: Any) -> Any:
     return value
 
 
-def mark_utc(records: Iterable[dict[str, Any]], columns: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """Append Flink's 'Z' to text values of TIMESTAMP_LTZ columns (its SQL JSON format wants it).
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
+    r"(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)?"
+)
 
-    kappanb's timestamps are UTC wall-clock text, so the suffix states what they already are.
+
+def parse_timestamp(text: str) -> datetime | None:
+    """The text as an aware UTC datetime if kappa-json reads it as a timestamp, else None.
+
+    The same grammar as the format (kappanb/jvm/formats, ``Timestamps.java``): a date, ``T``
+    or a space, ``HH:MM[:SS[.fraction]]`` with 0 to 9 fractional digits (truncated to
+    microseconds here), then an optional ``Z`` or offset (``+05:30``, ``-0800``, ``+05``);
+    without one the time is UTC, with one it is converted to UTC.
     """
-    names = list(columns)
-    for record in records:
-        for name in names:
-            value = record.get(name)
-            if isinstance(value, str) and value and not value.endswith("Z"):
-                record = {**record, name: f"{value}Z"}
-        yield record
+    match = _TIMESTAMP.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
+    offset_minutes = int(off_h or 0) * 60 + int(off_m or 0)
+    if int(off_h or 0) > 18 or int(off_m or 0) > 59:
+        return None
+    try:
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                         int(second or 0), int((fraction or "0")[:6].ljust(6, "0")))  # fmt: skip
+    except ValueError:
+        return None
+    shift = timedelta(minutes=-offset_minutes if sign == "+" else offset_minutes)
+    return (local + shift).replace(tzinfo=UTC)

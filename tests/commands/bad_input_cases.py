@@ -200,6 +200,13 @@ CASES: list[Case] = [
         cell="SELECT merchant_id FROM bad_pay WHERE",
     ),
     _c(
+        "job bad_keyword",
+        JobDefinitionError,
+        "did you mean SELECT?\nFlink's parser: Non-query expression",
+        stack=True,
+        cell="SELEC merchant_id\nFROM bad_pay",
+    ),
+    _c(
         "job bad_alias",
         JobDefinitionError,
         "give every computed column a plain alias",

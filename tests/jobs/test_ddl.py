@@ -56,12 +56,13 @@ def test_source_ddl_plain_topic_that_fails_fast() -> None:
         "'properties.bootstrap.servers' = '127.0.0.1:9092'",
         "'properties.group.id' = 'kappanb-daily_merchants-v2-1'",
         "'scan.startup.mode' = 'earliest-offset'",
-        "'format' = 'json'",
-        "'json.fail-on-missing-field' = 'true'",
-        "'json.ignore-parse-errors' = 'false'",
-        "'json.timestamp-format.standard' = 'SQL'",
+        "'format' = 'kappa-json'",  # its lenient timestamps, failing on a malformed event
+        "'kappa-json.fail-on-missing-field' = 'true'",
+        "'kappa-json.ignore-parse-errors' = 'false'",
     ):
         assert option in ddl
+    assert "METADATA" not in ddl  # no error metadata: the format fails the run
+    assert "timestamp-format" not in ddl  # kappa-json parses timestamps itself
     assert ddl.endswith("\n)")
 
 
@@ -93,9 +94,9 @@ def test_source_ddl_compacted_topic_is_upsert_kafka() -> None:
         "'connector' = 'upsert-kafka'",
         "'topic' = 'merchants'",
         "'key.format' = 'raw'",
-        "'value.format' = 'json'",
+        "'value.format' = 'kappa-json'",
         "'value.fields-include' = 'ALL'",
-        "'value.json.fail-on-missing-field' = 'true'",
+        "'value.kappa-json.fail-on-missing-field' = 'true'",
     ):
         assert option in ddl
     assert "group.id" not in ddl

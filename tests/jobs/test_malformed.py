@@ -49,7 +49,6 @@ def test_routed_source_is_a_log_table_with_error_metadata_and_nullable_columns()
         "'format' = 'kappa-json'",
         "'kappa-json.fail-on-missing-field' = 'true'",
         "'kappa-json.ignore-parse-errors' = 'false'",
-        "'kappa-json.timestamp-format.standard' = 'SQL'",
         "'kappa-json.not-null' = 'payment_id'",
     ):
         assert part in ddl, part
@@ -101,3 +100,12 @@ def test_a_decode_failure_of_a_fail_fast_topic_says_how_to_route_instead() -> No
     assert "--on-malformed dlq" in hinted and "replay --from" in hinted
     assert fail_fast_hint(error, [PAYMENTS]) == error  # routed: not the reason it failed
     assert fail_fast_hint("TaskManager lost", [fail]) == "TaskManager lost"
+
+
+def test_kappa_json_failures_of_a_fail_fast_topic_are_hinted_too() -> None:
+    fail = replace(PAYMENTS, on_malformed="fail")
+    for error in (
+        "bad timestamp: field 'ts' is \"yesterday\", not a TIMESTAMP(3): it is too short",
+        "field 'payment_id' is missing or null, and the schema declares it NOT NULL",
+    ):
+        assert "--on-malformed dlq" in fail_fast_hint(error, [fail]), error

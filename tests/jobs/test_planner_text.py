@@ -208,3 +208,35 @@ def test_top_n_needs_an_explicit_key() -> None:
     with pytest.raises(JobDefinitionError, match="add --key"):
         _key(TOP_N, cols, None, updating=True)
     assert _key(TOP_N, cols, ["merchant_id", "rn"], updating=True) == ("merchant_id", "rn")
+
+
+def test_a_typo_in_the_first_word_is_named_with_flinks_parse_error_and_the_line() -> None:
+    cell = "CREATE TEMPORARY VIEW v AS SELECT 1 AS a;\n\n  SELEC a\n  FROM v"
+    seen: list[str] = []
+
+    def parse(text: str) -> str:
+        seen.append(text)
+        return "SQL parse failed. Non-query expression encountered in illegal context"
+
+    with pytest.raises(JobDefinitionError) as refused:
+        split_cell(cell, parse=parse)
+    assert str(refused.value) == (
+        "the last statement (line 3) must be the job's SELECT; views and functions may come "
+        "before it. It starts with SELEC: did you mean SELECT?\n"
+        "Flink's parser: SQL parse failed. Non-query expression encountered in illegal context\n"
+        "line 3 of the cell:\n"
+        "      SELEC a\n"
+        "      ^"
+    )
+    assert seen == ["SELEC a\n  FROM v"]  # Flink parsed the refused statement only
+
+
+def test_a_statement_with_no_near_keyword_gets_no_guess() -> None:
+    with pytest.raises(JobDefinitionError) as refused:
+        split_cell("hello world")  # no Flink at hand: kappanb's message, on one line
+    assert str(refused.value) == (
+        "the last statement (line 1) must be the job's SELECT; views and functions may come "
+        "before it"
+    )
+    with pytest.raises(JobDefinitionError, match=r"It starts with SELEC: did you mean SELECT\?$"):
+        split_cell("SELEC 1")

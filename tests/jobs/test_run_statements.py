@@ -62,5 +62,5 @@ def test_fail_fast_topic_has_no_dead_letter_statements(tmp_path: Path) -> None:
     statements = launcher(tmp_path).statements(plan("live", ReadRange(), fail), False)
     assert len(statements) == 2
     assert statements[0].startswith("CREATE TEMPORARY TABLE `orders`")
-    assert "'format' = 'json'" in statements[0]
+    assert "'format' = 'kappa-json'" in statements[0]
     assert not any("_kappanb_" in s for s in statements)

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from kappanb.jobs.sqltext import Statement, digest, normalise, offending_line, statements
+from kappanb.jobs.sqltext import (
+    Statement,
+    digest,
+    keyword_hint,
+    normalise,
+    offending_line,
+    statements,
+)
 
 
 def test_normalise_ignores_comments_and_whitespace() -> None:
@@ -114,3 +121,21 @@ def test_offending_line_statement_after_another_on_same_line() -> None:
     where = offending_line("Column 'y' not found at line 1, column 8", query, cell)
     text_line, caret_line = where.splitlines()[1:]
     assert text_line[caret_line.index("^")] == "y"
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("SELEC a FROM t", "did you mean SELECT?"),
+        ("slect a FROM t", "did you mean SELECT?"),
+        ("INSRT INTO j SELECT 1", "did you mean INSERT?"),
+        ("WTIH x AS (SELECT 1) SELECT * FROM x", "did you mean WITH?"),
+        ("CRATE TEMPORARY VIEW v AS SELECT 1", "did you mean CREATE?"),
+        ("EXECUT STATEMENT SET BEGIN", "did you mean EXECUTE?"),
+        ("SELECT a FROM t", ""),  # right already
+        ("SHOW TABLES", ""),  # a keyword, just not one a job starts with: nothing close
+        ("hello world", ""),
+    ],
+)
+def test_keyword_hint_names_the_keyword_a_near_miss_meant(text: str, hint: str) -> None:
+    assert keyword_hint(Statement(text, 1)) == hint

@@ -158,13 +158,12 @@ def test_an_element_that_is_not_a_dict_is_refused() -> None:
         next(records)
 
 
-def test_mark_utc_suffixes_only_local_time_columns() -> None:
-    from kappanb.kafka.records import mark_utc
+def test_parse_timestamp_reads_what_produce_and_isoformat_write() -> None:
+    from kappanb.kafka.records import parse_timestamp
 
-    rows = [{"ts": "2026-03-01 10:00:00.000", "other": "2026-03-01 10:00:00.000"},
-            {"ts": "2026-03-01 10:00:00.000Z"}, {"ts": None}]  # fmt: skip
-    assert list(mark_utc(rows, ["ts"])) == [
-        {"ts": "2026-03-01 10:00:00.000Z", "other": "2026-03-01 10:00:00.000"},
-        {"ts": "2026-03-01 10:00:00.000Z"},
-        {"ts": None},
-    ]
+    moment = datetime(2026, 3, 1, 9, 5, 7, 123987, tzinfo=PARIS)
+    in_utc = moment.astimezone(UTC)
+    assert parse_timestamp(moment.isoformat()) == in_utc  # "...T09:05:07.123987+01:00"
+    assert parse_timestamp(in_utc.replace(tzinfo=None).isoformat()) == in_utc  # naive: UTC
+    assert parse_timestamp(sql_timestamp(moment)) == in_utc.replace(microsecond=123000)
+    assert parse_timestamp("2026-03-01") is None  # a date alone is not a timestamp

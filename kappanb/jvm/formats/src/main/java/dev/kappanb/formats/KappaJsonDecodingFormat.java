@@ -13,7 +13,10 @@ import org.apache.flink.table.connector.format.DecodingFormat;
 import org.apache.flink.table.connector.source.DynamicTableSource;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.DataType;
+import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.table.types.logical.VarCharType;
+import org.apache.flink.table.types.utils.TypeConversions;
 import org.apache.flink.table.types.utils.DataTypeUtils;
 
 /** Decodes with Flink's JSON format and exposes what went wrong as metadata. */
@@ -35,7 +38,9 @@ final class KappaJsonDecodingFormat implements DecodingFormat<DeserializationSch
     @Override
     public DeserializationSchema<RowData> createRuntimeDecoder(
             DynamicTableSource.Context context, DataType physicalDataType) {
-        DeserializationSchema<RowData> inner = json.createRuntimeDecoder(context, physicalDataType);
+        RowType physical = (RowType) physicalDataType.getLogicalType();
+        DeserializationSchema<RowData> inner =
+                json.createRuntimeDecoder(context, timestampsAsText(physical));
         DataType produced = physicalDataType;
         if (!metadataKeys.isEmpty()) {
             List<DataTypes.Field> fields = new ArrayList<>();
@@ -47,10 +52,26 @@ final class KappaJsonDecodingFormat implements DecodingFormat<DeserializationSch
         TypeInformation<RowData> producedType = context.createTypeInformation(produced);
         return new KappaJsonDeserializer(
                 inner,
-                (RowType) physicalDataType.getLogicalType(),
+                physical,
                 notNull,
                 metadataKeys,
                 producedType);
+    }
+
+    /**
+     * The row type Flink's JSON format decodes: timestamp fields as their text, which
+     * {@link Timestamps} parses more leniently than any one of Flink's timestamp standards.
+     */
+    static DataType timestampsAsText(RowType physical) {
+        List<RowType.RowField> fields = new ArrayList<>();
+        for (RowType.RowField field : physical.getFields()) {
+            LogicalType type = field.getType();
+            if (Timestamps.precisionOf(type) >= 0) {
+                type = new VarCharType(type.isNullable(), VarCharType.MAX_LENGTH);
+            }
+            fields.add(new RowType.RowField(field.getName(), type));
+        }
+        return TypeConversions.fromLogicalToDataType(new RowType(physical.isNullable(), fields));
     }
 
     @Override

@@ -29,6 +29,8 @@ final class KappaJsonDeserializer implements DeserializationSchema<RowData> {
     private final String[] fieldNames;
     private final String[] fieldTypes;
     private final int[] notNull;
+    private final int[] timestampFields;
+    private final int[] timestampPrecisions;
     private final String[] metadataKeys;
     private final TypeInformation<RowData> producedType;
 
@@ -52,6 +54,17 @@ final class KappaJsonDeserializer implements DeserializationSchema<RowData> {
             }
         }
         this.notNull = required.stream().mapToInt(Integer::intValue).toArray();
+        List<Integer> timestamps = new ArrayList<>();
+        for (int i = 0; i < arity; i++) {
+            if (Timestamps.precisionOf(physical.getTypeAt(i)) >= 0) {
+                timestamps.add(i);
+            }
+        }
+        this.timestampFields = timestamps.stream().mapToInt(Integer::intValue).toArray();
+        this.timestampPrecisions = new int[timestampFields.length];
+        for (int k = 0; k < timestampFields.length; k++) {
+            timestampPrecisions[k] = Timestamps.precisionOf(physical.getTypeAt(timestampFields[k]));
+        }
         this.metadataKeys = metadataKeys.toArray(new String[0]);
         this.producedType = producedType;
     }
@@ -70,7 +83,8 @@ final class KappaJsonDeserializer implements DeserializationSchema<RowData> {
         String error;
         try {
             row = json.deserialize(message);
-            error = row == null ? null : missingRequired(row);
+            error = row == null ? null : parseTimestamps((GenericRowData) row, message);
+            error = row == null || error != null ? error : missingRequired(row);
         } catch (Exception e) {
             if (metadataKeys.length == 0) {
                 throw e;
@@ -109,6 +123,23 @@ final class KappaJsonDeserializer implements DeserializationSchema<RowData> {
             out.setField(arity + k, StringData.fromString(value));
         }
         return out;
+    }
+
+    /** Replaces each timestamp field's text (Flink decoded it as a string) by its value. */
+    private String parseTimestamps(GenericRowData row, byte[] message) {
+        for (int k = 0; k < timestampFields.length; k++) {
+            int i = timestampFields[k];
+            Object text = row.getField(i);
+            if (text == null) {
+                continue;
+            }
+            try {
+                row.setField(i, Timestamps.parse(text.toString(), timestampPrecisions[k]));
+            } catch (Timestamps.BadTimestamp e) {
+                return Reasons.badTimestamp(message, fieldNames[i], fieldTypes[i], e.getMessage());
+            }
+        }
+        return null;
     }
 
     private String missingRequired(RowData row) {

@@ -55,4 +55,19 @@ final class Reasons {
         }
         return flink;
     }
+
+    /** Why a field's text is not a timestamp, with the value as the event has it. */
+    static String badTimestamp(byte[] message, String field, String type, String detail) {
+        String value;
+        try {
+            value = MAPPER.readTree(message).get(field).toString();
+        } catch (Exception e) {
+            value = "?";
+        }
+        if (value.length() > MAX_VALUE) {
+            value = value.substring(0, MAX_VALUE) + "...";
+        }
+        return "bad timestamp: field '" + field + "' is " + value + ", not a " + type + ": "
+                + detail + "; " + Timestamps.ACCEPTED;
+    }
 }
