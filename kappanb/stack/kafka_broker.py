@@ -17,6 +17,7 @@ from kappanb.stack.layout import HomeLayout
 from kappanb.stack.ports import HOST
 
 NODE_ID = 1
+MAIN_CLASS = "kafka.Kafka"
 _SILENT = logging.getLogger("kappanb.librdkafka.healthcheck")
 _SILENT.addHandler(logging.NullHandler())
 _SILENT.propagate = False
@@ -133,7 +134,7 @@ def format_storage(
 
 
 def broker_argv(java: JavaRuntime, jars: JarSet, layout: HomeLayout, heap: str) -> list[str]:
-    return [*jvm_argv(java, jars, layout, heap), "kafka.Kafka", str(layout.kafka_properties)]
+    return [*jvm_argv(java, jars, layout, heap), MAIN_CLASS, str(layout.kafka_properties)]
 
 
 def broker_healthy(bootstrap: str, timeout: float = 2.0) -> bool:
