@@ -19,6 +19,7 @@ from kappanb.stack.process import (
     start_ticks,
     stop_process,
 )
+from tests.stack.clock import shift_boot_time
 
 
 def _children_once_started(record: PidRecord) -> list[psutil.Process]:
@@ -133,14 +134,6 @@ def _sleeper(tmp_path: Path) -> PidRecord:
         cwd=tmp_path,
         marks=("sleep", "300"),
     )
-
-
-def shift_boot_time(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
-    """Make psutil report what it does after the wall clock stepped by ``seconds``: the
-    boot time, and every create time derived from it, move by that much."""
-    boot_time, create_time = psutil.boot_time, psutil.Process.create_time
-    monkeypatch.setattr(psutil, "boot_time", lambda: boot_time() + seconds)
-    monkeypatch.setattr(psutil.Process, "create_time", lambda p: create_time(p) + seconds)
 
 
 def test_pid_file_records_the_start_in_clock_ticks(tmp_path: Path) -> None:
