@@ -11,8 +11,8 @@ from kappanb.stack.process import START_MARKER
 _TAIL_BYTES = 256 * 1024
 # Log records at these levels say what went well; a failed start is explained by the rest.
 _ROUTINE = re.compile(r"^(\[[^\]]*\]|\d{4}-\d\d-\d\d[ T][\d:.,]+)\s+(INFO|DEBUG|TRACE)\b")
-# Stack frames and indented continuation lines (Kafka's dump of its whole configuration).
-_CONTINUATION = re.compile(r"^(\t|\s+at |\s*\.\.\. \d+ more)")
+# Stack frames and other indented continuation lines (Kafka's dump of its configuration).
+_CONTINUATION = re.compile(r"^\s")
 
 
 def read_tail(path: Path, max_bytes: int = _TAIL_BYTES) -> str:
@@ -53,5 +53,5 @@ def failure_excerpt(path: Path, lines: int = 15) -> str:
     return f"{shown}\nfull log: {path}"
 
 
-def _shorten(line: str, width: int = 300) -> str:
+def _shorten(line: str, width: int = 500) -> str:
     return line if len(line) <= width else line[: width - 3] + "..."

@@ -127,10 +127,35 @@ def test_a_service_that_cannot_start_points_at_its_log(tmp_path: Path) -> None:
     with pytest.raises(ServiceStartError) as err:
         broken.up()
     text = str(err.value)
-    assert "kafka exited during start-up" in text
-    assert str(broken.layout.console_log("kafka")) in text
-    assert "Invalid" in text  # the JVM's own complaint, from the log's last lines
+    print(text)  # read it: what failed, the lines that say why, the log's path
+    assert text.startswith("kafka exited during start-up")
+    assert f"full log: {broken.layout.console_log('kafka')}" in text.splitlines()
+    assert "Invalid initial heap size: -Xmslots" in text  # the JVM's own complaint
+    assert len(text.splitlines()) <= 20
     assert _nothing_running(broken), "the JobManager started beside it must be stopped again"
+
+
+def test_kafka_exiting_at_start_is_reported_by_its_error_not_its_whole_log(
+    tmp_path: Path,
+) -> None:
+    # A log directory formatted for another node: Kafka logs the error with its stack
+    # trace and exits. The message names the error and the log, without the frames.
+    home = EmbeddedStack(settings_for(tmp_path / "h"))
+    home.layout.kafka_data.mkdir(parents=True)
+    (home.layout.kafka_data / "meta.properties").write_text(
+        "version=1\ncluster.id=AAAAAAAAAAAAAAAAAAAAAA\nnode.id=7\n"
+        "directory.id=BBBBBBBBBBBBBBBBBBBBBB\n"
+    )
+    with pytest.raises(ServiceStartError) as err:
+        home.up()
+    text = str(err.value)
+    print(text)
+    log = home.layout.console_log("kafka")
+    assert text.startswith("kafka exited during start-up")
+    assert "Stored node id 7 doesn't match previous node id 1" in text
+    assert f"full log: {log}" in text.splitlines()
+    assert "\tat " not in text and "\tat " in log.read_text()
+    assert _nothing_running(home)
 
 
 def test_stale_pid_files_are_detected_and_cleaned(tmp_path: Path) -> None:
