@@ -1,0 +1,78 @@
+"""The PyFlink gateway JVM an in-process Workbench launches ends with `down`, or at exit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from kappanb.flink.sql import FlinkSqlClient, close_gateway, gateway_pids
+from kappanb.stack.endpoints import Endpoints
+from kappanb.workbench import Workbench
+from tests.helpers import settings_for
+
+pytestmark = pytest.mark.integration
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _children_running_the_gateway() -> list[int]:
+    return [
+        c.pid
+        for c in psutil.Process().children()
+        if _running(c.pid) and "PythonGatewayServer" in " ".join(c.cmdline())
+    ]
+
+
+def test_workbench_down_stops_the_gateway_jvm(tmp_path: Path) -> None:
+    wb = Workbench(settings_for(tmp_path / "h", task_slots=1), auto_up=False)
+    try:
+        assert wb.up().status.healthy
+        wb._sql(wb.endpoints())._gateway()  # what defining or running a job does first
+        pids = gateway_pids()
+        assert pids and all(_running(pid) for pid in pids)
+        assert set(pids) <= set(_children_running_the_gateway())
+    finally:
+        wb.down()
+    assert gateway_pids() == []
+    assert not any(_running(pid) for pid in pids)
+    assert _children_running_the_gateway() == []
+
+
+def test_a_closed_gateway_is_launched_again_on_the_next_use(endpoints: Endpoints) -> None:
+    client = FlinkSqlClient(endpoints)
+    client._gateway()
+    first = gateway_pids()
+    assert close_gateway() == first and not any(_running(pid) for pid in first)
+    assert client._gateway().jvm.System.getProperty("java.version")
+    assert gateway_pids() and gateway_pids() != first
+    assert all(_running(pid) for pid in gateway_pids())
+
+
+def test_the_gateway_jvm_ends_with_the_interpreter(endpoints: Endpoints) -> None:
+    code = (
+        "import sys\n"
+        "from kappanb.flink.sql import FlinkSqlClient, gateway_pids\n"
+        "from kappanb.stack.embedded import EmbeddedStack\n"
+        "from kappanb.settings import StackSettings\n"
+        "FlinkSqlClient(EmbeddedStack(StackSettings.from_env()).endpoints())._gateway()\n"
+        "print(*gateway_pids())\n"
+    )
+    env = {**os.environ, "KAPPANB_HOME": str(endpoints.flink_lib.parent.parent)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    pids = [int(p) for p in proc.stdout.split()]
+    assert pids, proc.stdout
+    # The interpreter has exited: its exit handler stopped the JVM before it returned.
+    assert not any(_running(pid) for pid in pids)
