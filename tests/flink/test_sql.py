@@ -59,20 +59,31 @@ def test_a_closed_gateway_is_launched_again_on_the_next_use(endpoints: Endpoints
 
 
 def test_the_gateway_jvm_ends_with_the_interpreter(endpoints: Endpoints) -> None:
+    # Exit handlers run last-registered first: the one registered before kappanb's runs
+    # after it, while the interpreter (and so the JVM's stdin pipe) still lives. Only
+    # kappanb's handler can have stopped the JVM by then.
     code = (
-        "import sys\n"
+        "import atexit, psutil\n"
         "from kappanb.flink.sql import FlinkSqlClient, gateway_pids\n"
         "from kappanb.stack.embedded import EmbeddedStack\n"
         "from kappanb.settings import StackSettings\n"
+        "seen = []\n"
+        "def check():\n"
+        "    alive = [p for p in seen if psutil.pid_exists(p)\n"
+        "             and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]\n"
+        "    print('alive at exit:', *alive)\n"
+        "atexit.register(check)\n"
         "FlinkSqlClient(EmbeddedStack(StackSettings.from_env()).endpoints())._gateway()\n"
-        "print(*gateway_pids())\n"
+        "seen.extend(gateway_pids())\n"
+        "print('gateway:', *seen)\n"
     )
     env = {**os.environ, "KAPPANB_HOME": str(endpoints.flink_lib.parent.parent)}
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
     )
     assert proc.returncode == 0, proc.stderr
-    pids = [int(p) for p in proc.stdout.split()]
+    launched, at_exit = proc.stdout.splitlines()[-2:]
+    pids = [int(p) for p in launched.removeprefix("gateway:").split()]
     assert pids, proc.stdout
-    # The interpreter has exited: its exit handler stopped the JVM before it returned.
+    assert at_exit == "alive at exit:", proc.stdout
     assert not any(_running(pid) for pid in pids)
