@@ -36,8 +36,9 @@ def _children_running_the_gateway() -> list[int]:
 def test_workbench_down_stops_the_gateway_jvm(tmp_path: Path) -> None:
     wb = Workbench(settings_for(tmp_path / "h", task_slots=1), auto_up=False)
     try:
-        assert wb.up().status.healthy
-        wb._sql(wb.endpoints())._gateway()  # what defining or running a job does first
+        started = wb.up()
+        assert started.started == ["kafka", "flink-jobmanager", "flink-taskmanager"], started
+        wb._sql(wb.stack.endpoints())._gateway()  # what defining or running a job does first
         pids = gateway_pids()
         assert pids and all(_running(pid) for pid in pids)
         assert set(pids) <= set(_children_running_the_gateway())
