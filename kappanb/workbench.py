@@ -20,7 +20,7 @@ from kappanb.exceptions import (
     SchemaError,
     StackNotRunningError,
 )
-from kappanb.flink.sql import FlinkSqlClient
+from kappanb.flink.sql import FlinkSqlClient, close_gateway
 from kappanb.jobs import definitions, lifecycle, runs
 from kappanb.jobs.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs
 from kappanb.jobs.control import RunControl, checked_start
@@ -107,7 +107,9 @@ class Workbench:
         lines: list[str] = []
         if self.stack.status().healthy and self.registry.runs(None):
             lines = lifecycle.suspend_all(self._control(), self.say).lines()
-        return replace(self.stack.down(self.say), runs=lines)
+        result = replace(self.stack.down(self.say), runs=lines)
+        close_gateway()  # this process's PyFlink gateway JVM, if kappanb launched one
+        return result
 
     def stack_status(self) -> StackStatus:
         return self.stack.status()

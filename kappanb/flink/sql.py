@@ -8,6 +8,8 @@ shipped with the job: the cluster already has them.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import sys
 import threading
@@ -16,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+import psutil
+
 from kappanb.exceptions import FlinkSubmitError
 from kappanb.flink.errors import flink_error_message
 from kappanb.jobs.sqltext import statements
@@ -23,6 +27,9 @@ from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.flink_cluster import flink_dist
 
 _LOCK = threading.Lock()
+_GATEWAY_MAIN = "org.apache.flink.client.python.PythonGatewayServer"
+_LAUNCHED: dict[str, Any] = {}
+"""The gateway kappanb launched in this process ("gateway") and its JVM's pids ("pids")."""
 DEFAULT_JOB_CONFIG = {
     "execution.checkpointing.interval": "10 s",
     "execution.checkpointing.mode": "EXACTLY_ONCE",
@@ -154,6 +161,10 @@ class FlinkSqlClient:
                 log_dir = self.endpoints.flink_lib.parent.parent / "logs" / "flink-client"
                 log_dir.mkdir(parents=True, exist_ok=True)
                 os.environ["FLINK_LOG_DIR"] = str(log_dir)
+                before = _gateway_jvms()
+                gateway = java_gateway.get_gateway()
+                _LAUNCHED.update(gateway=gateway, pids=sorted(_gateway_jvms() - before))
+                atexit.register(close_gateway)  # registered again after a close: harmless
             gateway = java_gateway.get_gateway()
         classpath = str(gateway.jvm.System.getProperty("java.class.path"))
         if "iceberg-flink-runtime" not in classpath:
@@ -162,3 +173,47 @@ class FlinkSqlClient:
                 "jars. Restart the kernel (or process) and use kappanb before other PyFlink code."
             )
         return gateway
+
+
+def gateway_pids() -> list[int]:
+    """Pids of the PyFlink gateway JVM kappanb launched in this process (none when closed)."""
+    return list(_LAUNCHED.get("pids", []))
+
+
+def close_gateway(timeout: float = 10.0) -> list[int]:
+    """Shut down the gateway JVM kappanb launched in this process, if any, and return its
+    pids. The next submission launches a new one. (A gateway someone else's PyFlink code
+    launched is left alone.) Runs at interpreter exit too."""
+    with _LOCK:
+        gateway, pids = _LAUNCHED.pop("gateway", None), _LAUNCHED.pop("pids", [])
+        if gateway is None:
+            return []
+        import pyflink.java_gateway as java_gateway  # imported already: it launched this
+
+        if java_gateway._gateway is gateway:
+            java_gateway._gateway = None
+        with contextlib.suppress(Exception):
+            gateway.shutdown()
+        jvms = []
+        for pid in pids:
+            with contextlib.suppress(psutil.Error):
+                jvms.append(psutil.Process(pid))
+        for jvm in jvms:
+            with contextlib.suppress(psutil.Error):
+                jvm.terminate()
+        _, alive = psutil.wait_procs(jvms, timeout=timeout)  # reaps them: they are children
+        for jvm in alive:
+            with contextlib.suppress(psutil.Error):
+                jvm.kill()
+        psutil.wait_procs(alive, timeout=timeout)
+    return list(pids)
+
+
+def _gateway_jvms() -> set[int]:
+    """Pids of this process's children that run PyFlink's gateway server."""
+    found = set()
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            if _GATEWAY_MAIN in child.cmdline():
+                found.add(child.pid)
+    return found

@@ -8,6 +8,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,19 @@ from kappanb.stack.formats import formats_jar
 from kappanb.stack.jars import JarCache, JarSet
 from kappanb.stack.java import JavaRuntime, find_java
 from kappanb.stack.layout import SERVICES, HomeLayout
+from kappanb.stack.logtail import failure_excerpt, last_lines
 from kappanb.stack.ports import HOST, choose_ports
-from kappanb.stack.process import PidRecord, read_pid_file, start_process, stop_process
+from kappanb.stack.process import (
+    PidRecord,
+    boot_id,
+    find_by_marks,
+    read_pid_file,
+    record_for,
+    start_process,
+    start_ticks,
+    stop_process,
+    write_pid_file,
+)
 from kappanb.stack.status import DownResult, ServiceStatus, StackStatus, UpResult
 from kappanb.tables.catalog import catalog_table_count, init_catalog
 
@@ -75,7 +87,7 @@ class EmbeddedStack:
         with self._locked("up", say):
             java = find_java()
             jars = JarCache(self.settings).ensure(say).jars
-            notes = self._clean_stale_pid_files()
+            notes = self._refresh_pid_files()
             live = {svc for svc in SERVICES if self._live_record(svc)}
             state = self._state()
             state.setdefault("cluster_id", kafka_broker.new_cluster_id())
@@ -186,6 +198,7 @@ class EmbeddedStack:
             log_file=self.layout.console_log(service),
             env=env,
             cwd=self.layout.home,
+            marks=self._marks(service),
         )
 
     def _start_flink(self, service: str, java: JavaRuntime, say: Say) -> None:
@@ -209,12 +222,9 @@ class EmbeddedStack:
         )
 
     def _failure_hint(self, service: str) -> str:
-        log = self.log_file(service)
-        tail = self.logs(service, lines=15).rstrip()
-        return (
-            f"Its log is {log}; the last lines:\n{tail}\n"
-            "Fix the cause, then run `kappanb up` again."
-        )
+        # The console log has the JVM's own complaints too, and a marker at each start.
+        excerpt = failure_excerpt(self.layout.console_log(service))
+        return f"What its log says:\n{excerpt}\nFix the cause, then run `kappanb up` again."
 
     # ---- down ----------------------------------------------------------------------
     def down(self, say: Say = _quiet) -> DownResult:
@@ -224,15 +234,16 @@ class EmbeddedStack:
         with self._locked("down"):
             for service in reversed(SERVICES):
                 pid_file = self.layout.pid_file(service)
-                record = read_pid_file(pid_file)
-                if record is None:
-                    outcomes[service] = "not running"
-                    continue
-                say(f"stopping {service} (pid {record.pid}) ...")
-                outcome = stop_process(record, self.settings.stop_timeout)
-                outcomes[service] = (
-                    "not running (stale pid file removed)" if outcome == "not running" else outcome
-                )
+                found = self._processes(service)
+                ends = []
+                for record in found:
+                    say(f"stopping {service} (pid {record.pid}) ...")
+                    ends.append(stop_process(record, self.settings.stop_timeout))
+                if not found:
+                    stale = pid_file.exists()
+                    ends.append("not running (stale pid file removed)" if stale else "not running")
+                more = f" (and {len(ends) - 1} more of this home)" if len(ends) > 1 else ""
+                outcomes[service] = ends[0] + more
                 pid_file.unlink(missing_ok=True)
         return DownResult(outcomes, time.monotonic() - began)
 
@@ -297,29 +308,61 @@ class EmbeddedStack:
 
     def logs(self, service: str, lines: int = 50) -> str:
         """The last ``lines`` lines of a service's log."""
-        path = self.log_file(service)
-        if not path.is_file():
-            return f"(no log yet at {path})"
-        with path.open("rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - 256 * 1024))
-            text = fh.read().decode(errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
+        return last_lines(self.log_file(service), lines)
 
     # ---- pid files and the home lock -----------------------------------------------
-    def _live_record(self, service: str) -> PidRecord | None:
-        record = read_pid_file(self.layout.pid_file(service))
-        return record if record and record.matches_live_process() else None
+    def _marks(self, service: str) -> tuple[str, ...]:
+        """Arguments only this home's ``service`` has on its command line."""
+        if service == "kafka":
+            return (kafka_broker.MAIN_CLASS, str(self.layout.kafka_properties))
+        return (flink_cluster.MAIN_CLASSES[service], str(self.layout.flink_conf))
 
-    def _clean_stale_pid_files(self) -> list[str]:
+    def _record(self, service: str) -> PidRecord | None:
+        """The pid file's record; one written before marks were recorded gets them here."""
+        record = read_pid_file(self.layout.pid_file(service))
+        if record and not record.marks:
+            return replace(record, marks=self._marks(service))
+        return record
+
+    def _processes(self, service: str) -> list[PidRecord]:
+        """Every running ``service`` of this home: the pid file's, then any without one."""
+        record = self._record(service)
+        live = [record] if record and record.matches_live_process() else []
+        log, marks = self.layout.console_log(service), self._marks(service)
+        others = [pid for pid in find_by_marks(marks) if pid not in {r.pid for r in live}]
+        return live + [record_for(service, pid, log, marks) for pid in others]
+
+    def _live_record(self, service: str) -> PidRecord | None:
+        record = self._record(service)
+        if record and record.matches_live_process():
+            return record
+        found = self._processes(service)
+        return found[0] if found else None
+
+    def _refresh_pid_files(self) -> list[str]:
+        """Before `up` decides what to start: drop pid files of processes that are gone,
+        track again a service of this home running without one (an older kappanb lost
+        it), and give older pid files today's identity fields."""
         notes = []
         for service in SERVICES:
-            pid_file = self.layout.pid_file(service)
-            record = read_pid_file(pid_file)
-            if pid_file.exists() and (record is None or not record.matches_live_process()):
+            pid_file, record = self.layout.pid_file(service), self._record(service)
+            if record and record.matches_live_process():
+                if record.start_ticks is None:
+                    ticks = start_ticks(record.pid)
+                    write_pid_file(pid_file, replace(record, start_ticks=ticks, boot_id=boot_id()))
+                continue
+            if pid_file.exists():
                 pid_file.unlink()
                 pid = record.pid if record else "?"
                 notes.append(f"{service}: removed a stale pid file (pid {pid} is not running)")
+            found = self._processes(service)
+            if found:
+                write_pid_file(pid_file, found[0])
+                notes.append(
+                    f"{service}: pid {found[0].pid} of this home was running without a pid "
+                    "file; kappanb tracks it again"
+                    + (" (more run beside it: `kappanb down` stops them all)" if found[1:] else "")
+                )
         return notes
 
     @contextlib.contextmanager

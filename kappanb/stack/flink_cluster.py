@@ -26,6 +26,11 @@ from kappanb.stack.layout import HomeLayout
 from kappanb.stack.ports import HOST
 
 _SCRIPTS = {"flink-jobmanager": "jobmanager.sh", "flink-taskmanager": "taskmanager.sh"}
+MAIN_CLASSES = {
+    "flink-jobmanager": "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+    "flink-taskmanager": "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+}
+"""The JVM's main class once the start script has exec'ed it (with ``--configDir CONF``)."""
 
 
 def flink_dist() -> Path:

@@ -14,9 +14,11 @@ from kappanb.exceptions import ServiceStartError
 from kappanb.stack.jars import JarSet
 from kappanb.stack.java import JavaRuntime
 from kappanb.stack.layout import HomeLayout
+from kappanb.stack.logtail import relevant_lines
 from kappanb.stack.ports import HOST
 
 NODE_ID = 1
+MAIN_CLASS = "kafka.Kafka"
 _SILENT = logging.getLogger("kappanb.librdkafka.healthcheck")
 _SILENT.addHandler(logging.NullHandler())
 _SILENT.propagate = False
@@ -126,14 +128,12 @@ def format_storage(
     ]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     if proc.returncode != 0:
-        raise ServiceStartError(
-            "formatting the Kafka log directory failed:\n"
-            + (proc.stdout + proc.stderr).strip()[-1500:]
-        )
+        said = "\n".join(f"  {line}" for line in relevant_lines(proc.stdout + proc.stderr))
+        raise ServiceStartError(f"formatting the Kafka log directory failed:\n{said}")
 
 
 def broker_argv(java: JavaRuntime, jars: JarSet, layout: HomeLayout, heap: str) -> list[str]:
-    return [*jvm_argv(java, jars, layout, heap), "kafka.Kafka", str(layout.kafka_properties)]
+    return [*jvm_argv(java, jars, layout, heap), MAIN_CLASS, str(layout.kafka_properties)]
 
 
 def broker_healthy(bootstrap: str, timeout: float = 2.0) -> bool:

@@ -1,7 +1,13 @@
 """A service process started by kappanb, tracked by a pid file it can trust.
 
-The pid file records the pid, the process group and the process start time, so
-that a pid reused after a crash or a reboot is never mistaken for ours.
+A pid alone is not an identity (pids are reused), and neither is psutil's create time:
+on Linux it is the boot time plus the start in clock ticks, and the boot time psutil
+reads moves when the wall clock steps (NTP, a laptop waking up; 15-18 s seen). So the
+pid file records what does not move: on Linux the boot id and the start time in clock
+ticks since boot (field 22 of ``/proc/<pid>/stat``). Where there is no ``/proc``, and for
+pid files written before these fields, a process is ours when its create time is within
+a generous tolerance and its command line holds the ``marks`` the caller gave (the
+service's main class and this home's config file).
 """
 
 from __future__ import annotations
@@ -13,21 +19,32 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import psutil
 
+CLOCK_STEP_TOLERANCE = 24 * 3600.0
+"""How far create times may differ when the command line confirms the process (seconds)."""
+STRICT_TOLERANCE = 1.0
+"""How far they may differ when nothing else confirms it (old pid files without marks)."""
+_PROC = Path("/proc")
+START_MARKER = "--- kappanb starting"
+"""Begins the line start_process writes into a service's log before each start."""
+
 
 @dataclass(frozen=True)
 class PidRecord:
-    """What a pid file holds."""
+    """What a pid file holds. The last three fields are absent from older pid files."""
 
     service: str
     pid: int
     create_time: float
     started_at: float
     log_file: str
+    start_ticks: int | None = None
+    boot_id: str | None = None
+    marks: tuple[str, ...] = ()
 
     def matches_live_process(self) -> bool:
         """True when the pid is alive, not a zombie, and is the process we started."""
@@ -36,18 +53,95 @@ class PidRecord:
             if proc.status() == psutil.STATUS_ZOMBIE:
                 _reap(self.pid)
                 return False
-            return abs(proc.create_time() - self.create_time) < 1.0
+            ticks = start_ticks(self.pid)
+            if self.start_ticks is not None and ticks is not None:
+                return ticks == self.start_ticks and self.boot_id in (None, boot_id())
+            drift = abs(proc.create_time() - self.create_time)
+            if self.marks:
+                return drift < CLOCK_STEP_TOLERANCE and has_marks(proc, self.marks)
+            return drift < STRICT_TOLERANCE
         except psutil.Error:
             return False
+
+
+def start_ticks(pid: int) -> int | None:
+    """The process's start in clock ticks since boot, or None without a readable /proc."""
+    try:
+        stat = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces: split after it.
+    after_name = stat.rpartition(")")[2].split()
+    try:
+        return int(after_name[19])  # field 22 overall; field 3 is after_name[0]
+    except (IndexError, ValueError):
+        return None
+
+
+def boot_id() -> str | None:
+    """This boot's id (Linux), so that start ticks of an earlier boot never match."""
+    try:
+        return (_PROC / "sys" / "kernel" / "random" / "boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def has_marks(proc: psutil.Process, marks: Sequence[str]) -> bool:
+    """True when every mark is one of the process's command-line arguments."""
+    try:
+        return set(marks) <= set(proc.cmdline())
+    except psutil.Error:
+        return False
+
+
+def find_by_marks(marks: Sequence[str]) -> list[int]:
+    """Pids of session leaders whose command line holds every mark: a service of a home
+    whose pid file was lost. (Its children, e.g. Python workers, are not leaders.)"""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info.get("cmdline") or []
+        if set(marks) <= set(cmdline):
+            with contextlib.suppress(OSError):
+                if os.getsid(proc.pid) == proc.pid:
+                    found.append(proc.pid)
+    return found
+
+
+def record_for(service: str, pid: int, log_file: Path, marks: Sequence[str]) -> PidRecord:
+    """A pid record for a running process (one just started, or one found by its marks)."""
+    try:
+        create_time = psutil.Process(pid).create_time()
+    except psutil.Error:
+        create_time = time.time()
+    return PidRecord(
+        service,
+        pid,
+        create_time,
+        time.time(),
+        str(log_file),
+        start_ticks=start_ticks(pid),
+        boot_id=boot_id(),
+        marks=tuple(marks),
+    )
 
 
 def read_pid_file(path: Path) -> PidRecord | None:
     """The record in ``path``, or None when absent or unreadable."""
     try:
         data = json.loads(path.read_text())
+        known = {f.name for f in fields(PidRecord)}
+        data = {k: v for k, v in data.items() if k in known}
+        data["marks"] = tuple(data.get("marks", ()))
         return PidRecord(**data)
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, AttributeError):
         return None
+
+
+def write_pid_file(path: Path, record: PidRecord) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(record)))
+    tmp.replace(path)
 
 
 def start_process(
@@ -58,12 +152,15 @@ def start_process(
     log_file: Path,
     env: Mapping[str, str],
     cwd: Path,
+    marks: Sequence[str] = (),
 ) -> PidRecord:
-    """Start ``argv`` in its own session, output appended to ``log_file``; write the pid file."""
+    """Start ``argv`` in its own session, output appended to ``log_file``; write the pid file.
+
+    ``marks`` are arguments the running process's command line will hold (after any
+    ``exec`` of a start script): they identify it where start ticks cannot."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    pid_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
-        log.write(f"\n--- kappanb starting {service} at {time.ctime()} ---\n".encode())
+        log.write(f"\n{START_MARKER} {service} at {time.ctime()} ---\n".encode())
         log.flush()
         proc = subprocess.Popen(
             list(argv),
@@ -74,14 +171,8 @@ def start_process(
             cwd=cwd,
             start_new_session=True,
         )
-    try:
-        create_time = psutil.Process(proc.pid).create_time()
-    except psutil.Error:
-        create_time = time.time()
-    record = PidRecord(service, proc.pid, create_time, time.time(), str(log_file))
-    tmp = pid_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(record)))
-    tmp.replace(pid_file)
+    record = record_for(service, proc.pid, log_file, marks)
+    write_pid_file(pid_file, record)
     return record
 
 

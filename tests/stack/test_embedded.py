@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -19,6 +20,7 @@ from kappanb.kafka.topics import create_topic, end_offsets
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.layout import SERVICES
 from tests.helpers import settings_for
+from tests.stack.clock import shift_boot_time
 
 pytestmark = pytest.mark.integration
 
@@ -125,10 +127,35 @@ def test_a_service_that_cannot_start_points_at_its_log(tmp_path: Path) -> None:
     with pytest.raises(ServiceStartError) as err:
         broken.up()
     text = str(err.value)
-    assert "kafka exited during start-up" in text
-    assert str(broken.layout.console_log("kafka")) in text
-    assert "Invalid" in text  # the JVM's own complaint, from the log's last lines
+    print(text)  # read it: what failed, the lines that say why, the log's path
+    assert text.startswith("kafka exited during start-up")
+    assert f"full log: {broken.layout.console_log('kafka')}" in text.splitlines()
+    assert "Invalid initial heap size: -Xmslots" in text  # the JVM's own complaint
+    assert len(text.splitlines()) <= 20
     assert _nothing_running(broken), "the JobManager started beside it must be stopped again"
+
+
+def test_kafka_exiting_at_start_is_reported_by_its_error_not_its_whole_log(
+    tmp_path: Path,
+) -> None:
+    # A log directory formatted for another node: Kafka logs the error with its stack
+    # trace and exits. The message names the error and the log, without the frames.
+    home = EmbeddedStack(settings_for(tmp_path / "h"))
+    home.layout.kafka_data.mkdir(parents=True)
+    (home.layout.kafka_data / "meta.properties").write_text(
+        "version=1\ncluster.id=AAAAAAAAAAAAAAAAAAAAAA\nnode.id=7\n"
+        "directory.id=BBBBBBBBBBBBBBBBBBBBBB\n"
+    )
+    with pytest.raises(ServiceStartError) as err:
+        home.up()
+    text = str(err.value)
+    print(text)
+    log = home.layout.console_log("kafka")
+    assert text.startswith("kafka exited during start-up")
+    assert "Stored node id 7 doesn't match previous node id 1" in text
+    assert f"full log: {log}" in text.splitlines()
+    assert "\tat " not in text and "\tat " in log.read_text()
+    assert _nothing_running(home)
 
 
 def test_stale_pid_files_are_detected_and_cleaned(tmp_path: Path) -> None:
@@ -187,3 +214,71 @@ def test_down_then_up_keeps_the_log(stack: EmbeddedStack) -> None:
     after_endpoints = stack.endpoints()
     assert end_offsets(after_endpoints.bootstrap_servers, "restart.check.v1") == before
     assert sum(before.values()) == 500
+
+
+@pytest.fixture
+def own_stack(tmp_path: Path) -> Iterator[EmbeddedStack]:
+    """A stack of the test's own (one slot), for tests that lose track of it or stop it."""
+    home = EmbeddedStack(settings_for(tmp_path / "h", task_slots=1))
+    result = home.up()
+    assert result.started == list(SERVICES), str(result)
+    yield home
+    home.down()
+
+
+def _pids(stack: EmbeddedStack) -> dict[str, int | None]:
+    """Each service's pid as `status` reports it (None: "stopped"). A health check that
+    times out on a loaded machine says "unhealthy", still with the pid: not what these
+    tests are about."""
+    return {s: stack.status().service(s).pid for s in SERVICES}
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_clock_step_leaves_the_stack_running_up_and_down_find_it(
+    own_stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pids = _pids(own_stack)
+    assert None not in pids.values()
+    for step in (18.0, -18.0):
+        shift_boot_time(monkeypatch, step)
+        assert _pids(own_stack) == pids, str(own_stack.status())
+        result = own_stack.up()
+        assert result.started == [] and result.already_running == list(SERVICES)
+        assert _pids(own_stack) == pids, "up must not start a second set"
+        monkeypatch.undo()
+    # Pid files as kappanb wrote them before it recorded start ticks, after a step.
+    for service in SERVICES:
+        record = json.loads(own_stack.layout.pid_file(service).read_text())
+        old = {k: record[k] for k in ("service", "pid", "create_time", "started_at", "log_file")}
+        own_stack.layout.pid_file(service).write_text(json.dumps(old))
+    shift_boot_time(monkeypatch, 18.0)
+    assert _pids(own_stack) == pids, str(own_stack.status())
+    outcomes = own_stack.down().outcomes
+    assert set(outcomes.values()) <= {"stopped", "killed"}, outcomes
+    assert all(_gone(pid) for pid in pids.values() if pid)
+    assert not any(own_stack.layout.pid_file(s).exists() for s in SERVICES)
+
+
+def test_services_running_without_pid_files_are_taken_back_not_doubled(
+    own_stack: EmbeddedStack,
+) -> None:
+    # What an older kappanb's `down` left after a clock step: the JVMs, no pid files.
+    pids = _pids(own_stack)
+    for service in SERVICES:
+        own_stack.layout.pid_file(service).unlink()
+    assert _pids(own_stack) == pids, str(own_stack.status())
+    result = own_stack.up()
+    assert result.started == [] and _pids(own_stack) == pids
+    assert sum("tracks it again" in note for note in result.notes) == len(SERVICES)
+    assert all(own_stack.layout.pid_file(s).exists() for s in SERVICES)
+    for service in SERVICES:
+        own_stack.layout.pid_file(service).unlink()
+    outcomes = own_stack.down().outcomes
+    assert set(outcomes.values()) <= {"stopped", "killed"}, outcomes
+    assert all(_gone(pid) for pid in pids.values() if pid)

@@ -8,8 +8,18 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import psutil
+import pytest
 
-from kappanb.stack.process import PidRecord, read_pid_file, start_process, stop_process
+from kappanb.stack import process
+from kappanb.stack.process import (
+    PidRecord,
+    find_by_marks,
+    read_pid_file,
+    start_process,
+    start_ticks,
+    stop_process,
+)
+from tests.stack.clock import shift_boot_time
 
 
 def _children_once_started(record: PidRecord) -> list[psutil.Process]:
@@ -87,8 +97,8 @@ def test_dead_pid_is_stale(tmp_path: Path) -> None:
 
 
 def test_reused_pid_is_not_taken_for_ours(tmp_path: Path) -> None:
-    # This very process is alive, but it started at another time than the record says:
-    # that is what a pid reused after a reboot looks like.
+    # This very process is alive, but it started at another moment than the record says:
+    # that is what a pid reused after a crash or a reboot looks like.
     me = psutil.Process()
     record = start_process(
         "y",
@@ -99,8 +109,11 @@ def test_reused_pid_is_not_taken_for_ours(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     forged = replace(record, pid=me.pid, create_time=me.create_time() - 3600)
+    assert record.start_ticks is not None and forged.start_ticks != start_ticks(me.pid)
     assert not forged.matches_live_process()
-    assert replace(forged, create_time=me.create_time()).matches_live_process()
+    assert replace(forged, start_ticks=start_ticks(me.pid)).matches_live_process()
+    earlier_boot = replace(forged, start_ticks=start_ticks(me.pid), boot_id="an earlier boot")
+    assert not earlier_boot.matches_live_process()
     assert asdict(forged)["pid"] == me.pid
 
 
@@ -108,3 +121,83 @@ def test_unreadable_pid_file_reads_as_none(tmp_path: Path) -> None:
     (tmp_path / "bad.pid").write_text("not json")
     assert read_pid_file(tmp_path / "bad.pid") is None
     assert read_pid_file(tmp_path / "absent.pid") is None
+
+
+def _sleeper(tmp_path: Path) -> PidRecord:
+    """A real service stand-in: `sleep 300` in its own session, its arguments as marks."""
+    return start_process(
+        "sleeper",
+        ["sleep", "300"],
+        pid_file=tmp_path / "sleeper.pid",
+        log_file=tmp_path / "sleeper.log",
+        env={"PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        marks=("sleep", "300"),
+    )
+
+
+def test_pid_file_records_the_start_in_clock_ticks(tmp_path: Path) -> None:
+    record = _sleeper(tmp_path)
+    try:
+        stat = Path(f"/proc/{record.pid}/stat").read_text()
+        assert record.start_ticks == int(stat.rpartition(")")[2].split()[19])
+        assert record.boot_id == Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        assert read_pid_file(tmp_path / "sleeper.pid") == record
+    finally:
+        stop_process(record, timeout=10)
+
+
+@pytest.mark.parametrize("step", [18.0, -18.0])
+def test_a_clock_step_does_not_lose_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: float
+) -> None:
+    record = _sleeper(tmp_path)
+    try:
+        shift_boot_time(monkeypatch, step)
+        assert abs(psutil.Process(record.pid).create_time() - record.create_time) >= 17
+        assert record.matches_live_process()
+        assert stop_process(record, timeout=10) == "stopped"
+        assert not psutil.pid_exists(record.pid) or (
+            psutil.Process(record.pid).status() == psutil.STATUS_ZOMBIE
+        )
+    finally:
+        stop_process(record, timeout=10)
+
+
+@pytest.mark.parametrize("step", [18.0, -18.0])
+def test_without_proc_the_command_line_confirms_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: float
+) -> None:
+    # Where there is no /proc (macOS), and for pid files of older kappanb versions
+    # (no start ticks), a generous create-time tolerance plus the marks decide.
+    record = _sleeper(tmp_path)
+    legacy = replace(record, start_ticks=None, boot_id=None)
+    try:
+        shift_boot_time(monkeypatch, step)
+        assert legacy.matches_live_process()
+        monkeypatch.setattr(process, "start_ticks", lambda _pid: None)
+        assert record.matches_live_process()
+        assert not replace(record, marks=("sleep", "301")).matches_live_process()
+        # No marks at all (a pid file nobody can confirm): only the strict 1 s window.
+        assert not replace(legacy, marks=()).matches_live_process()
+        assert stop_process(record, timeout=10) == "stopped"
+    finally:
+        stop_process(record, timeout=10)
+
+
+def test_pid_files_of_older_versions_are_still_read(tmp_path: Path) -> None:
+    old = {"service": "k", "pid": 42, "create_time": 5.0, "started_at": 6.0, "log_file": "l"}
+    (tmp_path / "old.pid").write_text(json.dumps(old))
+    record = read_pid_file(tmp_path / "old.pid")
+    assert record == PidRecord("k", 42, 5.0, 6.0, "l")
+    assert record.start_ticks is None and record.marks == ()
+
+
+def test_find_by_marks_finds_a_session_leader_without_its_pid_file(tmp_path: Path) -> None:
+    record = _sleeper(tmp_path)
+    try:
+        (tmp_path / "sleeper.pid").unlink()
+        assert record.pid in find_by_marks(("sleep", "300"))
+        assert record.pid not in find_by_marks(("sleep", "300", str(tmp_path)))
+    finally:
+        stop_process(record, timeout=10)
