@@ -8,6 +8,7 @@ check comes before the first side effect (cancelling, dropping, submitting).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from kappanb.exceptions import (
     RunConflictError,
@@ -21,6 +22,7 @@ from kappanb.jobs.names import output_table
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.report import RunHandle
 from kappanb.jobs.slots import SlotCount, count_slots, describe_holders
+from kappanb.monitor.samplers import SAMPLERS
 from kappanb.monitor.watch_set import WatchSet, watch_runs
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
@@ -95,7 +97,7 @@ class RunControl:
             launcher.rest.cancel(job_id)  # no job kappanb does not know about
             raise
         watching = self.watch_set(name, also=record.id) if watch else None
-        return RunHandle(record, url, watch=watching)
+        return self.handle(record, url, watch=watching)
 
     def check_slots(
         self, parallelism: int, asked: str, releasing: Sequence[RunRecord] = ()
@@ -178,7 +180,7 @@ class RunControl:
         stopped = self.launcher.stop(run, savepoint)
         how = f"with savepoint {stopped.savepoint}" if savepoint else "(cancelled)"
         url = self.endpoints.job_url(run.flink_job_id)
-        return RunHandle(stopped, url, f"stopped {name} v{version} {how}")
+        return self.handle(stopped, url, f"stopped {name} v{version} {how}")
 
     def resume(self, name: str, version: int) -> RunHandle:
         found = definitions.find_version(self.registry, name, version)
@@ -210,13 +212,30 @@ class RunControl:
             last.id, flink_job_id=job_id, state="RUNNING", ended_at=None, error=None,
             restored_from=point, savepoint=None, dead_letters=dead_letters(topics),
         )  # fmt: skip
-        return RunHandle(record, url, f"resumed {name} v{version} from {point}")
+        return self.handle(record, url, f"resumed {name} v{version} from {point}")
+
+    def handle(
+        self, record: RunRecord, url: str, message: str = "", watch: WatchSet | None = None
+    ) -> RunHandle:
+        """A handle that can always wait: without ``watch``, it watches on first need."""
+        watcher = partial(self.watch_of, record)
+        return RunHandle(record, url, message, watch=watch, watcher=watcher)
+
+    def watch_of(self, record: RunRecord) -> WatchSet:
+        """Watch one run (even ended) and, for a replay, the live run it compares with."""
+        runs_now = self.launcher.reconciled(record.job)
+        live = {r.version for r in runs_now if r.mode == "live" and r.active}
+        versions = {record.version} | (live if record.mode != "live" else set())
+        return self.watch_set(record.job, sorted(versions), also=record.id)
 
     def watch_set(
         self, name: str, versions: Sequence[int] = (), *, interval: float = 1.0,
-        threshold: int = 1000, also: int | None = None,
+        threshold: int = 1000, also: int | None = None, shared: bool = True,
     ) -> WatchSet:  # fmt: skip
-        """Watch the active runs (of ``versions``), and run ``also`` even if it ended already."""
+        """Watch the active runs (of ``versions``), and run ``also`` even if it ended already.
+
+        ``shared``: through the process's shared samplers (`kappanb.monitor.samplers`);
+        otherwise with watches of the set's own, judged afresh."""
         mine = self.launcher.reconciled(name)
         chosen = [
             r for r in mine
@@ -234,5 +253,5 @@ class RunControl:
         }
         return watch_runs(
             name, chosen, sources, self.launcher.rest, self.endpoints, interval=interval,
-            threshold=threshold,
+            threshold=threshold, samplers=SAMPLERS if shared else None,
         ).start()  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
@@ -22,6 +23,14 @@ _HEADERS = [
 ]  # fmt: skip
 
 
+class _LazyWatch:
+    """The watch a handle acquired itself, on first need (see `RunHandle.watcher`)."""
+
+    def __init__(self) -> None:
+        self.watch: WatchSet | None = None
+        self.lock = threading.Lock()
+
+
 @plain_text
 @dataclass(frozen=True)
 class RunHandle:
@@ -29,16 +38,24 @@ class RunHandle:
 
     A handle from `run` or `replay` also watches the job's running versions in the
     background (``watch``), which gives ``caught_up`` / ``finished`` and their events.
+    Any other handle (``--quiet``, ``watch=False``, `resume`) starts watching its run
+    when first asked, through ``watcher``; the sampler is the run's shared one.
     """
 
     run: RunRecord
     web_url: str
     message: str = ""
     watch: WatchSet | None = field(default=None, compare=False, repr=False)
+    watcher: Callable[[], WatchSet] | None = field(default=None, compare=False, repr=False)
+    """Starts watching this run (its shared sampler), for a handle asked without ``watch``."""
+    _lazy: _LazyWatch = field(default_factory=_LazyWatch, init=False, compare=False, repr=False)
 
     @property
     def _own(self) -> RunWatch | None:
-        return self.watch.of_run(self.run.id) if self.watch is not None else None
+        """This run's watch, as far as the handle has one (starts nothing)."""
+        watches = self.watch if self.watch is not None and not self.watch.stopped else None
+        watches = watches or self._lazy.watch
+        return watches.of_run(self.run.id) if watches is not None else None
 
     @property
     def bounded(self) -> bool:
@@ -48,14 +65,14 @@ class RunHandle:
     def caught_up(self) -> bool:
         """An unbounded run has caught up with the head (the rule in `kappanb.monitor.history`).
 
-        Always False for a bounded replay: see ``finished``."""
-        own = self._own
+        Always False for a bounded replay: see ``finished``. Starts watching if need be."""
+        own = self._watching()
         return own is not None and own.caught_up
 
     @property
     def finished(self) -> bool:
         """A bounded replay has read up to its end and Flink finished the job."""
-        own = self._own
+        own = self._watching()
         return own is not None and own.finished
 
     def on_caught_up(self, callback: Callable[[RunHandle], None]) -> None:
@@ -76,6 +93,15 @@ class RunHandle:
         own.wait(timeout)
         return own.finished if self.bounded else own.caught_up
 
+    def stop_watching(self) -> None:
+        """Give back the handle's share in the samplers (the run goes on); the thread of a
+        run ends when nothing else watches it. Asking again starts watching again."""
+        with self._lazy.lock:
+            lazy, self._lazy.watch = self._lazy.watch, None
+        for watches in (self.watch, lazy):
+            if watches is not None:
+                watches.stop()
+
     @property
     def hold(self) -> str:
         """Why a run that has read everything is not caught up yet: the partition holding
@@ -91,12 +117,22 @@ class RunHandle:
         latest = own.history.latest if own is not None else None
         return latest.state if latest is not None else self.run.state
 
-    def _require_watch(self) -> RunWatch:
+    def _watching(self) -> RunWatch | None:
+        """This run's watch, acquired through ``watcher`` when the handle has none."""
         own = self._own
+        if own is not None or self.watcher is None:
+            return own
+        with self._lazy.lock:
+            if self._lazy.watch is None:
+                self._lazy.watch = self.watcher()
+            return self._lazy.watch.of_run(self.run.id)
+
+    def _require_watch(self) -> RunWatch:
+        own = self._watching()
         if own is None:
             raise RunNotFoundError(
                 f"run #{self.run.id} is not being watched: use `watch {self.run.job}` "
-                "(or a handle from run/replay)"
+                "(or a handle from run/replay/resume)"
             )
         return own
 

@@ -188,7 +188,8 @@ class Serving:
                 f"{label} is a bounded replay that has not finished yet: wait for it "
                 f"(`watch {run.job}`), or promote with --force"
             )
-        watch = self.control.watch_set(run.job, interval=0.3, also=run.id)
+        # a watch of its own: a shared one that caught up earlier may have fallen behind since
+        watch = self.control.watch_set(run.job, interval=0.3, also=run.id, shared=False)
         try:
             own = watch.of_run(run.id)
             settled = own is not None and own.wait(self.settle_seconds) and own.caught_up

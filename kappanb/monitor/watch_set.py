@@ -1,4 +1,7 @@
-"""Watching several versions of a job side by side: one `RunWatch` per run, one frame."""
+"""Watching several versions of a job side by side: one `RunWatch` per run, one frame.
+
+The watches are the process's shared ones (`kappanb.monitor.samplers`): a set holds a
+lease on each, and gives them back when stopped or garbage-collected."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from kappanb.flink.rest import FlinkRest
 from kappanb.monitor.durations import duration
 from kappanb.monitor.history import CaughtUp, RunHistory
 from kappanb.monitor.sample import MalformedCount, Sample, sample_run
+from kappanb.monitor.samplers import SAMPLERS, Lease, SharedSamplers
 from kappanb.monitor.watcher import RunWatch
 from kappanb.registry.records import RunRecord, TopicSpec
 from kappanb.stack.endpoints import Endpoints
@@ -39,6 +43,8 @@ class WatchedRun:
     watch: RunWatch
     web_url: str
     run_id: int | None = None
+    lease: Lease | None = None
+    """The set's share in a shared watch (None: the watch is the set's own)."""
 
 
 @plain_text
@@ -47,6 +53,8 @@ class WatchSet:
 
     def __init__(self, job: str, runs: Sequence[WatchedRun]) -> None:
         self.job, self.runs = job, list(runs)
+        self.stopped = False
+        """`stop` was called: the set no longer keeps its runs sampled."""
 
     def of_run(self, run_id: int) -> RunWatch | None:
         """The watch of one run (by registry id), if it is in this set."""
@@ -58,8 +66,14 @@ class WatchSet:
         return self
 
     def stop(self) -> None:
+        """Stop watching: give back each shared watch (its thread ends when nothing else
+        watches the run) and stop the set's own watches. The runs go on."""
+        self.stopped = True
         for run in self.runs:
-            run.watch.stop()
+            if run.lease is not None:
+                run.lease.release()
+            else:
+                run.watch.stop()
 
     @property
     def done(self) -> bool:
@@ -166,33 +180,65 @@ def watch_runs(
     *,
     interval: float = 1.0,
     threshold: int = 1000,
+    samplers: SharedSamplers | None = SAMPLERS,
 ) -> WatchSet:
-    """A `RunWatch` per run (not started). Replays compare their watermark with the live run's."""
+    """A watch per run (not started): the run's shared one from ``samplers``, or (None) one
+    of the set's own. Replays compare their watermark with the live run's."""
     watched: list[WatchedRun] = []
-    live: list[RunWatch] = []
-
-    def live_watermark() -> int | None:
-        latest = live[0].history.latest if live else None
-        return latest.watermark_ms if latest else None
-
+    live: Lease | RunWatch | None = None
     for run in sorted(runs, key=lambda r: r.mode != "live"):  # live first
-        topics = sources[run.version]
-        sample = partial(
-            sample_run, rest, endpoints.bootstrap_servers, run.flink_job_id, run.group_id,
-            [t.name for t in topics],
-            {t.name: t.event_time for t in topics if t.event_time and not t.compact},
-        )  # fmt: skip
-        count = MalformedCount(endpoints.bootstrap_servers, run.id, run.dead_letter_topics)
-        take = partial(_counted, sample, count)
-        delay = max((t.watermark_ms for t in topics), default=0)
-        watch = RunWatch(
-            f"v{run.version} {run.mode}", take, bounded=run.until is not None,
-            rule=CaughtUp(threshold=threshold, watermark_delay_ms=delay, committed=True,
-                          delays={t.name: t.watermark_ms for t in topics}),
-            live_watermark=(lambda: None) if run.mode == "live" else live_watermark,
-            interval=interval,
-        )  # fmt: skip
-        if run.mode == "live":
-            live.append(watch)
-        watched.append(WatchedRun(watch, endpoints.job_url(run.flink_job_id), run.id))
+        make = partial(
+            _run_watch, job, run, sources[run.version], rest, endpoints, interval, threshold
+        )
+        compare = live if run.mode != "live" else None
+        lease: Lease | None = None
+        if samplers is None:
+            watch = make(compare if isinstance(compare, RunWatch) else None)
+        else:
+            key = (run.id, run.flink_job_id, threshold)
+            lease = samplers.acquire(key, partial(_leasing, make, samplers, compare), interval)
+            watch = lease.watch
+        if run.mode == "live" and live is None:
+            live = lease or watch
+        watched.append(WatchedRun(watch, endpoints.job_url(run.flink_job_id), run.id, lease))
     return WatchSet(job, watched)
+
+
+def _run_watch(
+    job: str, run: RunRecord, topics: Sequence[TopicSpec], rest: FlinkRest,
+    endpoints: Endpoints, interval: float, threshold: int, live: RunWatch | None,
+) -> RunWatch:  # fmt: skip
+    sample = partial(
+        sample_run, rest, endpoints.bootstrap_servers, run.flink_job_id, run.group_id,
+        [t.name for t in topics],
+        {t.name: t.event_time for t in topics if t.event_time and not t.compact},
+    )  # fmt: skip
+    count = MalformedCount(endpoints.bootstrap_servers, run.id, run.dead_letter_topics)
+    delay = max((t.watermark_ms for t in topics), default=0)
+    label = f"v{run.version} {run.mode}"
+    return RunWatch(
+        label, partial(_counted, sample, count), bounded=run.until is not None,
+        rule=CaughtUp(threshold=threshold, watermark_delay_ms=delay, committed=True,
+                      delays={t.name: t.watermark_ms for t in topics}),
+        live_watermark=(lambda: None) if live is None else partial(_latest_watermark, live),
+        interval=interval, thread_name=f"{job} {label} #{run.id}",
+    )  # fmt: skip
+
+
+def _leasing(
+    make: Callable[[RunWatch | None], RunWatch], samplers: SharedSamplers,
+    live: Lease | RunWatch | None,
+) -> RunWatch:  # fmt: skip
+    """A new shared watch; one that compares with the live run keeps that run sampled (a
+    lease of its own on the live watch) until it stops sampling."""
+    if not isinstance(live, Lease):
+        return make(live)
+    keep = samplers.acquire(live.key, lambda: live.watch, live.watch.interval)
+    watch = make(keep.watch)
+    watch.after_sampling(keep.release)
+    return watch
+
+
+def _latest_watermark(live: RunWatch) -> int | None:
+    latest = live.history.latest
+    return latest.watermark_ms if latest else None

@@ -1,7 +1,10 @@
 """Watching a run: a background thread samples it about once a second until it ends.
 
 Subscribers (the watch panel, the CLI's progress line) get each new sample and the
-caught-up event; they never talk to Flink or Kafka themselves.
+caught-up event; they never talk to Flink or Kafka themselves. One `RunWatch` per run is
+shared by every subscriber of a process (`kappanb.monitor.samplers`), so nothing here
+holds a subscriber alive longer than it has to: an update listener can be held weakly
+and removed, and the once-only listeners are dropped once called or once sampling ends.
 """
 
 from __future__ import annotations
@@ -28,6 +31,34 @@ def stop_all(timeout: float = 5.0) -> int:
     return len(running)
 
 
+class _Updates:
+    """Update listeners, each held strongly or (a bound method) weakly."""
+
+    def __init__(self) -> None:
+        self._held: list[Listener | weakref.WeakMethod[Listener]] = []
+        self._lock = threading.Lock()
+
+    def add(self, listener: Listener, weak: bool) -> None:
+        held = weakref.WeakMethod(listener) if weak else listener
+        with self._lock:
+            self._held.append(held)
+
+    def remove(self, listener: Listener) -> None:
+        with self._lock:
+            self._held = [h for h in self._held if _alive(h) not in (listener, None)]
+
+    def alive(self) -> list[Listener]:
+        """The listeners still there (weak ones whose owner went are dropped)."""
+        with self._lock:
+            pairs = [(h, _alive(h)) for h in self._held]
+            self._held = [h for h, live in pairs if live is not None]
+        return [live for _h, live in pairs if live is not None]
+
+
+def _alive(held: Listener | weakref.WeakMethod[Listener]) -> Listener | None:
+    return held() if isinstance(held, weakref.WeakMethod) else held
+
+
 class RunWatch:
     """Samples one run in the background; ``caught_up`` and ``finished`` say where it is."""
 
@@ -41,18 +72,24 @@ class RunWatch:
         live_watermark: Callable[[], int | None] = lambda: None,
         interval: float = 1.0,
         max_failures: int = 5,
+        thread_name: str | None = None,
     ) -> None:
         self.label, self.bounded, self.interval = label, bounded, interval
+        """``interval``: seconds between samples, read before each wait (a shared watch
+        takes the shortest its subscribers ask for)."""
         self.max_failures = max_failures
         """Consecutive failed samples (Flink or Kafka unreachable) after which it gives up."""
         self.history = RunHistory()
         self.rule = rule or CaughtUp()
         self.error: str | None = None
         self._take, self._live_watermark = take, live_watermark
-        self._updates: list[Listener] = []
+        self._thread_name = f"kappanb-watch-{thread_name or label}"
+        self._updates = _Updates()
         self._caught_up: list[Listener] = []
         self._finished: list[Listener] = []
+        self._after: list[Callable[[], None]] = []
         self._events = threading.Lock()  # a listener added meanwhile is called exactly once
+        self._done = False  # sampling has ended: once-only listeners can no longer fire
         self._settled = threading.Event()  # caught up, finished, or no longer sampled
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -77,26 +114,42 @@ class RunWatch:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def on_update(self, listener: Listener) -> None:
-        self._updates.append(listener)
+    @property
+    def ended(self) -> bool:
+        """Sampling has ended or was asked to end: it will take no more samples."""
+        return self._stop.is_set() or (self._thread is not None and not self._thread.is_alive())
+
+    def on_update(self, listener: Listener, *, weak: bool = False) -> None:
+        """Call ``listener`` after each sample. ``weak`` (a bound method): do not keep its
+        object alive; the listener goes when the object does."""
+        self._updates.add(listener, weak)
+
+    def remove_update(self, listener: Listener) -> None:
+        self._updates.remove(listener)
 
     def on_caught_up(self, listener: Listener) -> None:
         """Call ``listener`` once, when an unbounded run has caught up (see `CaughtUp`).
 
         Called at once when that already happened."""
         with self._events:
-            self._caught_up.append(listener)
             already = self.caught_up
+            if not already and not self._done:
+                self._caught_up.append(listener)
         if already:
             self._notify([listener])
 
     def on_finished(self, listener: Listener) -> None:
         """Call ``listener`` once, when a bounded replay has finished (at once if it has)."""
         with self._events:
-            self._finished.append(listener)
             already = self.finished
+            if not already and not self._done:
+                self._finished.append(listener)
         if already:
             self._notify([listener])
+
+    def after_sampling(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once when sampling ends (run ended, gave up, or stopped)."""
+        self._after.append(callback)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until caught up, finished or no longer sampled; True unless timed out."""
@@ -104,23 +157,40 @@ class RunWatch:
 
     # ---- the loop ----------------------------------------------------------------------
     def start(self) -> RunWatch:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name=f"kappanb-watch-{self.label}",
+        if self._thread is None and not self._stop.is_set():
+            self._thread = threading.Thread(target=self._loop, name=self._thread_name,
                                             daemon=True)  # fmt: skip
             self._thread.start()
             _STARTED.add(self)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Ask the loop to end; wait up to ``timeout`` s for it (not from the loop itself)."""
+        never_started = self._thread is None and not self._stop.is_set()
         self._stop.set()
-        if self._thread is not None:
+        if never_started:
+            self._end()
+        elif self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
     def _loop(self) -> None:
         try:
             self._sample_until_stopped()
         finally:
-            self._settled.set()
+            self._end()
+
+    def _end(self) -> None:
+        with self._events:
+            self._done = True
+            self._caught_up.clear()  # they can no longer be called: hold nobody alive
+            self._finished.clear()
+        self._settled.set()
+        after, self._after = self._after, []
+        for callback in after:
+            try:
+                callback()
+            except Exception:  # releasing what it held must not fail the thread's end
+                continue
 
     def _sample_until_stopped(self) -> None:
         failures = 0
@@ -129,7 +199,7 @@ class RunWatch:
                 sample = self._take()
             except Exception as exc:  # say why; give up only when it keeps failing
                 self.error, failures = str(exc), failures + 1
-                self._notify(self._updates)
+                self._notify(self._updates.alive())
                 if failures >= self.max_failures:
                     return
                 self._stop.wait(self.interval)
@@ -140,9 +210,10 @@ class RunWatch:
                 was_finished = self.finished
                 self.history.add(sample)
                 fired = not self.bounded and self.rule.update(sample, live_watermark)
-                on_caught_up = list(self._caught_up) if fired else []
-                on_finished = list(self._finished) if self.finished and not was_finished else []
-            self._notify(self._updates)
+                on_caught_up = _taken(self._caught_up) if fired else []
+                now_finished = self.finished and not was_finished
+                on_finished = _taken(self._finished) if now_finished else []
+            self._notify(self._updates.alive())
             if fired or on_finished or self.finished:
                 self._settled.set()
             self._notify(on_caught_up)
@@ -157,3 +228,10 @@ class RunWatch:
                 listener(self)
             except Exception:  # a broken subscriber must not stop the sampling
                 continue
+
+
+def _taken(listeners: list[Listener]) -> list[Listener]:
+    """All of ``listeners``, which is emptied (once-only listeners)."""
+    taken = list(listeners)
+    listeners.clear()
+    return taken

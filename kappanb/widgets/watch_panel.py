@@ -2,6 +2,8 @@
 
 Sampling happens in the `RunWatch` threads; the panel only reads their histories, at most
 once per ``min_interval`` seconds, and stops listening when closed or when every run ended.
+Those threads are shared by every panel and handle of a run: closing a panel, or dropping
+it, gives its share back (`kappanb.monitor.samplers`).
 
 What the notebook keeps: the panel is displayed with a display id, as the live widget
 plus a static snapshot (status table and a PNG of the charts) for frontends without
@@ -68,8 +70,8 @@ class WatchPanel:
         _charts_offline()
         self.chart = alt.JupyterChart(panel_chart(watch.frame()))
         self.widget = widgets.VBox([self.status, self.chart])
-        for run in watch.runs:
-            run.watch.on_update(self._on_update)
+        for run in watch.runs:  # weakly: a dropped panel gives its runs' samplers back
+            run.watch.on_update(self._on_update, weak=True)
         self.refresh()  # runs that ended before we subscribed are shown as they ended
 
     # ---- refreshing ----------------------------------------------------------------------
@@ -113,8 +115,11 @@ class WatchPanel:
         self.updates += 1
 
     def close(self) -> None:
-        """Stop listening, stop the watches' threads, leave the final snapshot."""
+        """Stop listening, give back the runs' samplers (each stops when nothing else
+        watches its run), leave the final snapshot."""
         self._closed = True
+        for run in self.watch.runs:
+            run.watch.remove_update(self._on_update)
         self.watch.stop()
         with self._lock:
             self._show_final()
