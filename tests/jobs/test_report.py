@@ -68,6 +68,26 @@ def test_a_bounded_replay_is_finished_not_caught_up() -> None:
     handle.watch.stop()
 
 
+def test_a_handle_without_a_watch_watches_its_run_when_asked_to_wait() -> None:
+    made: list[WatchSet] = []
+
+    def watcher() -> WatchSet:
+        watch = RunWatch("v5 live", closing([50, 0, 0]), rule=CaughtUp(threshold=10, hold=2),
+                         interval=0.01)  # fmt: skip
+        made.append(WatchSet("daily", [WatchedRun(watch, "http://x/5", 5)]).start())
+        return made[-1]
+
+    handle = RunHandle(record(5, "live"), "http://x", watcher=watcher)
+    assert handle.run_state == "RUNNING" and not made  # reading the record starts nothing
+    assert handle.wait(timeout=5) and handle.caught_up and len(made) == 1
+    seen: list[int] = []
+    handle.on_caught_up(lambda h: seen.append(h.run.id))
+    assert seen == [5] and len(made) == 1  # the same watch, not a second
+    handle.stop_watching()
+    assert made[0].stopped and not made[0].runs[0].watch.running
+    assert handle.wait(timeout=5) and len(made) == 2  # asked again: watches again
+
+
 def test_a_handle_without_a_watch_says_how_to_get_one() -> None:
     handle = RunHandle(record(4, "live"), "http://x")
     assert not handle.caught_up and not handle.finished and handle.run_state == "RUNNING"

@@ -121,3 +121,58 @@ def test_stop_all_stops_every_sampling_thread() -> None:
     assert all(w.running for w in watches)
     assert stop_all() >= 2
     assert not any(w.running for w in watches)
+
+
+class Subscriber:
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def update(self, _watch: RunWatch) -> None:
+        self.seen += 1
+
+
+def test_a_weak_listener_goes_with_its_object_and_a_removed_one_is_not_called() -> None:
+    import gc
+
+    take = scripted([("RUNNING", 50)])
+    watch = RunWatch("v5", take, interval=0.01)
+    kept, dropped, removed = Subscriber(), Subscriber(), Subscriber()
+    watch.on_update(kept.update, weak=True)
+    watch.on_update(dropped.update, weak=True)
+    watch.on_update(removed.update)
+    watch.remove_update(removed.update)
+    del dropped
+    gc.collect()
+    watch.start()
+    deadline = time.monotonic() + 5
+    while kept.seen < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    watch.stop()
+    assert kept.seen >= 3 and removed.seen == 0
+    assert watch._updates.alive() == [kept.update]  # the dropped one's entry is gone
+
+
+def test_once_only_listeners_are_let_go_once_called_or_once_sampling_ends() -> None:
+    take = scripted([("RUNNING", 0)])
+    watch = RunWatch("v6", take, rule=CaughtUp(threshold=5, hold=1), interval=0.01)
+    fired: list[str] = []
+    ended: list[str] = []
+    watch.on_caught_up(lambda w: fired.append("caught up"))
+    watch.on_finished(lambda w: fired.append("never: unbounded"))
+    watch.after_sampling(lambda: ended.append("released"))
+    watch.start()
+    assert watch.wait(5) and fired == ["caught up"]
+    assert watch._caught_up == []  # called once, then not held
+    watch.stop()
+    assert watch._finished == [] and ended == ["released"]
+    watch.on_finished(lambda w: fired.append("never"))  # sampling ended: nothing to wait for
+    assert watch._finished == []
+
+
+def test_a_watch_stopped_before_it_started_never_starts() -> None:
+    watch = RunWatch("v7", scripted([("RUNNING", 0)]), interval=0.01)
+    ended: list[str] = []
+    watch.after_sampling(lambda: ended.append("released"))
+    watch.stop()
+    assert watch.start() is watch and not watch.running and watch.ended
+    assert ended == ["released"] and watch.wait(0)

@@ -122,3 +122,39 @@ def test_the_notebook_keeps_a_static_snapshot_and_the_final_one_replaces_the_wid
         panel.close()
         InteractiveShell.clear_instance()
     assert len([p for p in published if p[2]]) == 1  # closing later adds no second final
+
+
+def test_panels_of_one_run_share_its_sampler_until_the_last_is_closed_or_dropped() -> None:
+    import gc
+
+    from kappanb.monitor.samplers import SharedSamplers
+
+    samplers = SharedSamplers()
+
+    def panel() -> WatchPanel:
+        lease = samplers.acquire(
+            (1, "f", 1000), lambda: RunWatch("shared", endless("shared", 100), interval=0.02), 0.02
+        )
+        watches = WatchSet("job", [WatchedRun(lease.watch, "http://x", 1, lease)])
+        return WatchPanel(watches.start(), min_interval=0.0)
+
+    def samplers_running() -> int:
+        return sum(t.name == "kappanb-watch-shared" for t in threading.enumerate())
+
+    closed, dropped, kept = panel(), panel(), panel()
+    assert samplers_running() == 1 and kept.watch.runs[0].watch is closed.watch.runs[0].watch
+    closed.close()
+    del dropped
+    gc.collect()
+    before = kept.updates
+    deadline = time.monotonic() + 5
+    while kept.updates < before + 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert kept.updates >= before + 3 and samplers_running() == 1  # still sampled for `kept`
+    frozen = closed.updates
+    del kept
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while samplers_running() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert samplers_running() == 0 and closed.updates == frozen
