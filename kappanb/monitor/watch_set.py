@@ -196,7 +196,8 @@ def watch_runs(
             watch = make(compare if isinstance(compare, RunWatch) else None)
         else:
             key = (run.id, run.flink_job_id, threshold)
-            lease = samplers.acquire(key, partial(_leasing, make, samplers, compare), interval)
+            build = partial(_leasing, make, samplers, compare, interval)
+            lease = samplers.acquire(key, build, interval)
             watch = lease.watch
         if run.mode == "live" and live is None:
             live = lease or watch
@@ -227,13 +228,13 @@ def _run_watch(
 
 def _leasing(
     make: Callable[[RunWatch | None], RunWatch], samplers: SharedSamplers,
-    live: Lease | RunWatch | None,
+    live: Lease | RunWatch | None, interval: float,
 ) -> RunWatch:  # fmt: skip
     """A new shared watch; one that compares with the live run keeps that run sampled (a
     lease of its own on the live watch) until it stops sampling."""
     if not isinstance(live, Lease):
         return make(live)
-    keep = samplers.acquire(live.key, lambda: live.watch, live.watch.interval)
+    keep = samplers.acquire(live.key, lambda: live.watch, interval)
     watch = make(keep.watch)
     watch.after_sampling(keep.release)
     return watch
