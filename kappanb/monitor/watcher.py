@@ -92,6 +92,7 @@ class RunWatch:
         self._done = False  # sampling has ended: once-only listeners can no longer fire
         self._settled = threading.Event()  # caught up, finished, or no longer sampled
         self._stop = threading.Event()
+        self._starting = threading.Lock()
         self._thread: threading.Thread | None = None
 
     # ---- what subscribers see ----------------------------------------------------------
@@ -157,17 +158,20 @@ class RunWatch:
 
     # ---- the loop ----------------------------------------------------------------------
     def start(self) -> RunWatch:
-        if self._thread is None and not self._stop.is_set():
-            self._thread = threading.Thread(target=self._loop, name=self._thread_name,
-                                            daemon=True)  # fmt: skip
-            self._thread.start()
-            _STARTED.add(self)
+        """Start sampling; nothing when it was started (by any of its sharers) or stopped."""
+        with self._starting:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(target=self._loop, name=self._thread_name,
+                                                daemon=True)  # fmt: skip
+                self._thread.start()
+                _STARTED.add(self)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the loop to end; wait up to ``timeout`` s for it (not from the loop itself)."""
-        never_started = self._thread is None and not self._stop.is_set()
-        self._stop.set()
+        with self._starting:
+            never_started = self._thread is None and not self._stop.is_set()
+            self._stop.set()
         if never_started:
             self._end()
         elif self._thread is not None and self._thread is not threading.current_thread():
