@@ -43,3 +43,33 @@ def test_malformed_events_show_in_the_table_and_the_progress_line() -> None:
     assert row["malformed"] == "1,234"
     assert "1,234 malformed" in watches.progress_line()
     assert ">1,234</td>" in watches._repr_html_()
+
+
+def test_a_shared_replay_keeps_the_live_run_it_compares_with_sampled() -> None:
+    import threading
+    import time
+
+    from kappanb.monitor.samplers import SharedSamplers
+    from kappanb.monitor.watch_set import _leasing
+
+    def running() -> Sample:
+        return Sample(at=time.time(), state="RUNNING", end_offsets={T: {0: 10}},
+                      read_positions={T: {0: 5}}, watermark_ms=42)  # fmt: skip
+
+    samplers = SharedSamplers()
+    live = samplers.acquire((1, "f1", 1000), lambda: RunWatch("cmp-live", running), 0.01)
+    compared: list[RunWatch | None] = []
+
+    def make(against: RunWatch | None) -> RunWatch:
+        compared.append(against)
+        return RunWatch("cmp-replay", running, interval=0.01)
+
+    replay = samplers.acquire((2, "f2", 1000), lambda: _leasing(make, samplers, live, 0.01), 0.01)
+    assert compared == [live.watch] and samplers.leases((1, "f1", 1000)) == 2
+    live.watch.start()
+    replay.watch.start()
+    live.release()  # the set that had both lets go of the live run first
+    assert live.watch.running  # the replay still compares with it
+    replay.release()  # the replay's thread ends, and gives the live run back as it does
+    assert not replay.watch.running and samplers.leases((1, "f1", 1000)) == 0
+    assert not any(t.name.startswith("kappanb-watch-cmp-") for t in threading.enumerate())
