@@ -21,7 +21,7 @@ from kappanb.exceptions import (
     StackNotRunningError,
 )
 from kappanb.flink.sql import FlinkSqlClient, close_gateway
-from kappanb.jobs import definitions, lifecycle, runs
+from kappanb.jobs import ddl, definitions, lifecycle, runs
 from kappanb.jobs.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs
 from kappanb.jobs.control import RunControl, checked_start
 from kappanb.jobs.overview import Overview, build_overview
@@ -36,6 +36,7 @@ from kappanb.jobs.serving import (
     check_retire,
     check_rollback,
 )
+from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
 from kappanb.monitor.polled import PolledCatchUp
@@ -185,6 +186,8 @@ class Workbench:
                 spec = replace(spec, partitions=actual)
         if spec.dlq_topic:
             create_topic(bootstrap, spec.dlq_topic, partitions=1)
+        if ddl.clocked(spec):
+            create_topic(bootstrap, clock_topic(spec.name), partitions=1)
         return self.registry.put_topic(spec)
 
     def topics(self) -> list[TopicSpec]:

@@ -11,6 +11,7 @@ from kappanb.jobs import malformed
 from kappanb.jobs.names import literal, quote
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.schema import Column, format_columns
+from kappanb.kafka.clock import clock_topic
 from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.tables.catalog import DEFAULT_NAMESPACE
 
@@ -52,11 +53,18 @@ def watermark_options(topic: TopicSpec) -> dict[str, str]:
     }
 
 
+def clocked(topic: TopicSpec) -> bool:
+    """Does a run read the topic's clock beside it (`kappanb.kafka.clock`)?"""
+    return topic.event_time is not None and not topic.compact
+
+
 def source_statements(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) -> list[str]:
     """What makes ``topic.table`` readable: the Kafka table, and for a topic with a
-    dead-letter topic the view of its valid events (see `kappanb.jobs.malformed`)."""
+    dead-letter topic (`kappanb.jobs.malformed`) or a clock the view of its valid events."""
     table = source_ddl(topic, bootstrap, group_id, rng)
-    return [table, malformed.view_ddl(topic)] if malformed.routes(topic) else [table]
+    if malformed.routes(topic) or clocked(topic):
+        return [table, malformed.view_ddl(topic, clocked(topic))]
+    return [table]
 
 
 def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) -> str:
@@ -75,7 +83,8 @@ def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) 
         f"{fmt}.fail-on-missing-field": "true",
         f"{fmt}.ignore-parse-errors": "false",
     }
-    common = {"topic": topic.name, "properties.bootstrap.servers": bootstrap}
+    read = f"{topic.name};{clock_topic(topic.name)}" if clocked(topic) else topic.name
+    common = {"topic": read, "properties.bootstrap.servers": bootstrap}
     if topic.compact and topic.key:
         # A compacted topic is a table: the latest value per key (an upsert changelog).
         options = {
@@ -100,7 +109,9 @@ def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) 
         }
         key = ""
     columns = malformed.log_columns(topic.columns) if routed else format_columns(topic.columns)
-    name = malformed.log_table(topic) if routed else topic.table
+    if clocked(topic):
+        columns += f",\n  {malformed.TOPIC_COLUMN}"
+    name = malformed.log_table(topic) if routed or clocked(topic) else topic.table
     return (
         f"CREATE TEMPORARY TABLE {quote(name)} (\n  {columns}{_watermark(topic)}{key}\n)"
         f" {_with(options)}"

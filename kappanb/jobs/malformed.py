@@ -20,6 +20,9 @@ from kappanb.registry.records import TopicSpec
 RESERVED_PREFIX = "_kappanb_"
 ERROR, RAW, ENCODING = "_kappanb_error", "_kappanb_raw", "_kappanb_raw_encoding"
 PARTITION, OFFSET = "_kappanb_partition", "_kappanb_offset"
+TOPIC = "_kappanb_topic"
+TOPIC_COLUMN = f"{quote(TOPIC)} STRING METADATA FROM 'topic' VIRTUAL"
+"""Which topic a row came from: the topic's own, or its clock (`kappanb.kafka.clock`)."""
 METADATA_COLUMNS = (
     f"{quote(ERROR)} STRING METADATA FROM 'value.error' VIRTUAL",
     f"{quote(RAW)} STRING METADATA FROM 'value.raw' VIRTUAL",
@@ -75,12 +78,15 @@ def not_null_option(columns: tuple[Column, ...]) -> dict[str, str]:
     return {"kappa-json.not-null": ",".join(names)} if names else {}
 
 
-def view_ddl(topic: TopicSpec) -> str:
-    """The table the job's SQL reads: the valid events, the declared columns."""
+def view_ddl(topic: TopicSpec, clocked: bool = False) -> str:
+    """The table the job's SQL reads: the declared columns of the valid events (a routed
+    topic) of the topic itself (``clocked``: not its clock's heartbeats)."""
     names = ", ".join(quote(c.name) for c in topic.columns)
+    keep = [f"{quote(ERROR)} IS NULL"] if routes(topic) else []
+    keep += [f"{quote(TOPIC)} = {literal(topic.name)}"] if clocked else []
     return (
         f"CREATE TEMPORARY VIEW {quote(topic.table)} AS\nSELECT {names} "
-        f"FROM {quote(log_table(topic))} WHERE {quote(ERROR)} IS NULL"
+        f"FROM {quote(log_table(topic))} WHERE {' AND '.join(keep)}"
     )
 
 
@@ -104,7 +110,7 @@ def dlq_insert(topic: TopicSpec, run: RunIdentity) -> str:
         f"{quote(PARTITION)}, {quote(OFFSET)}, {text(run.job)}, {run.version}, "
         f"CAST({run.run_id} AS BIGINT), {text(run.mode)}\n"
         f"FROM {quote(log_table(topic))} WHERE {quote(ERROR)} IS NOT NULL"
-    )
+    )  # a heartbeat of the topic's clock is a valid row: never one of these
 
 
 def fail_fast_hint(error: str, topics: list[TopicSpec]) -> str:

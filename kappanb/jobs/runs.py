@@ -26,6 +26,7 @@ from kappanb.jobs.planner import split_cell
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.python_job import run_cell
 from kappanb.jobs.schema import parse_duration_ms
+from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.topics import create_topic
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
@@ -164,10 +165,15 @@ class RunLauncher:
         return job.job_id, job.web_url
 
     def ensure_dead_letter_topics(self, topics: Sequence[TopicSpec]) -> None:
-        """Create the DLQ topics a run writes to, if missing (declared before they existed)."""
+        """Create the DLQ topics a run writes to and the clocks it reads, if missing
+        (topics declared before they existed)."""
         for topic in topics:
             if malformed.routes(topic) and topic.dlq_topic:
                 create_topic(self.endpoints.bootstrap_servers, topic.dlq_topic, partitions=1)
+            if ddl.clocked(topic):
+                create_topic(
+                    self.endpoints.bootstrap_servers, clock_topic(topic.name), partitions=1
+                )
 
     # ---- control -------------------------------------------------------------------
     def stop(self, run: RunRecord, savepoint: bool) -> RunRecord:

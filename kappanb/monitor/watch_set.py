@@ -16,6 +16,7 @@ import polars as pl
 from kappanb.display.html import html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
+from kappanb.kafka.clock import HEARTBEATS
 from kappanb.monitor.durations import duration
 from kappanb.monitor.history import CaughtUp, RunHistory
 from kappanb.monitor.sample import MalformedCount, Sample, sample_run
@@ -217,13 +218,30 @@ def _run_watch(
     count = MalformedCount(endpoints.bootstrap_servers, run.id, run.dead_letter_topics)
     delay = max((t.watermark_ms for t in topics), default=0)
     label = f"v{run.version} {run.mode}"
-    return RunWatch(
+    watch = RunWatch(
         label, partial(_counted, sample, count), bounded=run.until is not None,
         rule=CaughtUp(threshold=threshold, watermark_delay_ms=delay, committed=True,
                       delays={t.name: t.watermark_ms for t in topics}),
         live_watermark=(lambda: None) if live is None else partial(_latest_watermark, live),
         interval=interval, thread_name=f"{job} {label} #{run.id}",
     )  # fmt: skip
+    watch.on_update(partial(_release_hold, endpoints.bootstrap_servers, topics))
+    return watch
+
+
+def _release_hold(bootstrap: str, topics: Sequence[TopicSpec], watch: RunWatch) -> None:
+    """When a run has read everything and its watermark is still held below what its data
+    closes, send the holding topic's clock a heartbeat of the topic's newest event time
+    (`kappanb.kafka.clock`): the windows fire once the clock's partition carries it."""
+    held, latest = watch.rule.held_by, watch.history.latest
+    if held is None or latest is None or latest.behind_total > watch.rule.threshold:
+        return
+    topic = next((t for t in topics if t.name == held.topic and t.event_time), None)
+    newest = latest.partition_event_ms.get(held.topic)
+    if topic is None or topic.event_time is None or not newest:
+        return
+    columns = [(c.name, c.type) for c in topic.columns]
+    HEARTBEATS.send(bootstrap, topic.name, columns, topic.event_time, max(newest.values()))
 
 
 def _leasing(

@@ -6,7 +6,14 @@ from pathlib import Path
 import pytest
 
 from kappanb.exceptions import InvalidNameError, StartPositionError
-from kappanb.jobs.ddl import insert_sql, output_columns, qualified_table, sink_ddl, source_ddl
+from kappanb.jobs.ddl import (
+    insert_sql,
+    output_columns,
+    qualified_table,
+    sink_ddl,
+    source_ddl,
+    source_statements,
+)
 from kappanb.jobs.positions import ReadRange, read_range
 from kappanb.jobs.schema import Column, parse_columns
 from kappanb.registry.records import JobVersion, TopicSpec
@@ -46,13 +53,15 @@ def _version(updating: bool, key: tuple[str, ...] = ()) -> JobVersion:
 def test_source_ddl_plain_topic_that_fails_fast() -> None:
     topic = replace(PAYMENTS, on_malformed="fail")
     ddl = source_ddl(topic, "127.0.0.1:9092", "kappanb-daily_merchants-v2-1", ReadRange())
-    assert ddl.startswith("CREATE TEMPORARY TABLE `payments_captured_v1` (\n")
+    # With an event time it reads its clock too: the view `payments_captured_v1` keeps the
+    # topic's own records (test_a_topic_with_an_event_time_reads_its_clock).
+    assert ddl.startswith("CREATE TEMPORARY TABLE `_kappanb_log_payments_captured_v1` (\n")
     assert "`payment_id` STRING, `merchant_id` STRING, `amount` BIGINT, `ts` TIMESTAMP(3)" in ddl
     assert "WATERMARK FOR `ts` AS `ts` - INTERVAL '30' SECOND" in ddl
     assert "PRIMARY KEY" not in ddl
     for option in (
         "'connector' = 'kafka'",
-        "'topic' = 'payments.captured.v1'",
+        "'topic' = 'payments.captured.v1;payments.captured.v1.kappanb-clock'",
         "'properties.bootstrap.servers' = '127.0.0.1:9092'",
         "'properties.group.id' = 'kappanb-daily_merchants-v2-1'",
         "'scan.startup.mode' = 'earliest-offset'",
@@ -61,9 +70,26 @@ def test_source_ddl_plain_topic_that_fails_fast() -> None:
         "'kappa-json.ignore-parse-errors' = 'false'",
     ):
         assert option in ddl
-    assert "METADATA" not in ddl  # no error metadata: the format fails the run
+    assert "value.error" not in ddl  # no error metadata: the format fails the run
+    assert "METADATA FROM 'topic'" in ddl  # which topic a row came from
     assert "timestamp-format" not in ddl  # kappa-json parses timestamps itself
     assert ddl.endswith("\n)")
+
+
+def test_a_topic_with_an_event_time_reads_its_clock() -> None:
+    for policy in ("fail", "dlq"):
+        topic = replace(PAYMENTS, on_malformed=policy)
+        table, view = source_statements(topic, "b:1", "g", ReadRange())
+        assert "'topic' = 'payments.captured.v1;payments.captured.v1.kappanb-clock'" in table
+        assert view.startswith("CREATE TEMPORARY VIEW `payments_captured_v1` AS\n")
+        assert "FROM `_kappanb_log_payments_captured_v1` WHERE " in view
+        assert view.endswith("`_kappanb_topic` = 'payments.captured.v1'")
+        assert ("`_kappanb_error` IS NULL" in view) == (policy == "dlq")
+    plain = TopicSpec("t", "t", (Column("a", "INT"),), on_malformed="fail")  # no event time
+    assert source_statements(plain, "b:1", "g", ReadRange()) == [
+        source_ddl(plain, "b:1", "g", ReadRange())
+    ]
+    assert "'topic' = 't'" in source_ddl(plain, "b:1", "g", ReadRange())
 
 
 def test_source_ddl_carries_the_read_range() -> None:

@@ -61,15 +61,18 @@ def test_the_job_reads_a_view_of_the_valid_events_with_the_declared_columns() ->
     assert view == (
         "CREATE TEMPORARY VIEW `payments_captured_v1` AS\n"
         "SELECT `payment_id`, `amount`, `ts` FROM `_kappanb_log_payments_captured_v1` "
-        "WHERE `_kappanb_error` IS NULL"
-    )
-    assert view_ddl(PAYMENTS) == view
+        "WHERE `_kappanb_error` IS NULL AND `_kappanb_topic` = 'payments.captured.v1'"
+    )  # the topic's own records, not its clock's heartbeats (kappanb.kafka.clock)
+    assert view_ddl(PAYMENTS, clocked=True) == view
 
 
-def test_fail_fast_and_compacted_topics_have_no_view() -> None:
-    fail = replace(PAYMENTS, on_malformed="fail")
+def test_fail_fast_topics_without_event_time_and_compacted_topics_have_no_view() -> None:
+    fail = replace(PAYMENTS, on_malformed="fail", event_time=None)
     (only,) = source_statements(fail, "b:1", "g", ReadRange())
     assert only.startswith("CREATE TEMPORARY TABLE `payments_captured_v1` (")
+    # With an event time, the view keeps the topic's own records from those of its clock.
+    _table, view = source_statements(replace(fail, event_time="ts"), "b:1", "g", ReadRange())
+    assert view.endswith("WHERE `_kappanb_topic` = 'payments.captured.v1'")
     compacted = replace(PAYMENTS, compact=True, key="payment_id", on_malformed="fail")
     assert len(source_statements(compacted, "b:1", "g", ReadRange())) == 1
 

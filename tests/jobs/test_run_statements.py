@@ -60,7 +60,9 @@ def test_statement_set_reads_the_view_and_routes_malformed_events_last(tmp_path:
 def test_fail_fast_topic_has_no_dead_letter_statements(tmp_path: Path) -> None:
     fail = replace(TOPIC, on_malformed="fail")
     statements = launcher(tmp_path).statements(plan("live", ReadRange(), fail), False)
-    assert len(statements) == 2
-    assert statements[0].startswith("CREATE TEMPORARY TABLE `orders`")
+    # The topic's table (beside its clock), the view of the topic's own records, the INSERT.
+    assert len(statements) == 3
+    assert statements[0].startswith("CREATE TEMPORARY TABLE `_kappanb_log_orders`")
     assert "'format' = 'kappa-json'" in statements[0]
-    assert not any("_kappanb_" in s for s in statements)
+    assert statements[1].startswith("CREATE TEMPORARY VIEW `orders`")
+    assert not any("dlq" in s or "_kappanb_error" in s for s in statements)
