@@ -138,6 +138,11 @@ class RunStatus:
     """For an active run Flink has restarted: how often, and the last cause."""
 
     @property
+    def records_in_cell(self) -> object:
+        """The figure, or "?" for an active run whose position is not known yet."""
+        return "?" if self.records_in is None and self.run.active else self.records_in
+
+    @property
     def malformed_text(self) -> str:
         """``"3 → payments.dlq"``; ``"-"`` for a run that fails fast instead."""
         topics = ", ".join(self.run.dead_letter_topics)
@@ -167,7 +172,7 @@ class StatusReport:
                 state = Raw(f'<span title="{escape(trouble, quote=True)}">{r.state} ⚠</span>')
             cells.append([
                 r.job, f"v{r.version}", r.mode, state, job_cell, r.group_id, r.table, r.start,
-                r.until or "-", s.records_in, s.records_out, s.last_checkpoint,
+                r.until or "-", s.records_in_cell, s.records_out, s.last_checkpoint,
                 s.malformed_text,
             ])  # fmt: skip
         return cells

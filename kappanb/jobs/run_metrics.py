@@ -82,13 +82,13 @@ def run_status(
     latest = (checkpoints.get("latest") or {}).get("completed") or {}
     count = checkpoints.get("counts", {}).get("completed", 0)
     last = f"#{latest['id']} ({count} done)" if latest else "none yet"
-    # The group's offsets are this run's once it has a checkpoint (a live run's group
-    # outlives a --restart) or was restored from one of its own.
-    own_commits = bool(
-        count or run.restored_from or (checkpoints.get("latest") or {}).get("restored")
-    )
+    # A resumed run is a new Flink job; one Flink restored itself keeps its id.
+    restored = bool(run.restored_from or (checkpoints.get("latest") or {}).get("restored"))
     positions = _reported_positions(rest, run.flink_job_id, job.get("vertices", []))
-    read = records_read(endpoints.bootstrap_servers, run, sources, positions, own_commits)
+    read = records_read(
+        endpoints.bootstrap_servers, run, sources, positions, own_commits=count > 0,
+        restored=restored,
+    )  # fmt: skip
     try:
         written = committed_rows(endpoints.catalog, run.table)
     except Exception:
@@ -97,24 +97,33 @@ def run_status(
 
 
 def records_read(
-    bootstrap: str, run: RunRecord, topics: Sequence[str], reported: Offsets | None,
-    use_committed: bool,
+    bootstrap: str, run: RunRecord, topics: Sequence[str], reported: Offsets | None, *,
+    own_commits: bool, restored: bool,
 ) -> int | None:  # fmt: skip
-    """Source offsets the run has passed since its start (see the module's docstring);
-    ``reported``: Flink's next offsets per topic as its metrics spell the topic."""
+    """Source offsets the run has passed since its start (see the module's docstring), or
+    None when that is not known (yet).
+
+    ``reported``: Flink's next offsets per topic as its metrics spell the topic. The
+    group's offsets count once this Flink job has completed a checkpoint (``own_commits``):
+    before that they may be an earlier run's (a live run's group outlives a --restart) or
+    older than the savepoint (Flink does not commit on a savepoint). A partition that a
+    ``restored`` job has not read yet, before its first checkpoint, is where the restore
+    put it, which only Flink's state knows: the figure is then None, not a guess."""
     if not topics or reported is None:
         return None
     try:
         starts = start_offsets(bootstrap, list(topics), start_at(run))
-        committed = group_offsets(bootstrap, run.group_id) if use_committed else {}
+        committed = group_offsets(bootstrap, run.group_id) if own_commits else {}
     except Exception:
         return None
     total = 0
     for topic, parts in starts.items():
         flink, done = reported.get(topic.replace(".", "_"), {}), committed.get(topic, {})
         for partition, first in parts.items():
-            position = max(flink.get(partition, first), done.get(partition, first))
-            total += max(0, position - first)
+            known = [o for o in (flink.get(partition), done.get(partition)) if o is not None]
+            if not known and restored:
+                return None
+            total += max(0, max(known, default=first) - first)
     return total
 
 

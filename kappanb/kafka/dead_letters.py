@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,13 +33,19 @@ EventAt = tuple[str, int, int]
 
 BATCH = 10_000
 """Records per fetch from the client's queue."""
+_ASK = 10.0
+"""Seconds to wait for each answer about the topic (metadata, ends, its id)."""
 _MERGE_EVERY = 500_000
 """Records whose positions are gathered before they are merged into the tally."""
 
-# Flink's JSON format writes compact JSON. A field name followed by ':' can only be a
-# key (inside a string every '"' is escaped), so these find the record's own fields.
-_RUN_ID = re.compile(rb'"run_id":(\d+)')
-_WHERE = re.compile(rb'"topic":"([^"\\]*)","partition":(\d+),"offset":(\d+)')
+# Flink's JSON format writes compact JSON, fields in the DLQ table's order. A name then ':'
+# can only be a key (inside a string every '"' is escaped), and "topic" follows the
+# payload: the last '"topic":"' of a record begins its own topic, partition, offset, run id.
+_TOPIC_KEY = b'"topic":"'
+_FIELDS = re.compile(
+    rb'"topic":"([^"\\]*)","partition":(\d+),"offset":(\d+),'
+    rb'"job":"(?:[^"\\]|\\.)*","version":-?\d+,"run_id":(\d+),'
+)
 
 
 def parse(value: bytes | None) -> dict[str, Any] | None:
@@ -54,11 +61,9 @@ def parse(value: bytes | None) -> dict[str, Any] | None:
 
 def position(value: bytes | None) -> tuple[int, str, int, int] | None:
     """(run id, source topic, partition, offset) of a DLQ record; None if not kappanb's."""
-    if value:
-        run, where = _RUN_ID.search(value), _WHERE.search(value)
-        if run is not None and where is not None:
-            topic, partition, offset = where.groups()
-            return int(run[1]), topic.decode(), int(partition), int(offset)
+    if value and (found := _FIELDS.match(value, max(0, value.rfind(_TOPIC_KEY)))):
+        topic, partition, offset, run = found.groups()
+        return int(run), topic.decode(), int(partition), int(offset)
     record = parse(value)  # other spellings of the same JSON: the slow, sure way
     if record is None:
         return None
@@ -102,6 +107,8 @@ class DeadLetterReader:
         self.tally = Tally()
         self.complete = False
         """The last refresh read up to the end of the topic as it was when it began."""
+        self.last_read = 0
+        """Records the last refresh fetched from Kafka."""
 
     def count(self, run_id: int) -> int:
         """Distinct malformed events of one run among the records read so far."""
@@ -111,7 +118,8 @@ class DeadLetterReader:
         return Malformed(self.count(run_id), self.complete)
 
     def refresh(self, timeout: float = 10.0) -> DeadLetterReader:
-        """Read up to the current end of the topic (a missing topic has no records)."""
+        """Read up to the current end of the topic (a missing topic has no records), for
+        at most about ``timeout`` seconds; `complete` says whether it got there."""
         from confluent_kafka import Consumer
 
         deadline = time.monotonic() + timeout
@@ -121,28 +129,29 @@ class DeadLetterReader:
             "bootstrap.servers": self.bootstrap, "group.id": "kappanb-dead-letters",
             "enable.auto.commit": False, "enable.partition.eof": True, "log_level": 3,
         })  # fmt: skip
+        self.last_read = 0
         try:
             before = dict(self.tally.next)
-            self.complete = self._read(consumer, deadline, timeout)
+            self.complete = self._read(consumer, deadline)
         finally:
             consumer.close()
         if self.file is not None and self.tally.next != before:
             self.file.save(self.tally)
         return self
 
-    def _read(self, consumer: Any, deadline: float, timeout: float) -> bool:
+    def _read(self, consumer: Any, deadline: float) -> bool:
         """Read on from the tally's offsets; True when every partition reached its end."""
         from confluent_kafka import TopicPartition
 
-        meta = consumer.list_topics(self.topic, timeout=timeout).topics.get(self.topic)
+        meta = consumer.list_topics(self.topic, timeout=_ASK).topics.get(self.topic)
         if meta is None or meta.error is not None:
             return True
-        topic_id = _topic_id(self.bootstrap, self.topic, timeout)
+        topic_id = _topic_id(self.bootstrap, self.topic, _ASK)
         if topic_id != self.tally.topic_id:
             self.tally = Tally(topic_id)  # a new topic of the same name: count it afresh
         ends: dict[int, int] = {}
         for p in meta.partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout)
+            low, high = consumer.get_watermark_offsets(TopicPartition(self.topic, p), _ASK)
             self.tally.next[p] = max(self.tally.next.get(p, 0), low)
             if high > self.tally.next[p]:
                 ends[p] = high
@@ -152,31 +161,40 @@ class DeadLetterReader:
         return self._consume(consumer, ends, deadline)
 
     def _consume(self, consumer: Any, ends: dict[int, int], deadline: float) -> bool:
-        batch: dict[tuple[int, str, int], list[int]] = {}
-        gathered = 0
+        # The hot loop: per record one search and one match, numbers kept as bytes until
+        # a whole batch is merged; the next offsets are asked of the client per batch.
+        quick: dict[tuple[bytes, bytes, bytes], list[bytes]] = defaultdict(list)
+        sure: dict[tuple[int, str, int], list[int]] = defaultdict(list)
+        assigned, match = consumer.assignment(), _FIELDS.match
         while ends and (left := deadline - time.monotonic()) > 0:
             for message in consumer.consume(BATCH, timeout=min(left, 1.0)):
-                partition, offset = message.partition(), message.offset()
                 if message.error() is not None:  # the end of a partition (or a hiccup)
-                    if offset is not None and offset >= 0 and _is_eof(message):
-                        self.tally.next[partition] = max(self.tally.next[partition], offset)
                     continue
-                self.tally.next[partition] = offset + 1
-                if (at := position(message.value())) is not None:
-                    batch.setdefault(at[:3], []).append(at[3])
-                    gathered += 1
+                self.last_read += 1
+                value = message.value()
+                if value and (found := match(value, max(0, value.rfind(_TOPIC_KEY)))):
+                    topic, partition, offset, run = found.groups()
+                    quick[run, topic, partition].append(offset)
+                elif (at := position(value)) is not None:
+                    sure[at[:3]].append(at[3])
+            for tp in consumer.position(assigned):
+                if tp.offset >= 0:
+                    self.tally.next[tp.partition] = max(self.tally.next[tp.partition], tp.offset)
             ends = {p: end for p, end in ends.items() if self.tally.next[p] < end}
-            if gathered >= _MERGE_EVERY:
-                self.tally.add(batch)
-                batch, gathered = {}, 0
-        self.tally.add(batch)
+            if sum(map(len, quick.values())) >= _MERGE_EVERY:
+                self._merge(quick, sure)
+        self._merge(quick, sure)
         return not ends
 
-
-def _is_eof(message: Any) -> bool:
-    from confluent_kafka import KafkaError
-
-    return bool(message.error().code() == KafkaError._PARTITION_EOF)
+    def _merge(
+        self, quick: dict[tuple[bytes, bytes, bytes], list[bytes]],
+        sure: dict[tuple[int, str, int], list[int]],
+    ) -> None:  # fmt: skip
+        for (run, topic, partition), offsets in quick.items():
+            sure[int(run), topic.decode(), int(partition)].extend(map(int, offsets))
+        self.tally.add(sure)
+        quick.clear()
+        sure.clear()
 
 
 def _topic_id(bootstrap: str, topic: str, timeout: float) -> str | None:
