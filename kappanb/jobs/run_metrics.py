@@ -116,6 +116,13 @@ def records_read(
         committed = group_offsets(bootstrap, run.group_id) if own_commits else {}
     except Exception:
         return None
+    return offsets_passed(starts, reported, committed, restored)
+
+
+def offsets_passed(
+    starts: Offsets, reported: Offsets, committed: Offsets, restored: bool
+) -> int | None:
+    """Sum over partitions of the furthest known position minus the start (`records_read`)."""
     total = 0
     for topic, parts in starts.items():
         flink, done = reported.get(topic.replace(".", "_"), {}), committed.get(topic, {})
