@@ -300,7 +300,13 @@ class Workbench:
         endpoints = self.endpoints()
         launcher = self._launcher(endpoints)
         rows = launcher.reconciled(name)
-        return StatusReport(run_statuses(launcher.rest, rows, endpoints))
+        sources = {
+            r.id: definitions.find_version(self.registry, r.job, r.version).sources
+            for r in rows
+            if r.active
+        }
+        tallies = self.stack.layout.dead_letter_tallies
+        return StatusReport(run_statuses(launcher.rest, rows, endpoints, sources, tallies))
 
     def watch(
         self, name: str, versions: Sequence[int] = (), *, interval: float = 1.0,

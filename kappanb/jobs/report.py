@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 _HEADERS = [
     "job", "version", "mode", "state", "Flink job", "group", "table", "from", "until",
-    "records in", "records out", "last checkpoint", "malformed",
+    "records read", "rows committed", "last checkpoint", "malformed",
 ]  # fmt: skip
 
 
@@ -155,15 +155,28 @@ class RunHandle:
 
 @dataclass(frozen=True)
 class RunStatus:
+    """One row of `status`. The record figures survive a restore: how they are found is
+    in `kappanb.jobs.run_metrics`."""
+
     run: RunRecord
     web_url: str
     records_in: int | None
+    """"records read": source offsets the run has passed since its start (None: unknown)."""
     records_out: int | None
+    """"rows committed": rows in the output table's current snapshot (None: unknown)."""
     last_checkpoint: str
     malformed: int | None = None
     """Distinct malformed events the run sent to its dead-letter topics (None: unknown)."""
+    malformed_exact: bool = True
+    """False when a dead-letter topic could not be read to its end in time: ``malformed``
+    is then a lower bound, shown as "at least N"."""
     failing: str = ""
     """For an active run Flink has restarted: how often, and the last cause."""
+
+    @property
+    def records_in_cell(self) -> object:
+        """The figure, or "?" for an active run whose position is not known yet."""
+        return "?" if self.records_in is None and self.run.active else self.records_in
 
     @property
     def malformed_text(self) -> str:
@@ -171,7 +184,10 @@ class RunStatus:
         topics = ", ".join(self.run.dead_letter_topics)
         if not topics:
             return "-"
-        return f"{'?' if self.malformed is None else self.malformed} → {topics}"
+        if self.malformed is None:
+            return f"? → {topics}"
+        count = f"{self.malformed:,}" if self.malformed_exact else f"at least {self.malformed:,}"
+        return f"{count} → {topics}"
 
 
 @plain_text
@@ -192,7 +208,7 @@ class StatusReport:
                 state = Raw(f'<span title="{escape(trouble, quote=True)}">{r.state} ⚠</span>')
             cells.append([
                 r.job, f"v{r.version}", r.mode, state, job_cell, r.group_id, r.table, r.start,
-                r.until or "-", s.records_in, s.records_out, s.last_checkpoint,
+                r.until or "-", s.records_in_cell, s.records_out, s.last_checkpoint,
                 s.malformed_text,
             ])  # fmt: skip
         return cells

@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from kappanb.flink.rest import FlinkRest
@@ -162,19 +163,28 @@ def take_sample(
 
 
 class MalformedCount:
-    """Counts one run's malformed events in its dead-letter topics, reading only new records."""
+    """Counts one run's malformed events in its dead-letter topics, reading only new records.
 
-    def __init__(self, bootstrap: str, run_id: int, topics: Sequence[str]) -> None:
+    ``store``: the folder of dead-letter tallies shared with `status` (see
+    `kappanb.kafka.dead_letters`); without it the count is kept in this process only.
+    Until every topic has been read to its end, a sample says None (not known yet)
+    rather than a partial count; each sample reads on from where the last one stopped.
+    """
+
+    def __init__(
+        self, bootstrap: str, run_id: int, topics: Sequence[str], store: Path | None = None
+    ) -> None:
         from kappanb.kafka.dead_letters import DeadLetterReader
 
         self.run_id = run_id
-        self.readers = [DeadLetterReader(bootstrap, t) for t in topics]
+        self.readers = [DeadLetterReader(bootstrap, t, store) for t in topics]
 
     def __call__(self, sample: Sample) -> Sample:
         if not self.readers:
             return sample
-        count = sum(r.refresh(timeout=5.0).count(self.run_id) for r in self.readers)
-        return replace(sample, malformed=count)
+        found = [r.refresh(timeout=5.0).malformed(self.run_id) for r in self.readers]
+        exact = all(m.exact for m in found)
+        return replace(sample, malformed=sum(m.count for m in found) if exact else None)
 
 
 def sample_run(

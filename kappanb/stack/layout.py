@@ -36,6 +36,11 @@ class HomeLayout:
         return self.run_dir / f"{service}.pid"
 
     @property
+    def dead_letter_tallies(self) -> Path:
+        """Per dead-letter topic, what `status` has counted of it (rebuilt if deleted)."""
+        return self.home / "dead-letters"
+
+    @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
 

@@ -100,6 +100,20 @@ def table_has_data(location: CatalogLocation, name: str) -> bool:
     return catalog.load_table((DEFAULT_NAMESPACE, name)).current_snapshot() is not None
 
 
+def committed_rows(location: CatalogLocation, name: str) -> int | None:
+    """Rows the table's current snapshot holds, as Iceberg's summary counts them
+    (``total-records``: every row committed, an upsert's replaced rows included, equality
+    deletes not subtracted); 0 before the first commit, None when the table is missing."""
+    catalog = open_catalog(location)
+    if not catalog.table_exists((DEFAULT_NAMESPACE, name)):
+        return None
+    snapshot = catalog.load_table((DEFAULT_NAMESPACE, name)).current_snapshot()
+    if snapshot is None or snapshot.summary is None:
+        return 0
+    total = snapshot.summary.get("total-records")
+    return int(total) if total is not None else None
+
+
 def drop_table(location: CatalogLocation, name: str) -> None:
     """Remove the table from the catalog and delete its files (kappanb owns output tables)."""
     catalog = open_catalog(location)

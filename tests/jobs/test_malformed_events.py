@@ -15,7 +15,7 @@ from confluent_kafka import Message, Producer
 
 from kappanb.flink.rest import FlinkRest
 from kappanb.generators import PAYMENTS_SCHEMA, PaymentsGenerator
-from kappanb.kafka.dead_letters import DeadLetterReader
+from kappanb.kafka.dead_letters import read_records
 from kappanb.monitor.watch_set import WatchSet
 from kappanb.stack.embedded import EmbeddedStack
 from tests.magics.conftest import fresh_workbench
@@ -120,9 +120,9 @@ def test_live_run_and_replay_route_each_malformed_event_once_with_its_reason(
     assert eventually(merchants, lambda got: got == _by_merchant(good), 90) == _by_merchant(good)
     assert eventually(lambda: _malformed_cell(live.watch), lambda c: c == "5", 30) == "5"
 
-    dlq = DeadLetterReader(idle_stack.endpoints().bootstrap_servers, f"{TOPIC}.dlq").refresh()
+    dlq = read_records(idle_stack.endpoints().bootstrap_servers, f"{TOPIC}.dlq")
     for run in (live.run, replay.run):
-        mine = [r for r in dlq.records if r["run_id"] == run.id]
+        mine = [r for r in dlq if r["run_id"] == run.id]
         assert len(mine) == len(bad)  # each bad event once per run
         assert {(r["job"], r["version"], r["mode"]) for r in mine} == {(JOB, run.version, run.mode)}
         for reason, (partition, offset) in where.items():

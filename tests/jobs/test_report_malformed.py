@@ -36,3 +36,11 @@ def test_a_run_flink_keeps_restarting_says_why_in_text_and_html() -> None:
     assert f"#1 daily v1: {why}" in text and "#2 daily v2:" not in text
     assert "No space left ⚠" not in text  # the mark is for the HTML form
     assert 'title="Flink restarted it 3 times' in StatusReport(rows)._repr_html_()
+
+
+def test_a_count_whose_read_did_not_finish_says_it_is_a_lower_bound() -> None:
+    row = RunStatus(_run(1, "orders.dlq"), "http://f", 10, 5, "#1", malformed=1234567,
+                    malformed_exact=False)  # fmt: skip
+    assert row.malformed_text == "at least 1,234,567 → orders.dlq"
+    text = str(StatusReport([row]))
+    assert "records read" in text and "rows committed" in text

@@ -1,0 +1,71 @@
+"""Offsets that outlive a Flink job: where a run started reading, and what its group committed.
+
+Both can be asked of Kafka at any time, before or after a restore, which makes them the
+base of record counts that a restore does not reset (see `kappanb.jobs.run_metrics`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Offsets = dict[str, dict[int, int]]
+"""Per topic and partition: an offset."""
+
+
+@dataclass(frozen=True)
+class StartAt:
+    """Where a run began, as Kafka can find it again: the log's start, given offsets (the
+    other partitions from the log's start), or the first record at or after a time."""
+
+    offsets: dict[int, int] = field(default_factory=dict)
+    millis: int | None = None
+
+
+def start_offsets(bootstrap: str, topics: list[str], at: StartAt, timeout: float = 10.0) -> Offsets:
+    """Per topic and partition, the offset a run that began at ``at`` read first.
+
+    A partition with no record at or after ``at.millis`` starts at its head now, as a run
+    starting from that time would; unknown topics are left out."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "kappanb-run-offsets",
+                         "enable.auto.commit": False, "log_level": 3})  # fmt: skip
+    try:
+        found: Offsets = {}
+        for name in topics:
+            meta = consumer.list_topics(name, timeout=timeout).topics.get(name)
+            if meta is None or meta.error is not None:
+                continue
+            marks = {p: _marks(consumer, TopicPartition(name, p), timeout) for p in meta.partitions}
+            found[name] = {p: at.offsets.get(p, low) for p, (low, _high) in marks.items()}
+            if at.millis is not None:
+                wanted = [TopicPartition(name, p, at.millis) for p in marks]
+                for tp in consumer.offsets_for_times(wanted, timeout=timeout):
+                    found[name][tp.partition] = (
+                        tp.offset if tp.offset >= 0 else marks[tp.partition][1]
+                    )
+        return found
+    finally:
+        consumer.close()
+
+
+def _marks(consumer: Any, partition: Any, timeout: float) -> tuple[int, int]:
+    low, high = consumer.get_watermark_offsets(partition, timeout=timeout)
+    return int(low), int(high)
+
+
+def group_offsets(bootstrap: str, group: str, timeout: float = 10.0) -> Offsets:
+    """The group's committed offsets (Flink commits its positions on each checkpoint)."""
+    from confluent_kafka import ConsumerGroupTopicPartitions
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
+    request = [ConsumerGroupTopicPartitions(group)]
+    futures = admin.list_consumer_group_offsets(request, request_timeout=timeout)
+    answer = futures[group].result(timeout=timeout)
+    found: Offsets = {}
+    for tp in answer.topic_partitions or []:
+        if tp.offset >= 0 and tp.error is None:
+            found.setdefault(tp.topic, {})[tp.partition] = int(tp.offset)
+    return found
