@@ -27,6 +27,7 @@ from kappanb.jobs.control import RunControl, checked_start
 from kappanb.jobs.overview import Overview, build_overview
 from kappanb.jobs.positions import ReadRange, read_range
 from kappanb.jobs.report import JobList, RunHandle, StatusReport
+from kappanb.jobs.run_holds import run_holds
 from kappanb.jobs.run_metrics import run_statuses
 from kappanb.jobs.serving import (
     Serving,
@@ -306,7 +307,11 @@ class Workbench:
             if r.active
         }
         tallies = self.stack.layout.dead_letter_tallies
-        return StatusReport(run_statuses(launcher.rest, rows, endpoints, sources, tallies))
+        statuses = run_statuses(launcher.rest, rows, endpoints, sources, tallies)
+        topics = {r: [definitions.find_topic(self.registry, t) for t in ts]
+                  for r, ts in sources.items()}  # fmt: skip
+        held = run_holds(launcher.rest, endpoints.bootstrap_servers, rows, topics)
+        return StatusReport([replace(s, held=held.get(s.run.id, "")) for s in statuses])
 
     def watch(
         self, name: str, versions: Sequence[int] = (), *, interval: float = 1.0,

@@ -172,6 +172,9 @@ class RunStatus:
     is then a lower bound, shown as "at least N"."""
     failing: str = ""
     """For an active run Flink has restarted: how often, and the last cause."""
+    held: str = ""
+    """For a run that has read everything: the partition holding its watermark below what
+    its data closes (windows not fired yet), as `kappanb.monitor.holds` says it."""
 
     @property
     def records_in_cell(self) -> object:
@@ -206,6 +209,8 @@ class StatusReport:
             trouble = s.failing or r.error
             if trouble and html:
                 state = Raw(f'<span title="{escape(trouble, quote=True)}">{r.state} ⚠</span>')
+            elif s.held:
+                state = f"{r.state}, {s.held}" if html else f"{r.state} (held)"
             cells.append([
                 r.job, f"v{r.version}", r.mode, state, job_cell, r.group_id, r.table, r.start,
                 r.until or "-", s.records_in_cell, s.records_out, s.last_checkpoint,
@@ -225,6 +230,11 @@ class StatusReport:
             f"  #{s.run.id} {s.run.job} v{s.run.version}: {s.failing}"
             for s in self.rows
             if s.failing
+        ]
+        errors += [
+            f"  #{s.run.id} {s.run.job} v{s.run.version}: {s.held} (not caught up)"
+            for s in self.rows
+            if s.held
         ]
         return text_table(_HEADERS, self._cells(False)) + (
             "\n" + "\n".join(errors) if errors else ""

@@ -16,9 +16,9 @@ import polars as pl
 from kappanb.display.html import html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
-from kappanb.kafka.clock import HEARTBEATS
 from kappanb.monitor.durations import duration
 from kappanb.monitor.history import CaughtUp, RunHistory
+from kappanb.monitor.release import release_hold
 from kappanb.monitor.sample import MalformedCount, Sample, sample_run
 from kappanb.monitor.samplers import SAMPLERS, Lease, SharedSamplers
 from kappanb.monitor.watcher import RunWatch
@@ -231,17 +231,10 @@ def _run_watch(
 
 def _release_hold(bootstrap: str, topics: Sequence[TopicSpec], watch: RunWatch) -> None:
     """When a run has read everything and its watermark is still held below what its data
-    closes, send the holding topic's clock a heartbeat of the topic's newest event time
-    (`kappanb.kafka.clock`): the windows fire once the clock's partition carries it."""
+    closes, its topic's clock gets a heartbeat (`kappanb.monitor.release`)."""
     held, latest = watch.rule.held_by, watch.history.latest
-    if held is None or latest is None or latest.behind_total > watch.rule.threshold:
-        return
-    topic = next((t for t in topics if t.name == held.topic and t.event_time), None)
-    newest = latest.partition_event_ms.get(held.topic)
-    if topic is None or topic.event_time is None or not newest:
-        return
-    columns = [(c.name, c.type) for c in topic.columns]
-    HEARTBEATS.send(bootstrap, topic.name, columns, topic.event_time, max(newest.values()))
+    if held is not None and latest is not None and latest.behind_total <= watch.rule.threshold:
+        release_hold(bootstrap, topics, held, latest)
 
 
 def _leasing(

@@ -105,6 +105,10 @@ def test_a_partition_that_holds_the_watermark_is_named_until_it_falls_quiet(
         assert held.startswith(f"watermark held by partition 3 of {topic}: newest event 2")
         assert not handle.wait(3)  # read to the head, yet not caught up
         assert handle.watch is not None and held in str(handle.watch)  # the panel says so
+        report = wb.status(job)  # and status, from a sample of its own
+        (row,) = [r for r in report.rows if r.run.id == handle.run.id]
+        assert row.held.startswith(f"watermark held by partition 3 of {topic}")
+        assert f"{row.held} (not caught up)" in str(report)
     finally:
         trickle.stop()
     # Quiet now: partition 3 stops holding, every window the data closes fires.

@@ -1,0 +1,24 @@
+"""Releasing a held watermark: one heartbeat to the holding topic's clock
+(`kappanb.kafka.clock`), once a run has read everything."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kappanb.kafka.clock import HEARTBEATS
+from kappanb.monitor.holds import WatermarkHold
+from kappanb.monitor.sample import Sample
+from kappanb.registry.records import TopicSpec
+
+
+def release_hold(
+    bootstrap: str, topics: Sequence[TopicSpec], held: WatermarkHold, sample: Sample
+) -> bool:
+    """Send the clock of the topic ``held`` names a heartbeat of that topic's newest event
+    time (from ``sample``); whether one went (at most one per moment, `Heartbeats`)."""
+    topic = next((t for t in topics if t.name == held.topic and t.event_time), None)
+    newest = sample.partition_event_ms.get(held.topic)
+    if topic is None or topic.event_time is None or not newest:
+        return False
+    columns = [(c.name, c.type) for c in topic.columns]
+    return HEARTBEATS.send(bootstrap, topic.name, columns, topic.event_time, max(newest.values()))
