@@ -29,30 +29,6 @@ def _watermark(topic: TopicSpec) -> str:
     return f",\n  WATERMARK FOR {col} AS {col} - INTERVAL '{seconds}' SECOND"
 
 
-WATERMARK_MAX_DRIFT = "1 min"
-"""How far (in event time) one partition's watermark may run ahead of the slowest one's
-before its reading pauses."""
-
-
-def watermark_options(topic: TopicSpec) -> dict[str, str]:
-    """Source options that let the data's own event time close windows (docs/reliability.md,
-    "Watermarks"): per partition, a partition that is empty, exhausted (also after a
-    restore, when its split emits nothing) or quiet stops holding the watermark once it gave
-    no record for the idle timeout (the job's ``table.exec.source.idle-timeout``, from
-    ``KAPPANB_WATERMARK_IDLE_TIMEOUT``); and partitions are read aligned in event time,
-    so a partition far behind the others is read first and falls quiet before them (the
-    watermark then ends at the newest events, not at the slow partition's). The trade-off:
-    an event that arrives in a partition after it fell quiet, older than the watermark the
-    other partitions moved on, is late (a window that has fired ignores it)."""
-    if not topic.event_time or topic.compact:
-        return {}
-    return {
-        "scan.watermark.alignment.group": "kappanb",
-        "scan.watermark.alignment.max-drift": WATERMARK_MAX_DRIFT,
-        "scan.watermark.alignment.update-interval": "1 s",
-    }
-
-
 def clocked(topic: TopicSpec) -> bool:
     """Does a run read the topic's clock beside it (`kappanb.kafka.clock`)?"""
     return topic.event_time is not None and not topic.compact
@@ -104,7 +80,6 @@ def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) 
             **common,
             "properties.group.id": group_id,
             **rng.source_options(),
-            **watermark_options(topic),
             "format": fmt,
             **json_options,
             **(malformed.not_null_option(topic.columns) if routed else {}),

@@ -84,7 +84,7 @@ class RunLauncher:
             **DEFAULT_JOB_CONFIG,
             "execution.checkpointing.interval": checkpoint_interval,
             # A partition that gives no record for this long stops holding the watermark
-            # (with the sources' alignment: `kappanb.jobs.ddl.watermark_options`).
+            # (docs/reliability.md, "Watermarks"; the rest is the topic's clock).
             "table.exec.source.idle-timeout": watermark_idle_timeout,
         }
         self.checkpoint_interval_ms = parse_duration_ms(checkpoint_interval)
