@@ -9,6 +9,7 @@ oracle: every window ending at or before the newest event minus the watermark de
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from kappanb.exceptions import RunNotFoundError
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.workbench import Workbench
 from tests.oracles import (
@@ -42,7 +44,8 @@ def wb(idle_stack: EmbeddedStack) -> Iterator[Workbench]:
     yield bench
     for run in bench.runs():
         if run.active:
-            bench.stop(run.job, run.version)
+            with contextlib.suppress(RunNotFoundError):  # it ended meanwhile (a bounded one)
+                bench.stop(run.job, run.version)
 
 
 def _shape(name: str) -> dict[int, list[dict[str, Any]]]:
@@ -160,9 +163,9 @@ def test_a_replay_from_partition_offsets_reads_the_topic_without_its_clock(
     wb.topic(topic, TRIPS_SCHEMA, partitions=2, table=table, event_time="event_time")
     parts = {p: trips(p, 100, START, 10, seed=9) for p in (0, 1)}
     produce_to_partitions(stack.endpoints().bootstrap_servers, topic, parts)
-    wb.job(job, f"SELECT COUNT(*) AS n, SUM(fare_cents) AS fares FROM {table}")
+    wb.job(job, f"SELECT trip_id, fare_cents FROM {table}")
     handle = wb.replay(job, start="0:60,1:90", until="latest")
     assert handle.wait(240) and handle.finished, handle.run_state
-    rows = wb.read(job, 1).collect().rows()
+    rows = sorted(wb.read(job, 1).collect().rows())
     later = parts[0][60:] + parts[1][90:]
-    assert rows == [(len(later), sum(e["fare_cents"] for e in later))]
+    assert rows == sorted((e["trip_id"], e["fare_cents"]) for e in later)
