@@ -61,6 +61,17 @@ def idle_stack(stack: EmbeddedStack) -> EmbeddedStack:
     return stack
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _slots_free_of_earlier_modules(request: pytest.FixtureRequest) -> None:
+    """A test module starts with the task slots the session's stack has: jobs that earlier
+    modules left running (their tests have ended) are cancelled. `run` and `replay` refuse
+    a parallelism above the free slots, so a leftover live run must not decide which
+    module's job is refused. Starts nothing: a module before the stack's first use has
+    nothing to cancel."""
+    if _STACK in request.config.stash:
+        _cancel_running_jobs(request.config.stash[_STACK])
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Notebook cells are integration tests, and slow: CI runs them; `-m 'not notebooks'`
     leaves them out."""

@@ -61,12 +61,15 @@ class SharedSamplers:
         self._lock = threading.RLock()  # a finalizer may give back during an acquire
 
     def acquire(self, key: SamplerKey, build: Callable[[], RunWatch], interval: float) -> Lease:
-        """A lease on the watch of ``key``: the one running, or a new one from ``build()``
-        (not started: `RunWatch.start` it, which does nothing to one already started)."""
+        """A lease on the watch of ``key``: the one running (re-armed: `RunWatch.rearm`), or
+        a new one from ``build()`` (not started: `RunWatch.start` it, which does nothing to
+        one already started)."""
         with self._lock:
             shared = self._shared.get(key)
             if shared is None or shared.watch.ended:
                 shared = self._shared[key] = _Shared(build())
+            else:  # a new asker: "caught up" must hold for what happened up to now
+                shared.watch.rearm()
             token = next(self._tokens)
             shared.intervals[token] = interval
             shared.watch.interval = min(shared.intervals.values())

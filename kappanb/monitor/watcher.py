@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
+from dataclasses import replace
 
 from kappanb.monitor.history import CaughtUp, RunHistory
 from kappanb.monitor.holds import WatermarkHold
@@ -119,6 +120,18 @@ class RunWatch:
     def ended(self) -> bool:
         """Sampling has ended or was asked to end: it will take no more samples."""
         return self._stop.is_set() or (self._thread is not None and not self._thread.is_alive())
+
+    def rearm(self) -> None:
+        """Judge "caught up" afresh from the next samples (a new `watch` or handle of a
+        shared run asks now: what it produced since must be read and committed first, as
+        a watch of its own would require). Finished and ended watches stay as they are."""
+        with self._events:
+            if self.bounded or self.finished or self.ended or not self.rule.fired:
+                return
+            self.rule = replace(
+                self.rule, streak=0, fired=False, checkpoints_when_close=None, held_by=None
+            )
+            self._settled.clear()
 
     def on_update(self, listener: Listener, *, weak: bool = False) -> None:
         """Call ``listener`` after each sample. ``weak`` (a bound method): do not keep its

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kappanb.flink.rest import FlinkRest
-from kappanb.kafka.dead_letters import DeadLetterReader
+from kappanb.kafka.dead_letters import read_records
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.workbench import Workbench
 from tests.magics.conftest import fresh_workbench
@@ -91,8 +91,9 @@ def test_every_form_is_read_and_a_bad_timestamp_is_dead_lettered_with_its_reason
     assert _output(workbench, job) == _expected()
 
     bootstrap = idle_stack.endpoints().bootstrap_servers
-    dlq = DeadLetterReader(bootstrap, "stamps.routed.v1.dlq")
-    records = eventually(lambda: dlq.refresh().records, lambda r: len(r) >= len(BAD), 60)
+    records = eventually(
+        lambda: read_records(bootstrap, "stamps.routed.v1.dlq"), lambda r: len(r) >= len(BAD), 60
+    )
     reasons = {r["payload"]: r["reason"] for r in records}
     assert len(reasons) == len(BAD)  # the bad ones, and none of the good forms
     for event, (_, says) in zip(bad, BAD.values(), strict=True):
