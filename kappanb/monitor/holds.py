@@ -8,7 +8,7 @@ or a partition that never gave one. kappanb's sources let a partition that falls
 holding (docs/reliability.md, "Watermarks"), so a hold that stays is worth saying, with the
 partition: a window behind it has not fired, and a read does not show it yet.
 
-Only a job whose plan has event-time operators (windows, interval or temporal joins, OVER,
+Only a job whose plan has event-time operators (windows, interval joins, OVER,
 MATCH_RECOGNIZE) waits on its watermark for output; for any other job the watermark
 changes nothing a reader sees, and nothing is held.
 """
@@ -23,9 +23,11 @@ from kappanb.monitor.durations import duration
 
 EVENT_TIME_OPERATOR = re.compile(
     r"Window(?:Aggregate|Join|Rank|Deduplicate|TableFunction)|IntervalJoin|OverAggregate"
-    r"|\bMatch\b|TemporalJoin|TemporalSort"
+    r"|\bMatch\b|TemporalSort"
 )
-"""Flink operator names (as the REST API's vertex names show them) that emit on watermarks."""
+"""Flink operator names (as the REST API's vertex names show them) that emit on watermarks.
+An event-time temporal join is left out: it also waits for its versioned table's
+watermark (a compacted topic's, which has no clock), and kappanb does not judge that."""
 
 
 def has_event_time_operators(vertex_names: Iterable[str]) -> bool:

@@ -57,6 +57,7 @@ def test_a_job_of_two_topics_waits_for_the_one_behind() -> None:
 def test_event_time_operators_are_told_by_flink_vertex_names() -> None:
     assert has_event_time_operators(["GlobalWindowAggregate[5] -> Calc[6] -> IcebergSink"])
     assert has_event_time_operators(["IntervalJoin[7]", "Source: trips"])
+    assert not has_event_time_operators(["TemporalJoin[9] -> Calc[10]"])  # not judged yet
     assert not has_event_time_operators(["GroupAggregate[4] -> Sink: kappanb.t"])
 
 
