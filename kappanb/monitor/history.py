@@ -171,9 +171,12 @@ class CaughtUp:
         return False
 
 
-def sample_hold(sample: Sample, delays: Mapping[str, int]) -> WatermarkHold | None:
-    """`watermark_hold` of a sampled run whose plan waits on watermarks; None otherwise."""
-    if not sample.event_time_operators or not sample.partition_event_ms:
+def sample_hold(
+    sample: Sample, delays: Mapping[str, int], *, any_plan: bool = False
+) -> WatermarkHold | None:
+    """`watermark_hold` of a sampled run whose plan waits on watermarks (``any_plan``: of
+    any run, as releasing a held watermark wants); None otherwise."""
+    if not (any_plan or sample.event_time_operators) or not sample.partition_event_ms:
         return None
     watermark = sample.operator_watermark_ms
     if watermark is None:  # the event-time operators are chained to the sources

@@ -17,7 +17,7 @@ from kappanb.display.html import html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
 from kappanb.monitor.durations import duration
-from kappanb.monitor.history import CaughtUp, RunHistory
+from kappanb.monitor.history import CaughtUp, RunHistory, sample_hold
 from kappanb.monitor.release import release_hold
 from kappanb.monitor.sample import MalformedCount, Sample, sample_run
 from kappanb.monitor.samplers import SAMPLERS, Lease, SharedSamplers
@@ -232,8 +232,13 @@ def _run_watch(
 def _release_hold(bootstrap: str, topics: Sequence[TopicSpec], watch: RunWatch) -> None:
     """When a run has read everything and its watermark is still held below what its data
     closes, its topic's clock gets a heartbeat (`kappanb.monitor.release`)."""
-    held, latest = watch.rule.held_by, watch.history.latest
-    if held is not None and latest is not None and latest.behind_total <= watch.rule.threshold:
+    latest = watch.history.latest
+    if latest is None or latest.state != "RUNNING" or latest.behind_total > watch.rule.threshold:
+        return
+    # Any plan: a watermark stuck below the data (even at none, when the partitions and the
+    # empty clock fell quiet together) also holds what a temporal join emits.
+    held = watch.rule.held_by or sample_hold(latest, watch.rule.delays, any_plan=True)
+    if held is not None:
         release_hold(bootstrap, topics, held, latest)
 
 
