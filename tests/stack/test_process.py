@@ -19,7 +19,7 @@ from kappanb.stack.process import (
     start_ticks,
     stop_process,
 )
-from tests.stack.clock import shift_boot_time
+from tests.stack.clock import identity_of, shift_boot_time
 
 
 def _children_once_started(record: PidRecord) -> list[psutil.Process]:
@@ -174,7 +174,7 @@ def test_without_proc_the_command_line_confirms_the_process(
     legacy = replace(record, start_ticks=None, boot_id=None)
     try:
         shift_boot_time(monkeypatch, step)
-        assert legacy.matches_live_process()
+        assert legacy.matches_live_process(), f"{legacy} vs {identity_of(record.pid)}"
         monkeypatch.setattr(process, "start_ticks", lambda _pid: None)
         assert record.matches_live_process()
         assert not replace(record, marks=("sleep", "301")).matches_live_process()
