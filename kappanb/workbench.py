@@ -5,9 +5,10 @@ Knows nothing of IPython. Every method returns a value with a text and an HTML f
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import polars as pl
 
@@ -45,18 +46,37 @@ from kappanb.monitor.watch_set import WatchSet
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
 from kappanb.settings import StackSettings
+from kappanb.stack.base import Stack
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.endpoints import Endpoints
+from kappanb.stack.health import StackHealth
 from kappanb.stack.status import DownResult, StackStatus, UpResult
 from kappanb.tables.catalog import CatalogLocation
 from kappanb.tables.query import run_query
 from kappanb.tables.read import scan_table
 
 Say = Callable[[str], None]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _quiet(_msg: str) -> None:
     pass
+
+
+Method = Callable[Concatenate["Workbench", P], R]
+
+
+def command(method: Method[P, R]) -> Method[P, R]:
+    """A command of the API: while it runs (with the commands it calls), the stack's
+    health is checked at most once (`StackHealth`)."""
+
+    @functools.wraps(method)
+    def wrapped(self: Workbench, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._health.command():
+            return method(self, *args, **kwargs)
+
+    return wrapped
 
 
 @plain_text
@@ -80,41 +100,54 @@ class VersionResult:
 
 
 class Workbench:
-    """Topics, jobs, versions and runs of one kappanb home, on its embedded stack."""
+    """Topics, jobs, versions and runs of one kappanb home, on the stack it is given.
+
+    ``stack``: any `Stack` (an existing cluster, a test's fake); by default the embedded
+    stack of ``settings`` (or of the environment's settings)."""
 
     def __init__(
-        self, settings: StackSettings | None = None, *, auto_up: bool = True, say: Say = _quiet
-    ) -> None:
-        self.settings = settings or StackSettings.from_env()
-        self.stack = EmbeddedStack(self.settings)
-        self.registry = Registry(self.stack.layout.registry_db)
+        self, settings: StackSettings | None = None, *, stack: Stack | None = None,
+        auto_up: bool = True, say: Say = _quiet,
+    ) -> None:  # fmt: skip
+        if stack is not None and settings is not None:
+            raise TypeError("give a Workbench either settings or a stack, not both")
+        self.stack: Stack = stack or EmbeddedStack(settings or StackSettings.from_env())
+        self._health = StackHealth(self.stack)
+        self.registry = Registry(self.stack.places.registry_db)
         self.auto_up, self.say = auto_up, say
         self._client: FlinkSqlClient | None = None
         self._polled = PolledCatchUp()  # what `overview` remembers between polls
 
+    @property
+    def settings(self) -> StackSettings:
+        return self.stack.settings
+
     # ---- the stack -------------------------------------------------------------------
+    @command
     def up(self, task_slots: int | None = None) -> UpResult:
         """Start what is not running; then resume the runs `down` suspended or a crash lost."""
-        if task_slots is not None and task_slots != self.settings.task_slots:
-            self.settings = replace(self.settings, task_slots=task_slots)
-            self.stack = EmbeddedStack(self.settings)
+        if task_slots is not None:
+            self.stack = self._health.stack = self.stack.with_task_slots(task_slots)
         result = self.stack.up(self.say)
+        self._health.remember(result.status)
         if not result.status.healthy or not self.registry.runs(None):
             return result
         carried = lifecycle.resume_all(self._control(), self.say)
         return replace(result, runs=carried.lines())
 
+    @command
     def down(self) -> DownResult:
         """Suspend the active runs with savepoints (`up` resumes them), then stop the stack."""
         lines: list[str] = []
-        if self.stack.status().healthy and self.registry.runs(None):
+        if self._health.status().healthy and self.registry.runs(None):
             lines = lifecycle.suspend_all(self._control(), self.say).lines()
         result = replace(self.stack.down(self.say), runs=lines)
         close_gateway()  # this process's PyFlink gateway JVM, if kappanb launched one
         return result
 
+    @command
     def stack_status(self) -> StackStatus:
-        return self.stack.status()
+        return self._health.status()
 
     def overview(self) -> Overview:
         """The stack, each job's versions with their newest run (state, records behind,
@@ -126,15 +159,17 @@ class Workbench:
         """Subcommands, flags and the names the registry knows now (for completion)."""
         return vocabulary(self.registry)
 
+    @command
     def endpoints(self) -> Endpoints:
-        """The stack's endpoints; starts it the first time when nothing runs and auto_up is on."""
-        status = self.stack.status()
+        """The stack's endpoints, once it is healthy (checked once per command); starts it
+        the first time when nothing runs and auto_up is on."""
+        status = self._health.status()
         if not status.healthy:
             nothing_runs = not status.running
             if self.auto_up and nothing_runs:
                 self.auto_up = False
                 self.say("the stack is not running: starting it (as `%kappa up` would)")
-                self.stack.up(self.say)
+                self._health.remember(self.stack.up(self.say).status)
             else:
                 down = ", ".join(s.name for s in status.services if not s.healthy)
                 what = "not running" if nothing_runs else f"not healthy ({down})"
@@ -145,7 +180,7 @@ class Workbench:
 
     def _running_endpoints(self) -> Endpoints | None:
         """The endpoints if the stack is healthy now, else None (never starts it)."""
-        return self.stack.endpoints() if self.stack.status().healthy else None
+        return self.stack.endpoints() if self._health.status().healthy else None
 
     def _sql(self, endpoints: Endpoints) -> FlinkSqlClient:
         if self._client is None:
@@ -153,14 +188,15 @@ class Workbench:
         return self._client
 
     def _launcher(self, endpoints: Endpoints) -> runs.RunLauncher:
-        layout = self.stack.layout
+        places = self.stack.places
         return runs.RunLauncher(
-            endpoints, self.registry, layout.flink_checkpoints, layout.flink_savepoints,
+            endpoints, self.registry, places.checkpoints, places.savepoints,
             self.settings.checkpoint_interval, self.settings.watermark_idle_timeout,
         )  # fmt: skip
 
     # ---- topics and events -----------------------------------------------------------
-    def topic(self, name: str, schema: str, **options: Any) -> TopicSpec:
+    @command
+    def topic(self, /, name: str, schema: str, **options: Any) -> TopicSpec:
         """Declare a topic (schema, event time, watermark); create it in Kafka if missing.
 
         ``on_malformed="dlq"`` (default) sends events that do not decode to the dead-letter
@@ -194,6 +230,7 @@ class Workbench:
     def topics(self) -> list[TopicSpec]:
         return self.registry.topics()
 
+    @command
     def produce(self, topic: str, events: Any, *, rate: float | None = None) -> ProduceResult:
         """Send a polars/pandas frame, a list of dicts or a generator's events to a topic."""
         from kappanb.kafka.records import to_records
@@ -212,6 +249,7 @@ class Workbench:
         )
 
     # ---- jobs and versions -----------------------------------------------------------
+    @command
     def job(
         self, name: str, text: str, *, note: str = "", key: Sequence[str] | None = None,
         python: bool = False,
@@ -237,6 +275,7 @@ class Workbench:
         return definitions.find_version(self.registry, name, version)
 
     # ---- runs ------------------------------------------------------------------------
+    @command
     def run(
         self, name: str, version: int | None = None, *, restart: bool = False,
         new_table: bool = False, parallelism: int = 1, watch: bool = True,
@@ -249,6 +288,7 @@ class Workbench:
         rng = ReadRange()
         return self._start(name, version, "live", rng, restart, new_table, parallelism, watch)
 
+    @command
     def replay(
         self, name: str, version: int | None = None, *, start: str | None = None,
         until: str | None = None, restart: bool = False, new_table: bool = False,
@@ -278,22 +318,35 @@ class Workbench:
             )  # fmt: skip
             if mode == "live":
                 Serving(control).serve_first_live_run(handle.run)
-        return handle
+        return self._acting(handle)
 
+    @command
     def stop(self, name: str, version: int, *, savepoint: bool = False) -> RunHandle:
         """Stop the version's running job, optionally taking a savepoint to resume from."""
         definitions.find_version(self.registry, name, version)
         control = self._control()
         with self.registry.job_lock(name, f"stop {name} v{version}"):
-            return control.stop(name, version, savepoint)
+            return self._acting(control.stop(name, version, savepoint))
 
+    @command
     def resume(self, name: str, version: int) -> RunHandle:
         """Continue the version's last run from its savepoint or latest retained checkpoint."""
         definitions.find_version(self.registry, name, version)
         control = self._control()
         with self.registry.job_lock(name, f"resume {name} v{version}"):
-            return control.resume(name, version)
+            return self._acting(control.resume(name, version))
 
+    def _acting(self, handle: RunHandle) -> RunHandle:
+        """The handle with its actions (``stop``) bound to this workbench."""
+        return replace(handle, stopper=functools.partial(self._stop_run, handle.run))
+
+    @command
+    def _stop_run(self, run: RunRecord, savepoint: bool) -> RunHandle:
+        control = self._control()
+        with self.registry.job_lock(run.job, f"stop {run.job} v{run.version}"):
+            return self._acting(control.stop_run(run, savepoint))
+
+    @command
     def status(self, name: str | None = None) -> StatusReport:
         """Every run (of one job), reconciled with Flink, with records and checkpoints."""
         if name is not None:
@@ -306,13 +359,14 @@ class Workbench:
             for r in rows
             if r.active
         }
-        tallies = self.stack.layout.dead_letter_tallies
+        tallies = self.stack.places.dead_letter_tallies
         statuses = run_statuses(launcher.rest, rows, endpoints, sources, tallies)
         topics = {r: [definitions.find_topic(self.registry, t) for t in ts]
                   for r, ts in sources.items()}  # fmt: skip
         held = run_holds(launcher.rest, endpoints.bootstrap_servers, rows, topics)
         return StatusReport([replace(s, held=held.get(s.run.id, "")) for s in statuses])
 
+    @command
     def watch(
         self, name: str, versions: Sequence[int] = (), *, interval: float = 1.0,
         threshold: int = 1000,
@@ -324,6 +378,7 @@ class Workbench:
         return self._control().watch_set(name, versions, interval=interval, threshold=threshold)
 
     # ---- comparing and the serving alias -------------------------------------------
+    @command
     def diff(
         self, name: str, old: int, new: int, *, key: Sequence[str] | None = None,
         where: str | None = None, tolerance: float = 0.0,
@@ -331,31 +386,33 @@ class Workbench:
         """Compare two versions' outputs by key: only in one, changed (old, new, delta),
         identical; keys a version still catching up has not finalised are set apart.
         Needs the stack only for a version whose run is in flight (its watermark)."""
-        check_diff(self.registry, name, old, new, key)  # before the stack
+        versions, columns = check_diff(self.registry, name, old, new, key)  # before the stack
         flink = None  # only runs in flight need it; never started for a diff
         if in_flight := in_flight_runs(self.registry, name, (old, new)):
-            check_flink_for(in_flight, self.stack.status())
+            check_flink_for(in_flight, self._health.status())
             flink = self._launcher(self.stack.endpoints())
         return compare_versions(
-            self.registry, self._catalog(), flink, name, old, new, key=key, where=where,
+            self.registry, self._catalog(), flink, name, versions, columns, where=where,
             tolerance=tolerance,
         )  # fmt: skip
 
+    @command
     def promote(
         self, name: str, version: int, *, force: bool = False, reason: str = ""
     ) -> Switched:
         """Switch readers of ``name`` to ``version`` in one step (once it has caught up)."""
-        check_promote(self.registry, name, version)  # before the stack
-        serving = Serving(self._control())
         with self.registry.job_lock(name, f"promote {name} v{version}"):
-            return Switched(serving.promote(name, version, force=force, reason=reason))
+            current = check_promote(self.registry, name, version)  # before the stack
+            serving = Serving(self._control())
+            return Switched(serving.promote(name, version, current, force=force, reason=reason))
 
+    @command
     def rollback(self, name: str, *, reason: str = "") -> Switched:
         """Switch readers back to the version the current one replaced."""
-        check_rollback(self.registry, name)  # before the stack
-        serving = Serving(self._control())
         with self.registry.job_lock(name, f"rollback {name}"):
-            return Switched(serving.rollback(name, reason=reason))
+            current = check_rollback(self.registry, name)  # before the stack
+            serving = Serving(self._control())
+            return Switched(serving.rollback(name, current, reason=reason))
 
     def history(self, name: str) -> SwitchHistory:
         """Every switch of the serving alias: when, from which version, to which, why."""
@@ -368,12 +425,13 @@ class Workbench:
         current = self.registry.serving(name)
         return current.to_version if current else None
 
+    @command
     def retire(self, name: str, version: int, *, drop: bool = False) -> str:
         """Stop a version (savepoint), keep its table as a rollback target (or ``drop`` it)."""
-        check_retire(self.registry, name, version)  # before the stack
-        serving = Serving(self._control())
         with self.registry.job_lock(name, f"retire {name} v{version}"):
-            return serving.retire(name, version, drop=drop)
+            retired = check_retire(self.registry, name, version)  # before the stack
+            serving = Serving(self._control())
+            return serving.retire(retired, drop=drop)
 
     def sql(self, query: str) -> pl.DataFrame:
         """Run SQL over the jobs' outputs: a job's name reads its serving version,

@@ -32,17 +32,17 @@ IN_FLIGHT_AT_DOWN = frozenset({"SUSPENDED", "LOST"})
 
 def compare_versions(
     registry: Registry, catalog: CatalogLocation, flink: RunLauncher | None, job: str,
-    old: int, new: int, *, key: Sequence[str] | None = None, where: str | None = None,
+    versions: Sequence[JobVersion], columns: Sequence[str], *, where: str | None = None,
     tolerance: float = 0.0,
 ) -> Diff:  # fmt: skip
-    """The diff; ``flink`` (reconciles runs, reads watermarks) is needed only when
-    `in_flight_runs` found some, and must then be given."""
-    versions, columns = check_diff(registry, job, old, new, key)
+    """The diff of the (old, new) ``versions`` by ``columns``, as `check_diff` chose them;
+    ``flink`` (reconciles runs, reads watermarks) is needed only when `in_flight_runs`
+    found some, and must then be given."""
     runs = [_output_run(registry, catalog, flink, v) for v in versions]
     frames = [_read(catalog, run, where) for run in runs]
     marks = [_watermark(flink, run) for run in runs]
     return diff_outputs(
-        frames[0], frames[1], columns, old_watermark_ms=marks[0], new_watermark_ms=marks[1],
+        frames[0], frames[1], list(columns), old_watermark_ms=marks[0], new_watermark_ms=marks[1],
         tolerance=tolerance, old_label=versions[0].label, new_label=versions[1].label, job=job,
     )  # fmt: skip
 

@@ -176,11 +176,23 @@ class RunControl:
         return active[-1]
 
     def stop(self, name: str, version: int, savepoint: bool) -> RunHandle:
-        run = self.active_run(name, version)
+        return self._stop(self.active_run(name, version), savepoint)
+
+    def stop_run(self, run: RunRecord, savepoint: bool) -> RunHandle:
+        """Stop ``run`` itself (a handle's run), not whichever run its version has now."""
+        mine = self.launcher.reconciled(run.job, run.version)
+        now = next((r for r in mine if r.id == run.id), run)
+        if not now.active:
+            raise RunNotFoundError(
+                f"{run.job} v{run.version}'s run #{run.id} is not running ({now.state})"
+            )
+        return self._stop(now, savepoint)
+
+    def _stop(self, run: RunRecord, savepoint: bool) -> RunHandle:
         stopped = self.launcher.stop(run, savepoint)
         how = f"with savepoint {stopped.savepoint}" if savepoint else "(cancelled)"
         url = self.endpoints.job_url(run.flink_job_id)
-        return self.handle(stopped, url, f"stopped {name} v{version} {how}")
+        return self.handle(stopped, url, f"stopped {run.job} v{run.version} {how}")
 
     def resume(self, name: str, version: int) -> RunHandle:
         found = definitions.find_version(self.registry, name, version)

@@ -22,7 +22,7 @@ from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.sample import sample_run
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
-from kappanb.stack.embedded import EmbeddedStack
+from kappanb.stack.base import Stack
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.status import StackStatus
 
@@ -111,11 +111,11 @@ def stack_problems(status: StackStatus) -> list[str]:
 
 
 def build_overview(
-    registry: Registry, stack: EmbeddedStack, launcher: Callable[[Endpoints], RunLauncher],
+    registry: Registry, stack: Stack, launcher: Callable[[Endpoints], RunLauncher],
     polled: PolledCatchUp,
 ) -> Overview:  # fmt: skip
     """The panel's picture of one home; Flink and Kafka are asked only when Flink is up."""
-    home = str(stack.layout.home)
+    home = str(stack.places.home)
     try:
         status = stack.status()
         problems = stack_problems(status)

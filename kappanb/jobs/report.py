@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kappanb.display.html import Raw, html_table, link, text_table
 from kappanb.display.plain import plain_text
@@ -24,10 +24,12 @@ _HEADERS = [
 
 
 class _LazyWatch:
-    """The watch a handle acquired itself, on first need (see `RunHandle.watcher`)."""
+    """What a handle builds on first need and keeps: the watch it acquired itself (see
+    `RunHandle.watcher`) and its view (`RunHandle.view`)."""
 
     def __init__(self) -> None:
         self.watch: WatchSet | None = None
+        self.view: Any = None
         self.lock = threading.Lock()
 
 
@@ -40,6 +42,10 @@ class RunHandle:
     background (``watch``), which gives ``caught_up`` / ``finished`` and their events.
     Any other handle (``--quiet``, ``watch=False``, `resume`) starts watching its run
     when first asked, through ``watcher``; the sampler is the run's shared one.
+
+    The same handle comes from the API and from `%kappa run` / `replay`: shown in a
+    notebook, a watching handle displays its live panel (``view``, built on first
+    display and kept); ``stop()`` stops its run, as PyFlink's ``JobClient`` does.
     """
 
     run: RunRecord
@@ -48,6 +54,8 @@ class RunHandle:
     watch: WatchSet | None = field(default=None, compare=False, repr=False)
     watcher: Callable[[], WatchSet] | None = field(default=None, compare=False, repr=False)
     """Starts watching this run (its shared sampler), for a handle asked without ``watch``."""
+    stopper: Callable[[bool], RunHandle] | None = field(default=None, compare=False, repr=False)
+    """Stops this run, with a savepoint or not (given by the API that made the handle)."""
     _lazy: _LazyWatch = field(default_factory=_LazyWatch, init=False, compare=False, repr=False)
 
     @property
@@ -101,6 +109,48 @@ class RunHandle:
         for watches in (self.watch, lazy):
             if watches is not None:
                 watches.stop()
+
+    def stop(self, savepoint: bool = False) -> RunHandle:
+        """Stop this run, as `stop JOB vN` does (``savepoint``: one to `resume` from), and
+        return the stopped run's handle. Refused when the run is not running any more."""
+        if self.stopper is None:
+            r = self.run
+            raise RunNotFoundError(
+                f"this handle of run #{r.id} cannot stop it: `stop {r.job} v{r.version}`"
+            )
+        return self.stopper(savepoint)
+
+    def close(self) -> None:
+        """Close the handle's panel (if it was shown) and stop watching; the run goes on."""
+        with self._lazy.lock:
+            view, self._lazy.view = self._lazy.view, None
+        if view is not None:
+            view.close()
+        self.stop_watching()
+
+    @property
+    def view(self) -> Any:
+        """The run's live panel (its summary over its job's watch panel, a widget), built
+        on first access and kept; None for a handle that does not watch (``--quiet``)."""
+        if self.watch is None:
+            return None
+        with self._lazy.lock:
+            if self._lazy.view is None:
+                from kappanb.widgets.watch_panel import RunPanel  # widgets only when shown
+
+                self._lazy.view = RunPanel(self)
+            return self._lazy.view
+
+    def _ipython_display_(self) -> None:
+        """Shown in a notebook: the live panel, which keeps its output up to date."""
+        view = self.view
+        if view is not None:
+            view._ipython_display_()
+            return
+        from IPython.display import display
+
+        bundle = {"text/plain": str(self), "text/html": self._repr_html_()}
+        display(bundle, raw=True)  # type: ignore[no-untyped-call]
 
     @property
     def hold(self) -> str:

@@ -120,15 +120,18 @@ class Serving:
         interval = control.launcher.checkpoint_interval_ms / 1000
         self.settle_seconds = interval + 5.0 if settle_seconds is None else settle_seconds
 
-    def promote(self, job: str, number: int, *, force: bool = False, reason: str = "") -> Switch:
-        current = check_promote(self.registry, job, number)
+    def promote(
+        self, job: str, number: int, current: Switch | None, *, force: bool = False,
+        reason: str = "",
+    ) -> Switch:  # fmt: skip
+        """Switch to ``number``; ``current`` is what `check_promote` found in force."""
         run = self._latest_run(job, number)
         if not force:
             self._check_ready(run)
         return self._switch(job, run, "promote", current, reason, force)
 
-    def rollback(self, job: str, *, reason: str = "") -> Switch:
-        current = check_rollback(self.registry, job)
+    def rollback(self, job: str, current: Switch, *, reason: str = "") -> Switch:
+        """Undo ``current``, the switch `check_rollback` found in force."""
         assert current.from_version is not None  # checked
         run = self._latest_run(job, current.from_version)
         return self._switch(job, run, "rollback", current, reason, False)
@@ -142,8 +145,9 @@ class Serving:
         except PromoteError:
             return  # another notebook set it meanwhile: theirs stands
 
-    def retire(self, job: str, number: int, *, drop: bool = False) -> str:
-        version = check_retire(self.registry, job, number)
+    def retire(self, version: JobVersion, *, drop: bool = False) -> str:
+        """Retire the version `check_retire` allowed."""
+        job = version.job
         runs = self.control.launcher.reconciled(job, version.version)
         if not runs:
             raise PromoteError(f"{job} {version.label} has never run: nothing to retire")

@@ -50,8 +50,7 @@ class KappaMagics(Magics):
         if cell is not None and args.command not in ("job", "sql"):
             raise UsageError(f"%%kappa {args.command} takes no cell body; use %kappa {line}")
         context = Context(
-            cell=cell, lookup=self._variable, say=_say, present_watch=_panel,
-            present_run=_run_panel,
+            cell=cell, lookup=self._variable, say=_say, present_watch=_panel
         )  # fmt: skip
         try:
             return HANDLERS[args.command](self.workbench, args, context)
@@ -81,13 +80,6 @@ def _panel(watch: Any) -> Any:
     from kappanb.widgets.watch_panel import WatchPanel
 
     return WatchPanel(watch)
-
-
-def _run_panel(handle: Any, _follow: bool) -> Any:
-    """After `run`/`replay`: the run's summary over its job's live panel."""
-    from kappanb.widgets.watch_panel import RunPanel
-
-    return RunPanel(handle) if handle.watch is not None else handle
 
 
 def _say(msg: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from kappanb.exceptions import ServiceStartError, StackBusyError, UnknownServiceError
 from kappanb.settings import StackSettings
 from kappanb.stack import flink_cluster, kafka_broker
+from kappanb.stack.base import StackPlaces
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.formats import formats_jar
 from kappanb.stack.jars import JarCache, JarSet
@@ -74,6 +75,24 @@ class EmbeddedStack:
         tmp = self.layout.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
         tmp.replace(self.layout.state_file)
+
+    @property
+    def places(self) -> StackPlaces:
+        """Everything under the home (`HomeLayout`)."""
+        layout = self.layout
+        return StackPlaces(
+            home=layout.home,
+            registry_db=layout.registry_db,
+            dead_letter_tallies=layout.dead_letter_tallies,
+            checkpoints=layout.flink_checkpoints,
+            savepoints=layout.flink_savepoints,
+        )
+
+    def with_task_slots(self, slots: int) -> EmbeddedStack:
+        """This home's stack, to be started with ``slots`` task slots."""
+        if slots == self.settings.task_slots:
+            return self
+        return EmbeddedStack(replace(self.settings, task_slots=slots))
 
     def endpoints(self) -> Endpoints:
         """Addresses of the services (from the ports the last `up` chose)."""

@@ -162,21 +162,14 @@ class WatchPanel:
 
 
 class RunPanel(WatchPanel):
-    """What `%kappa run` / `replay` show: the run's summary over its job's watch panel.
-
-    Attributes of the `RunHandle` (``run``, ``caught_up``, ``wait()`` ...) read through.
-    """
+    """What a `RunHandle` of `run` / `replay` shows: the run's summary over its job's
+    watch panel. The handle builds it on first display and keeps it (``handle.view``)."""
 
     def __init__(self, handle: RunHandle, min_interval: float = 1.0) -> None:
         if handle.watch is None:
             raise ValueError("a RunPanel needs a handle that watches its job")
         self.handle = handle
         super().__init__(handle.watch, min_interval, header=handle._repr_html_())
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "handle":  # not set yet: no recursion
-            raise AttributeError(name)
-        return getattr(self.handle, name)
 
     def __str__(self) -> str:
         return str(self.handle)

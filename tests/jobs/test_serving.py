@@ -58,7 +58,7 @@ def test_promote_rollback_history_and_retire(stack: EmbeddedStack) -> None:
         unbounded = wb.replay(job, 3)
         impatient = Serving(wb._control(), settle_seconds=0.5)  # the job is still starting
         with pytest.raises(PromoteError, match="has not caught up"):
-            impatient.promote(job, 3)
+            impatient.promote(job, 3, wb.registry.serving(job))
         assert unbounded.wait(timeout=120) and unbounded.caught_up
         assert "promote" in str(wb.promote(job, 3))  # caught up: sampled and allowed
         wb.stop(job, 3)

@@ -12,6 +12,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.cli import main
+from kappanb.exceptions import RunNotFoundError
 from kappanb.generators import PaymentsGenerator
 from kappanb.jobs.report import RunHandle
 from kappanb.stack.embedded import EmbeddedStack
@@ -35,8 +36,9 @@ def test_watch_in_the_notebook_and_in_the_shell(
     shown = kappa("run watchcmd_counts")  # the panel comes with the run
     panel = kappa("watch watchcmd_counts v1 --interval 0.5")  # and a second one on demand
     try:
-        assert isinstance(shown, RunPanel) and shown.run.mode == "live"  # the handle reads through
-        assert "watchcmd_counts__v1" in shown.status.value  # the run's summary heads the panel
+        assert isinstance(shown, RunHandle) and shown.run.mode == "live"  # the API's handle
+        assert isinstance(shown.view, RunPanel) and shown.view is shown.view  # built once
+        assert "watchcmd_counts__v1" in shown.view.status.value  # the run's summary heads it
         assert isinstance(panel, WatchPanel)
         assert panel.watch.wait(timeout=120), str(panel.watch)
         assert panel.updates >= 1 and "v1 live" in panel.status.value
@@ -61,7 +63,10 @@ def test_watch_in_the_notebook_and_in_the_shell(
     assert isinstance(quiet, RunHandle) and quiet.watch is None  # no panel, no sampling
     assert not any(t.name.startswith("kappanb-watch-") for t in threading.enumerate())
     assert quiet.wait(timeout=120) and quiet.caught_up  # it watches its run when asked
-    kappa("stop watchcmd_counts v1")
+    stopped = quiet.stop(savepoint=True)  # the handle's own action, as `stop --savepoint`
+    assert not stopped.run.active and stopped.run.savepoint, stopped.run
+    with pytest.raises(RunNotFoundError, match=r"run #\d+ is not running \(STOPPED"):
+        quiet.stop()
     with pytest.raises(UsageError, match=r"no run of watchcmd_counts is running to watch \("):
         kappa("watch watchcmd_counts")
 

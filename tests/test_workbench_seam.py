@@ -1,0 +1,100 @@
+"""The API on a stack it is given: a fake with no I/O shows the logic without Java.
+
+`Workbench` reaches its stack only through `kappanb.stack.base.Stack`; the health check
+runs at most once per command, and a command's checks come before the stack is asked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kappanb.exceptions import (
+    CompareError,
+    PromoteError,
+    StackNotRunningError,
+    UnknownJobError,
+    UnknownVersionError,
+)
+from kappanb.registry.records import JobVersion
+from kappanb.settings import StackSettings
+from kappanb.workbench import Workbench
+from tests.stack.fake_stack import FakeStack
+
+
+def _bench(tmp_path: Path, *, auto_up: bool = False) -> tuple[Workbench, FakeStack, list[str]]:
+    fake, said = FakeStack(tmp_path), list[str]()
+    return Workbench(stack=fake, auto_up=auto_up, say=said.append), fake, said
+
+
+def _versions(wb: Workbench, job: str, count: int) -> None:
+    for n in range(1, count + 1):
+        wb.registry.add_version(
+            JobVersion(job, 0, "sql", f"SELECT {n}", f"digest-{n}", "", key=("day",))
+        )
+
+
+def test_the_workbench_keeps_its_registry_where_the_stack_says(tmp_path: Path) -> None:
+    wb, fake, _ = _bench(tmp_path)
+    assert wb.stack is fake and wb.settings.home == tmp_path
+    assert wb.registry.path == fake.places.registry_db
+    assert fake.calls == {}  # constructing asks the stack nothing
+    with pytest.raises(TypeError, match="either settings or a stack"):
+        Workbench(StackSettings(home=tmp_path), stack=fake)
+
+
+def test_a_command_checks_the_health_once_however_often_it_needs_endpoints(
+    tmp_path: Path,
+) -> None:
+    wb, fake, said = _bench(tmp_path, auto_up=True)
+    first = wb.endpoints()  # nothing runs: auto_up starts it, once
+    assert first.bootstrap_servers == "fake-kafka:9092"
+    assert fake.calls["status"] == 1 and fake.calls["up"] == 1
+    assert said == ["the stack is not running: starting it (as `%kappa up` would)"]
+    fake.calls.clear()
+    wb.down()  # the registry has no runs: one health check, then stop
+    assert fake.calls == {"status": 1, "down": 1}
+    fake.calls.clear()
+    assert not wb.stack_status().healthy and not wb.stack_status().running
+    assert fake.calls == {"status": 2}  # each command asks afresh: services come and go
+
+
+def test_an_unhealthy_stack_is_named_and_never_started_twice(tmp_path: Path) -> None:
+    wb, fake, _ = _bench(tmp_path, auto_up=True)
+    fake.states = {
+        "kafka": "running",
+        "flink-jobmanager": "unhealthy",
+        "flink-taskmanager": "running",
+    }
+    with pytest.raises(StackNotRunningError, match=r"not healthy \(flink-jobmanager\)"):
+        wb.endpoints()
+    assert "up" not in fake.calls  # something runs: auto_up does not touch it
+    fake.states = dict.fromkeys(fake.states, "stopped")
+    wb.auto_up = False
+    with pytest.raises(StackNotRunningError, match="not running: start it with `%kappa up`"):
+        wb.endpoints()
+
+
+def test_up_with_slots_asks_the_stack_for_one_with_that_many(tmp_path: Path) -> None:
+    wb, fake, _ = _bench(tmp_path)
+    result = wb.up(task_slots=6)
+    assert result.status.healthy and wb.settings.task_slots == 6
+    assert wb.stack is not fake and fake.calls["up"] == 1
+    assert "status" not in fake.calls  # up's own answer is the command's health
+
+
+def test_refused_commands_never_ask_the_stack(tmp_path: Path) -> None:
+    wb, fake, _ = _bench(tmp_path, auto_up=True)
+    _versions(wb, "daily", 2)
+    with pytest.raises(UnknownJobError):
+        wb.promote("nightly", 2)
+    with pytest.raises(PromoteError, match="no serving version yet"):
+        wb.rollback("daily")
+    with pytest.raises(CompareError, match="not v2 with itself"):
+        wb.diff("daily", 2, 2)
+    with pytest.raises(UnknownVersionError, match="has no v7"):
+        wb.retire("daily", 7)
+    with pytest.raises(UnknownVersionError, match="has no v9"):
+        wb.replay("daily", 9)
+    assert fake.calls == {}  # no health check, no auto start: nothing was asked
