@@ -2,37 +2,30 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kappanb.exceptions import ServiceStartError, StackBusyError, UnknownServiceError
+from kappanb.exceptions import ServiceStartError, UnknownServiceError
 from kappanb.settings import StackSettings
 from kappanb.stack import flink_cluster, kafka_broker
 from kappanb.stack.base import StackPlaces
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.formats import formats_jar
+from kappanb.stack.home_processes import HomeProcesses
 from kappanb.stack.jars import JarCache, JarSet
 from kappanb.stack.java import JavaRuntime, find_java
 from kappanb.stack.layout import SERVICES, HomeLayout
 from kappanb.stack.logtail import failure_excerpt, last_lines
 from kappanb.stack.ports import HOST, choose_ports
 from kappanb.stack.process import (
-    PidRecord,
-    boot_id,
-    find_by_marks,
     read_pid_file,
-    record_for,
     start_process,
-    start_ticks,
     stop_process,
-    write_pid_file,
 )
 from kappanb.stack.status import DownResult, ServiceStatus, StackStatus, UpResult
 from kappanb.tables.catalog import catalog_table_count, init_catalog
@@ -61,6 +54,7 @@ class EmbeddedStack:
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings.from_env()
         self.layout = HomeLayout(self.settings.home)
+        self.processes = HomeProcesses(self.layout, self.settings.start_timeout)
 
     # ---- state kept across down/up -------------------------------------------------
     def _state(self) -> dict[str, Any]:
@@ -103,11 +97,11 @@ class EmbeddedStack:
     def up(self, say: Say = _quiet) -> UpResult:
         """Start what is not running, wait until everything is healthy, report."""
         began = time.monotonic()
-        with self._locked("up", say):
+        with self.processes.locked("up", say):
             java = find_java()
             jars = JarCache(self.settings).ensure(say).jars
-            notes = self._refresh_pid_files()
-            live = {svc for svc in SERVICES if self._live_record(svc)}
+            notes = self.processes.refresh_pid_files()
+            live = {svc for svc in SERVICES if self.processes.live_record(svc)}
             state = self._state()
             state.setdefault("cluster_id", kafka_broker.new_cluster_id())
             wanted_names = [
@@ -217,7 +211,7 @@ class EmbeddedStack:
             log_file=self.layout.console_log(service),
             env=env,
             cwd=self.layout.home,
-            marks=self._marks(service),
+            marks=self.processes.marks(service),
         )
 
     def _start_flink(self, service: str, java: JavaRuntime, say: Say) -> None:
@@ -250,10 +244,10 @@ class EmbeddedStack:
         """Stop exactly the processes this home started: TERM, then KILL after a timeout."""
         began = time.monotonic()
         outcomes: dict[str, str] = {}
-        with self._locked("down"):
+        with self.processes.locked("down"):
             for service in reversed(SERVICES):
                 pid_file = self.layout.pid_file(service)
-                found = self._processes(service)
+                found = self.processes.running(service)
                 ends = []
                 for record in found:
                     say(f"stopping {service} (pid {record.pid}) ...")
@@ -288,7 +282,7 @@ class EmbeddedStack:
         }
         services = []
         for service in SERVICES:
-            record = self._live_record(service)
+            record = self.processes.live_record(service)
             state = (
                 "stopped" if record is None else ("running" if checks[service]() else "unhealthy")
             )
@@ -328,100 +322,3 @@ class EmbeddedStack:
     def logs(self, service: str, lines: int = 50) -> str:
         """The last ``lines`` lines of a service's log."""
         return last_lines(self.log_file(service), lines)
-
-    # ---- pid files and the home lock -----------------------------------------------
-    def _marks(self, service: str) -> tuple[str, ...]:
-        """Arguments only this home's ``service`` has on its command line."""
-        if service == "kafka":
-            return (kafka_broker.MAIN_CLASS, str(self.layout.kafka_properties))
-        return (flink_cluster.MAIN_CLASSES[service], str(self.layout.flink_conf))
-
-    def _record(self, service: str) -> PidRecord | None:
-        """The pid file's record; one written before marks were recorded gets them here."""
-        record = read_pid_file(self.layout.pid_file(service))
-        if record and not record.marks:
-            return replace(record, marks=self._marks(service))
-        return record
-
-    def _processes(self, service: str) -> list[PidRecord]:
-        """Every running ``service`` of this home: the pid file's, then any without one."""
-        record = self._record(service)
-        live = [record] if record and record.matches_live_process() else []
-        log, marks = self.layout.console_log(service), self._marks(service)
-        others = [pid for pid in find_by_marks(marks) if pid not in {r.pid for r in live}]
-        return live + [record_for(service, pid, log, marks) for pid in others]
-
-    def _live_record(self, service: str) -> PidRecord | None:
-        record = self._record(service)
-        if record and record.matches_live_process():
-            return record
-        found = self._processes(service)
-        return found[0] if found else None
-
-    def _refresh_pid_files(self) -> list[str]:
-        """Before `up` decides what to start: drop pid files of processes that are gone,
-        track again a service of this home running without one (an older kappanb lost
-        it), and give older pid files today's identity fields."""
-        notes = []
-        for service in SERVICES:
-            pid_file, record = self.layout.pid_file(service), self._record(service)
-            if record and record.matches_live_process():
-                if record.start_ticks is None:
-                    ticks = start_ticks(record.pid)
-                    write_pid_file(pid_file, replace(record, start_ticks=ticks, boot_id=boot_id()))
-                continue
-            if pid_file.exists():
-                pid_file.unlink()
-                pid = record.pid if record else "?"
-                notes.append(f"{service}: removed a stale pid file (pid {pid} is not running)")
-            found = self._processes(service)
-            if found:
-                write_pid_file(pid_file, found[0])
-                notes.append(
-                    f"{service}: pid {found[0].pid} of this home was running without a pid "
-                    "file; kappanb tracks it again"
-                    + (" (more run beside it: `kappanb down` stops them all)" if found[1:] else "")
-                )
-        return notes
-
-    @contextlib.contextmanager
-    def _locked(self, action: str, say: Say = _quiet) -> Iterator[None]:
-        """Hold the home's lock for ``action``. Another command changing the stack makes
-        this one fail at once, except that an `up` waits for an `up` already under way
-        (a notebook's `%kappa up` while a start script brings the stack up) and then
-        finds the stack running."""
-        self.layout.run_dir.mkdir(parents=True, exist_ok=True)
-        with self.layout.lock_file.open("a+") as fh:
-            deadline, told = time.monotonic() + self.settings.start_timeout, False
-            unnamed_until = time.monotonic() + 2.0
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    fh.seek(0)
-                    holder = fh.read().strip()
-                    if not holder and time.monotonic() < unnamed_until:
-                        time.sleep(0.1)  # the holder names itself just after locking
-                        continue
-                    holder = holder or "another process"
-                    same = holder.endswith(f"running {action}") and action == "up"
-                    if not same or time.monotonic() > deadline:
-                        raise StackBusyError(
-                            f"another kappanb command ({holder}) is changing the stack in "
-                            f"{self.layout.home}; wait for it to finish, then try `{action}` "
-                            "again."
-                        ) from None
-                    if not told:
-                        say(f"waiting for another `up` ({holder}) to finish ...")
-                        told = True
-                    time.sleep(0.5)
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"pid {os.getpid()} running {action}")
-            fh.flush()
-            try:
-                yield
-            finally:
-                fh.seek(0)
-                fh.truncate()

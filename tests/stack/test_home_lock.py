@@ -36,7 +36,7 @@ def test_up_waits_for_an_up_under_way(tmp_path: Path) -> None:
     said: list[str] = []
     releaser = _hold(stack, "pid 4242 running up", 1.0)
     began = time.monotonic()
-    with stack._locked("up", said.append):
+    with stack.processes.locked("up", said.append):
         waited = time.monotonic() - began
     releaser.join()
     assert waited >= 0.9
@@ -48,11 +48,11 @@ def test_other_commands_are_refused_at_once(tmp_path: Path) -> None:
     releaser = _hold(stack, "pid 4242 running up", 1.0)
     began = time.monotonic()
     refused = r"\(pid 4242 running up\).*try `down` again"
-    with pytest.raises(StackBusyError, match=refused), stack._locked("down"):
+    with pytest.raises(StackBusyError, match=refused), stack.processes.locked("down"):
         pass
     assert time.monotonic() - began < 0.5
     releaser.join()
     releaser = _hold(stack, "pid 4242 running down", 1.0)
-    with pytest.raises(StackBusyError, match="running down"), stack._locked("up"):
+    with pytest.raises(StackBusyError, match="running down"), stack.processes.locked("up"):
         pass
     releaser.join()
