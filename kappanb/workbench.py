@@ -13,6 +13,7 @@ import polars as pl
 
 from kappanb.commands.vocabulary import Vocabulary, vocabulary
 from kappanb.compare import Diff
+from kappanb.core.positions import ReadRange, read_range
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import (
     ProduceError,
@@ -21,22 +22,6 @@ from kappanb.exceptions import (
     StackNotRunningError,
 )
 from kappanb.flink.sql import FlinkSqlClient, close_gateway
-from kappanb.jobs import ddl, definitions, lifecycle, runs
-from kappanb.jobs.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs
-from kappanb.jobs.control import RunControl, checked_start
-from kappanb.jobs.overview import Overview, build_overview
-from kappanb.jobs.positions import ReadRange, read_range
-from kappanb.jobs.report import JobList, RunHandle, StatusReport
-from kappanb.jobs.run_holds import run_holds
-from kappanb.jobs.run_metrics import run_statuses
-from kappanb.jobs.serving import (
-    Serving,
-    Switched,
-    SwitchHistory,
-    check_promote,
-    check_retire,
-    check_rollback,
-)
 from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
@@ -44,6 +29,21 @@ from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.watch_set import WatchSet
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
+from kappanb.runs import lifecycle, runs
+from kappanb.runs.control import RunControl, checked_start
+from kappanb.runs.overview import Overview, build_overview
+from kappanb.runs.report import JobList, RunHandle, StatusReport
+from kappanb.runs.run_holds import run_holds
+from kappanb.runs.run_metrics import run_statuses
+from kappanb.serving.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs
+from kappanb.serving.serving import (
+    Serving,
+    Switched,
+    SwitchHistory,
+    check_promote,
+    check_retire,
+    check_rollback,
+)
 from kappanb.settings import StackSettings
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.endpoints import Endpoints
@@ -51,6 +51,7 @@ from kappanb.stack.status import DownResult, StackStatus, UpResult
 from kappanb.tables.catalog import CatalogLocation
 from kappanb.tables.query import run_query
 from kappanb.tables.read import scan_table
+from kappanb.versions import ddl, definitions
 
 Say = Callable[[str], None]
 
