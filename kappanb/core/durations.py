@@ -1,4 +1,4 @@
-"""Durations for people."""
+"""Durations in words for people (850 ms, 42 s, 12 min): lags and ages in messages and panels."""
 
 from __future__ import annotations
 
