@@ -17,10 +17,10 @@ import pytest
 from nbval.plugin import IPyNbCell
 
 from kappanb.flink.rest import FlinkRest
-from kappanb.jobs.lifecycle import RESUMABLE_AT_UP
 from kappanb.monitor.watcher import stop_all
 from kappanb.registry.records import ACTIVE_STATES
 from kappanb.registry.store import Registry, now
+from kappanb.runs.lifecycle import RESUMABLE_AT_UP
 from kappanb.stack.embedded import EmbeddedStack
 from tests.helpers import settings_for
 

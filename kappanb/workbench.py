@@ -14,6 +14,7 @@ import polars as pl
 
 from kappanb.commands.vocabulary import Vocabulary, vocabulary
 from kappanb.compare import Diff
+from kappanb.core.positions import ReadRange, read_range
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import (
     ProduceError,
@@ -22,22 +23,6 @@ from kappanb.exceptions import (
     StackNotRunningError,
 )
 from kappanb.flink.sql import FlinkSqlClient, close_gateway
-from kappanb.jobs import ddl, definitions, lifecycle, runs
-from kappanb.jobs.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs
-from kappanb.jobs.control import RunControl, checked_start
-from kappanb.jobs.overview import Overview, build_overview
-from kappanb.jobs.positions import ReadRange, read_range
-from kappanb.jobs.report import JobList, RunHandle, StatusReport
-from kappanb.jobs.run_holds import run_holds
-from kappanb.jobs.run_metrics import run_statuses
-from kappanb.jobs.serving import (
-    Serving,
-    Switched,
-    SwitchHistory,
-    check_promote,
-    check_retire,
-    check_rollback,
-)
 from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
@@ -45,6 +30,21 @@ from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.watch_set import WatchSet
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
+from kappanb.runs import lifecycle, runs
+from kappanb.runs.control import RunControl, checked_start
+from kappanb.runs.overview import Overview, build_overview
+from kappanb.runs.report import JobList, RunHandle, StatusReport
+from kappanb.runs.run_holds import run_holds
+from kappanb.runs.run_metrics import run_statuses
+from kappanb.serving.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs
+from kappanb.serving.serving import (
+    Serving,
+    Switched,
+    SwitchHistory,
+    check_promote,
+    check_retire,
+    check_rollback,
+)
 from kappanb.settings import StackSettings
 from kappanb.stack.base import Stack
 from kappanb.stack.embedded import EmbeddedStack
@@ -54,6 +54,7 @@ from kappanb.stack.status import DownResult, StackStatus, UpResult
 from kappanb.tables.catalog import CatalogLocation
 from kappanb.tables.query import run_query
 from kappanb.tables.read import scan_table
+from kappanb.versions import ddl, definitions
 
 Say = Callable[[str], None]
 P = ParamSpec("P")

@@ -19,8 +19,8 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.cli import main
+from kappanb.core.schema import parse_columns
 from kappanb.exceptions import StackNotRunningError
-from kappanb.jobs.schema import parse_columns
 from kappanb.registry.records import JobVersion, RunRecord
 from kappanb.tables.catalog import DEFAULT_NAMESPACE, init_catalog, open_catalog
 from kappanb.workbench import Workbench

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from kappanb.jobs.ddl import ONE_WRITER  # the same Iceberg write setting as a bounded run
+from kappanb.versions.ddl import ONE_WRITER  # the same Iceberg write setting as a bounded run
 
 COLUMNS = (
     "payment_id STRING, merchant_id STRING, customer_id STRING, amount_cents BIGINT, "

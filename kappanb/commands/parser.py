@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
+from kappanb.core.names import parse_version
 from kappanb.exceptions import CommandLineError
-from kappanb.jobs.names import parse_version
 from kappanb.stack.layout import SERVICES
 
 SUBCOMMANDS = (

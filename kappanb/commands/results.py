@@ -10,7 +10,7 @@ import polars as pl
 
 from kappanb.display.html import html_table, text_table
 from kappanb.display.plain import plain_text
-from kappanb.jobs.report import StatusReport
+from kappanb.runs.report import StatusReport
 from kappanb.stack.status import StackStatus
 
 

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from kappanb.compare.diff import _CHANGED, Diff, _cell, _plural
+from kappanb.compare.diff import _CHANGED, Diff
+from kappanb.display.diff_view import plural, value_text
 from kappanb.exceptions import CompareError
 
 # Float rounding allowed on top of a tolerance, relative to the values compared: enough
@@ -143,10 +144,10 @@ def _check_unique(frame: pl.DataFrame, keys: list[str], label: str) -> None:
     if counts.is_empty():
         return
     example = _sort(counts, keys).row(0)
-    shown = ", ".join(f"{k}={_cell(v, 'null')}" for k, v in zip(keys, example, strict=False))
+    shown = ", ".join(f"{k}={value_text(v, 'null')}" for k, v in zip(keys, example, strict=False))
     n = counts.height
     raise CompareError(
-        f"{label} has {n:,} duplicate {_plural(n, 'key')} on {', '.join(keys)} (e.g. "
+        f"{label} has {n:,} duplicate {plural(n, 'key')} on {', '.join(keys)} (e.g. "
         f"{shown} is in {example[-1]:,} rows): the key must pick out one row; give --key "
         "COLS with the columns that make a row unique"
     )

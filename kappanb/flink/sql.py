@@ -20,9 +20,9 @@ from urllib.parse import urlparse
 
 import psutil
 
+from kappanb.core.sqltext import statements
 from kappanb.exceptions import FlinkSubmitError
 from kappanb.flink.errors import flink_error_message
-from kappanb.jobs.sqltext import statements
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.flink_cluster import flink_dist
 

@@ -1,7 +1,7 @@
 """Offsets that outlive a Flink job: where a run started reading, and what its group committed.
 
 Both can be asked of Kafka at any time, before or after a restore, which makes them the
-base of record counts that a restore does not reset (see `kappanb.jobs.run_metrics`).
+base of record counts that a restore does not reset (see `kappanb.runs.run_metrics`).
 """
 
 from __future__ import annotations

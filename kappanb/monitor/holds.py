@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from kappanb.monitor.durations import duration
+from kappanb.core.durations import duration
 
 EVENT_TIME_OPERATOR = re.compile(
     r"Window(?:Aggregate|Join|Rank|Deduplicate|TableFunction)|IntervalJoin|OverAggregate"

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from kappanb.core.durations import duration
 from kappanb.display.html import html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
-from kappanb.monitor.durations import duration
 from kappanb.monitor.history import CaughtUp, RunHistory, sample_hold
 from kappanb.monitor.release import release_hold
 from kappanb.monitor.sample import MalformedCount, Sample, sample_run

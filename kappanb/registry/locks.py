@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kappanb.core.names import JOB_NAME, check_job_name
 from kappanb.exceptions import JobBusyError
-from kappanb.jobs.names import JOB_NAME, check_job_name
 
 
 def lock_path(locks_dir: Path, job: str) -> Path:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape as _esc
 
+from kappanb.core.schema import Column
 from kappanb.display.html import html_table
 from kappanb.display.plain import plain_text
-from kappanb.jobs.schema import Column
 
 ACTIVE_STATES = frozenset(
     {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "FAILING", "CANCELLING", "RECONCILING"}

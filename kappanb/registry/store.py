@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kappanb.core.schema import Column
 from kappanb.exceptions import PromoteError, RunNotFoundError
-from kappanb.jobs.schema import Column
 from kappanb.registry.locks import job_lock
 from kappanb.registry.records import JobVersion, RunRecord, Switch, TopicSpec
 

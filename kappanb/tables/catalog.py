@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from kappanb.jobs.names import literal, quote
+from kappanb.core.names import literal, quote
 
 DEFAULT_NAMESPACE = "default"
 

@@ -27,7 +27,7 @@ from kappanb.registry.records import ACTIVE_STATES
 from kappanb.widgets.lasting_display import LastingDisplay
 
 if TYPE_CHECKING:
-    from kappanb.jobs.report import RunHandle
+    from kappanb.runs.report import RunHandle
 
 
 _OFFLINE = threading.Lock()

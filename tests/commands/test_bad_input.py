@@ -21,7 +21,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from kappanb.cli import main
 from kappanb.commands.handlers import HANDLERS, Context
 from kappanb.commands.parser import SUBCOMMANDS, build_parser
-from kappanb.jobs.schema import Column, parse_columns
+from kappanb.core.schema import Column, parse_columns
 from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.registry.store import Registry
 from kappanb.settings import StackSettings

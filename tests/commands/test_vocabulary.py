@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kappanb.commands.parser import SUBCOMMANDS, build_parser
 from kappanb.commands.vocabulary import TAKES_VERSION, flags_of, vocabulary
-from kappanb.jobs.schema import Column
+from kappanb.core.schema import Column
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from kappanb.jobs.schema import Column
+from kappanb.core.schema import Column
 from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.registry.store import Registry
 

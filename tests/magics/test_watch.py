@@ -14,7 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from kappanb.cli import main
 from kappanb.exceptions import RunNotFoundError
 from kappanb.generators import PaymentsGenerator
-from kappanb.jobs.report import RunHandle
+from kappanb.runs.report import RunHandle
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.widgets.watch_panel import RunPanel, WatchPanel
 from tests.magics.conftest import Magic

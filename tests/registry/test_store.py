@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kappanb.jobs.schema import Column
+from kappanb.core.schema import Column
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
 

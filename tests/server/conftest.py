@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kappanb.jobs.schema import Column, parse_columns
+from kappanb.core.schema import Column, parse_columns
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
 from tests.server.jupyter import JupyterServer, jupyter_server

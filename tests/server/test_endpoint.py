@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from kappanb.jobs.schema import Column
+from kappanb.core.schema import Column
 from kappanb.registry.records import JobVersion
 from tests.server.conftest import Served
 from tests.server.jupyter import TOKEN

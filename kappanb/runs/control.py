@@ -1,0 +1,270 @@
+"""Starting, stopping, resuming and watching runs: the steps behind `Workbench`'s run methods.
+
+`checked_start` does every check that needs no stack, so that a wrong command fails
+before anything starts; `RunControl` does the rest against a running stack. Every
+check comes before the first side effect (cancelling, dropping, submitting).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+from kappanb.core.names import output_table
+from kappanb.core.positions import ReadRange
+from kappanb.exceptions import (
+    RunConflictError,
+    RunNotFoundError,
+    StackNotRunningError,
+    StartPositionError,
+    TaskSlotsBusyError,
+)
+from kappanb.monitor.samplers import SAMPLERS
+from kappanb.monitor.watch_set import WatchSet, watch_runs
+from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
+from kappanb.registry.store import Registry, now
+from kappanb.runs import runs
+from kappanb.runs.report import RunHandle
+from kappanb.runs.slots import SlotCount, count_slots, describe_holders
+from kappanb.stack.endpoints import Endpoints
+from kappanb.tables.catalog import drop_table, table_exists, table_has_data
+from kappanb.versions import definitions, malformed
+
+
+def checked_start(
+    registry: Registry, name: str, number: int | None, rng: ReadRange
+) -> tuple[JobVersion, list[TopicSpec]]:
+    """The version to start and the topics it reads, or why it cannot start so."""
+    version = definitions.find_version(registry, name, number)
+    topics = [definitions.find_topic(registry, t) for t in version.sources]
+    if rng.uses_offsets() and len(topics) > 1:
+        raise StartPositionError("partition offsets in --from need a job that reads one topic")
+    compacted = [t.name for t in topics if t.compact]
+    if rng.bounded and compacted:
+        raise StartPositionError(
+            f"a bounded replay cannot end: {', '.join(compacted)} is compacted and read as a "
+            "table (always whole, never finished); replay without --until"
+        )
+    return version, topics
+
+
+def dead_letters(topics: Sequence[TopicSpec]) -> str:
+    """The dead-letter topics of a run reading ``topics`` (see `RunRecord.dead_letters`)."""
+    return ",".join(t.dlq_topic for t in topics if malformed.routes(t) and t.dlq_topic)
+
+
+class RunControl:
+    """Runs of one home against its running stack."""
+
+    def __init__(self, registry: Registry, launcher: runs.RunLauncher, endpoints: Endpoints):
+        self.registry, self.launcher, self.endpoints = registry, launcher, endpoints
+
+    def start(
+        self, version: JobVersion, topics: list[TopicSpec], mode: str, rng: ReadRange, *,
+        restart: bool, new_table: bool, watch: bool, parallelism: int = 1,
+    ) -> RunHandle:  # fmt: skip
+        name, launcher = version.job, self.launcher
+        mine = launcher.reconciled(name, version.version)
+        active = [r for r in mine if r.active]
+        if active and not restart:
+            raise RunConflictError(
+                f"{name} {version.label} already runs (run #{active[0].id}, {active[0].mode}, "
+                f"into {active[0].table}); add --restart to replace it, or stop it first"
+            )
+        command = f"{'run' if mode == 'live' else 'replay'} {name} {version.label}"
+        asked = f"{command} --parallelism {parallelism}" if parallelism > 1 else command
+        self.check_slots(parallelism, asked, releasing=active)  # --restart frees theirs
+        table = self.output_table(version, mine, restart, new_table)
+        for run in active:
+            launcher.stop(run, savepoint=False)
+        if not new_table:
+            drop_table(self.endpoints.catalog, table)  # empty leftovers, or replaced on --restart
+        group = runs.group_id_for(version, mode)
+        # The run's id goes into its dead-letter records, so it is reserved before submitting.
+        reserved = self.registry.add_run(RunRecord(
+            id=0, job=name, version=version.version, mode=mode, table=table, group_id=group,
+            start=rng.start, until=rng.until, flink_job_id="", state="SUBMITTING",
+            started_at=now(), parallelism=parallelism, dead_letters=dead_letters(topics),
+        ))  # fmt: skip
+        plan = runs.RunPlan(version, topics, mode, rng, table, group, parallelism, reserved.id)
+        try:
+            job_id, url = launcher.submit(plan)
+        except BaseException:
+            self.registry.delete_run(reserved.id)
+            raise
+        try:
+            record = self.registry.update_run(reserved.id, flink_job_id=job_id, state="RUNNING")
+        except BaseException:
+            launcher.rest.cancel(job_id)  # no job kappanb does not know about
+            raise
+        watching = self.watch_set(name, also=record.id) if watch else None
+        return self.handle(record, url, watch=watching)
+
+    def check_slots(
+        self, parallelism: int, asked: str, releasing: Sequence[RunRecord] = ()
+    ) -> None:
+        """Refuse a parallelism the cluster cannot schedule now: above its slots (it would
+        never run), or above the slots free once ``releasing`` runs are stopped (its tasks
+        would wait, then fail). ``asked`` names the request in the message."""
+        if parallelism < 1:
+            raise RunConflictError(
+                f"parallelism is a number of tasks, 1 or more, not {parallelism}"
+            )
+        count = count_slots(self.launcher.rest)
+        if count.total == 0:
+            raise StackNotRunningError(
+                "the Flink cluster has no task slots: its TaskManager is not running "
+                "(`status` shows it); `up` starts it"
+            )
+        if parallelism > count.total:
+            raise RunConflictError(
+                f"{asked} needs {parallelism} task slots, and the Flink cluster has "
+                f"{count.total}: use at most {count.total} (`down`, then `up --slots N`, or "
+                "KAPPANB_TASK_SLOTS, sets the embedded cluster's slots)"
+            )
+        free = count.free({r.flink_job_id for r in releasing})
+        if parallelism > free:
+            self._refuse_busy_slots(parallelism, asked, count, free, releasing)
+
+    def _refuse_busy_slots(
+        self, parallelism: int, asked: str, count: SlotCount, free: int,
+        releasing: Sequence[RunRecord],
+    ) -> None:  # fmt: skip
+        released = {r.flink_job_id for r in releasing}
+        holders = [h for h in count.holders if h.flink_job_id not in released]
+        users = "; ".join(describe_holders(holders, self.registry.runs(None)))
+        more = count.total + parallelism - max(free, 0)
+        lower = ", or ask for a lower --parallelism" if "--parallelism" in asked else ""
+        raise TaskSlotsBusyError(
+            f"{asked} needs {parallelism} task slot{'s' if parallelism > 1 else ''}, and "
+            f"{max(free, 0)} of the cluster's {count.total} {'is' if free == 1 else 'are'} "
+            f"free: {users}. Stop a run you do not need (`stop JOB vN`){lower}; or `down`, "
+            f"then `up --slots {more}`. Nothing was started"
+        )
+
+    def output_table(
+        self, version: JobVersion, runs_so_far: list[RunRecord], restart: bool, new_table: bool
+    ) -> str:
+        """The table a new run writes; refuses to mix outputs. No side effects."""
+        catalog = self.endpoints.catalog
+        table = output_table(version.job, version.version)
+        if new_table:
+            suffix = 2
+            while table_exists(catalog, table):
+                table, suffix = output_table(version.job, version.version, suffix), suffix + 1
+            return table
+        if table_has_data(catalog, table) and not restart:
+            earlier = [r for r in runs_so_far if r.table == table]
+            resume = (
+                f"`resume {version.job} {version.version}` continues run #{earlier[-1].id} "
+                f"({earlier[-1].state}), "
+                if earlier and earlier[-1].state not in ("FINISHED",)
+                else ""
+            )
+            raise RunConflictError(
+                f"table {table} already has output of an earlier run of {version.job} "
+                f"{version.label}: {resume}--restart replaces it, --new-table keeps it"
+            )
+        return table
+
+    def active_run(self, name: str, number: int) -> RunRecord:
+        version = definitions.find_version(self.registry, name, number)
+        mine = self.launcher.reconciled(name, version.version)
+        active = [r for r in mine if r.active]
+        if not active:
+            states = ", ".join(f"#{r.id} {r.state}" for r in mine) or "never started"
+            raise RunNotFoundError(f"{name} {version.label} is not running ({states})")
+        return active[-1]
+
+    def stop(self, name: str, version: int, savepoint: bool) -> RunHandle:
+        return self._stop(self.active_run(name, version), savepoint)
+
+    def stop_run(self, run: RunRecord, savepoint: bool) -> RunHandle:
+        """Stop ``run`` itself (a handle's run), not whichever run its version has now."""
+        mine = self.launcher.reconciled(run.job, run.version)
+        now = next((r for r in mine if r.id == run.id), run)
+        if not now.active:
+            raise RunNotFoundError(
+                f"{run.job} v{run.version}'s run #{run.id} is not running ({now.state})"
+            )
+        return self._stop(now, savepoint)
+
+    def _stop(self, run: RunRecord, savepoint: bool) -> RunHandle:
+        stopped = self.launcher.stop(run, savepoint)
+        how = f"with savepoint {stopped.savepoint}" if savepoint else "(cancelled)"
+        url = self.endpoints.job_url(run.flink_job_id)
+        return self.handle(stopped, url, f"stopped {run.job} v{run.version} {how}")
+
+    def resume(self, name: str, version: int) -> RunHandle:
+        found = definitions.find_version(self.registry, name, version)
+        mine = self.launcher.reconciled(name, found.version)
+        if not mine:
+            raise RunNotFoundError(f"{name} {found.label} has never run: use `run` or `replay`")
+        active = [r for r in mine if r.active]
+        if active:
+            raise RunConflictError(
+                f"{name} {found.label} is already running (run #{active[-1].id})"
+            )
+        resumable = [r for r in mine if r.state != "FINISHED"]
+        if not resumable:
+            raise RunConflictError(
+                f"every run of {name} {found.label} finished: nothing to resume; "
+                "start another with --restart or --new-table"
+            )
+        last = resumable[-1]
+        self.check_slots(last.parallelism, f"resume {name} {found.label} (parallelism "
+                         f"{last.parallelism}, as it ran)")  # fmt: skip
+        point = self.launcher.restore_point(last)
+        topics = [definitions.find_topic(self.registry, t) for t in found.sources]
+        rng = ReadRange(last.start, last.until)
+        plan = runs.RunPlan(
+            found, topics, last.mode, rng, last.table, last.group_id, last.parallelism, last.id
+        )
+        job_id, url = self.launcher.submit(plan, restore=point)
+        record = self.registry.update_run(
+            last.id, flink_job_id=job_id, state="RUNNING", ended_at=None, error=None,
+            restored_from=point, savepoint=None, dead_letters=dead_letters(topics),
+        )  # fmt: skip
+        return self.handle(record, url, f"resumed {name} v{version} from {point}")
+
+    def handle(
+        self, record: RunRecord, url: str, message: str = "", watch: WatchSet | None = None
+    ) -> RunHandle:
+        """A handle that can always wait: without ``watch``, it watches on first need."""
+        watcher = partial(self.watch_of, record)
+        return RunHandle(record, url, message, watch=watch, watcher=watcher)
+
+    def watch_of(self, record: RunRecord) -> WatchSet:
+        """Watch one run (even ended) and, for a replay, the live run it compares with."""
+        runs_now = self.launcher.reconciled(record.job)
+        live = {r.version for r in runs_now if r.mode == "live" and r.active}
+        versions = {record.version} | (live if record.mode != "live" else set())
+        return self.watch_set(record.job, sorted(versions), also=record.id)
+
+    def watch_set(
+        self, name: str, versions: Sequence[int] = (), *, interval: float = 1.0,
+        threshold: int = 1000, also: int | None = None, shared: bool = True,
+    ) -> WatchSet:  # fmt: skip
+        """Watch the active runs (of ``versions``), and run ``also`` even if it ended already.
+
+        ``shared``: through the process's shared samplers (`kappanb.monitor.samplers`);
+        otherwise with watches of the set's own, judged afresh."""
+        mine = self.launcher.reconciled(name)
+        chosen = [
+            r for r in mine
+            if (r.active and (not versions or r.version in versions)) or r.id == also
+        ]  # fmt: skip
+        if not chosen:
+            states = ", ".join(f"v{r.version} {r.mode} {r.state}" for r in mine) or "none"
+            raise RunNotFoundError(f"no run of {name} is running to watch ({states})")
+        sources = {
+            r.version: [
+                definitions.find_topic(self.registry, t)
+                for t in definitions.find_version(self.registry, name, r.version).sources
+            ]
+            for r in chosen
+        }
+        return watch_runs(
+            name, chosen, sources, self.launcher.rest, self.endpoints, interval=interval,
+            threshold=threshold, samplers=SAMPLERS if shared else None,
+        ).start()  # fmt: skip

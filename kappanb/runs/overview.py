@@ -1,0 +1,215 @@
+"""What the Kappa panel shows: the stack's services, each job's versions with their newest
+run (state, records behind the head, caught up or finished), and the served version.
+
+Plain data with `to_dict` (JSON for the Jupyter server endpoint), assembled in one pass:
+the registry, Flink's REST API (runs reconciled as `status` does) and the log's heads for
+each active run, with no background threads. It never starts the stack: when the stack
+is down the runs are shown as the registry has them, and a problem line says how to start
+it. Whatever fails on the way (Flink, Kafka) becomes a line in ``problems``.
+
+A run's ``caught_up`` follows the rule `watch` and `promote` apply, kept between polls by
+`PolledCatchUp`; a bounded replay is never caught up but ``finished``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from kappanb.monitor.polled import PolledCatchUp
+from kappanb.monitor.sample import sample_run
+from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
+from kappanb.registry.store import Registry
+from kappanb.runs.runs import RunLauncher
+from kappanb.stack.base import Stack
+from kappanb.stack.endpoints import Endpoints
+from kappanb.stack.status import StackStatus
+
+STACK_DOWN = (
+    "the stack is not running: start it with the panel's start button, `%kappa up` in a "
+    "notebook or `kappanb up` in a shell"
+)
+
+
+@dataclass(frozen=True)
+class RunView:
+    """The newest run of a version, as the panel shows it."""
+
+    id: int
+    state: str
+    mode: str
+    bounded: bool
+    behind: int | None
+    """Records between the run's position and the head of the log (None: not known)."""
+    caught_up: bool
+    finished: bool
+    flink_url: str | None
+    error: str
+    table: str
+    held: str = ""
+    """The partition holding the watermark of a run that has read everything ("" if none)."""
+
+
+@dataclass(frozen=True)
+class VersionView:
+    version: int
+    note: str
+    run: RunView | None
+
+
+@dataclass(frozen=True)
+class JobView:
+    name: str
+    serving: int | None
+    versions: list[VersionView]
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The stack, the jobs and what could not be found out (``problems``)."""
+
+    home: str
+    stack: StackStatus
+    flink_ui: str | None
+    jobs: list[JobView]
+    problems: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        services = [{**asdict(s), "healthy": s.healthy} for s in self.stack.services]
+        return {
+            "home": self.home,
+            "stack": {
+                "healthy": self.stack.healthy and bool(services),
+                "running": self.stack.running,
+                "services": services,
+            },
+            "flink_ui": self.flink_ui,
+            "jobs": [asdict(j) for j in self.jobs],
+            "problems": list(self.problems),
+        }
+
+
+@dataclass(frozen=True)
+class _Figures:
+    behind: int | None
+    caught_up: bool
+    held: str = ""
+
+
+def stack_problems(status: StackStatus) -> list[str]:
+    """What is wrong with the stack, as lines that say what to do (none when healthy)."""
+    if not status.running:
+        return [STACK_DOWN]
+    sick = [f"{s.name} {s.state}" for s in status.services if not s.healthy]
+    if not sick:
+        return []
+    return [
+        f"the stack is not healthy ({', '.join(sick)}): `kappanb logs SERVICE` says why; "
+        "stop it and start it again (`kappanb down`, then `kappanb up`)"
+    ]
+
+
+def build_overview(
+    registry: Registry, stack: Stack, launcher: Callable[[Endpoints], RunLauncher],
+    polled: PolledCatchUp,
+) -> Overview:  # fmt: skip
+    """The panel's picture of one home; Flink and Kafka are asked only when Flink is up."""
+    home = str(stack.places.home)
+    try:
+        status = stack.status()
+        problems = stack_problems(status)
+    except Exception as exc:  # e.g. an unreadable state file: still show the registry
+        status, problems = StackStatus(home, []), [f"could not check the stack: {exc}"]
+    flink_up = any(s.name == "flink-jobmanager" and s.healthy for s in status.services)
+    runs, figures, endpoints = registry.runs(), dict[int, _Figures](), None
+    if flink_up:
+        endpoints = stack.endpoints()
+        try:
+            control = launcher(endpoints)
+            runs = control.reconciled(None)
+            figures = _sample_active(registry, _newest(runs), control, endpoints, polled, problems)
+        except Exception as exc:
+            problems.append(f"could not read the runs' state from Flink: {exc}")
+    jobs = _jobs(registry, _newest(runs), figures, endpoints)
+    flink_ui = endpoints.flink_rest_url if endpoints else None
+    return Overview(home, status, flink_ui, jobs, problems)
+
+
+def _newest(runs: list[RunRecord]) -> dict[tuple[str, int], RunRecord]:
+    """Per (job, version): its newest active run, else its newest run."""
+    chosen: dict[tuple[str, int], RunRecord] = {}
+    for run in runs:  # oldest first
+        key = (run.job, run.version)
+        if key not in chosen or run.active or not chosen[key].active:
+            chosen[key] = run
+    return chosen
+
+
+def _sample_active(
+    registry: Registry, shown: dict[tuple[str, int], RunRecord], control: RunLauncher,
+    endpoints: Endpoints, polled: PolledCatchUp, problems: list[str],
+) -> dict[int, _Figures]:  # fmt: skip
+    """Records behind and the caught-up rule for each active run shown (live runs first:
+    a replay's watermark is compared with its live run's, as `watch` does)."""
+    topics = {t.name: t for t in registry.topics()}
+    versions = {(v.job, v.version): v for v in registry.versions()}
+    active = sorted((r for r in shown.values() if r.active and r.flink_job_id),
+                    key=lambda r: r.mode != "live")  # fmt: skip
+    polled.forget_all_but({(r.id, r.flink_job_id) for r in active})
+    live_watermark: dict[str, int | None] = {}
+    figures: dict[int, _Figures] = {}
+    for run in active:
+        sources = _sources(versions.get((run.job, run.version)), topics)
+        try:
+            sample = sample_run(control.rest, endpoints.bootstrap_servers, run.flink_job_id,
+                                run.group_id, [t.name for t in sources],
+                                {t.name: t.event_time for t in sources
+                                 if t.event_time and not t.compact})  # fmt: skip
+        except Exception as exc:
+            problems.append(f"{run.job} v{run.version} {run.mode} run #{run.id}: no figures "
+                            f"from Flink or Kafka ({exc})")  # fmt: skip
+            continue
+        if run.mode == "live":
+            live_watermark.setdefault(run.job, sample.watermark_ms)
+        key, bounded = (run.id, run.flink_job_id), run.until is not None
+        caught_up = not bounded and polled.update(
+            key, sample, watermark_delay_ms=max((t.watermark_ms for t in sources), default=0),
+            live_watermark_ms=None if run.mode == "live" else live_watermark.get(run.job),
+            delays={t.name: t.watermark_ms for t in sources},
+        )  # fmt: skip
+        held = None if bounded else polled.held_by(key)
+        figures[run.id] = _Figures(sample.behind_total, caught_up, str(held) if held else "")
+    return figures
+
+
+def _sources(version: JobVersion | None, topics: dict[str, TopicSpec]) -> list[TopicSpec]:
+    return [topics[name] for name in (version.sources if version else ()) if name in topics]
+
+
+def _jobs(
+    registry: Registry, shown: dict[tuple[str, int], RunRecord], figures: dict[int, _Figures],
+    endpoints: Endpoints | None,
+) -> list[JobView]:  # fmt: skip
+    by_job: dict[str, list[VersionView]] = {}
+    for v in registry.versions():  # by job, then version
+        run = shown.get((v.job, v.version))
+        view = None if run is None else _run_view(run, figures.get(run.id), endpoints)
+        by_job.setdefault(v.job, []).append(VersionView(v.version, v.note, view))
+    jobs = []
+    for name, versions in by_job.items():
+        current = registry.serving(name)
+        jobs.append(JobView(name, current.to_version if current else None, versions))
+    return jobs
+
+
+def _run_view(run: RunRecord, figures: _Figures | None, endpoints: Endpoints | None) -> RunView:
+    """``flink_url`` only while Flink runs (a restarted cluster no longer knows old jobs)."""
+    url = endpoints.job_url(run.flink_job_id) if endpoints and run.flink_job_id else None
+    return RunView(
+        id=run.id, state=run.state, mode=run.mode, bounded=run.until is not None,
+        behind=figures.behind if figures else None,
+        caught_up=figures.caught_up if figures else False,
+        finished=run.state == "FINISHED", flink_url=url, error=run.error or "", table=run.table,
+        held=figures.held if figures else "",
+    )  # fmt: skip

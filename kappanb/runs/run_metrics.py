@@ -1,0 +1,185 @@
+"""Figures of a run for `status`: records read, rows committed, checkpoints, malformed events.
+
+Flink's own counters (``numRecordsOut`` of the sources, ``numRecordsIn`` of the sink)
+start again at 0 whenever a job is restored (a TaskManager lost, `resume`, `down` then
+`up`), so `status` takes both record figures from what survives a restore:
+
+- **records read**: per source partition, the run's position minus the offset it started
+  at, summed. The position is Flink's ``currentOffset`` + 1 where a reader reports it,
+  and at least the group's committed offset (Flink commits its positions on every
+  checkpoint and savepoint) once the run has a checkpoint of its own, or was resumed:
+  a reader just restored reports -1 until it reads again. The start offset is found
+  again in Kafka from the run's ``--from``: the log's start, the offsets given, or the
+  first record at a time (``latest``: at the run's start time, to the second). These are
+  offsets, so a compacted topic's gaps count as read. After a crash the run goes back to
+  its last checkpoint and reads on from there: the figure steps back to that checkpoint's,
+  never below it, and never to 0.
+- **rows committed**: the output table's ``total-records`` in its current Iceberg
+  snapshot, i.e. the rows the run's checkpoints committed (trailing Flink by up to one
+  checkpoint interval); an updating job counts every upserted row.
+
+Malformed events are counted in the dead-letter topics (`kappanb.kafka.dead_letters`),
+each topic read once for all runs, and only what was added since the last count when
+``tallies`` (a folder of the home) keeps the counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kappanb.core.positions import ReadRange
+from kappanb.flink.rest import FlinkRest
+from kappanb.kafka.dead_letters import Malformed, malformed_counts
+from kappanb.kafka.run_offsets import Offsets, StartAt, group_offsets, start_offsets
+from kappanb.registry.records import RunRecord
+from kappanb.runs.report import RunStatus
+from kappanb.stack.endpoints import Endpoints
+from kappanb.tables.catalog import committed_rows
+
+_OFFSET = re.compile(r"\.KafkaSourceReader\.topic\.(.+)\.partition\.(\d+)\.currentOffset$")
+
+
+def run_statuses(
+    rest: FlinkRest, runs: Sequence[RunRecord], endpoints: Endpoints,
+    sources: Mapping[int, Sequence[str]] | None = None, tallies: Path | None = None,
+) -> list[RunStatus]:  # fmt: skip
+    """`run_status` of each run (``sources``: per run id, the topics it reads), with the
+    malformed events each sent to its dead letters."""
+    wanted = {r.id: r.dead_letter_topics for r in runs if r.dead_letter_topics}
+    try:
+        counts: dict[int, Malformed] | None = malformed_counts(
+            endpoints.bootstrap_servers, wanted, store=tallies
+        )
+    except Exception:
+        counts = None  # Kafka unreachable: the counts show as unknown
+    rows = []
+    for r in runs:
+        found = None if counts is None else counts.get(r.id, Malformed(0))
+        status = run_status(rest, r, endpoints, (sources or {}).get(r.id, ()))
+        if found is not None:
+            status = replace(status, malformed=found.count, malformed_exact=found.exact)
+        rows.append(status)
+    return rows
+
+
+def run_status(
+    rest: FlinkRest, run: RunRecord, endpoints: Endpoints, sources: Sequence[str] = ()
+) -> RunStatus:
+    """Figures of an active run (records read, rows committed, checkpoints); blanks otherwise."""
+    url = endpoints.job_url(run.flink_job_id)
+    if not run.active:
+        return RunStatus(run, url, None, None, (run.savepoint and "savepoint") or "")
+    try:
+        job = rest.job(run.flink_job_id)
+        checkpoints = rest.checkpoints(run.flink_job_id)
+    except Exception:
+        return RunStatus(run, url, None, None, "?")
+    latest = (checkpoints.get("latest") or {}).get("completed") or {}
+    count = checkpoints.get("counts", {}).get("completed", 0)
+    last = f"#{latest['id']} ({count} done)" if latest else "none yet"
+    # A resumed run is a new Flink job; one Flink restored itself keeps its id.
+    restored = bool(run.restored_from or (checkpoints.get("latest") or {}).get("restored"))
+    positions = _reported_positions(rest, run.flink_job_id, job.get("vertices", []))
+    read = records_read(
+        endpoints.bootstrap_servers, run, sources, positions, own_commits=count > 0,
+        restored=restored,
+    )  # fmt: skip
+    try:
+        written = committed_rows(endpoints.catalog, run.table)
+    except Exception:
+        written = None
+    return RunStatus(run, url, read, written, last, failing=_failing(rest, run))
+
+
+def records_read(
+    bootstrap: str, run: RunRecord, topics: Sequence[str], reported: Offsets | None, *,
+    own_commits: bool, restored: bool,
+) -> int | None:  # fmt: skip
+    """Source offsets the run has passed since its start (see the module's docstring), or
+    None when that is not known (yet).
+
+    ``reported``: Flink's next offsets per topic as its metrics spell the topic. The
+    group's offsets count once this Flink job has completed a checkpoint (``own_commits``):
+    before that they may be an earlier run's (a live run's group outlives a --restart) or
+    older than the savepoint (Flink does not commit on a savepoint). A partition that a
+    ``restored`` job has not read yet, before its first checkpoint, is where the restore
+    put it, which only Flink's state knows: the figure is then None, not a guess."""
+    if not topics or reported is None:
+        return None
+    try:
+        starts = start_offsets(bootstrap, list(topics), start_at(run))
+        committed = group_offsets(bootstrap, run.group_id) if own_commits else {}
+    except Exception:
+        return None
+    return offsets_passed(starts, reported, committed, restored)
+
+
+def offsets_passed(
+    starts: Offsets, reported: Offsets, committed: Offsets, restored: bool
+) -> int | None:
+    """Sum over partitions of the furthest known position minus the start (`records_read`)."""
+    total = 0
+    for topic, parts in starts.items():
+        flink, done = reported.get(topic.replace(".", "_"), {}), committed.get(topic, {})
+        for partition, first in parts.items():
+            known = [o for o in (flink.get(partition), done.get(partition)) if o is not None]
+            if not known and restored:
+                return None
+            total += max(0, max(known, default=first) - first)
+    return total
+
+
+def start_at(run: RunRecord) -> StartAt:
+    """Where the run began, from its ``--from`` (``latest``: its start time)."""
+    options = ReadRange(run.start).source_options()
+    mode = options["scan.startup.mode"]
+    if mode == "specific-offsets":
+        pairs = [part.split(",") for part in options["scan.startup.specific-offsets"].split(";")]
+        return StartAt(offsets={int(p[10:]): int(o[7:]) for p, o in pairs})
+    if mode == "timestamp":
+        return StartAt(millis=int(options["scan.startup.timestamp-millis"]))
+    if mode == "latest-offset":
+        began = datetime.strptime(run.started_at, "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=UTC)
+        return StartAt(millis=int(began.timestamp() * 1000))
+    return StartAt()
+
+
+def _reported_positions(
+    rest: FlinkRest, job_id: str, vertices: list[dict[str, Any]]
+) -> Offsets | None:
+    """Per topic (as Flink spells it) and partition, the next offset Flink's readers
+    report (a reader reports -1 for a partition it has not read since it was restored:
+    left out); None when Flink could not be asked."""
+    found: Offsets = {}
+    try:
+        for vertex in vertices:
+            if not str(vertex.get("name", "")).startswith("Source:"):
+                continue
+            names = [n for n in rest.vertex_metric_names(job_id, vertex["id"]) if _OFFSET.search(n)]
+            # A partition is read by one subtask: the others do not report it, so max is its value.
+            for name, value in rest.vertex_metrics(job_id, vertex["id"], names, "max").items():
+                if value >= 0 and (match := _OFFSET.search(name)):
+                    found.setdefault(match[1], {})[int(match[2])] = int(value) + 1
+    except Exception:
+        return None
+    return found
+
+
+def _failing(rest: FlinkRest, run: RunRecord) -> str:
+    """ "restarted 3 times, last because: ..." for a run Flink keeps restarting; else ""."""
+    try:
+        restarts = rest.restarts(run.flink_job_id)
+        if not restarts:
+            return ""
+        cause = rest.root_exception(run.flink_job_id).strip().splitlines()
+    except Exception:
+        return ""
+    times = "once" if restarts == 1 else f"{restarts} times"
+    return f"Flink restarted it {times} from its last checkpoint; last cause: " + (
+        cause[0] if cause else "unknown"
+    )

@@ -1,0 +1,268 @@
+"""Start, stop, resume and reconcile runs of job versions on the session cluster.
+
+A run is one version reading the log into one Iceberg table under one consumer group.
+The registry remembers it; Flink's REST API says what it is doing now.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kappanb.core.positions import ReadRange
+from kappanb.core.schema import parse_duration_ms
+from kappanb.exceptions import (
+    FlinkRestError,
+    FlinkSubmitError,
+    JobDefinitionError,
+    SavepointError,
+)
+from kappanb.flink.rest import FlinkRest
+from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient, is_insert
+from kappanb.kafka.clock import clock_topic
+from kappanb.kafka.topics import create_topic
+from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
+from kappanb.registry.store import Registry, now
+from kappanb.stack.endpoints import Endpoints
+from kappanb.tables.catalog import drop_table
+from kappanb.versions import ddl, malformed
+from kappanb.versions.planner import split_cell
+from kappanb.versions.python_job import run_cell
+
+_CHECKPOINT_DIR = re.compile(r"chk-(\d+)")
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything needed to submit a run: the version, its sources, where it reads and writes."""
+
+    version: JobVersion
+    topics: Sequence[TopicSpec]
+    mode: str
+    rng: ReadRange
+    table: str
+    group_id: str
+    parallelism: int = 1
+    run_id: int = 0
+    """The registry's id of the run, written into its dead-letter records."""
+
+    @property
+    def pipeline_name(self) -> str:
+        return f"kappanb {self.version.job} v{self.version.version} {self.mode} -> {self.table}"
+
+
+def group_id_for(version: JobVersion, mode: str) -> str:
+    """Live runs own ``kappanb.JOB.vN``; every replay gets a fresh group."""
+    base = f"kappanb.{version.job}.v{version.version}"
+    if mode == "live":
+        return base
+    return f"{base}.replay-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+
+
+class RunLauncher:
+    """Submits runs and controls them through the Flink REST API."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        registry: Registry,
+        checkpoints_dir: Path,
+        savepoints_dir: Path,
+        checkpoint_interval: str,
+        watermark_idle_timeout: str = "5 s",
+    ) -> None:
+        self.endpoints = endpoints
+        self.registry = registry
+        self.rest = FlinkRest(endpoints.flink_rest_url)
+        self.checkpoints_dir = checkpoints_dir
+        self.savepoints_dir = savepoints_dir
+        self.config = {
+            **DEFAULT_JOB_CONFIG,
+            "execution.checkpointing.interval": checkpoint_interval,
+            # A partition that gives no record for this long stops holding the watermark
+            # (docs/reliability.md, "Watermarks"; the rest is the topic's clock).
+            "table.exec.source.idle-timeout": watermark_idle_timeout,
+        }
+        self.checkpoint_interval_ms = parse_duration_ms(checkpoint_interval)
+
+    def statements(self, plan: RunPlan, create_table: bool) -> list[str]:
+        """The run's SQL: sources, the cell's setup, the output table, the INSERT, and one
+        INSERT per dead-letter topic (the same for a live run and a replay)."""
+        catalog = self.endpoints.catalog.name
+        parts = split_cell(plan.version.text, plan.version.job)
+        sink = [ddl.sink_ddl(catalog, plan.table, plan.version)] if create_table else []
+        return [
+            *self._sources(plan),
+            *(s.text for s in parts.setup),
+            *sink,
+            ddl.insert_sql(catalog, plan.table, parts.query.text, bounded=plan.rng.bounded),
+            *self._dead_letters(plan),
+        ]
+
+    def _sources(self, plan: RunPlan) -> list[str]:
+        bootstrap = self.endpoints.bootstrap_servers
+        return [
+            s
+            for t in plan.topics
+            for s in ddl.source_statements(t, bootstrap, plan.group_id, plan.rng)
+        ]
+
+    def _dead_letters(self, plan: RunPlan) -> list[str]:
+        """The DLQ table and INSERT of each source topic that routes malformed events."""
+        v = plan.version
+        run = malformed.RunIdentity(v.job, v.version, plan.run_id, plan.mode)
+        bootstrap = self.endpoints.bootstrap_servers
+        return [
+            statement
+            for t in plan.topics
+            if malformed.routes(t)
+            for statement in (malformed.dlq_sink_ddl(t, bootstrap), malformed.dlq_insert(t, run))
+        ]
+
+    def _python_build(self, plan: RunPlan, create_table: bool) -> Callable[[Any, Any], None]:
+        catalog = self.endpoints.catalog.name
+
+        def build(tenv: Any, statement_set: Any) -> None:
+            for statement in self._sources(plan):
+                tenv.execute_sql(statement)
+            if create_table:
+                tenv.execute_sql(ddl.sink_ddl(catalog, plan.table, plan.version))
+            result = run_cell(tenv, plan.version.text, plan.version.job)
+            statement_set.add_insert(ddl.qualified_table(catalog, plan.table), result)
+            for statement in self._dead_letters(plan):
+                if is_insert(statement):
+                    statement_set.add_insert_sql(statement)
+                else:
+                    tenv.execute_sql(statement)
+
+        return build
+
+    def submit(self, plan: RunPlan, restore: str | None = None) -> tuple[str, str]:
+        """Submit the run; return (Flink job id, web UI link). Creates the table unless restoring.
+
+        When the submission fails, a table it created is dropped again.
+        """
+        config = {**self.config, "parallelism.default": str(plan.parallelism)}
+        self.ensure_dead_letter_topics(plan.topics)
+        if restore:
+            config["execution.state-recovery.path"] = restore
+        client, create = FlinkSqlClient(self.endpoints), restore is None
+        try:
+            if plan.version.kind == "python":
+                build = self._python_build(plan, create)
+                job = client.submit_with(build, job_name=plan.pipeline_name, config=config)
+            else:
+                statements = self.statements(plan, create_table=create)
+                job = client.submit(statements, job_name=plan.pipeline_name, config=config)
+        except (FlinkSubmitError, JobDefinitionError):
+            if restore is None:
+                drop_table(self.endpoints.catalog, plan.table)
+            raise
+        return job.job_id, job.web_url
+
+    def ensure_dead_letter_topics(self, topics: Sequence[TopicSpec]) -> None:
+        """Create the DLQ topics a run writes to and the clocks it reads, if missing
+        (topics declared before they existed)."""
+        for topic in topics:
+            if malformed.routes(topic) and topic.dlq_topic:
+                create_topic(self.endpoints.bootstrap_servers, topic.dlq_topic, partitions=1)
+            if ddl.clocked(topic):
+                create_topic(
+                    self.endpoints.bootstrap_servers, clock_topic(topic.name), partitions=1
+                )
+
+    # ---- control -------------------------------------------------------------------
+    def stop(self, run: RunRecord, savepoint: bool) -> RunRecord:
+        location = None
+        try:
+            if savepoint:
+                target = (self.savepoints_dir / f"{run.job}-v{run.version}-run{run.id}").as_uri()
+                location = self.rest.stop_with_savepoint(run.flink_job_id, target)
+            else:
+                self.rest.cancel(run.flink_job_id)
+                self.rest.wait_for_state(run.flink_job_id, timeout=60)
+        except FlinkRestError as exc:
+            ended = self._ended_meanwhile(run)
+            if ended is not None:
+                return ended  # it finished (or failed) between our look and the cancel
+            message = f"could not stop run #{run.id} ({run.flink_job_id}): {exc}"
+            raise SavepointError(message) from None
+        return self.registry.update_run(
+            run.id, state="STOPPED", ended_at=now(), savepoint=location or run.savepoint
+        )
+
+    def _ended_meanwhile(self, run: RunRecord) -> RunRecord | None:
+        """The run as Flink ended it by itself, if it did; None while it still runs."""
+        try:
+            job = self.rest.find_job(run.flink_job_id)
+        except FlinkRestError:
+            return None
+        if job is None or str(job["state"]) in ACTIVE_STATES:
+            return None
+        return self.reconcile(run)
+
+    def restore_point(self, run: RunRecord) -> str:
+        """The newest savepoint or retained checkpoint to resume ``run`` from."""
+        checkpoint = self.latest_checkpoint(run.flink_job_id)
+        stopped_with_savepoint = run.savepoint and run.state in ("STOPPED", "SUSPENDED")
+        point = run.savepoint if stopped_with_savepoint else checkpoint or run.savepoint
+        point = point or run.restored_from
+        if not point:
+            raise SavepointError(
+                f"run #{run.id} of {run.job} v{run.version} has no savepoint or retained "
+                "checkpoint to resume from; start it again with `run --restart` "
+                "(or `replay --restart`)"
+            )
+        return point
+
+    def latest_checkpoint(self, flink_job_id: str) -> str | None:
+        job_dir = self.checkpoints_dir / flink_job_id
+        if not job_dir.is_dir():
+            return None
+        done = [
+            (int(m.group(1)), d)
+            for d in job_dir.iterdir()
+            if (m := _CHECKPOINT_DIR.fullmatch(d.name)) and (d / "_metadata").is_file()
+        ]
+        return max(done)[1].as_uri() if done else None
+
+    def reconciled(self, job: str | None, version: int | None = None) -> list[RunRecord]:
+        """The registry's runs (of a job, of a version), each reconciled with Flink."""
+        return [self.reconcile(r) for r in self.registry.runs(job, version)]
+
+    def _topics_of(self, run: RunRecord) -> list[TopicSpec]:
+        versions = [v for v in self.registry.versions(run.job) if v.version == run.version]
+        sources = set(versions[0].sources) if versions else set()
+        return [t for t in self.registry.topics() if t.name in sources]
+
+    def reconcile(self, run: RunRecord) -> RunRecord:
+        """Bring the registry's state of an active run in line with Flink's."""
+        if not run.active:
+            return run
+        try:
+            job = self.rest.find_job(run.flink_job_id)
+        except FlinkRestError:
+            return run  # cluster unreachable: keep what we know, say so in status
+        if job is None:
+            return self.registry.update_run(
+                run.id,
+                if_flink_job=run.flink_job_id,
+                state="LOST",
+                error="the Flink cluster no longer knows this job "
+                "(it was restarted); `resume` continues from the last checkpoint",
+            )
+        state = str(job["state"])
+        if state == run.state:
+            return run
+        changes: dict[str, Any] = {"state": state}
+        if state not in ACTIVE_STATES:
+            changes["ended_at"] = now()
+        if state == "FAILED":
+            changes["error"] = malformed.fail_fast_hint(
+                self.rest.root_exception(run.flink_job_id), self._topics_of(run)
+            )
+        return self.registry.update_run(run.id, if_flink_job=run.flink_job_id, **changes)

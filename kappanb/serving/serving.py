@@ -1,0 +1,225 @@
+"""The serving alias of a job: which version readers get, switched in one step.
+
+The alias is the newest row of the registry's ``switches`` table for the job, written in
+one SQLite transaction that also mirrors it into the Iceberg catalog (the namespace
+property ``kappanb.serving.JOB``), so a reader resolves it once and then reads one
+table's snapshot: one version or the other, never a mix.
+
+- The first live run of a job becomes its serving version.
+- ``promote`` refuses while the new version has not caught up (or, for a bounded replay,
+  not finished) unless forced; ``rollback`` switches back to the version the current
+  one replaced (twice in a row returns to where it was); both are recorded.
+- ``retire`` stops a version's job with a savepoint and keeps its table as a rollback
+  target; with ``drop`` it removes the table too. Neither touches the served version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kappanb.core.durations import duration
+from kappanb.display.html import html_table, text_table
+from kappanb.display.plain import plain_text
+from kappanb.exceptions import NotCaughtUpError, PromoteError
+from kappanb.registry.records import JobVersion, RunRecord, Switch
+from kappanb.registry.store import Registry
+from kappanb.runs.control import RunControl
+from kappanb.tables.catalog import drop_table, publish_serving, table_exists
+from kappanb.versions import definitions
+
+_HEADERS = ["when", "from", "to", "table", "how", "reason"]
+
+
+@plain_text
+@dataclass(frozen=True)
+class SwitchHistory:
+    """Every switch of a job's serving alias, oldest first."""
+
+    job: str
+    switches: list[Switch]
+
+    def _rows(self) -> list[list[object]]:
+        return [
+            [s.at, f"v{s.from_version}" if s.from_version else "-", f"v{s.to_version}", s.table,
+             s.kind + (" (forced)" if s.forced else ""), s.reason]
+            for s in self.switches
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        if not self.switches:
+            return f"{self.job} has no serving version yet: its first live run sets it"
+        return text_table(_HEADERS, self._rows())
+
+    def _repr_html_(self) -> str:
+        if not self.switches:
+            return f"<i>{self}</i>"
+        return f"<b>{self.job}</b> serving history" + html_table(_HEADERS, self._rows())
+
+
+@plain_text
+@dataclass(frozen=True)
+class Switched:
+    """The outcome of promote or rollback."""
+
+    switch: Switch
+
+    def __str__(self) -> str:
+        s = self.switch
+        before = f"v{s.from_version}" if s.from_version else "nothing"
+        forced = " (forced)" if s.forced else ""
+        return f"{s.job} now serves v{s.to_version} ({s.table}), was {before}: {s.kind}{forced}"
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self}</p>"
+
+
+def check_promote(registry: Registry, job: str, number: int) -> Switch | None:
+    """The serving switch in force, unless promoting ``number`` makes no sense (no stack)."""
+    version = definitions.find_version(registry, job, number)
+    current = registry.serving(job)
+    if current is not None and current.to_version == version.version:
+        raise PromoteError(f"{job} already serves {version.label}: nothing to switch")
+    return current
+
+
+def check_rollback(registry: Registry, job: str) -> Switch:
+    """The serving switch a rollback would undo, or why there is none (no stack)."""
+    definitions.find_version(registry, job, None)
+    current = registry.serving(job)
+    if current is None:
+        raise PromoteError(
+            f"{job} has no serving version yet: nothing to roll back (its first live run, "
+            f"`run {job}`, sets one)"
+        )
+    if current.from_version is None:
+        raise PromoteError(
+            f"{job} has served v{current.to_version} from the start: nothing to roll back to; "
+            f"`promote {job} vN` switches to another version"
+        )
+    return current
+
+
+def check_retire(registry: Registry, job: str, number: int) -> JobVersion:
+    """The version to retire, unless it is the one readers get (no stack)."""
+    version = definitions.find_version(registry, job, number)
+    current = registry.serving(job)
+    if current is not None and current.to_version == version.version:
+        raise PromoteError(
+            f"{job} {version.label} is what readers get: promote another version first"
+        )
+    return version
+
+
+class Serving:
+    """Promote, roll back and retire versions of the jobs of one home."""
+
+    def __init__(self, control: RunControl, *, settle_seconds: float | None = None) -> None:
+        self.control, self.registry = control, control.registry
+        self.catalog = control.endpoints.catalog
+        # Long enough to see the next checkpoint commit the output (see CaughtUp).
+        interval = control.launcher.checkpoint_interval_ms / 1000
+        self.settle_seconds = interval + 5.0 if settle_seconds is None else settle_seconds
+
+    def promote(
+        self, job: str, number: int, current: Switch | None, *, force: bool = False,
+        reason: str = "",
+    ) -> Switch:  # fmt: skip
+        """Switch to ``number``; ``current`` is what `check_promote` found in force."""
+        run = self._latest_run(job, number)
+        if not force:
+            self._check_ready(run)
+        return self._switch(job, run, "promote", current, reason, force)
+
+    def rollback(self, job: str, current: Switch, *, reason: str = "") -> Switch:
+        """Undo ``current``, the switch `check_rollback` found in force."""
+        assert current.from_version is not None  # checked
+        run = self._latest_run(job, current.from_version)
+        return self._switch(job, run, "rollback", current, reason, False)
+
+    def serve_first_live_run(self, run: RunRecord) -> None:
+        """A job's first live run is what its readers get, until a promote."""
+        if self.registry.serving(run.job) is not None:
+            return
+        try:
+            self._switch(run.job, run, "first live run", None, "", False)
+        except PromoteError:
+            return  # another notebook set it meanwhile: theirs stands
+
+    def retire(self, version: JobVersion, *, drop: bool = False) -> str:
+        """Retire the version `check_retire` allowed."""
+        job = version.job
+        runs = self.control.launcher.reconciled(job, version.version)
+        if not runs:
+            raise PromoteError(f"{job} {version.label} has never run: nothing to retire")
+        said = []
+        for run in [r for r in runs if r.active]:
+            stopped = self.control.launcher.stop(run, savepoint=True)
+            said.append(f"stopped run #{run.id} with savepoint {stopped.savepoint}")
+        tables = sorted({r.table for r in runs})
+        if drop:
+            for table in tables:
+                drop_table(self.catalog, table)
+            said.append(f"dropped {', '.join(tables)}")
+        else:
+            said.append(f"kept {', '.join(tables)} (a rollback target)")
+        return f"retired {job} {version.label}: " + "; ".join(said)
+
+    # ---- helpers ---------------------------------------------------------------------
+    def _latest_run(self, job: str, number: int) -> RunRecord:
+        runs = self.control.launcher.reconciled(job, number)
+        if not runs:
+            raise PromoteError(
+                f"{job} v{number} has never run, so it has no output: "
+                f"`replay {job} v{number}` first"
+            )
+        run = runs[-1]
+        if not table_exists(self.catalog, run.table):
+            raise PromoteError(f"{job} v{number}'s table {run.table} was dropped (retire --drop)")
+        return run
+
+    def _check_ready(self, run: RunRecord) -> None:
+        """Refuse unless the run finished (bounded) or has caught up (unbounded)."""
+        label = f"{run.job} v{run.version}"
+        if run.state == "FINISHED":
+            return
+        if not run.active:
+            raise NotCaughtUpError(
+                f"{label}'s run #{run.id} is {run.state}, so its output may be incomplete: "
+                "`resume` it and let it catch up, or promote with --force"
+            )
+        if run.until is not None:
+            raise NotCaughtUpError(
+                f"{label} is a bounded replay that has not finished yet: wait for it "
+                f"(`watch {run.job}`), or promote with --force"
+            )
+        # a watch of its own: a shared one that caught up earlier may have fallen behind since
+        watch = self.control.watch_set(run.job, interval=0.3, also=run.id, shared=False)
+        try:
+            own = watch.of_run(run.id)
+            settled = own is not None and own.wait(self.settle_seconds) and own.caught_up
+        finally:
+            watch.stop()
+        if settled:
+            return
+        latest = own.history.latest if own is not None else None
+        eta = own.history.eta_seconds() if own is not None else None
+        where = (
+            f"{latest.behind_total:,} records behind the head"
+            + ("" if eta is None else f", about {duration(int(eta * 1000))} to go")
+            if latest is not None
+            else "no figures yet"
+        )
+        raise NotCaughtUpError(
+            f"{label} has not caught up ({where}): wait until it has (`watch {run.job}`), "
+            "or promote with --force"
+        )
+
+    def _switch(
+        self, job: str, run: RunRecord, kind: str, current: Switch | None, reason: str,
+        forced: bool,
+    ) -> Switch:  # fmt: skip
+        return self.registry.switch(
+            job, run.version, run.table, kind=kind,
+            expect_from=current.to_version if current else None, reason=reason, forced=forced,
+            also=lambda: publish_serving(self.catalog, job, run.table),
+        )  # fmt: skip

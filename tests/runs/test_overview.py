@@ -1,0 +1,102 @@
+"""The panel's overview without a running stack: the registry's picture, which run of each
+version is shown, and partial failures as problem lines (never an exception)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kappanb.exceptions import FlinkRestError
+from kappanb.registry.records import RunRecord
+from kappanb.runs import overview as overview_module
+from kappanb.runs.overview import STACK_DOWN, stack_problems
+from kappanb.stack.ports import free_port
+from kappanb.stack.status import ServiceStatus, StackStatus
+from kappanb.workbench import Workbench
+from tests.helpers import settings_for
+from tests.server.conftest import seed
+
+
+@pytest.fixture
+def wb(tmp_path: Path) -> Workbench:
+    settings = settings_for(tmp_path).with_ports(flink_rest=free_port(), kafka=free_port())
+    workbench = Workbench(settings, auto_up=False)
+    seed(workbench.registry)
+    return workbench
+
+
+def run(version: int, mode: str, state: str, **changes: object) -> RunRecord:
+    record = RunRecord(0, "counts", version, mode, f"counts__v{version}", "g", "earliest",
+                       None, "b" * 32, state, "")  # fmt: skip
+    return replace(record, **changes)  # type: ignore[arg-type]
+
+
+def test_with_the_stack_down_runs_are_shown_as_the_registry_has_them(wb: Workbench) -> None:
+    wb.registry.add_run(run(1, "replay", "FINISHED", until="latest"))  # newer, not active
+    wb.registry.add_run(run(2, "replay", "FAILED", error="boom"))
+    wb.registry.add_run(run(2, "replay", "FINISHED", until="latest", table="counts__v2_2"))
+    picture = wb.overview()
+    assert picture.problems == [STACK_DOWN] and picture.flink_ui is None
+    (counts,) = picture.jobs
+    assert counts.serving == 1
+    v1, v2 = (v.run for v in counts.versions)
+    assert v1 is not None and (v1.mode, v1.state, v1.behind, v1.flink_url) == (
+        "live", "RUNNING", None, None,
+    )  # the active run, not the newer finished replay  # fmt: skip
+    assert v2 is not None and (v2.state, v2.bounded, v2.finished, v2.caught_up, v2.table) == (
+        "FINISHED", True, True, False, "counts__v2_2",
+    )  # the newest of two ended runs  # fmt: skip
+    data = json.loads(json.dumps(picture.to_dict()))
+    assert list(data) == ["home", "stack", "flink_ui", "jobs", "problems"]
+    assert data["stack"]["running"] is False
+    assert data["jobs"][0]["versions"][1]["run"]["error"] == ""
+
+
+def test_an_unhealthy_stack_says_which_service_and_what_to_do() -> None:
+    services = [ServiceStatus("kafka", "running", pid=1),
+                ServiceStatus("flink-taskmanager", "unhealthy", pid=2)]  # fmt: skip
+    status = StackStatus("/h", services)
+    (line,) = stack_problems(status)
+    assert "flink-taskmanager unhealthy" in line and "kafka " not in line
+    assert "kappanb logs SERVICE" in line and "kappanb up" in line
+    stopped = StackStatus("/h", [ServiceStatus("kafka", "stopped")])
+    assert stack_problems(stopped) == [STACK_DOWN]
+    assert stack_problems(StackStatus("/h", [ServiceStatus("kafka", "running", pid=1)])) == []
+
+
+def test_a_stack_that_cannot_be_checked_still_shows_the_registry(
+    wb: Workbench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable() -> StackStatus:
+        raise OSError("state file unreadable")
+
+    monkeypatch.setattr(wb.stack, "status", unreadable)
+    picture = wb.overview()
+    assert picture.problems == ["could not check the stack: state file unreadable"]
+    assert [j.name for j in picture.jobs] == ["counts"]
+    assert picture.to_dict()["stack"] == {"healthy": False, "running": False, "services": []}
+
+
+def test_figures_that_cannot_be_read_become_problem_lines(
+    wb: Workbench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flink says it is up, but its REST port refuses: the run keeps its registry state,
+    and the run whose figures failed is named in a problem line."""
+    up = StackStatus("/h", [ServiceStatus(name, "running", pid=1) for name in
+                            ("kafka", "flink-jobmanager", "flink-taskmanager")])  # fmt: skip
+    monkeypatch.setattr(wb.stack, "status", lambda: up)
+
+    def no_figures(*_args: object) -> object:  # Kafka's timeouts would take 10 s here
+        raise FlinkRestError("Flink REST at 127.0.0.1 did not answer")
+
+    monkeypatch.setattr(overview_module, "sample_run", no_figures)
+    picture = wb.overview()
+    assert picture.flink_ui == wb.stack.endpoints().flink_rest_url
+    (line,) = picture.problems
+    assert line.startswith("counts v1 live run #1: no figures from Flink or Kafka (Flink REST")
+    v1 = picture.jobs[0].versions[0].run
+    assert v1 is not None and (v1.state, v1.behind, v1.caught_up) == ("RUNNING", None, False)
+    assert v1.flink_url == f"{picture.flink_ui}/#/job/running/{'f' * 32}"

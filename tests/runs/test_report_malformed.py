@@ -1,0 +1,46 @@
+"""The status table: malformed events per run, and why Flink keeps restarting a run (no I/O)."""
+
+from __future__ import annotations
+
+from kappanb.registry.records import RunRecord
+from kappanb.runs.report import RunStatus, StatusReport
+
+
+def _run(run_id: int, dead_letters: str) -> RunRecord:
+    return RunRecord(
+        id=run_id, job="daily", version=run_id, mode="live", table=f"daily__v{run_id}",
+        group_id="g", start="earliest", until=None, flink_job_id="f" * 32, state="RUNNING",
+        started_at="now", dead_letters=dead_letters,
+    )  # fmt: skip
+
+
+def test_status_shows_count_and_topic_or_a_dash_for_fail_fast() -> None:
+    rows = [
+        RunStatus(_run(1, "orders.dlq"), "http://f", 10, 5, "#1", malformed=3),
+        RunStatus(_run(2, ""), "http://f", 10, 5, "#1", malformed=0),
+        RunStatus(_run(3, "a.dlq,b.dlq"), "http://f", 10, 5, "#1", malformed=None),
+    ]
+    assert [r.malformed_text for r in rows] == ["3 → orders.dlq", "-", "? → a.dlq, b.dlq"]
+    text = str(StatusReport(rows))
+    assert "malformed" in text.splitlines()[0] and "3 → orders.dlq" in text
+    assert "3 → orders.dlq" in StatusReport(rows)._repr_html_()
+
+
+def test_a_run_flink_keeps_restarting_says_why_in_text_and_html() -> None:
+    why = "Flink restarted it 3 times from its last checkpoint; last cause: No space left"
+    rows = [
+        RunStatus(_run(1, ""), "http://f", 10, 5, "#1", failing=why),
+        RunStatus(_run(2, ""), "http://f", 10, 5, "#1"),
+    ]
+    text = str(StatusReport(rows))
+    assert f"#1 daily v1: {why}" in text and "#2 daily v2:" not in text
+    assert "No space left ⚠" not in text  # the mark is for the HTML form
+    assert 'title="Flink restarted it 3 times' in StatusReport(rows)._repr_html_()
+
+
+def test_a_count_whose_read_did_not_finish_says_it_is_a_lower_bound() -> None:
+    row = RunStatus(_run(1, "orders.dlq"), "http://f", 10, 5, "#1", malformed=1234567,
+                    malformed_exact=False)  # fmt: skip
+    assert row.malformed_text == "at least 1,234,567 → orders.dlq"
+    text = str(StatusReport([row]))
+    assert "records read" in text and "rows committed" in text

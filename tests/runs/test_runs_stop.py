@@ -1,0 +1,64 @@
+"""Stopping a run that Flink ends by itself in the meantime (units; Flink's REST API scripted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kappanb.exceptions import FlinkRestError, SavepointError
+from kappanb.registry.records import RunRecord
+from kappanb.registry.store import Registry, now
+from kappanb.runs.runs import RunLauncher
+from kappanb.stack.endpoints import Endpoints
+from kappanb.tables.catalog import CatalogLocation
+
+
+class ScriptedRest:
+    """Cancel fails with Flink's 409; the job's state is whatever the test sets."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+    def cancel(self, job_id: str) -> None:
+        raise FlinkRestError(
+            f"Flink REST PATCH /jobs/{job_id}?mode=cancel answered 409: Job cancellation "
+            "failed because the job has already reached another terminal state (FINISHED)."
+        )
+
+    def find_job(self, job_id: str) -> dict[str, Any]:
+        return {"jid": job_id, "state": self.state}
+
+    def root_exception(self, job_id: str) -> str:
+        return "boom"
+
+
+def launcher_with(tmp_path: Path, state: str) -> tuple[RunLauncher, RunRecord]:
+    registry = Registry(tmp_path / "registry.sqlite")
+    endpoints = Endpoints(
+        "127.0.0.1:1", "http://127.0.0.1:1",
+        CatalogLocation("kappanb", tmp_path / "catalog.db", tmp_path / "warehouse"),
+        tmp_path / "lib",
+    )  # fmt: skip
+    launcher = RunLauncher(endpoints, registry, tmp_path / "chk", tmp_path / "sp", "10 s")
+    launcher.rest = ScriptedRest(state)  # type: ignore[assignment]
+    run = registry.add_run(RunRecord(
+        id=0, job="j", version=1, mode="replay", table="j__v1", group_id="g", start="earliest",
+        until="latest", flink_job_id="a" * 32, state="RUNNING", started_at=now(),
+    ))  # fmt: skip
+    return launcher, run
+
+
+def test_a_run_that_finished_before_the_cancel_is_recorded_as_finished(tmp_path: Path) -> None:
+    launcher, run = launcher_with(tmp_path, "FINISHED")
+    stopped = launcher.stop(run, savepoint=False)
+    assert stopped.state == "FINISHED" and stopped.ended_at
+    assert launcher.registry.runs("j")[0].state == "FINISHED"
+
+
+def test_a_cancel_that_fails_while_the_job_still_runs_is_an_error(tmp_path: Path) -> None:
+    launcher, run = launcher_with(tmp_path, "RUNNING")
+    with pytest.raises(SavepointError, match="could not stop run #1"):
+        launcher.stop(run, savepoint=False)
+    assert launcher.registry.runs("j")[0].state == "RUNNING"
