@@ -42,6 +42,7 @@ from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
 from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.watch_set import WatchSet
+from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
 from kappanb.settings import StackSettings
@@ -265,7 +266,7 @@ class Workbench:
         return RunControl(self.registry, self._launcher(endpoints), endpoints)
 
     def _start(
-        self, name: str, number: int | None, mode: str, rng: ReadRange, restart: bool,
+        self, name: str, number: int | None, mode: RunMode, rng: ReadRange, restart: bool,
         new_table: bool, parallelism: int, watch: bool,
     ) -> RunHandle:  # fmt: skip
         version, topics = checked_start(self.registry, name, number, rng)  # before the stack

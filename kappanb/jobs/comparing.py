@@ -20,13 +20,14 @@ from kappanb.exceptions import CompareError, StackNotRunningError
 from kappanb.jobs import definitions
 from kappanb.jobs.runs import RunLauncher
 from kappanb.monitor.sample import flink_figures
+from kappanb.registry.kinds import RunState
 from kappanb.registry.records import JobVersion, RunRecord
 from kappanb.registry.store import Registry
 from kappanb.stack.status import StackStatus
 from kappanb.tables.catalog import CatalogLocation, table_exists
 from kappanb.tables.read import scan_table
 
-IN_FLIGHT_AT_DOWN = frozenset({"SUSPENDED", "LOST"})
+IN_FLIGHT_AT_DOWN: frozenset[RunState] = frozenset({"SUSPENDED", "LOST"})
 """Ended only because the stack stopped: `up` resumes them (see `lifecycle`)."""
 
 

@@ -24,6 +24,7 @@ from kappanb.jobs.report import RunHandle
 from kappanb.jobs.slots import SlotCount, count_slots, describe_holders
 from kappanb.monitor.samplers import SAMPLERS
 from kappanb.monitor.watch_set import WatchSet, watch_runs
+from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
 from kappanb.stack.endpoints import Endpoints
@@ -59,7 +60,7 @@ class RunControl:
         self.registry, self.launcher, self.endpoints = registry, launcher, endpoints
 
     def start(
-        self, version: JobVersion, topics: list[TopicSpec], mode: str, rng: ReadRange, *,
+        self, version: JobVersion, topics: list[TopicSpec], mode: RunMode, rng: ReadRange, *,
         restart: bool, new_table: bool, watch: bool, parallelism: int = 1,
     ) -> RunHandle:  # fmt: skip
         name, launcher = version.job, self.launcher

@@ -28,6 +28,7 @@ from kappanb.jobs.planner import ParseError, flink_parser, plan_python, plan_que
 from kappanb.jobs.positions import ReadRange
 from kappanb.jobs.python_job import compiled
 from kappanb.jobs.schema import check_event_time, parse_columns, parse_duration_ms
+from kappanb.registry.kinds import JobKind
 from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.registry.store import Registry
 from kappanb.stack.endpoints import Endpoints
@@ -229,7 +230,7 @@ def plan_version(
         )
     ]
     tenv = client.table_env(DEFAULT_JOB_CONFIG)
-    kind = "python" if python else "sql"
+    kind: JobKind = "python" if python else "sql"
     plan = (
         plan_python(tenv, sources, cell, job, key)
         if python

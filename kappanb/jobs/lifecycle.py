@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from kappanb.exceptions import KappaError
 from kappanb.jobs.control import RunControl
 from kappanb.jobs.slots import count_slots
+from kappanb.registry.kinds import RunState
 from kappanb.registry.records import RunRecord
 
-SUSPENDED = "SUSPENDED"
+SUSPENDED: RunState = "SUSPENDED"
 """A run `down` stopped with a savepoint; `up` resumes it."""
 
-RESUMABLE_AT_UP = frozenset({SUSPENDED, "LOST"})
+RESUMABLE_AT_UP: frozenset[RunState] = frozenset({SUSPENDED, "LOST"})
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import Any
 from kappanb.jobs.runs import RunLauncher
 from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.sample import sample_run
+from kappanb.registry.kinds import RunMode, RunState
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
 from kappanb.stack.embedded import EmbeddedStack
@@ -37,8 +38,8 @@ class RunView:
     """The newest run of a version, as the panel shows it."""
 
     id: int
-    state: str
-    mode: str
+    state: RunState
+    mode: RunMode
     bounded: bool
     behind: int | None
     """Records between the run's position and the head of the log (None: not known)."""

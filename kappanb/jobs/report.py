@@ -6,11 +6,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from kappanb.display.html import Raw, html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import RunNotFoundError
+from kappanb.registry.kinds import RunState
 from kappanb.registry.records import JobVersion, RunRecord
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class RunHandle:
         return "" if held is None else str(held)
 
     @property
-    def run_state(self) -> str:
+    def run_state(self) -> RunState | Literal["UNKNOWN"]:
         """The state in the newest sample (or the registry's state when not watched)."""
         own = self._own
         latest = own.history.latest if own is not None else None

@@ -28,6 +28,7 @@ from kappanb.jobs.python_job import run_cell
 from kappanb.jobs.schema import parse_duration_ms
 from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.topics import create_topic
+from kappanb.registry.kinds import RunMode, flink_job_state
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
 from kappanb.stack.endpoints import Endpoints
@@ -42,7 +43,7 @@ class RunPlan:
 
     version: JobVersion
     topics: Sequence[TopicSpec]
-    mode: str
+    mode: RunMode
     rng: ReadRange
     table: str
     group_id: str
@@ -55,7 +56,7 @@ class RunPlan:
         return f"kappanb {self.version.job} v{self.version.version} {self.mode} -> {self.table}"
 
 
-def group_id_for(version: JobVersion, mode: str) -> str:
+def group_id_for(version: JobVersion, mode: RunMode) -> str:
     """Live runs own ``kappanb.JOB.vN``; every replay gets a fresh group."""
     base = f"kappanb.{version.job}.v{version.version}"
     if mode == "live":
@@ -255,7 +256,7 @@ class RunLauncher:
                 error="the Flink cluster no longer knows this job "
                 "(it was restarted); `resume` continues from the last checkpoint",
             )
-        state = str(job["state"])
+        state = flink_job_state(str(job["state"]))
         if state == run.state:
             return run
         changes: dict[str, Any] = {"state": state}

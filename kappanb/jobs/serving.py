@@ -23,6 +23,7 @@ from kappanb.exceptions import NotCaughtUpError, PromoteError
 from kappanb.jobs import definitions
 from kappanb.jobs.control import RunControl
 from kappanb.monitor.durations import duration
+from kappanb.registry.kinds import SwitchKind
 from kappanb.registry.records import JobVersion, RunRecord, Switch
 from kappanb.registry.store import Registry
 from kappanb.tables.catalog import drop_table, publish_serving, table_exists
@@ -211,7 +212,7 @@ class Serving:
         )
 
     def _switch(
-        self, job: str, run: RunRecord, kind: str, current: Switch | None, reason: str,
+        self, job: str, run: RunRecord, kind: SwitchKind, current: Switch | None, reason: str,
         forced: bool,
     ) -> Switch:  # fmt: skip
         return self.registry.switch(
