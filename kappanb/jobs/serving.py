@@ -74,12 +74,12 @@ class Switched:
         return f"<p>{self}</p>"
 
 
-def check_promote(registry: Registry, job: str, number: int) -> Switch | None:
-    """The serving switch in force, unless promoting ``number`` makes no sense (no stack)."""
-    version = definitions.find_version(registry, job, number)
+def check_promote(registry: Registry, job: str, version: int) -> Switch | None:
+    """The serving switch in force, unless promoting ``version`` makes no sense (no stack)."""
+    job_version = definitions.find_version(registry, job, version)
     current = registry.serving(job)
-    if current is not None and current.to_version == version.version:
-        raise PromoteError(f"{job} already serves {version.label}: nothing to switch")
+    if current is not None and current.to_version == job_version.version:
+        raise PromoteError(f"{job} already serves {job_version.label}: nothing to switch")
     return current
 
 
@@ -100,15 +100,15 @@ def check_rollback(registry: Registry, job: str) -> Switch:
     return current
 
 
-def check_retire(registry: Registry, job: str, number: int) -> JobVersion:
+def check_retire(registry: Registry, job: str, version: int) -> JobVersion:
     """The version to retire, unless it is the one readers get (no stack)."""
-    version = definitions.find_version(registry, job, number)
+    job_version = definitions.find_version(registry, job, version)
     current = registry.serving(job)
-    if current is not None and current.to_version == version.version:
+    if current is not None and current.to_version == job_version.version:
         raise PromoteError(
-            f"{job} {version.label} is what readers get: promote another version first"
+            f"{job} {job_version.label} is what readers get: promote another version first"
         )
-    return version
+    return job_version
 
 
 class Serving:
@@ -121,9 +121,9 @@ class Serving:
         interval = control.launcher.checkpoint_interval_ms / 1000
         self.settle_seconds = interval + 5.0 if settle_seconds is None else settle_seconds
 
-    def promote(self, job: str, number: int, *, force: bool = False, reason: str = "") -> Switch:
-        current = check_promote(self.registry, job, number)
-        run = self._latest_run(job, number)
+    def promote(self, job: str, version: int, *, force: bool = False, reason: str = "") -> Switch:
+        current = check_promote(self.registry, job, version)
+        run = self._latest_run(job, version)
         if not force:
             self._check_ready(run)
         return self._switch(job, run, "promote", current, reason, force)
@@ -143,11 +143,11 @@ class Serving:
         except PromoteError:
             return  # another notebook set it meanwhile: theirs stands
 
-    def retire(self, job: str, number: int, *, drop: bool = False) -> str:
-        version = check_retire(self.registry, job, number)
-        runs = self.control.launcher.reconciled(job, version.version)
+    def retire(self, job: str, version: int, *, drop: bool = False) -> str:
+        job_version = check_retire(self.registry, job, version)
+        runs = self.control.launcher.reconciled(job, job_version.version)
         if not runs:
-            raise PromoteError(f"{job} {version.label} has never run: nothing to retire")
+            raise PromoteError(f"{job} {job_version.label} has never run: nothing to retire")
         said = []
         for run in [r for r in runs if r.active]:
             stopped = self.control.launcher.stop(run, savepoint=True)
@@ -159,19 +159,19 @@ class Serving:
             said.append(f"dropped {', '.join(tables)}")
         else:
             said.append(f"kept {', '.join(tables)} (a rollback target)")
-        return f"retired {job} {version.label}: " + "; ".join(said)
+        return f"retired {job} {job_version.label}: " + "; ".join(said)
 
     # ---- helpers ---------------------------------------------------------------------
-    def _latest_run(self, job: str, number: int) -> RunRecord:
-        runs = self.control.launcher.reconciled(job, number)
+    def _latest_run(self, job: str, version: int) -> RunRecord:
+        runs = self.control.launcher.reconciled(job, version)
         if not runs:
             raise PromoteError(
-                f"{job} v{number} has never run, so it has no output: "
-                f"`replay {job} v{number}` first"
+                f"{job} v{version} has never run, so it has no output: "
+                f"`replay {job} v{version}` first"
             )
         run = runs[-1]
         if not table_exists(self.catalog, run.table):
-            raise PromoteError(f"{job} v{number}'s table {run.table} was dropped (retire --drop)")
+            raise PromoteError(f"{job} v{version}'s table {run.table} was dropped (retire --drop)")
         return run
 
     def _check_ready(self, run: RunRecord) -> None:
