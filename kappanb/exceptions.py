@@ -91,6 +91,11 @@ class UnknownVersionError(KappaError):
     """A version of a known job that does not exist."""
 
 
+class UnknownValueError(KappaError):
+    """A run mode, run state, job kind or switch kind that is none of the values kappanb
+    knows (in a registry row or in Flink's answer)."""
+
+
 class JobDefinitionError(KappaError):
     """Flink rejected a job's SQL (or Python) when kappanb planned it; nothing was recorded."""
 

@@ -28,6 +28,7 @@ from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
 from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.watch_set import WatchSet
+from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
 from kappanb.runs import lifecycle, runs
@@ -84,8 +85,8 @@ def command(method: Method[P, R]) -> Method[P, R]:
 class VersionResult:
     """The version a `job` definition resolved to, and whether it is new."""
 
-    def __init__(self, version: JobVersion, created: bool) -> None:
-        self.version, self.created = version, created
+    def __init__(self, job_version: JobVersion, created: bool) -> None:
+        self.version, self.created = job_version, created
 
     def _verb(self) -> str:
         return "defined" if self.created else "unchanged, still"
@@ -267,10 +268,10 @@ class Workbench:
         return VersionResult(*self.registry.add_version(draft))
 
     def jobs(self) -> JobList:
-        versions = self.registry.versions()
-        serving = {job: s.to_version for job in {v.job for v in versions}
+        job_versions = self.registry.versions()
+        serving = {job: s.to_version for job in {v.job for v in job_versions}
                    if (s := self.registry.serving(job)) is not None}  # fmt: skip
-        return JobList(versions, self.registry.runs(), serving)
+        return JobList(job_versions, self.registry.runs(), serving)
 
     def show(self, name: str, version: int | None = None) -> JobVersion:
         return definitions.find_version(self.registry, name, version)
@@ -306,15 +307,15 @@ class Workbench:
         return RunControl(self.registry, self._launcher(endpoints), endpoints)
 
     def _start(
-        self, name: str, number: int | None, mode: str, rng: ReadRange, restart: bool,
+        self, name: str, version: int | None, mode: RunMode, rng: ReadRange, restart: bool,
         new_table: bool, parallelism: int, watch: bool,
     ) -> RunHandle:  # fmt: skip
-        version, topics = checked_start(self.registry, name, number, rng)  # before the stack
+        job_version, topics = checked_start(self.registry, name, version, rng)  # before the stack
         control = self._control()
-        command = f"{'run' if mode == 'live' else 'replay'} {name} {version.label}"
+        command = f"{'run' if mode == 'live' else 'replay'} {name} {job_version.label}"
         with self.registry.job_lock(name, command):  # one notebook at a time per job
             handle = control.start(
-                version, topics, mode, rng, restart=restart, new_table=new_table,
+                job_version, topics, mode, rng, restart=restart, new_table=new_table,
                 parallelism=parallelism, watch=watch,
             )  # fmt: skip
             if mode == "live":
@@ -374,8 +375,8 @@ class Workbench:
     ) -> WatchSet:  # fmt: skip
         """Sample the job's active runs (or those of ``versions``) in the background."""
         definitions.find_version(self.registry, name, None)  # unknown job: say so, start nothing
-        for number in versions:
-            definitions.find_version(self.registry, name, number)
+        for version in versions:
+            definitions.find_version(self.registry, name, version)
         return self._control().watch_set(name, versions, interval=interval, threshold=threshold)
 
     # ---- comparing and the serving alias -------------------------------------------

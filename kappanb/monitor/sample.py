@@ -11,10 +11,11 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from kappanb.flink.rest import FlinkRest
 from kappanb.monitor.holds import has_event_time_operators
+from kappanb.registry.kinds import FlinkJobState, flink_job_state
 
 _OFFSET = re.compile(r"\.KafkaSourceReader\.topic\.(.+)\.partition\.(\d+)\.currentOffset$")
 _SOURCE_RATE = re.compile(r"^Source__.*\.numRecordsOutPerSecond$")
@@ -25,7 +26,8 @@ class Sample:
     """What one run looked like at ``at`` (seconds since the epoch)."""
 
     at: float
-    state: str
+    state: FlinkJobState | Literal["UNKNOWN"]
+    """Flink's state of the job; UNKNOWN when its answer named none."""
     records_in_per_s: float = 0.0
     records_out_per_s: float = 0.0
     watermark_ms: int | None = None
@@ -85,7 +87,7 @@ def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
     job = rest.job(job_id)
     vertices: list[dict[str, Any]] = job.get("vertices", [])
     figures: dict[str, Any] = {
-        "state": str(job.get("state", "UNKNOWN")),
+        "state": flink_job_state(str(job["state"])) if "state" in job else "UNKNOWN",
         "positions": {},
         "event_time_operators": has_event_time_operators(str(v.get("name", "")) for v in vertices),
     }

@@ -8,8 +8,9 @@ from html import escape as _esc
 from kappanb.core.schema import Column
 from kappanb.display.html import html_table
 from kappanb.display.plain import plain_text
+from kappanb.registry.kinds import JobKind, RunMode, RunState, SwitchKind
 
-ACTIVE_STATES = frozenset(
+ACTIVE_STATES: frozenset[RunState] = frozenset(
     {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "FAILING", "CANCELLING", "RECONCILING"}
 )
 """Flink job states in which a run still owns its table and consumer group."""
@@ -86,7 +87,7 @@ class JobVersion:
 
     job: str
     version: int
-    kind: str
+    kind: JobKind
     text: str
     digest: str
     created_at: str
@@ -133,13 +134,13 @@ class RunRecord:
     id: int
     job: str
     version: int
-    mode: str
+    mode: RunMode
     table: str
     group_id: str
     start: str
     until: str | None
     flink_job_id: str
-    state: str
+    state: RunState
     started_at: str
     ended_at: str | None = None
     savepoint: str | None = None
@@ -173,7 +174,6 @@ class Switch:
     to_version: int
     table: str
     at: str
-    kind: str
-    """"first live run", "promote" or "rollback"."""
+    kind: SwitchKind
     reason: str = ""
     forced: bool = False

@@ -19,6 +19,7 @@ from typing import Any
 
 from kappanb.core.schema import Column
 from kappanb.exceptions import PromoteError, RunNotFoundError
+from kappanb.registry.kinds import RunState, SwitchKind, job_kind, run_mode, run_state, switch_kind
 from kappanb.registry.locks import job_lock
 from kappanb.registry.records import JobVersion, RunRecord, Switch, TopicSpec
 
@@ -137,7 +138,7 @@ class Registry:
             )
             data["id"] = int(cur.lastrowid or 0)
             conn.execute("UPDATE runs SET spec = ? WHERE id = ?", (json.dumps(data), data["id"]))
-        return RunRecord(**data)
+        return _run(data)
 
     def delete_run(self, run_id: int) -> None:
         """Forget a run whose submission failed (its id was reserved beforehand)."""
@@ -145,24 +146,27 @@ class Registry:
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     def update_run(
-        self, run_id: int, *, if_flink_job: str | None = None, **changes: Any
-    ) -> RunRecord:
+        self, run_id: int, *, if_flink_job: str | None = None, state: RunState | None = None,
+        **changes: Any,
+    ) -> RunRecord:  # fmt: skip
         """Change a run; with ``if_flink_job``, only while it still has that Flink job.
 
         (Another kernel may have resumed it as a new Flink job in the meantime.)
         """
+        if state is not None:
+            changes["state"] = state
         with self._tx() as conn:
             row = conn.execute("SELECT spec FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise RunNotFoundError(f"the registry has no run #{run_id}")
             current = json.loads(row[0])
             if if_flink_job is not None and current["flink_job_id"] != if_flink_job:
-                return RunRecord(**current)
+                return _run(current)
             if {"id", "job", "version", "table"} & changes.keys():
                 raise ValueError("a run's id, job, version and table never change")
             data = {**json.loads(row[0]), **changes}
             conn.execute("UPDATE runs SET spec = ? WHERE id = ?", (json.dumps(data), run_id))
-        return RunRecord(**data)
+        return _run(data)
 
     def runs(self, job: str | None = None, version: int | None = None) -> list[RunRecord]:
         query, args = "SELECT spec FROM runs WHERE 1 = 1", list[object]()
@@ -172,11 +176,11 @@ class Registry:
             query, args = query + " AND version = ?", [*args, version]
         with self._tx() as conn:
             rows = conn.execute(query + " ORDER BY id", args).fetchall()
-        return [RunRecord(**json.loads(r[0])) for r in rows]
+        return [_run(json.loads(r[0])) for r in rows]
 
     # ---- the serving alias -----------------------------------------------------------
     def switch(
-        self, job: str, to_version: int, table: str, *, kind: str, expect_from: int | None,
+        self, job: str, to_version: int, table: str, *, kind: SwitchKind, expect_from: int | None,
         reason: str = "", forced: bool = False, also: Callable[[], None] | None = None,
     ) -> Switch:  # fmt: skip
         """Point ``job``'s alias at ``to_version`` in one transaction.
@@ -229,7 +233,9 @@ def _current(conn: sqlite3.Connection, job: str) -> Switch | None:
 
 def _switch(row: tuple[Any, ...]) -> Switch:
     id_, job, from_version, to_version, table, at, kind, reason, forced = row
-    return Switch(id_, job, from_version, to_version, table, at, kind, reason, bool(forced))
+    return Switch(
+        id_, job, from_version, to_version, table, at, switch_kind(kind), reason, bool(forced)
+    )
 
 
 def _columns(raw: list[dict[str, str]]) -> tuple[Column, ...]:
@@ -247,8 +253,13 @@ def _version(data: dict[str, Any]) -> JobVersion:
     return JobVersion(
         **{
             **data,
+            "kind": job_kind(data["kind"]),
             "output": _columns(data["output"]),
             "key": tuple(data["key"]),
             "sources": tuple(data["sources"]),
         }
     )
+
+
+def _run(data: dict[str, Any]) -> RunRecord:
+    return RunRecord(**{**data, "mode": run_mode(data["mode"]), "state": run_state(data["state"])})

@@ -21,6 +21,7 @@ from kappanb.exceptions import (
 )
 from kappanb.monitor.samplers import SAMPLERS
 from kappanb.monitor.watch_set import WatchSet, watch_runs
+from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
 from kappanb.runs import runs
@@ -32,11 +33,11 @@ from kappanb.versions import definitions, malformed
 
 
 def checked_start(
-    registry: Registry, name: str, number: int | None, rng: ReadRange
+    registry: Registry, name: str, version: int | None, rng: ReadRange
 ) -> tuple[JobVersion, list[TopicSpec]]:
     """The version to start and the topics it reads, or why it cannot start so."""
-    version = definitions.find_version(registry, name, number)
-    topics = [definitions.find_topic(registry, t) for t in version.sources]
+    job_version = definitions.find_version(registry, name, version)
+    topics = [definitions.find_topic(registry, t) for t in job_version.sources]
     if rng.uses_offsets() and len(topics) > 1:
         raise StartPositionError("partition offsets in --from need a job that reads one topic")
     compacted = [t.name for t in topics if t.compact]
@@ -45,7 +46,7 @@ def checked_start(
             f"a bounded replay cannot end: {', '.join(compacted)} is compacted and read as a "
             "table (always whole, never finished); replay without --until"
         )
-    return version, topics
+    return job_version, topics
 
 
 def dead_letters(topics: Sequence[TopicSpec]) -> str:
@@ -60,33 +61,33 @@ class RunControl:
         self.registry, self.launcher, self.endpoints = registry, launcher, endpoints
 
     def start(
-        self, version: JobVersion, topics: list[TopicSpec], mode: str, rng: ReadRange, *,
-        restart: bool, new_table: bool, watch: bool, parallelism: int = 1,
+        self, job_version: JobVersion, topics: list[TopicSpec], mode: RunMode, rng: ReadRange,
+        *, restart: bool, new_table: bool, watch: bool, parallelism: int = 1,
     ) -> RunHandle:  # fmt: skip
-        name, launcher = version.job, self.launcher
-        mine = launcher.reconciled(name, version.version)
+        name, launcher = job_version.job, self.launcher
+        mine = launcher.reconciled(name, job_version.version)
         active = [r for r in mine if r.active]
         if active and not restart:
             raise RunConflictError(
-                f"{name} {version.label} already runs (run #{active[0].id}, {active[0].mode}, "
+                f"{name} {job_version.label} already runs (run #{active[0].id}, {active[0].mode}, "
                 f"into {active[0].table}); add --restart to replace it, or stop it first"
             )
-        command = f"{'run' if mode == 'live' else 'replay'} {name} {version.label}"
+        command = f"{'run' if mode == 'live' else 'replay'} {name} {job_version.label}"
         asked = f"{command} --parallelism {parallelism}" if parallelism > 1 else command
         self.check_slots(parallelism, asked, releasing=active)  # --restart frees theirs
-        table = self.output_table(version, mine, restart, new_table)
+        table = self.output_table(job_version, mine, restart, new_table)
         for run in active:
             launcher.stop(run, savepoint=False)
         if not new_table:
             drop_table(self.endpoints.catalog, table)  # empty leftovers, or replaced on --restart
-        group = runs.group_id_for(version, mode)
+        group = runs.group_id_for(job_version, mode)
         # The run's id goes into its dead-letter records, so it is reserved before submitting.
         reserved = self.registry.add_run(RunRecord(
-            id=0, job=name, version=version.version, mode=mode, table=table, group_id=group,
+            id=0, job=name, version=job_version.version, mode=mode, table=table, group_id=group,
             start=rng.start, until=rng.until, flink_job_id="", state="SUBMITTING",
             started_at=now(), parallelism=parallelism, dead_letters=dead_letters(topics),
         ))  # fmt: skip
-        plan = runs.RunPlan(version, topics, mode, rng, table, group, parallelism, reserved.id)
+        plan = runs.RunPlan(job_version, topics, mode, rng, table, group, parallelism, reserved.id)
         try:
             job_id, url = launcher.submit(plan)
         except BaseException:
@@ -143,37 +144,39 @@ class RunControl:
         )
 
     def output_table(
-        self, version: JobVersion, runs_so_far: list[RunRecord], restart: bool, new_table: bool
-    ) -> str:
+        self, job_version: JobVersion, runs_so_far: list[RunRecord], restart: bool,
+        new_table: bool,
+    ) -> str:  # fmt: skip
         """The table a new run writes; refuses to mix outputs. No side effects."""
         catalog = self.endpoints.catalog
-        table = output_table(version.job, version.version)
+        table = output_table(job_version.job, job_version.version)
         if new_table:
             suffix = 2
             while table_exists(catalog, table):
-                table, suffix = output_table(version.job, version.version, suffix), suffix + 1
+                table = output_table(job_version.job, job_version.version, suffix)
+                suffix += 1
             return table
         if table_has_data(catalog, table) and not restart:
             earlier = [r for r in runs_so_far if r.table == table]
             resume = (
-                f"`resume {version.job} {version.version}` continues run #{earlier[-1].id} "
-                f"({earlier[-1].state}), "
+                f"`resume {job_version.job} {job_version.version}` continues run "
+                f"#{earlier[-1].id} ({earlier[-1].state}), "
                 if earlier and earlier[-1].state not in ("FINISHED",)
                 else ""
             )
             raise RunConflictError(
-                f"table {table} already has output of an earlier run of {version.job} "
-                f"{version.label}: {resume}--restart replaces it, --new-table keeps it"
+                f"table {table} already has output of an earlier run of {job_version.job} "
+                f"{job_version.label}: {resume}--restart replaces it, --new-table keeps it"
             )
         return table
 
-    def active_run(self, name: str, number: int) -> RunRecord:
-        version = definitions.find_version(self.registry, name, number)
-        mine = self.launcher.reconciled(name, version.version)
+    def active_run(self, name: str, version: int) -> RunRecord:
+        job_version = definitions.find_version(self.registry, name, version)
+        mine = self.launcher.reconciled(name, job_version.version)
         active = [r for r in mine if r.active]
         if not active:
             states = ", ".join(f"#{r.id} {r.state}" for r in mine) or "never started"
-            raise RunNotFoundError(f"{name} {version.label} is not running ({states})")
+            raise RunNotFoundError(f"{name} {job_version.label} is not running ({states})")
         return active[-1]
 
     def stop(self, name: str, version: int, savepoint: bool) -> RunHandle:
@@ -196,30 +199,33 @@ class RunControl:
         return self.handle(stopped, url, f"stopped {run.job} v{run.version} {how}")
 
     def resume(self, name: str, version: int) -> RunHandle:
-        found = definitions.find_version(self.registry, name, version)
-        mine = self.launcher.reconciled(name, found.version)
+        job_version = definitions.find_version(self.registry, name, version)
+        mine = self.launcher.reconciled(name, job_version.version)
         if not mine:
-            raise RunNotFoundError(f"{name} {found.label} has never run: use `run` or `replay`")
+            raise RunNotFoundError(
+                f"{name} {job_version.label} has never run: use `run` or `replay`"
+            )
         active = [r for r in mine if r.active]
         if active:
             raise RunConflictError(
-                f"{name} {found.label} is already running (run #{active[-1].id})"
+                f"{name} {job_version.label} is already running (run #{active[-1].id})"
             )
         resumable = [r for r in mine if r.state != "FINISHED"]
         if not resumable:
             raise RunConflictError(
-                f"every run of {name} {found.label} finished: nothing to resume; "
+                f"every run of {name} {job_version.label} finished: nothing to resume; "
                 "start another with --restart or --new-table"
             )
         last = resumable[-1]
-        self.check_slots(last.parallelism, f"resume {name} {found.label} (parallelism "
+        self.check_slots(last.parallelism, f"resume {name} {job_version.label} (parallelism "
                          f"{last.parallelism}, as it ran)")  # fmt: skip
         point = self.launcher.restore_point(last)
-        topics = [definitions.find_topic(self.registry, t) for t in found.sources]
+        topics = [definitions.find_topic(self.registry, t) for t in job_version.sources]
         rng = ReadRange(last.start, last.until)
         plan = runs.RunPlan(
-            found, topics, last.mode, rng, last.table, last.group_id, last.parallelism, last.id
-        )
+            job_version, topics, last.mode, rng, last.table, last.group_id, last.parallelism,
+            last.id,
+        )  # fmt: skip
         job_id, url = self.launcher.submit(plan, restore=point)
         record = self.registry.update_run(
             last.id, flink_job_id=job_id, state="RUNNING", ended_at=None, error=None,

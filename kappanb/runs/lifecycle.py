@@ -22,14 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kappanb.exceptions import KappaError
+from kappanb.registry.kinds import RunState
 from kappanb.registry.records import RunRecord
 from kappanb.runs.control import RunControl
 from kappanb.runs.slots import count_slots
 
-SUSPENDED = "SUSPENDED"
+SUSPENDED: RunState = "SUSPENDED"
 """A run `down` stopped with a savepoint; `up` resumes it."""
 
-RESUMABLE_AT_UP = frozenset({SUSPENDED, "LOST"})
+RESUMABLE_AT_UP: frozenset[RunState] = frozenset({SUSPENDED, "LOST"})
 
 
 @dataclass

@@ -19,6 +19,7 @@ from typing import Any
 
 from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.sample import sample_run
+from kappanb.registry.kinds import RunMode, RunState
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
 from kappanb.runs.runs import RunLauncher
@@ -37,8 +38,8 @@ class RunView:
     """The newest run of a version, as the panel shows it."""
 
     id: int
-    state: str
-    mode: str
+    state: RunState
+    mode: RunMode
     bounded: bool
     behind: int | None
     """Records between the run's position and the head of the log (None: not known)."""
@@ -153,14 +154,14 @@ def _sample_active(
     """Records behind and the caught-up rule for each active run shown (live runs first:
     a replay's watermark is compared with its live run's, as `watch` does)."""
     topics = {t.name: t for t in registry.topics()}
-    versions = {(v.job, v.version): v for v in registry.versions()}
+    job_versions = {(v.job, v.version): v for v in registry.versions()}
     active = sorted((r for r in shown.values() if r.active and r.flink_job_id),
                     key=lambda r: r.mode != "live")  # fmt: skip
     polled.forget_all_but({(r.id, r.flink_job_id) for r in active})
     live_watermark: dict[str, int | None] = {}
     figures: dict[int, _Figures] = {}
     for run in active:
-        sources = _sources(versions.get((run.job, run.version)), topics)
+        sources = _sources(job_versions.get((run.job, run.version)), topics)
         try:
             sample = sample_run(control.rest, endpoints.bootstrap_servers, run.flink_job_id,
                                 run.group_id, [t.name for t in sources],
@@ -183,8 +184,8 @@ def _sample_active(
     return figures
 
 
-def _sources(version: JobVersion | None, topics: dict[str, TopicSpec]) -> list[TopicSpec]:
-    return [topics[name] for name in (version.sources if version else ()) if name in topics]
+def _sources(job_version: JobVersion | None, topics: dict[str, TopicSpec]) -> list[TopicSpec]:
+    return [topics[name] for name in (job_version.sources if job_version else ()) if name in topics]
 
 
 def _jobs(

@@ -6,11 +6,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from kappanb.display.html import Raw, html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import RunNotFoundError
+from kappanb.registry.kinds import RunState
 from kappanb.registry.records import JobVersion, RunRecord
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ class RunHandle:
         return "" if held is None else str(held)
 
     @property
-    def run_state(self) -> str:
+    def run_state(self) -> RunState | Literal["UNKNOWN"]:
         """The state in the newest sample (or the registry's state when not watched)."""
         own = self._own
         latest = own.history.latest if own is not None else None
@@ -301,30 +302,30 @@ class StatusReport:
 class JobList:
     """Jobs and their versions, newest version last."""
 
-    versions: list[JobVersion]
+    job_versions: list[JobVersion]
     runs: list[RunRecord]
     serving: dict[str, int] = field(default_factory=dict)
     """Per job, the version its serving alias points at."""
 
     def _rows(self) -> list[list[object]]:
         rows: list[list[object]] = []
-        for v in self.versions:
+        for v in self.job_versions:
             mine = [r for r in self.runs if r.job == v.job and r.version == v.version]
             states = ", ".join(f"{r.mode} {r.state}" for r in mine) or "-"
-            kind = f"updating ({', '.join(v.key)})" if v.updating else "append"
+            output = f"updating ({', '.join(v.key)})" if v.updating else "append"
             label = v.label + (" (serving)" if self.serving.get(v.job) == v.version else "")
-            rows.append([v.job, label, v.kind, kind, v.created_at, v.note, states])
+            rows.append([v.job, label, v.kind, output, v.created_at, v.note, states])
         return rows
 
     def __str__(self) -> str:
-        if not self.versions:
+        if not self.job_versions:
             return "no jobs yet: define one with `job NAME` and a SELECT"
         return text_table(
             ["job", "version", "kind", "output", "created", "note", "runs"], self._rows()
         )
 
     def _repr_html_(self) -> str:
-        if not self.versions:
+        if not self.job_versions:
             return "<i>no jobs yet: define one with <code>%%kappa job NAME</code></i>"
         return html_table(
             ["job", "version", "kind", "output", "created", "note", "runs"], self._rows()

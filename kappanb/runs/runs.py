@@ -25,6 +25,7 @@ from kappanb.flink.rest import FlinkRest
 from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient, is_insert
 from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.topics import create_topic
+from kappanb.registry.kinds import RunMode, flink_job_state
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry, now
 from kappanb.stack.endpoints import Endpoints
@@ -40,9 +41,9 @@ _CHECKPOINT_DIR = re.compile(r"chk-(\d+)")
 class RunPlan:
     """Everything needed to submit a run: the version, its sources, where it reads and writes."""
 
-    version: JobVersion
+    job_version: JobVersion
     topics: Sequence[TopicSpec]
-    mode: str
+    mode: RunMode
     rng: ReadRange
     table: str
     group_id: str
@@ -52,12 +53,13 @@ class RunPlan:
 
     @property
     def pipeline_name(self) -> str:
-        return f"kappanb {self.version.job} v{self.version.version} {self.mode} -> {self.table}"
+        v = self.job_version
+        return f"kappanb {v.job} v{v.version} {self.mode} -> {self.table}"
 
 
-def group_id_for(version: JobVersion, mode: str) -> str:
+def group_id_for(job_version: JobVersion, mode: RunMode) -> str:
     """Live runs own ``kappanb.JOB.vN``; every replay gets a fresh group."""
-    base = f"kappanb.{version.job}.v{version.version}"
+    base = f"kappanb.{job_version.job}.v{job_version.version}"
     if mode == "live":
         return base
     return f"{base}.replay-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
@@ -93,8 +95,8 @@ class RunLauncher:
         """The run's SQL: sources, the cell's setup, the output table, the INSERT, and one
         INSERT per dead-letter topic (the same for a live run and a replay)."""
         catalog = self.endpoints.catalog.name
-        parts = split_cell(plan.version.text, plan.version.job)
-        sink = [ddl.sink_ddl(catalog, plan.table, plan.version)] if create_table else []
+        parts = split_cell(plan.job_version.text, plan.job_version.job)
+        sink = [ddl.sink_ddl(catalog, plan.table, plan.job_version)] if create_table else []
         return [
             *self._sources(plan),
             *(s.text for s in parts.setup),
@@ -113,7 +115,7 @@ class RunLauncher:
 
     def _dead_letters(self, plan: RunPlan) -> list[str]:
         """The DLQ table and INSERT of each source topic that routes malformed events."""
-        v = plan.version
+        v = plan.job_version
         run = malformed.RunIdentity(v.job, v.version, plan.run_id, plan.mode)
         bootstrap = self.endpoints.bootstrap_servers
         return [
@@ -130,8 +132,8 @@ class RunLauncher:
             for statement in self._sources(plan):
                 tenv.execute_sql(statement)
             if create_table:
-                tenv.execute_sql(ddl.sink_ddl(catalog, plan.table, plan.version))
-            result = run_cell(tenv, plan.version.text, plan.version.job)
+                tenv.execute_sql(ddl.sink_ddl(catalog, plan.table, plan.job_version))
+            result = run_cell(tenv, plan.job_version.text, plan.job_version.job)
             statement_set.add_insert(ddl.qualified_table(catalog, plan.table), result)
             for statement in self._dead_letters(plan):
                 if is_insert(statement):
@@ -152,7 +154,7 @@ class RunLauncher:
             config["execution.state-recovery.path"] = restore
         client, create = FlinkSqlClient(self.endpoints), restore is None
         try:
-            if plan.version.kind == "python":
+            if plan.job_version.kind == "python":
                 build = self._python_build(plan, create)
                 job = client.submit_with(build, job_name=plan.pipeline_name, config=config)
             else:
@@ -235,8 +237,8 @@ class RunLauncher:
         return [self.reconcile(r) for r in self.registry.runs(job, version)]
 
     def _topics_of(self, run: RunRecord) -> list[TopicSpec]:
-        versions = [v for v in self.registry.versions(run.job) if v.version == run.version]
-        sources = set(versions[0].sources) if versions else set()
+        job_versions = [v for v in self.registry.versions(run.job) if v.version == run.version]
+        sources = set(job_versions[0].sources) if job_versions else set()
         return [t for t in self.registry.topics() if t.name in sources]
 
     def reconcile(self, run: RunRecord) -> RunRecord:
@@ -255,7 +257,7 @@ class RunLauncher:
                 error="the Flink cluster no longer knows this job "
                 "(it was restarted); `resume` continues from the last checkpoint",
             )
-        state = str(job["state"])
+        state = flink_job_state(str(job["state"]))
         if state == run.state:
             return run
         changes: dict[str, Any] = {"state": state}

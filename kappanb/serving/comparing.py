@@ -18,6 +18,7 @@ import polars as pl
 from kappanb.compare import Diff, diff_outputs
 from kappanb.exceptions import CompareError, StackNotRunningError
 from kappanb.monitor.sample import flink_figures
+from kappanb.registry.kinds import RunState
 from kappanb.registry.records import JobVersion, RunRecord
 from kappanb.registry.store import Registry
 from kappanb.runs.runs import RunLauncher
@@ -26,24 +27,25 @@ from kappanb.tables.catalog import CatalogLocation, table_exists
 from kappanb.tables.read import scan_table
 from kappanb.versions import definitions
 
-IN_FLIGHT_AT_DOWN = frozenset({"SUSPENDED", "LOST"})
+IN_FLIGHT_AT_DOWN: frozenset[RunState] = frozenset({"SUSPENDED", "LOST"})
 """Ended only because the stack stopped: `up` resumes them (see `lifecycle`)."""
 
 
 def compare_versions(
     registry: Registry, catalog: CatalogLocation, flink: RunLauncher | None, job: str,
-    versions: Sequence[JobVersion], columns: Sequence[str], *, where: str | None = None,
+    job_versions: Sequence[JobVersion], columns: Sequence[str], *, where: str | None = None,
     tolerance: float = 0.0,
 ) -> Diff:  # fmt: skip
-    """The diff of the (old, new) ``versions`` by ``columns``, as `check_diff` chose them;
+    """The diff of the (old, new) ``job_versions`` by ``columns``, as `check_diff` chose them;
     ``flink`` (reconciles runs, reads watermarks) is needed only when `in_flight_runs`
     found some, and must then be given."""
-    runs = [_output_run(registry, catalog, flink, v) for v in versions]
+    runs = [_output_run(registry, catalog, flink, v) for v in job_versions]
     frames = [_read(catalog, run, where) for run in runs]
     marks = [_watermark(flink, run) for run in runs]
     return diff_outputs(
         frames[0], frames[1], list(columns), old_watermark_ms=marks[0], new_watermark_ms=marks[1],
-        tolerance=tolerance, old_label=versions[0].label, new_label=versions[1].label, job=job,
+        tolerance=tolerance, old_label=job_versions[0].label, new_label=job_versions[1].label,
+        job=job,
     )  # fmt: skip
 
 
@@ -74,17 +76,17 @@ def check_diff(
     registry: Registry, job: str, old: int, new: int, key: Sequence[str] | None
 ) -> tuple[list[JobVersion], list[str]]:
     """The two versions and the key columns to compare them by, or why not (no stack)."""
-    versions = [definitions.find_version(registry, job, n) for n in (old, new)]
+    job_versions = [definitions.find_version(registry, job, version) for version in (old, new)]
     if old == new:
         raise CompareError(
             f"compare two different versions of {job}, not v{old} with itself "
             f"(e.g. `diff {job} v{old} v{old + 1}`)"
         )
-    return versions, list(key) if key else _default_key(versions)
+    return job_versions, list(key) if key else _default_key(job_versions)
 
 
-def _default_key(versions: list[JobVersion]) -> list[str]:
-    keys = [v.key for v in versions if v.key]
+def _default_key(job_versions: list[JobVersion]) -> list[str]:
+    keys = [v.key for v in job_versions if v.key]
     if not keys:
         raise CompareError(
             "these versions write rows without a key (append-only output): give the columns "
@@ -99,22 +101,23 @@ def _default_key(versions: list[JobVersion]) -> list[str]:
 
 
 def _output_run(
-    registry: Registry, catalog: CatalogLocation, flink: RunLauncher | None, version: JobVersion
-) -> RunRecord:
+    registry: Registry, catalog: CatalogLocation, flink: RunLauncher | None,
+    job_version: JobVersion,
+) -> RunRecord:  # fmt: skip
+    job, label = job_version.job, job_version.label
     mine = (
-        flink.reconciled(version.job, version.version)
+        flink.reconciled(job, job_version.version)
         if flink is not None
-        else registry.runs(version.job, version.version)
+        else registry.runs(job, job_version.version)
     )
     if not mine:
         raise CompareError(
-            f"{version.job} {version.label} has never run, so it has no output: "
-            f"`replay {version.job} {version.label}` first"
+            f"{job} {label} has never run, so it has no output: `replay {job} {label}` first"
         )
     run = mine[-1]
     if not table_exists(catalog, run.table):
         raise CompareError(
-            f"{version.job} {version.label}'s table {run.table} was dropped (retire --drop), "
+            f"{job} {label}'s table {run.table} was dropped (retire --drop), "
             "so it has no output to compare: replay it again to rebuild it"
         )
     return run

@@ -21,6 +21,7 @@ from kappanb.core.durations import duration
 from kappanb.display.html import html_table, text_table
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import NotCaughtUpError, PromoteError
+from kappanb.registry.kinds import SwitchKind
 from kappanb.registry.records import JobVersion, RunRecord, Switch
 from kappanb.registry.store import Registry
 from kappanb.runs.control import RunControl
@@ -73,12 +74,12 @@ class Switched:
         return f"<p>{self}</p>"
 
 
-def check_promote(registry: Registry, job: str, number: int) -> Switch | None:
-    """The serving switch in force, unless promoting ``number`` makes no sense (no stack)."""
-    version = definitions.find_version(registry, job, number)
+def check_promote(registry: Registry, job: str, version: int) -> Switch | None:
+    """The serving switch in force, unless promoting ``version`` makes no sense (no stack)."""
+    job_version = definitions.find_version(registry, job, version)
     current = registry.serving(job)
-    if current is not None and current.to_version == version.version:
-        raise PromoteError(f"{job} already serves {version.label}: nothing to switch")
+    if current is not None and current.to_version == job_version.version:
+        raise PromoteError(f"{job} already serves {job_version.label}: nothing to switch")
     return current
 
 
@@ -99,15 +100,15 @@ def check_rollback(registry: Registry, job: str) -> Switch:
     return current
 
 
-def check_retire(registry: Registry, job: str, number: int) -> JobVersion:
+def check_retire(registry: Registry, job: str, version: int) -> JobVersion:
     """The version to retire, unless it is the one readers get (no stack)."""
-    version = definitions.find_version(registry, job, number)
+    job_version = definitions.find_version(registry, job, version)
     current = registry.serving(job)
-    if current is not None and current.to_version == version.version:
+    if current is not None and current.to_version == job_version.version:
         raise PromoteError(
-            f"{job} {version.label} is what readers get: promote another version first"
+            f"{job} {job_version.label} is what readers get: promote another version first"
         )
-    return version
+    return job_version
 
 
 class Serving:
@@ -121,11 +122,11 @@ class Serving:
         self.settle_seconds = interval + 5.0 if settle_seconds is None else settle_seconds
 
     def promote(
-        self, job: str, number: int, current: Switch | None, *, force: bool = False,
+        self, job: str, version: int, current: Switch | None, *, force: bool = False,
         reason: str = "",
     ) -> Switch:  # fmt: skip
-        """Switch to ``number``; ``current`` is what `check_promote` found in force."""
-        run = self._latest_run(job, number)
+        """Switch to ``version``; ``current`` is what `check_promote` found in force."""
+        run = self._latest_run(job, version)
         if not force:
             self._check_ready(run)
         return self._switch(job, run, "promote", current, reason, force)
@@ -145,12 +146,12 @@ class Serving:
         except PromoteError:
             return  # another notebook set it meanwhile: theirs stands
 
-    def retire(self, version: JobVersion, *, drop: bool = False) -> str:
+    def retire(self, job_version: JobVersion, *, drop: bool = False) -> str:
         """Retire the version `check_retire` allowed."""
-        job = version.job
-        runs = self.control.launcher.reconciled(job, version.version)
+        job = job_version.job
+        runs = self.control.launcher.reconciled(job, job_version.version)
         if not runs:
-            raise PromoteError(f"{job} {version.label} has never run: nothing to retire")
+            raise PromoteError(f"{job} {job_version.label} has never run: nothing to retire")
         said = []
         for run in [r for r in runs if r.active]:
             stopped = self.control.launcher.stop(run, savepoint=True)
@@ -162,19 +163,19 @@ class Serving:
             said.append(f"dropped {', '.join(tables)}")
         else:
             said.append(f"kept {', '.join(tables)} (a rollback target)")
-        return f"retired {job} {version.label}: " + "; ".join(said)
+        return f"retired {job} {job_version.label}: " + "; ".join(said)
 
     # ---- helpers ---------------------------------------------------------------------
-    def _latest_run(self, job: str, number: int) -> RunRecord:
-        runs = self.control.launcher.reconciled(job, number)
+    def _latest_run(self, job: str, version: int) -> RunRecord:
+        runs = self.control.launcher.reconciled(job, version)
         if not runs:
             raise PromoteError(
-                f"{job} v{number} has never run, so it has no output: "
-                f"`replay {job} v{number}` first"
+                f"{job} v{version} has never run, so it has no output: "
+                f"`replay {job} v{version}` first"
             )
         run = runs[-1]
         if not table_exists(self.catalog, run.table):
-            raise PromoteError(f"{job} v{number}'s table {run.table} was dropped (retire --drop)")
+            raise PromoteError(f"{job} v{version}'s table {run.table} was dropped (retire --drop)")
         return run
 
     def _check_ready(self, run: RunRecord) -> None:
@@ -215,7 +216,7 @@ class Serving:
         )
 
     def _switch(
-        self, job: str, run: RunRecord, kind: str, current: Switch | None, reason: str,
+        self, job: str, run: RunRecord, kind: SwitchKind, current: Switch | None, reason: str,
         forced: bool,
     ) -> Switch:  # fmt: skip
         return self.registry.switch(

@@ -107,12 +107,12 @@ def qualified_table(catalog: str, table: str) -> str:
     return f"{quote(catalog)}.{quote(DEFAULT_NAMESPACE)}.{quote(table)}"
 
 
-def sink_ddl(catalog: str, table: str, version: JobVersion) -> str:
+def sink_ddl(catalog: str, table: str, job_version: JobVersion) -> str:
     """``CREATE TABLE`` for a run's Iceberg output: upsert on the key when the query updates."""
-    columns = format_columns(version.output)
+    columns = format_columns(job_version.output)
     options = {"format-version": "2"}
-    if version.updating:
-        keys = ", ".join(quote(k) for k in version.key)
+    if job_version.updating:
+        keys = ", ".join(quote(k) for k in job_version.key)
         columns += f",\n  PRIMARY KEY ({keys}) NOT ENFORCED"
         options["write.upsert.enabled"] = "true"
     return f"CREATE TABLE {qualified_table(catalog, table)} (\n  {columns}\n) {_with(options)}"

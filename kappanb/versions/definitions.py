@@ -26,6 +26,7 @@ from kappanb.exceptions import (
     UnknownVersionError,
 )
 from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient
+from kappanb.registry.kinds import JobKind
 from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.registry.store import Registry
 from kappanb.stack.endpoints import Endpoints
@@ -230,7 +231,7 @@ def plan_version(
         )
     ]
     tenv = client.table_env(DEFAULT_JOB_CONFIG)
-    kind = "python" if python else "sql"
+    kind: JobKind = "python" if python else "sql"
     plan = (
         plan_python(tenv, sources, cell, job, key)
         if python
@@ -259,18 +260,18 @@ def _read_by(scanned: Sequence[str], mentioned: list[TopicSpec]) -> list[TopicSp
 
 
 def find_version(registry: Registry, job: str, version: int | None) -> JobVersion:
-    versions = registry.versions(job)
-    if not versions:
+    job_versions = registry.versions(job)
+    if not job_versions:
         jobs = sorted({v.job for v in registry.versions()})
         raise UnknownJobError(
             f"unknown job {job!r}; known jobs: {', '.join(jobs) or 'none yet'}. "
             "Define one with `%%kappa job NAME`"
         )
     if version is None:
-        return versions[-1]
-    for v in versions:
+        return job_versions[-1]
+    for v in job_versions:
         if v.version == version:
             return v
     raise UnknownVersionError(
-        f"{job} has no v{version}; its versions are {', '.join(v.label for v in versions)}"
+        f"{job} has no v{version}; its versions are {', '.join(v.label for v in job_versions)}"
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from kappanb.core.names import literal, quote
 from kappanb.core.schema import Column
+from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import TopicSpec
 
 RESERVED_PREFIX = "_kappanb_"
@@ -49,7 +50,7 @@ class RunIdentity:
     job: str
     version: int
     run_id: int
-    mode: str
+    mode: RunMode
 
 
 def routes(topic: TopicSpec) -> bool:
