@@ -11,7 +11,6 @@ from typing import Any
 
 import polars as pl
 
-from kappanb.commands.vocabulary import Vocabulary, vocabulary
 from kappanb.compare import Diff
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import (
@@ -121,10 +120,6 @@ class Workbench:
         caught up), the served version: one pass, for a panel that polls. Never starts the
         stack; what cannot be found out is said in ``problems``."""
         return build_overview(self.registry, self.stack, self._launcher, self._polled)
-
-    def names(self) -> Vocabulary:
-        """Subcommands, flags and the names the registry knows now (for completion)."""
-        return vocabulary(self.registry)
 
     def endpoints(self) -> Endpoints:
         """The stack's endpoints; starts it the first time when nothing runs and auto_up is on."""
