@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from kappanb.commands.handlers import HANDLERS, Context, read_json_lines
+from kappanb.commands.context import Context, read_json_lines
+from kappanb.commands.handlers import HANDLERS
 from kappanb.commands.parser import build_parser
 from kappanb.exceptions import KappaError
 from kappanb.settings import StackSettings

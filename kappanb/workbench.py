@@ -12,7 +12,6 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import polars as pl
 
-from kappanb.commands.vocabulary import Vocabulary, vocabulary
 from kappanb.compare import Diff
 from kappanb.core.positions import ReadRange, read_range
 from kappanb.display.plain import plain_text
@@ -156,10 +155,6 @@ class Workbench:
         caught up), the served version: one pass, for a panel that polls. Never starts the
         stack; what cannot be found out is said in ``problems``."""
         return build_overview(self.registry, self.stack, self._launcher, self._polled)
-
-    def names(self) -> Vocabulary:
-        """Subcommands, flags and the names the registry knows now (for completion)."""
-        return vocabulary(self.registry)
 
     @command
     def endpoints(self) -> Endpoints:

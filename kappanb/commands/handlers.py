@@ -1,69 +1,93 @@
-"""One function per subcommand, shared by the `%kappa` magics and the `kappanb` CLI.
+"""Every subcommand of the `%kappa` magics and the `kappanb` CLI, each declared once: its
+word, help text and arguments (declaration.py) above the function that runs it.
 
-Each takes the parsed arguments and a `Context` (the cell text, and how to find a
-named object), calls the Workbench and returns what it returned.
+A handler takes the parsed arguments and a `Context` (the cell text, and how to find a
+named object), calls the Workbench and returns what it returned. Declared in the order
+`--help` lists them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+from kappanb.commands.argument_types import (
+    iso_time,
+    key_list,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    share,
+    version,
+)
+from kappanb.commands.context import Context, read_text_file
+from kappanb.commands.declaration import Arg, CommandTable, Handler, OneOf, arg, one_of
 from kappanb.commands.results import FullStatus, OutputFrame, TextResult
 from kappanb.exceptions import CommandLineError
 from kappanb.stack.jars import JarCache
+from kappanb.stack.layout import SERVICES
 from kappanb.workbench import Workbench
 
+COMMANDS = CommandTable()
+"""The declared subcommands, by name: the parser, the handlers and completion read these."""
 
-def _no_lookup(name: str) -> Any:
-    raise CommandLineError(
-        f"no variable {name!r} here: give produce a notebook variable (a frame or a list of "
-        "dicts), or --generator payments"
-    )
-
-
-def read_text_file(path: str) -> str:
-    """A job's text from a file (`job NAME --file PATH`), in a notebook or a shell."""
-    file = Path(path).expanduser()
-    if not file.is_file():
-        raise CommandLineError(f"no file {path!r}")
-    return file.read_text()
+subcommand = COMMANDS.subcommand
+JOB = arg("name", completes="job")
 
 
-@dataclass
-class Context:
-    """What a command may need besides its arguments."""
-
-    cell: str | None = None
-    lookup: Callable[[str], Any] = _no_lookup
-    """Find the SOURCE of `produce`: a notebook variable, or a JSON-lines file in a shell."""
-    say: Callable[[str], None] = field(default=lambda _m: None)
-    present_watch: Callable[[Any], object] = field(default=lambda watch: watch)
-    """Turns a started WatchSet into what is shown: a widget panel, or terminal progress."""
-    present_run: Callable[[Any, bool], object] = field(default=lambda handle, _follow: handle)
-    """Turns a RunHandle (watching its job) into what is shown; the flag is `--watch`."""
+def version_arg(name: str = "version", **options: Any) -> Arg:
+    """A positional version of the job named before it: v1, v2, ... (or 1, 2, ...)."""
+    return arg(name, type=version, completes="version", **options)
 
 
+def _start_arguments(*read_range: Arg) -> tuple[Arg | OneOf, ...]:
+    """What `run` and `replay` take; `replay` adds the range it reads."""
+    return (
+        JOB,
+        version_arg(nargs="?", help="v1, v2, ... (default: newest)"),
+        *read_range,
+        arg("--restart", action="store_true", help="replace a running/written run"),
+        arg("--new-table", action="store_true", help="write a new table instead"),
+        arg("--parallelism", type=positive_int, default=1, help="parallel tasks (task slots)"),
+        one_of(
+            arg("--quiet", action="store_true",
+                help="no watch panel (and no background sampling)"),
+            arg("--watch", action="store_true",
+                help="in a shell: follow progress until caught up or finished"),
+        ),
+    )  # fmt: skip
+
+
+# ---- the stack ----------------------------------------------------------------------------
+@subcommand("setup", "fetch and verify the stack's jars (no-op when cached)")
 def cmd_setup(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     result = JarCache(wb.settings).ensure(ctx.say)
     verb = "resolved and verified" if result.resolved else "already complete"
     return TextResult(f"jars {verb}: {result.jars.root}")
 
 
+@subcommand(
+    "up", "start Kafka, Flink and the Iceberg catalog on 127.0.0.1",
+    arg("--slots", type=positive_int, default=None,
+        help="task slots of the TaskManager (default 4, or KAPPANB_TASK_SLOTS)"),
+)  # fmt: skip
 def cmd_up(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.up(task_slots=args.slots)
 
 
+@subcommand("down", "stop the processes `up` started")
 def cmd_down(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.down()
 
 
+@subcommand(
+    "status", "health of the stack, then every run of every job (or of NAME)",
+    arg("name", nargs="?", help="only this job's runs", completes="job"),
+    arg("--json", action="store_true", help="print the stack's health as JSON"),
+)  # fmt: skip
 def cmd_status(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     stack = wb.stack_status()
     if args.json:
@@ -71,10 +95,33 @@ def cmd_status(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return FullStatus(stack, wb.status(args.name) if stack.healthy else None)
 
 
+@subcommand(
+    "logs", "the tail of a service's log",
+    arg("service", choices=SERVICES, help="which service"),
+    arg("-n", "--lines", type=positive_int, default=50, help="how many lines"),
+)  # fmt: skip
 def cmd_logs(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return TextResult(wb.stack.logs(args.service, lines=args.lines))
 
 
+# ---- topics and events --------------------------------------------------------------------
+@subcommand(
+    "topic", "declare a topic (schema, event time, watermark); create it if missing",
+    arg("name", help="Kafka topic, e.g. payments.captured.v1", completes="topic"),
+    arg("--schema", required=True,
+        help="Flink columns, e.g. 'id STRING, ts TIMESTAMP(3)', or 'payments'"),
+    arg("--event-time", help="the TIMESTAMP(3) column that carries event time"),
+    arg("--watermark", default="0 s", help="how late events may be, e.g. '30 s'"),
+    arg("--partitions", type=positive_int, default=1),
+    arg("--compact", action="store_true", help="keep the latest value per --key"),
+    arg("--key", help="the column that is the message key"),
+    arg("--table", help="the SQL table name (default: topic with '_' for '.')"),
+    arg("--on-malformed", metavar="POLICY",
+        help="an event that is not JSON, lacks a declared field or has a wrong type: 'dlq' "
+        "(default) sends it to a dead-letter topic and counts it; 'fail' fails the run "
+        "(the only choice for --compact topics)"),
+    arg("--dlq", metavar="TOPIC", help="the dead-letter topic (default: NAME.dlq)"),
+)  # fmt: skip
 def cmd_topic(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.topic(
         args.name, args.schema, event_time=args.event_time, watermark=args.watermark,
@@ -83,6 +130,7 @@ def cmd_topic(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     )  # fmt: skip
 
 
+@subcommand("topics", "the declared topics")
 def cmd_topics(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return TextResult.listing(
         "topics", ["topic", "SQL table", "partitions", "event time", "watermark", "malformed"],
@@ -91,6 +139,21 @@ def cmd_topics(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     )  # fmt: skip
 
 
+@subcommand(
+    "produce", "send events to a declared topic",
+    arg("topic", completes="topic"),
+    arg("source", nargs="?",
+        help="a variable (frame or list of dicts) in a notebook; a JSON-lines file "
+        "or '-' in a shell"),
+    arg("--generator", choices=["payments"], help="use a built-in generator"),
+    arg("--count", type=positive_int, default=1000, help="how many events to make"),
+    arg("--seed", type=int, default=42),
+    arg("--rate", type=positive_float, help="events per second (default: at once)"),
+    arg("--out-of-order", type=share, default=0.0, help="share of disordered events"),
+    arg("--late", type=share, default=0.0, help="share of events beyond watermarks"),
+    arg("--bug", action="store_true", help="the generator's bug switch (duplicates)"),
+    arg("--start", type=iso_time, help="event time of the first generated event"),
+)  # fmt: skip
 def cmd_produce(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     if (args.source is None) == (args.generator is None):
         raise CommandLineError(
@@ -112,6 +175,16 @@ def cmd_produce(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object
     return wb.produce(args.topic, events, rate=args.rate)
 
 
+# ---- jobs, versions and runs --------------------------------------------------------------
+@subcommand(
+    "job", "define a version of a job from SQL (the cell, --file, or stdin)",
+    JOB,
+    arg("--note", default="", help="why this version exists"),
+    arg("--key", type=key_list, help="output key columns of an updating query"),
+    arg("--python", action="store_true", help="the text is a PyFlink Table API job"),
+    arg("--file", help="read the SQL (or Python) from this file"),
+    cell=True,
+)  # fmt: skip
 def cmd_job(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     text = ctx.cell
     if args.file:
@@ -126,14 +199,17 @@ def cmd_job(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.job(args.name, text, note=args.note, key=args.key, python=args.python)
 
 
+@subcommand("jobs", "jobs, their versions and runs")
 def cmd_jobs(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.jobs()
 
 
+@subcommand("show", "one version of a job (default: the newest)", JOB, version_arg(nargs="?"))
 def cmd_show(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.show(args.name, args.version)
 
 
+@subcommand("run", "start a version live: offset 0, unbounded, into NAME__vN", *_start_arguments())
 def cmd_run(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     handle = wb.run(
         args.name, args.version, restart=args.restart, new_table=args.new_table,
@@ -142,6 +218,13 @@ def cmd_run(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return handle if args.quiet else ctx.present_run(handle, args.watch)
 
 
+@subcommand(
+    "replay", "replay a version beside the live one, with a fresh consumer group",
+    *_start_arguments(
+        arg("--from", dest="start", help="earliest | TIMESTAMP | 0:120,1:98"),
+        arg("--until", help="latest | TIMESTAMP: a bounded replay"),
+    ),
+)  # fmt: skip
 def cmd_replay(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     handle = wb.replay(
         args.name, args.version, start=args.start, until=args.until, restart=args.restart,
@@ -150,40 +233,90 @@ def cmd_replay(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return handle if args.quiet else ctx.present_run(handle, args.watch)
 
 
+@subcommand(
+    "stop", "stop a running version",
+    JOB, version_arg(),
+    arg("--savepoint", action="store_true", help="take a savepoint to resume from"),
+)  # fmt: skip
 def cmd_stop(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.stop(args.name, args.version, savepoint=args.savepoint)
 
 
+@subcommand(
+    "resume", "resume a stopped or failed version from its savepoint or checkpoint",
+    JOB, version_arg(),
+)  # fmt: skip
 def cmd_resume(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.resume(args.name, args.version)
 
 
+@subcommand(
+    "watch", "throughput, records behind the head and catch-up of running versions",
+    JOB,
+    # None, not []: argparse then gives each call a fresh [] (and still calls it optional)
+    version_arg("versions", nargs="*", default=None, help="v1 v2 ... (default: all running)"),
+    arg("--interval", type=positive_float, default=1.0, help="seconds between samples"),
+)  # fmt: skip
 def cmd_watch(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return ctx.present_watch(wb.watch(args.name, args.versions, interval=args.interval))
 
 
+# ---- comparing and the serving alias ------------------------------------------------------
+@subcommand(
+    "diff", "compare two versions' outputs: rows only in one, changed, identical",
+    JOB,
+    version_arg("old", help="vA, the version readers get now, say"),
+    version_arg("new", help="vB, the candidate"),
+    arg("--key", nargs="+", metavar="COL", help="key columns (default: the table's)"),
+    arg("--where", help="a SQL condition on both outputs: \"day >= DATE '2026-03-01'\""),
+    arg("--tolerance", type=non_negative_float, default=0.0,
+        help="numbers closer than this are the same"),
+)  # fmt: skip
 def cmd_diff(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.diff(
         args.name, args.old, args.new, key=args.key, where=args.where, tolerance=args.tolerance
     )
 
 
+@subcommand(
+    "promote", "switch the job's readers to a version, once it has caught up",
+    JOB, version_arg(),
+    arg("--force", action="store_true", help="even if it has not caught up"),
+    arg("--reason", default="", help="why, for the history"),
+)  # fmt: skip
 def cmd_promote(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.promote(args.name, args.version, force=args.force, reason=args.reason)
 
 
+@subcommand(
+    "rollback", "switch the job's readers back to the version before",
+    JOB, arg("--reason", default="", help="why, for the history"),
+)  # fmt: skip
 def cmd_rollback(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.rollback(args.name, reason=args.reason)
 
 
+@subcommand("history", "every switch of the job's serving version", JOB)
 def cmd_history(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.history(args.name)
 
 
+@subcommand(
+    "retire", "stop a version with a savepoint; keep its table as a rollback target",
+    JOB, version_arg(),
+    arg("--drop", action="store_true", help="drop its table too"),
+)  # fmt: skip
 def cmd_retire(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return TextResult(wb.retire(args.name, args.version, drop=args.drop))
 
 
+# ---- the outputs, and the story -----------------------------------------------------------
+@subcommand(
+    "sql", "SQL over the outputs: a job's name reads its serving version",
+    arg("query", nargs="*", help="the query (or the cell of %%%%kappa sql)"),
+    arg("--limit", type=positive_int, default=None, help="rows to show"),
+    cell=True,
+)  # fmt: skip
 def cmd_sql(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     inline = " ".join(args.query)
     if ctx.cell and ctx.cell.strip() and inline:
@@ -192,6 +325,11 @@ def cmd_sql(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return result.head(args.limit) if args.limit else result
 
 
+@subcommand(
+    "demo", "the metric-bug story end to end: v1 live, v2 replayed, diff, promote",
+    arg("--events", type=positive_int, default=200_000, help="payments in the log"),
+    arg("--keep", action="store_true", help="leave the stack and tables up"),
+)  # fmt: skip
 def cmd_demo(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     from kappanb.demo import run_demo
 
@@ -202,36 +340,16 @@ def cmd_demo(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return run_demo(wb, events=args.events, keep=args.keep, follow=follow)
 
 
+@subcommand(
+    "read", "the output table of a version (default: the one readers get)",
+    JOB, version_arg(nargs="?"),
+    arg("--limit", type=positive_int, default=None,
+        help="return only the first N rows (default: all; a notebook shows the first 20)"),
+)  # fmt: skip
 def cmd_read(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     frame = wb.read(args.name, args.version)
     return OutputFrame.of((frame if args.limit is None else frame.head(args.limit)).collect())
 
 
-HANDLERS: dict[str, Callable[[Workbench, argparse.Namespace, Context], object]] = {
-    name.removeprefix("cmd_"): func
-    for name, func in list(globals().items())
-    if name.startswith("cmd_") and callable(func)
-}
-
-
-def read_json_lines(path: str) -> list[dict[str, Any]]:
-    """Events from a JSON-lines file, or stdin for '-' (the CLI's SOURCE).
-
-    The whole input is parsed before anything is sent, so a bad line sends nothing.
-    """
-    if path == "-":
-        return list(_json_lines(path, sys.stdin))
-    file = Path(path)
-    if not file.is_file():
-        raise CommandLineError(f"no file {path!r}: give a JSON-lines file or '-' for stdin")
-    with file.open() as stream:
-        return list(_json_lines(path, stream))
-
-
-def _json_lines(path: str, stream: Iterable[str]) -> Iterator[dict[str, Any]]:
-    for number, line in enumerate(stream, 1):
-        if line.strip():
-            try:
-                yield json.loads(line)
-            except ValueError as exc:
-                raise CommandLineError(f"{path} line {number} is not JSON: {exc}") from None
+HANDLERS: Mapping[str, Handler] = {name: c.handler for name, c in COMMANDS.items()}
+"""The handler of each subcommand, by name (what `args.command` says)."""

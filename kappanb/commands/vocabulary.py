@@ -1,6 +1,7 @@
-"""The words of `%kappa`, for completion: subcommands and flags from the real argument
-parser, which subcommands take a job, a version or a topic, and the names one registry
-knows right now (topics, the SQL tables a job reads, jobs, versions, output tables).
+"""The words of `%kappa`, for completion: the subcommands, their flags and which take a
+job, a version or a topic, all read from the subcommands' declarations, and the names one
+registry knows right now (topics, the SQL tables a job reads, jobs, versions, output
+tables).
 
 The `%kappa` completer (kappanb.magics.completion) and the Jupyter server's `names`
 endpoint (kappanb.server) both read it, so they offer the same words.
@@ -9,38 +10,27 @@ endpoint (kappanb.server) both read it, so they offer the same words.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import cache
 from typing import Any
 
-from kappanb.commands.parser import SUBCOMMANDS, build_parser
+from kappanb.commands.handlers import COMMANDS
 from kappanb.registry.store import Registry
 
-TAKES_JOB = frozenset({
-    "job", "show", "run", "replay", "stop", "resume", "read", "status", "watch", "diff",
-    "promote", "rollback", "history", "retire",
-})  # fmt: skip
+TAKES_JOB = COMMANDS.taking("job", position=0)
 """Subcommands whose first argument is a job name."""
-TAKES_VERSION = TAKES_JOB - {"job", "status", "rollback", "history"}
+TAKES_VERSION = COMMANDS.taking("version", position=1)
 """Subcommands whose second argument is a version (v1, v2, ...) of that job."""
-TAKES_TOPIC = frozenset({"produce", "topic"})
+TAKES_TOPIC = COMMANDS.taking("topic", position=0)
 """Subcommands whose first argument is a topic."""
 
 
-@cache
-def all_flags() -> dict[str, tuple[str, ...]]:
-    """Per subcommand, its long options (``--until``, ...), as the parser defines them."""
-    parser = build_parser("%kappa")
-    found: dict[str, tuple[str, ...]] = {}
-    for action in parser._subparsers._group_actions if parser._subparsers else []:
-        for command, sub in getattr(action, "choices", {}).items():
-            options = {o for a in sub._actions for o in a.option_strings if o.startswith("--")}
-            found[command] = tuple(sorted(options))
-    return found
+def all_flags() -> dict[str, list[str]]:
+    """Per subcommand, its long options (``--until``, ...), as it declares them."""
+    return {name: command.long_options() for name, command in COMMANDS.items()}
 
 
 def flags_of(command: str) -> list[str]:
     """The long options of one subcommand (none for a word that is not one)."""
-    return list(all_flags().get(command, ()))
+    return COMMANDS[command].long_options() if command in COMMANDS else []
 
 
 @dataclass(frozen=True)
@@ -67,7 +57,7 @@ class Vocabulary:
 
 
 def vocabulary(registry: Registry) -> Vocabulary:
-    """The words of the parser and the names ``registry`` holds (no stack needed)."""
+    """The words of the subcommands and the names ``registry`` holds (no stack needed)."""
     topics = registry.topics()
     versions: dict[str, list[int]] = {}
     for v in registry.versions():
@@ -75,8 +65,8 @@ def vocabulary(registry: Registry) -> Vocabulary:
     serving = [job for job in versions if registry.serving(job) is not None]
     outputs = {r.table for r in registry.runs()}
     return Vocabulary(
-        subcommands=list(SUBCOMMANDS),
-        flags={command: list(options) for command, options in all_flags().items()},
+        subcommands=list(COMMANDS),
+        flags=all_flags(),
         topics=[t.name for t in topics],
         sql_tables=sorted({t.table for t in topics}),
         topic_of_table={t.table: t.name for t in sorted(topics, key=lambda t: t.table)},

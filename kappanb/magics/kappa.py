@@ -13,7 +13,8 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from kappanb.commands.handlers import HANDLERS, Context
+from kappanb.commands.context import Context
+from kappanb.commands.handlers import COMMANDS, HANDLERS
 from kappanb.commands.parser import build_parser
 from kappanb.exceptions import KappaError
 from kappanb.magics.completion import KnownNames, complete
@@ -47,7 +48,7 @@ class KappaMagics(Magics):
             return None
         except KappaError as exc:
             raise UsageError(str(exc)) from None
-        if cell is not None and args.command not in ("job", "sql"):
+        if cell is not None and not COMMANDS[args.command].cell:
             raise UsageError(f"%%kappa {args.command} takes no cell body; use %kappa {line}")
         context = Context(
             cell=cell, lookup=self._variable, say=_say, present_watch=_panel

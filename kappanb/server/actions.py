@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from kappanb.commands.vocabulary import vocabulary
 from kappanb.server import bodies
 from kappanb.stack.status import UpResult
 from kappanb.workbench import Say, Workbench
@@ -39,7 +40,7 @@ def state(wb: Workbench) -> Answer:
 
 
 def names(wb: Workbench) -> Answer:
-    return wb.names().to_dict()
+    return vocabulary(wb.registry).to_dict()
 
 
 def stack(wb: Workbench, raw: bytes) -> Answer:

@@ -19,7 +19,8 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.cli import main
-from kappanb.commands.handlers import HANDLERS, Context
+from kappanb.commands.context import Context
+from kappanb.commands.handlers import HANDLERS
 from kappanb.commands.parser import SUBCOMMANDS, build_parser
 from kappanb.core.schema import Column, parse_columns
 from kappanb.registry.records import JobVersion, TopicSpec

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kappanb.commands.handlers import Context, cmd_job
+from kappanb.commands.context import Context
+from kappanb.commands.handlers import cmd_job
 from kappanb.commands.parser import build_parser
 from kappanb.exceptions import CommandLineError, UnknownJobError
 from kappanb.settings import StackSettings
