@@ -8,16 +8,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
-import polars as pl
-
-from kappanb.compare import Diff
 from kappanb.core.positions import ReadRange, read_range
-from kappanb.display.plain import plain_text
 from kappanb.exceptions import (
     ProduceError,
-    RunNotFoundError,
     SchemaError,
     StackNotRunningError,
 )
@@ -36,71 +31,27 @@ from kappanb.runs.overview import Overview, build_overview
 from kappanb.runs.report import JobList, RunHandle, StatusReport
 from kappanb.runs.run_holds import run_holds
 from kappanb.runs.run_metrics import run_statuses
-from kappanb.serving.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs
+from kappanb.serving.commands import ServingCommands
 from kappanb.serving.serving import (
     Serving,
-    Switched,
-    SwitchHistory,
-    check_promote,
-    check_retire,
-    check_rollback,
 )
 from kappanb.settings import StackSettings
 from kappanb.stack.base import Stack
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.endpoints import Endpoints
-from kappanb.stack.health import StackHealth
+from kappanb.stack.health import StackHealth, command
 from kappanb.stack.status import DownResult, StackStatus, UpResult
-from kappanb.tables.catalog import CatalogLocation
-from kappanb.tables.query import run_query
-from kappanb.tables.read import scan_table
 from kappanb.versions import ddl, definitions
+from kappanb.versions.result import VersionResult
 
 Say = Callable[[str], None]
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def _quiet(_msg: str) -> None:
     pass
 
 
-Method = Callable[Concatenate["Workbench", P], R]
-
-
-def command(method: Method[P, R]) -> Method[P, R]:
-    """A command of the API: while it runs (with the commands it calls), the stack's
-    health is checked at most once (`StackHealth`)."""
-
-    @functools.wraps(method)
-    def wrapped(self: Workbench, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with self._health.command():
-            return method(self, *args, **kwargs)
-
-    return wrapped
-
-
-@plain_text
-class VersionResult:
-    """The version a `job` definition resolved to, and whether it is new."""
-
-    def __init__(self, job_version: JobVersion, created: bool) -> None:
-        self.version, self.created = job_version, created
-
-    def _verb(self) -> str:
-        return "defined" if self.created else "unchanged, still"
-
-    def __str__(self) -> str:
-        v = self.version
-        return f"{v.job} {v.label} {self._verb()} ({len(v.output)} output columns)"
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.version.job} <b>{self.version.label}</b> {self._verb()}</p>" + (
-            self.version._repr_html_()
-        )
-
-
-class Workbench:
+class Workbench(ServingCommands):
     """Topics, jobs, versions and runs of one kappanb home, on the stack it is given.
 
     ``stack``: any `Stack` (an existing cluster, a test's fake); by default the embedded
@@ -374,91 +325,5 @@ class Workbench:
             definitions.find_version(self.registry, name, version)
         return self._control().watch_set(name, versions, interval=interval, threshold=threshold)
 
-    # ---- comparing and the serving alias -------------------------------------------
-    @command
-    def diff(
-        self, name: str, old: int, new: int, *, key: Sequence[str] | None = None,
-        where: str | None = None, tolerance: float = 0.0,
-    ) -> Diff:  # fmt: skip
-        """Compare two versions' outputs by key: only in one, changed (old, new, delta),
-        identical; keys a version still catching up has not finalised are set apart.
-        Needs the stack only for a version whose run is in flight (its watermark)."""
-        versions, columns = check_diff(self.registry, name, old, new, key)  # before the stack
-        flink = None  # only runs in flight need it; never started for a diff
-        if in_flight := in_flight_runs(self.registry, name, (old, new)):
-            check_flink_for(in_flight, self._health.status())
-            flink = self._launcher(self.stack.endpoints())
-        return compare_versions(
-            self.registry, self._catalog(), flink, name, versions, columns, where=where,
-            tolerance=tolerance,
-        )  # fmt: skip
-
-    @command
-    def promote(
-        self, name: str, version: int, *, force: bool = False, reason: str = ""
-    ) -> Switched:
-        """Switch readers of ``name`` to ``version`` in one step (once it has caught up)."""
-        with self.registry.job_lock(name, f"promote {name} v{version}"):
-            current = check_promote(self.registry, name, version)  # before the stack
-            serving = Serving(self._control())
-            return Switched(serving.promote(name, version, current, force=force, reason=reason))
-
-    @command
-    def rollback(self, name: str, *, reason: str = "") -> Switched:
-        """Switch readers back to the version the current one replaced."""
-        with self.registry.job_lock(name, f"rollback {name}"):
-            current = check_rollback(self.registry, name)  # before the stack
-            serving = Serving(self._control())
-            return Switched(serving.rollback(name, current, reason=reason))
-
-    def history(self, name: str) -> SwitchHistory:
-        """Every switch of the serving alias: when, from which version, to which, why."""
-        definitions.find_version(self.registry, name, None)
-        return SwitchHistory(name, self.registry.switches(name))
-
-    def serving(self, name: str) -> int | None:
-        """The version readers of ``name`` get now (None before its first live run)."""
-        definitions.find_version(self.registry, name, None)
-        current = self.registry.serving(name)
-        return current.to_version if current else None
-
-    @command
-    def retire(self, name: str, version: int, *, drop: bool = False) -> str:
-        """Stop a version (savepoint), keep its table as a rollback target (or ``drop`` it)."""
-        with self.registry.job_lock(name, f"retire {name} v{version}"):
-            retired = check_retire(self.registry, name, version)  # before the stack
-            serving = Serving(self._control())
-            return serving.retire(retired, drop=drop)
-
-    def sql(self, query: str) -> pl.DataFrame:
-        """Run SQL over the jobs' outputs: a job's name reads its serving version,
-        ``JOB__vN`` a version's table (polars' SQL, in this process; no stack needed)."""
-        serving = {job: s.table for job in {v.job for v in self.registry.versions()}
-                   if (s := self.registry.serving(job)) is not None}  # fmt: skip
-        tables = {r.table: r.table for r in self.registry.runs()}
-        names = {**tables, **serving}
-        return run_query(query, names, lambda name: scan_table(self._catalog(), names[name]))
-
     def runs(self, name: str | None = None) -> list[RunRecord]:
         return self.registry.runs(name)
-
-    def read(self, name: str, version: int | None = None) -> pl.LazyFrame:
-        """The whole output of a version as a polars LazyFrame; by default the serving
-        version's (the alias, resolved once: one version's snapshot, never a mix), or before
-        any live run the newest version that ran. Reads the catalog's files only: works with
-        the stack down, and never starts it."""
-        if version is None and (current := self.registry.serving(name)) is not None:
-            return scan_table(self._catalog(), current.table)
-        mine = self.registry.runs(name)
-        if version is not None:
-            definitions.find_version(self.registry, name, version)
-            mine = [r for r in mine if r.version == version]
-        if not mine:
-            definitions.find_version(self.registry, name, version)
-            raise RunNotFoundError(f"{name} has no run yet, so no output table: `run {name}`")
-        return scan_table(self._catalog(), mine[-1].table)
-
-    def _catalog(self) -> CatalogLocation:
-        """The Iceberg catalog: files in the home's layout. Reads need no service, so
-        this asks none (no health check) and never starts the stack."""
-        return self.stack.endpoints().catalog

@@ -10,9 +10,11 @@ from a server thread never sees a notebook command's answer.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from kappanb.stack.base import Stack
 from kappanb.stack.status import StackStatus
@@ -49,3 +51,24 @@ class StackHealth:
         """Take ``status`` as the answer for the rest of the command (e.g. after `up`)."""
         if getattr(self._local, "depth", 0) > 0:
             self._local.status = status
+
+
+class _Commands(Protocol):
+    _health: StackHealth
+
+
+S = TypeVar("S", bound=_Commands)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def command(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """A command of the API: while it runs (with the commands it calls), the stack's
+    health is checked at most once (its ``_health``)."""
+
+    @functools.wraps(method)
+    def wrapped(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._health.command():
+            return method(self, *args, **kwargs)
+
+    return wrapped
