@@ -61,9 +61,8 @@ def test_the_taskmanager_killed_at_random_moments_of_a_replay_loses_and_doubles_
     fault_stack: EmbeddedStack, fault_wb: Workbench, request: pytest.FixtureRequest
 ) -> None:
     trials = int(request.config.getoption("--fault-trials"))
-    wb = fault_wb
     # Checkpoints twice a second: one completes early in each replay, several are taken.
-    wb.settings = replace(wb.settings, checkpoint_interval="500 ms")
+    wb = Workbench(replace(fault_wb.settings, checkpoint_interval="500 ms"), auto_up=False)
     wb.topic(TOPIC, PAYMENTS_SCHEMA, partitions=4, table="tm_payments", event_time="event_time")
     events = list(PaymentsGenerator(seed=88).events(EVENTS))
     wb.produce(TOPIC, events)
