@@ -92,8 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser("kappanb").parse_args(argv)
     try:
         slots = getattr(args, "slots", None)
-        settings = StackSettings.from_env(**({"task_slots": slots} if slots else {}))
-        workbench = Workbench(settings, say=_say)
+        if slots and args.profile is None:
+            workbench = Workbench(StackSettings.from_env(task_slots=slots), say=_say)
+        else:
+            workbench = Workbench(profile=args.profile, say=_say)
         result = HANDLERS[args.command](workbench, args, _context(args))
         _show(result)
         return int(getattr(result, "exit_code", 0))

@@ -15,6 +15,10 @@ class SettingsError(KappaError):
     """A setting (environment variable or argument) has an invalid value."""
 
 
+class ProfileNotReadyError(KappaError):
+    """A command the chosen profile's stack cannot carry out yet."""
+
+
 class JavaNotFoundError(KappaError):
     """No usable Java (17 or newer) was found on JAVA_HOME or PATH."""
 

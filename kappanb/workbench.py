@@ -37,6 +37,7 @@ from kappanb.serving.serving import (
 )
 from kappanb.settings import StackSettings
 from kappanb.stack.base import Stack
+from kappanb.stack.chosen import stack_for
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.health import StackHealth, command
@@ -54,16 +55,19 @@ def _quiet(_msg: str) -> None:
 class Workbench(ServingCommands):
     """Topics, jobs, versions and runs of one kappanb home, on the stack it is given.
 
-    ``stack``: any `Stack` (an existing cluster, a test's fake); by default the embedded
-    stack of ``settings`` (or of the environment's settings)."""
+    ``stack``: any `Stack` (an existing cluster, a test's fake); else the embedded stack of
+    ``settings``; else the stack of ``profile`` (default: ``$KAPPANB_PROFILE``, the profile
+    file's default, or the embedded stack; `kappanb.profiles.load`)."""
 
     def __init__(
         self, settings: StackSettings | None = None, *, stack: Stack | None = None,
-        auto_up: bool = True, say: Say = _quiet,
+        profile: str | None = None, auto_up: bool = True, say: Say = _quiet,
     ) -> None:  # fmt: skip
-        if stack is not None and settings is not None:
-            raise TypeError("give a Workbench either settings or a stack, not both")
-        self.stack: Stack = stack or EmbeddedStack(settings or StackSettings.from_env())
+        if sum(x is not None for x in (settings, stack, profile)) > 1:
+            raise TypeError("give a Workbench one of settings, stack or profile")
+        if stack is None:
+            stack = EmbeddedStack(settings) if settings is not None else stack_for(profile)
+        self.stack: Stack = stack
         self._health = StackHealth(self.stack)
         self.registry = Registry(self.stack.places.registry_db)
         self.auto_up, self.say = auto_up, say

@@ -40,7 +40,7 @@ def test_the_workbench_keeps_its_registry_where_the_stack_says(tmp_path: Path) -
     assert wb.stack is fake and wb.settings.home == tmp_path
     assert wb.registry.path == fake.places.registry_db
     assert fake.calls == {}  # constructing asks the stack nothing
-    with pytest.raises(TypeError, match="either settings or a stack"):
+    with pytest.raises(TypeError, match="one of settings, stack or profile"):
         Workbench(StackSettings(home=tmp_path), stack=fake)
 
 

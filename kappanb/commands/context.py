@@ -34,6 +34,9 @@ class Context:
     """Turns a started WatchSet into what is shown: a widget panel, or terminal progress."""
     present_run: Callable[[Any, bool], object] = field(default=lambda handle, _follow: handle)
     """Turns a RunHandle (watching its job) into what is shown; the flag is `--watch`."""
+    switch_profile: Callable[[str], Any] | None = None
+    """Makes the front end work on another profile's stack from now on, and returns its
+    Workbench (a notebook can; a shell chooses per command with ``--profile``)."""
 
 
 def read_text_file(path: str) -> str:

@@ -26,7 +26,8 @@ from kappanb.commands.argument_types import (
 from kappanb.commands.context import Context, read_text_file
 from kappanb.commands.declaration import Arg, CommandTable, Handler, OneOf, arg, one_of
 from kappanb.commands.results import FullStatus, OutputFrame, TextResult
-from kappanb.exceptions import CommandLineError
+from kappanb.exceptions import CommandLineError, ProfileNotReadyError
+from kappanb.profiles.load import profile_names
 from kappanb.stack.jars import JarCache
 from kappanb.stack.layout import SERVICES
 from kappanb.workbench import Workbench
@@ -92,7 +93,30 @@ def cmd_status(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     stack = wb.stack_status()
     if args.json:
         return TextResult(json.dumps(stack.to_dict(), indent=2), 0 if stack.healthy else 3)
-    return FullStatus(stack, wb.status(args.name) if stack.healthy else None)
+    try:
+        runs = wb.status(args.name) if stack.healthy else None
+    except ProfileNotReadyError:
+        runs = None  # an existing cluster: its services are checked, runs are not kappanb's yet
+    return FullStatus(stack, runs)
+
+
+@subcommand(
+    "profile", "the stack profiles; with NAME, this notebook works on that profile's stack",
+    arg("name", nargs="?", help="a profile of the profile file, or embedded"),
+)  # fmt: skip
+def cmd_profile(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    if args.name:
+        if ctx.switch_profile is None:
+            raise CommandLineError(
+                "in a shell, choose the profile of each command with `kappanb --profile NAME "
+                "...` or KAPPANB_PROFILE"
+            )
+        wb = ctx.switch_profile(args.name)
+    names = profile_names()
+    lines = [f"{'*' if n == wb.stack.profile else ' '} {n}" for n in names]
+    if wb.stack.profile not in names:
+        lines.append(f"* {wb.stack.profile}")
+    return TextResult("\n".join(["profiles (* in use):", *lines, "", str(wb.stack_status())]))
 
 
 @subcommand(

@@ -46,6 +46,11 @@ def _parser(prog: str, raise_errors: bool) -> KappaArgumentParser:
     parser = parser_class(
         prog=prog, description="Kappa workbench: Kafka log, Flink jobs, Iceberg views."
     )
+    parser.add_argument(
+        "--profile", default=None, metavar="NAME",
+        help="the stack profile to work on (default: KAPPANB_PROFILE, the profile file's "
+        "default, or embedded)",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
         _add(sub, command)

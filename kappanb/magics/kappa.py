@@ -51,12 +51,20 @@ class KappaMagics(Magics):
         if cell is not None and not COMMANDS[args.command].cell:
             raise UsageError(f"%%kappa {args.command} takes no cell body; use %kappa {line}")
         context = Context(
-            cell=cell, lookup=self._variable, say=_say, present_watch=_panel
+            cell=cell, lookup=self._variable, say=_say, present_watch=_panel,
+            switch_profile=self._switch_profile,
         )  # fmt: skip
         try:
-            return HANDLERS[args.command](self.workbench, args, context)
+            bench = self.workbench if args.profile is None else Workbench(
+                profile=args.profile, say=_say)  # fmt: skip
+            return HANDLERS[args.command](bench, args, context)
         except KappaError as exc:
             raise UsageError(str(exc)) from None
+
+    def _switch_profile(self, name: str) -> Workbench:
+        """`%kappa profile NAME`: this notebook's commands work on NAME's stack from now."""
+        self._workbench = Workbench(profile=name, say=_say)
+        return self._workbench
 
     def known_names(self) -> KnownNames:
         registry = self.workbench.registry

@@ -47,6 +47,11 @@ class Stack(Protocol):
         ...
 
     @property
+    def profile(self) -> str:
+        """The name of the profile this stack is (``embedded`` for kappanb's own)."""
+        ...
+
+    @property
     def places(self) -> StackPlaces:
         """Where kappanb keeps its files for this stack (no I/O)."""
         ...

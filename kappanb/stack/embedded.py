@@ -71,6 +71,10 @@ class EmbeddedStack:
         tmp.replace(self.layout.state_file)
 
     @property
+    def profile(self) -> str:
+        return "embedded"
+
+    @property
     def places(self) -> StackPlaces:
         """Everything under the home (`HomeLayout`)."""
         layout = self.layout

@@ -69,6 +69,12 @@ CASES: list[Case] = [
     _c("down now", USAGE, "unrecognized arguments: now"),
     _c("status counts extra", USAGE, "unrecognized arguments: extra"),
     _c("status nope", UnknownJobError, "Define one with `%%kappa job NAME`", stack=True),
+    _c("profile lab extra", USAGE, "unrecognized arguments: extra"),
+    _c(
+        "profile lab",
+        CommandLineError,
+        "choose the profile of each command with `kappanb --profile",
+    ),
     _c("logs zookeeper", USAGE, "invalid choice: 'zookeeper' (choose from"),
     _c("logs kafka -n 0", USAGE, "must be at least 1, not 0"),
     # ---- topics: names that would reach Kafka or the DDL -------------------------------

@@ -47,6 +47,7 @@ def test_bad_lines_raise_with_a_useful_message(line: str, expected: list[str]) -
 def test_replay_with_range() -> None:
     args = _parse("replay j v2 --from 0:5 --until latest --new-table --parallelism 2")
     assert vars(args) == {
+        "profile": None,
         "command": "replay",
         "name": "j",
         "version": 2,

@@ -35,6 +35,10 @@ class FakeStack:
         return StackSettings(home=self.home, task_slots=self.task_slots)
 
     @property
+    def profile(self) -> str:
+        return "fake"
+
+    @property
     def places(self) -> StackPlaces:
         return StackPlaces(
             home=self.home,

@@ -1,0 +1,189 @@
+"""A cluster kappanb does not run, chosen by a profile: Kafka brokers, a Flink session
+cluster, an Iceberg REST catalog. kappanb finds and checks its services; it starts and
+stops none of them (`up` and `down` say so).
+
+`status` names each service with what it says of itself: the Kafka cluster id and its
+brokers, the Flink version with its TaskManagers and free task slots, the catalog's
+answer. A service that does not answer, refuses the credentials, or runs a version
+kappanb does not support is unhealthy, with the reason and the address. No secret
+appears in what `status` says (`kappanb.profiles.secrets.redact`).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from kappanb.exceptions import ProfileNotReadyError, SettingsError
+from kappanb.profiles.model import FlinkConfig, IcebergConfig, KafkaConfig, Profile
+from kappanb.profiles.secrets import redact
+from kappanb.settings import StackSettings
+from kappanb.stack.base import Say, StackPlaces
+from kappanb.stack.endpoints import Endpoints
+from kappanb.stack.status import DownResult, ServiceStatus, StackStatus, UpResult
+
+SUPPORTED_FLINK = "2.0"
+"""The Flink line kappanb's jobs are built for (connectors, SQL, the REST API)."""
+TIMEOUT = 5.0
+
+
+class ExternalStack:
+    """The services a profile names; kappanb keeps only its own files (``profile.home``)."""
+
+    def __init__(self, profile: Profile, settings: StackSettings | None = None) -> None:
+        if profile.kafka is None or profile.flink is None or profile.iceberg is None:
+            raise ValueError(f"profile {profile.name!r} is not an external one")
+        self.config = profile
+        self.kafka: KafkaConfig = profile.kafka
+        self.flink: FlinkConfig = profile.flink
+        self.iceberg: IcebergConfig = profile.iceberg
+        self._settings = settings or StackSettings.from_env(home=profile.home)
+
+    @property
+    def settings(self) -> StackSettings:
+        return self._settings
+
+    @property
+    def profile(self) -> str:
+        return self.config.name
+
+    @property
+    def places(self) -> StackPlaces:
+        home = self.config.home
+        return StackPlaces(
+            home=home,
+            registry_db=home / "registry.sqlite",
+            dead_letter_tallies=home / "dead-letters",
+            checkpoints=home / "checkpoints",
+            savepoints=home / "savepoints",
+        )
+
+    def endpoints(self) -> Endpoints:
+        raise ProfileNotReadyError(
+            f"profile {self.config.name}: kappanb checks this cluster's services (`status`) "
+            "but does not run topics, jobs or reads on an existing cluster yet; use the "
+            "embedded profile for those"
+        )
+
+    # ---- up, down, logs: the cluster is not kappanb's ---------------------------------
+    def up(self, say: Say) -> UpResult:
+        say(f"profile {self.config.name}: the cluster runs without kappanb; `up` starts nothing")
+        status = self.status()
+        return UpResult(status, already_running=[s.name for s in status.services if s.healthy])
+
+    def down(self, say: Say) -> DownResult:
+        say(f"profile {self.config.name}: the cluster runs without kappanb; `down` stops nothing")
+        return DownResult({s: "not kappanb's to stop" for s in ("kafka", "flink", "catalog")})
+
+    def logs(self, service: str, lines: int = 50) -> str:
+        return (
+            f"{service} runs on the cluster of profile {self.config.name}, not under kappanb: "
+            "its logs are where that cluster keeps them"
+        )
+
+    def with_task_slots(self, slots: int) -> ExternalStack:
+        raise SettingsError(
+            f"profile {self.config.name}: the cluster's task slots are set where it runs, "
+            "not by `up --slots`"
+        )
+
+    # ---- status ----------------------------------------------------------------------
+    def status(self) -> StackStatus:
+        checks: list[tuple[str, str, Callable[[], str]]] = [
+            ("kafka", self.kafka.bootstrap_servers, self._kafka),
+            ("flink", self.flink.rest_url, self._flink),
+            ("catalog", self.iceberg.uri, self._catalog),
+        ]
+        services = []
+        for name, address, check in checks:
+            try:
+                detail, state = check(), "running"
+            except ServiceProblem as problem:
+                detail, state = str(problem), "unhealthy"
+            except Exception as exc:  # a client's own error: say it, never raise from status
+                detail, state = f"{type(exc).__name__}: {exc}", "unhealthy"
+            detail = redact(detail, self.config.secrets)
+            web_ui = self.flink.rest_url if name == "flink" else ""
+            services.append(ServiceStatus(name, state, address, web_ui=web_ui, detail=detail))
+        return StackStatus(f"{self.config.home} (profile {self.config.name})", services)
+
+    def _kafka(self) -> str:
+        from confluent_kafka.admin import AdminClient
+
+        config: dict[str, Any] = {**self.kafka.client_config(), "socket.timeout.ms": 5000}
+        config["logger"] = _SilentLogger()
+        admin = AdminClient(config)
+        try:
+            cluster = admin.describe_cluster(request_timeout=TIMEOUT).result(timeout=TIMEOUT + 1)
+        except Exception as exc:
+            raise ServiceProblem(
+                f"no answer from the brokers at {self.kafka.bootstrap_servers} ({exc}): check "
+                "the addresses, the network, and the profile's security settings and secrets"
+            ) from None
+        return f"cluster {cluster.cluster_id}, {len(cluster.nodes)} broker(s)"
+
+    def _flink(self) -> str:
+        base = self.flink.rest_url.rstrip("/")
+        try:
+            config, overview = _get_json(f"{base}/config"), _get_json(f"{base}/overview")
+        except (OSError, ValueError) as exc:
+            raise ServiceProblem(
+                f"no answer from Flink's REST API at {self.flink.rest_url} ({exc}): check "
+                "the address and that the JobManager runs"
+            ) from None
+        version = str(config.get("flink-version", "?"))
+        if not (version == SUPPORTED_FLINK or version.startswith(SUPPORTED_FLINK + ".")):
+            raise ServiceProblem(
+                f"Flink {version} at {self.flink.rest_url}: kappanb's jobs need Flink "
+                f"{SUPPORTED_FLINK}.x; point the profile at a {SUPPORTED_FLINK} session cluster"
+            )
+        managers, free = overview.get("taskmanagers", 0), overview.get("slots-available", 0)
+        total = overview.get("slots-total", 0)
+        return f"Flink {version}, {managers} TaskManager(s), {free} of {total} task slots free"
+
+    def _catalog(self) -> str:
+        properties = self.iceberg.catalog_properties()
+        url = f"{self.iceberg.uri.rstrip('/')}/v1/config"
+        if self.iceberg.warehouse:
+            url += "?warehouse=" + urllib.parse.quote(self.iceberg.warehouse, safe="")
+        request = urllib.request.Request(url)
+        if token := properties.get("token"):
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
+                json.load(answer)
+        except urllib.error.HTTPError as exc:
+            hint = "check the profile's catalog credentials" if exc.code in (401, 403) else (
+                "is it an Iceberg REST catalog?")  # fmt: skip
+            raise ServiceProblem(
+                f"the catalog at {self.iceberg.uri} answered HTTP {exc.code}: {hint}"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise ServiceProblem(
+                f"no answer from the Iceberg REST catalog at {self.iceberg.uri} ({exc}): "
+                "check the address and that the catalog runs"
+            ) from None
+        return f"Iceberg REST catalog, warehouse {self.iceberg.warehouse}"
+
+
+def _get_json(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=TIMEOUT) as answer:
+        data = json.load(answer)
+    if not isinstance(data, dict):
+        raise ValueError(f"{url} did not answer with a JSON object")
+    return data
+
+
+class ServiceProblem(Exception):
+    """What is wrong with one service, for its status line."""
+
+
+class _SilentLogger:
+    """librdkafka's log lines would repeat what the status line says."""
+
+    def log(self, *_args: Any, **_kwargs: Any) -> None:
+        pass
