@@ -116,6 +116,12 @@ class Workbench(ServingCommands):
         """The stack's endpoints, once it is healthy (checked once per command); starts it
         the first time when nothing runs and auto_up is on."""
         status = self._health.status()
+        if not status.healthy and not status.managed:
+            down = ", ".join(s.name for s in status.services if not s.healthy)
+            raise StackNotRunningError(
+                f"the cluster of profile {self.stack.profile} is not healthy ({down}): "
+                "`status` says what each service answered"
+            )
         if not status.healthy:
             nothing_runs = not status.running
             if self.auto_up and nothing_runs:

@@ -109,7 +109,9 @@ class ExternalStack:
             detail = redact(detail, self.config.secrets)
             web_ui = self.flink.rest_url if name == "flink" else ""
             services.append(ServiceStatus(name, state, address, web_ui=web_ui, detail=detail))
-        return StackStatus(f"{self.config.home} (profile {self.config.name})", services)
+        return StackStatus(
+            f"{self.config.home} (profile {self.config.name})", services, managed=False
+        )
 
     def _kafka(self) -> str:
         from confluent_kafka.admin import AdminClient

@@ -46,6 +46,9 @@ class StackStatus:
 
     home: str
     services: list[ServiceStatus]
+    managed: bool = True
+    """kappanb starts and stops these services (the embedded stack); False for a cluster
+    a profile names, whose services have no pid kappanb knows."""
 
     @property
     def healthy(self) -> bool:
@@ -53,6 +56,8 @@ class StackStatus:
 
     @property
     def running(self) -> bool:
+        if not self.managed:
+            return any(s.healthy for s in self.services)
         return any(s.pid for s in self.services)
 
     def service(self, name: str) -> ServiceStatus:
@@ -67,7 +72,7 @@ class StackStatus:
 
     def __str__(self) -> str:
         lines = [f"kappanb home {self.home}", *(s.line() for s in self.services)]
-        if not self.running:
+        if self.managed and not self.running:
             lines.append("the stack is not running: start it with `kappanb up`")
         return "\n".join(lines)
 

@@ -15,7 +15,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.cli import main
-from kappanb.exceptions import ProfileNotReadyError, SettingsError
+from kappanb.exceptions import SettingsError, StackNotRunningError
 from kappanb.profiles.load import load_profile
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.external import ExternalStack
@@ -93,7 +93,8 @@ def test_a_wrong_address_is_named_and_nothing_is_created(
     assert f"no answer from the brokers at {dead}" in status.service("kafka").detail
     assert f"no answer from Flink's REST API at http://{dead}" in status.service("flink").detail
     wb = Workbench(stack=ExternalStack(profile), auto_up=True)
-    with pytest.raises(ProfileNotReadyError, match="does not run topics, jobs or reads"):
+    with pytest.raises(StackNotRunningError, match=r"cluster of profile lab is not healthy "
+                       r"\(kafka, flink, catalog\): `status` says"):  # fmt: skip
         wb.topic("lab.payments.v1", "payments")
     assert wb.topics() == [] and not list((tmp_path / "home").glob("**/*.pid"))
 
@@ -111,7 +112,7 @@ def test_the_magic_and_the_cli_choose_the_profile(
         assert "* lab" in shown and "  embedded" in shown and "Flink 2.0" in shown
         assert SECRET not in shown
         assert shell.run_line_magic("kappa", "topics") is not None  # registry only
-        with pytest.raises(UsageError, match="does not run topics, jobs or reads"):
+        with pytest.raises(UsageError, match=r"profile lab is not healthy \(catalog\)"):
             shell.run_line_magic("kappa", "topic lab.x --schema payments")
         with pytest.raises(UsageError, match="unknown profile 'prod'"):
             shell.run_line_magic("kappa", "profile prod")
@@ -123,4 +124,5 @@ def test_the_magic_and_the_cli_choose_the_profile(
     out = capsys.readouterr().out
     assert "profile lab" in out and "catalog" in out and SECRET not in out
     assert main(["--profile", "lab", "up"]) == 0
-    assert "starts nothing" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "starts nothing" in said.err and "start it with `kappanb up`" not in said.out
