@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nbval.plugin import IPyNbCell
@@ -107,6 +108,40 @@ def _cancel_running_jobs(embedded: EmbeddedStack) -> None:
     for run in registry.runs(None):
         if run.active or run.state in RESUMABLE_AT_UP:
             registry.update_run(run.id, state="STOPPED", ended_at=now())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A notebook cell that failed gets what Flink said at that moment beside its diff:
+    the TaskManagers and the newest jobs with their restarts and restores (a flaky cell
+    is then explained by its own CI log)."""
+    report = yield
+    if isinstance(item, IPyNbCell) and report.failed and _STACK in item.config.stash:
+        report.sections.append(("Flink when the cell failed", _flink_picture(item.config)))
+    return report
+
+
+def _flink_picture(config: pytest.Config) -> str:
+    try:
+        rest = FlinkRest(config.stash[_STACK].endpoints().flink_rest_url, timeout=5)
+        managers = rest._request("GET", "/taskmanagers")["taskmanagers"]
+        lines = [
+            f"{len(managers)} TaskManager(s): "
+            + ", ".join(
+                f"{m['id']} ({m['slotsNumber']} slots, {m['freeSlots']} free)" for m in managers
+            )
+        ]
+        for job in sorted(rest.jobs(), key=lambda j: -int(j.get("start-time", 0)))[:4]:
+            jid = str(job["jid"])
+            counts = rest.checkpoints(jid).get("counts", {})
+            lines.append(
+                f"job {jid} {job.get('name', '')[:40]} {job.get('state')}: "
+                f"restarts {rest.restarts(jid)}, checkpoints {counts}, "
+                f"root exception {rest.root_exception(jid)[:300]!r}"
+            )
+        return "\n".join(lines)
+    except Exception as exc:  # the picture is a courtesy: never fail the report
+        return f"could not ask Flink: {exc!r}"
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import Producer
 
+from kappanb.flink.rest import FlinkRest
 from kappanb.generators import PAYMENTS_SCHEMA, PaymentsGenerator
+from kappanb.kafka.run_offsets import group_offsets
 from kappanb.runs.report import RunStatus
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.workbench import Workbench
@@ -29,6 +31,23 @@ def row(workbench: Workbench) -> RunStatus:
 def figures(workbench: Workbench) -> tuple[int | None, int | None, str]:
     s = row(workbench)
     return s.records_in, s.records_out, s.malformed_text
+
+
+def why(workbench: Workbench, seen: list[tuple[int | None, int | None, str]]) -> str:
+    """What the figures were made of, for a failure's message."""
+    run = row(workbench).run
+    endpoints = workbench.stack.endpoints()
+    rest = FlinkRest(endpoints.flink_rest_url)
+    try:
+        counts = rest.checkpoints(run.flink_job_id).get("counts")
+        state = rest.job_state(run.flink_job_id)
+        committed = group_offsets(endpoints.bootstrap_servers, run.group_id)
+    except Exception as exc:
+        return f"last figures {seen[-3:]}; could not ask: {exc!r}"
+    return (
+        f"last figures {seen[-3:]}; resumed job {run.flink_job_id} {state}, checkpoints "
+        f"{counts}; group {run.group_id} committed {committed}"
+    )
 
 
 def test_records_read_and_rows_committed_survive_a_stop_and_resume(
@@ -62,7 +81,7 @@ def test_records_read_and_rows_committed_survive_a_stop_and_resume(
         seen.append(figures(workbench))
         return seen[-1]
 
-    assert eventually(probe, lambda f: f == whole, 120) == whole
+    assert eventually(probe, lambda f: f == whole, 120) == whole, why(workbench, seen)
     for records_in, records_out, malformed in seen:
         assert records_in is None or records_in >= before[0], seen
         assert records_out is not None and records_out >= len(events), seen
