@@ -84,13 +84,13 @@ def run_demo(
     say(f"2/7 declaring {TOPIC} and producing payments")
     wb.topic(TOPIC, PAYMENTS_SCHEMA, event_time="event_time", watermark="30 s", partitions=4,
              table=TABLE, key="payment_id")  # fmt: skip
-    bootstrap = wb.endpoints().bootstrap_servers
-    already = sum(end_offsets(bootstrap, TOPIC).values())
+    kafka = wb.endpoints().kafka
+    already = sum(end_offsets(kafka, TOPIC).values())
     if already < events:
         report.produced = wb.produce(
             TOPIC, PaymentsGenerator(seed=7).events(events - already)
         ).delivered
-    report.events = sum(end_offsets(bootstrap, TOPIC).values())
+    report.events = sum(end_offsets(kafka, TOPIC).values())
 
     say("3/7 v1: the live job, with an inverted flag")
     wb.job(JOB, V1_SQL, note="first cut")

@@ -166,9 +166,9 @@ class Workbench(ServingCommands):
             name, PAYMENTS_SCHEMA if schema == "payments" else schema, **options
         )
         definitions.check_redeclaration(self.registry, spec)
-        bootstrap = self.endpoints().bootstrap_servers
-        if not create_topic(bootstrap, name, partitions=spec.partitions, compact=spec.compact):
-            info = describe_topic(bootstrap, name)
+        kafka = self.endpoints().kafka
+        if not create_topic(kafka, name, partitions=spec.partitions, compact=spec.compact):
+            info = describe_topic(kafka, name)
             actual = info.partitions
             if ("compact" in info.config.get("cleanup.policy", "")) != spec.compact:
                 policy = info.config.get("cleanup.policy", "?")
@@ -180,9 +180,9 @@ class Workbench(ServingCommands):
                 self.say(f"topic {name} already exists with {actual} partition(s); kept as is")
                 spec = replace(spec, partitions=actual)
         if spec.dlq_topic:
-            create_topic(bootstrap, spec.dlq_topic, partitions=1)
+            create_topic(kafka, spec.dlq_topic, partitions=1)
         if ddl.clocked(spec):
-            create_topic(bootstrap, clock_topic(spec.name), partitions=1)
+            create_topic(kafka, clock_topic(spec.name), partitions=1)
         return self.registry.put_topic(spec)
 
     def topics(self) -> list[TopicSpec]:
@@ -202,9 +202,7 @@ class Workbench(ServingCommands):
                 raise ProduceError(
                     f"event {missing} has no {spec.key!r}, the key of {spec.name}; nothing sent"
                 )
-        return produce_json(
-            self.endpoints().bootstrap_servers, spec.name, records, key=spec.key, rate=rate
-        )
+        return produce_json(self.endpoints().kafka, spec.name, records, key=spec.key, rate=rate)
 
     # ---- jobs and versions -----------------------------------------------------------
     @command
@@ -321,7 +319,7 @@ class Workbench(ServingCommands):
         statuses = run_statuses(launcher.rest, rows, endpoints, sources, tallies)
         topics = {r: [definitions.find_topic(self.registry, t) for t in ts]
                   for r, ts in sources.items()}  # fmt: skip
-        held = run_holds(launcher.rest, endpoints.bootstrap_servers, rows, topics)
+        held = run_holds(launcher.rest, endpoints.kafka, rows, topics)
         return StatusReport([replace(s, held=held.get(s.run.id, "")) for s in statuses])
 
     @command

@@ -79,6 +79,6 @@ def test_cli_errors_are_one_line_with_exit_1(
     bad.write_text('{"payment_id": "p1"}\nnot json\n')
     assert main(["produce", TOPIC, str(bad)]) == 1
     assert "line 2 is not JSON" in capsys.readouterr().err
-    head = end_offsets(env.endpoints().bootstrap_servers, TOPIC)
+    head = end_offsets(env.endpoints().kafka, TOPIC)
     assert main(["produce", TOPIC, str(bad)]) == 1
-    assert end_offsets(env.endpoints().bootstrap_servers, TOPIC) == head  # nothing was sent
+    assert end_offsets(env.endpoints().kafka, TOPIC) == head  # nothing was sent

@@ -21,8 +21,8 @@ def test_first_command_that_needs_the_stack_starts_it(tmp_path: Path) -> None:
         spec = workbench.topic("implied.v1", "a STRING", partitions=2)
         assert any("starting it" in line for line in said)
         assert workbench.stack_status().healthy
-        bootstrap = workbench.stack.endpoints().bootstrap_servers
-        assert describe_topic(bootstrap, "implied.v1").partitions == spec.partitions == 2
+        kafka = workbench.stack.endpoints().kafka
+        assert describe_topic(kafka, "implied.v1").partitions == spec.partitions == 2
         assert [t.name for t in workbench.topics()] == ["implied.v1"]
     finally:
         workbench.down()

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 import psutil
 
+from kappanb.core.secrets import redacted_errors
 from kappanb.core.sqltext import statements
 from kappanb.exceptions import FlinkSubmitError
 from kappanb.flink.errors import flink_error_message
@@ -118,16 +119,19 @@ class FlinkSqlClient:
     ) -> SubmittedJob:
         """Let ``build(table_env, statement_set)`` fill a statement set, then submit it."""
         tenv = self.table_env({**DEFAULT_JOB_CONFIG, **(config or {}), "pipeline.name": job_name})
-        try:
-            tenv.execute_sql(self.endpoints.catalog.flink_ddl())
-            statement_set = tenv.create_statement_set()
-            build(tenv, statement_set)
-            result = statement_set.execute()
-            job_id = str(result.get_job_client().get_job_id())
-        except FlinkSubmitError:
-            raise
-        except Exception as exc:
-            raise FlinkSubmitError(f"Flink rejected the job: {flink_error_message(exc)}") from None
+        # The statements hold the Kafka connection's secrets: no error says them.
+        with redacted_errors(self.endpoints.kafka.secrets):
+            try:
+                tenv.execute_sql(self.endpoints.catalog.flink_ddl())
+                statement_set = tenv.create_statement_set()
+                build(tenv, statement_set)
+                result = statement_set.execute()
+                job_id = str(result.get_job_client().get_job_id())
+            except FlinkSubmitError:
+                raise
+            except Exception as exc:
+                message = flink_error_message(exc)
+                raise FlinkSubmitError(f"Flink rejected the job: {message}") from None
         return SubmittedJob(job_id, job_name, self.endpoints.job_url(job_id))
 
     def table_env(self, config: Mapping[str, str]) -> Any:

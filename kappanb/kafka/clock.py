@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from kappanb.kafka.connection import KafkaConnection
+
 CLOCK_SUFFIX = ".kappanb-clock"
 RESEND_AFTER_S = 10.0
 """A heartbeat for the same moment goes again after this long (a run restored from a
@@ -78,18 +80,18 @@ class Heartbeats:
         self._lock = threading.Lock()
 
     def send(
-        self, bootstrap: str, topic: str, columns: Sequence[tuple[str, str]], event_time: str,
-        event_ms: int,
+        self, connection: KafkaConnection, topic: str, columns: Sequence[tuple[str, str]],
+        event_time: str, event_ms: int,
     ) -> bool:  # fmt: skip
         """Write a heartbeat of ``event_ms`` to ``topic``'s clock unless one went lately."""
-        key, now = (bootstrap, topic, event_ms), time.monotonic()
+        key, now = (connection.bootstrap_servers, topic, event_ms), time.monotonic()
         with self._lock:
             if now - self._sent.get(key, -RESEND_AFTER_S) < RESEND_AFTER_S:
                 return False
             self._sent[key] = now
         from confluent_kafka import Producer
 
-        producer = Producer({"bootstrap.servers": bootstrap, "log_level": 3})
+        producer = Producer(connection.client_config(log_level=3))
         producer.produce(clock_topic(topic), heartbeat(columns, event_time, event_ms))
         return producer.flush(10) == 0
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.kafka.dead_letter_tally import Tally, TallyFile
 
 EventAt = tuple[str, int, int]
@@ -101,8 +102,8 @@ class DeadLetterReader:
     With ``store`` (a folder), what was counted is kept there across calls and processes.
     """
 
-    def __init__(self, bootstrap: str, topic: str, store: Path | None = None) -> None:
-        self.bootstrap, self.topic = bootstrap, topic
+    def __init__(self, connection: KafkaConnection, topic: str, store: Path | None = None) -> None:
+        self.connection, self.topic = connection, topic
         self.file = TallyFile(store, topic) if store is not None else None
         self.tally = Tally()
         self.complete = False
@@ -125,10 +126,10 @@ class DeadLetterReader:
         deadline = time.monotonic() + timeout
         if self.file is not None and self.file.changed():
             self.tally = self.file.load()  # another call went further, or this is the first
-        consumer = Consumer({
-            "bootstrap.servers": self.bootstrap, "group.id": "kappanb-dead-letters",
-            "enable.auto.commit": False, "enable.partition.eof": True, "log_level": 3,
-        })  # fmt: skip
+        consumer = Consumer(self.connection.client_config({
+            "group.id": "kappanb-dead-letters", "enable.auto.commit": False,
+            "enable.partition.eof": True, "log_level": 3,
+        }))  # fmt: skip
         self.last_read = 0
         try:
             before = dict(self.tally.next)
@@ -146,7 +147,7 @@ class DeadLetterReader:
         meta = consumer.list_topics(self.topic, timeout=_ASK).topics.get(self.topic)
         if meta is None or meta.error is not None:
             return True
-        topic_id = _topic_id(self.bootstrap, self.topic, _ASK)
+        topic_id = _topic_id(self.connection, self.topic, _ASK)
         if topic_id != self.tally.topic_id:
             self.tally = Tally(topic_id)  # a new topic of the same name: count it afresh
         ends: dict[int, int] = {}
@@ -197,22 +198,25 @@ class DeadLetterReader:
         sure.clear()
 
 
-def _topic_id(bootstrap: str, topic: str, timeout: float) -> str | None:
+def _topic_id(connection: KafkaConnection, topic: str, timeout: float) -> str | None:
     """Kafka's id of the topic: it changes when the topic is deleted and created again."""
     from confluent_kafka import TopicCollection
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
+    admin = AdminClient(connection.client_config(log_level=3))
     futures = admin.describe_topics(TopicCollection([topic]), request_timeout=timeout)
     return str(futures[topic].result(timeout=timeout).topic_id)
 
 
-def read_records(bootstrap: str, topic: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+def read_records(
+    connection: KafkaConnection, topic: str, timeout: float = 30.0
+) -> list[dict[str, Any]]:
     """Every kappanb record of a (small) dead-letter topic, whole: for tests and debugging."""
     from confluent_kafka import Consumer, TopicPartition
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "kappanb-dead-letters",
-                         "enable.auto.commit": False, "log_level": 3})  # fmt: skip
+    consumer = Consumer(connection.client_config(
+        {"group.id": "kappanb-dead-letters", "enable.auto.commit": False}, log_level=3
+    ))  # fmt: skip
     records: list[dict[str, Any]] = []
     try:
         meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
@@ -243,7 +247,7 @@ def _read_to(consumer: Any, end: int, deadline: float) -> list[dict[str, Any]]:
 
 
 def malformed_counts(
-    bootstrap: str, dead_letters: Mapping[int, Iterable[str]], timeout: float = 10.0,
+    connection: KafkaConnection, dead_letters: Mapping[int, Iterable[str]], timeout: float = 10.0,
     store: Path | None = None,
 ) -> dict[int, Malformed]:  # fmt: skip
     """Per run id, the distinct malformed events in its dead-letter topics."""
@@ -252,6 +256,6 @@ def malformed_counts(
     for run_id, topics in dead_letters.items():
         for topic in topics:
             if topic not in readers:
-                readers[topic] = DeadLetterReader(bootstrap, topic, store).refresh(timeout)
+                readers[topic] = DeadLetterReader(connection, topic, store).refresh(timeout)
             counts[run_id] = counts.get(run_id, Malformed(0)) + readers[topic].malformed(run_id)
     return counts

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kappanb.exceptions import TopicError
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.kafka.records import parse_timestamp
 
 Offsets = dict[str, dict[int, int]]
@@ -53,22 +54,21 @@ def _epoch_ms(moment: datetime) -> int:
 
 
 def log_positions(
-    bootstrap: str, group: str, names: list[str], event_time: Mapping[str, str] | None = None,
-    timeout: float = 10.0,
+    connection: KafkaConnection, group: str, names: list[str],
+    event_time: Mapping[str, str] | None = None, timeout: float = 10.0,
 ) -> LogPositions:  # fmt: skip
     """Heads and ``group``'s committed offsets of ``names``; with ``event_time`` (topic →
     JSON field), also the newest event time at the head of each of those topics."""
     from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                         "enable.auto.commit": False})  # fmt: skip
+    consumer = Consumer(connection.client_config({"group.id": group, "enable.auto.commit": False}))
     try:
         heads: Offsets = {}
         partitions: list[TopicPartition] = []
         for name in names:
             topic = consumer.list_topics(name, timeout=timeout).topics.get(name)
             if topic is None or topic.error is not None:
-                raise TopicError(f"topic {name!r} does not exist on {bootstrap}")
+                raise TopicError(f"topic {name!r} does not exist on {connection.bootstrap_servers}")
             heads[name] = {}
             for p in sorted(topic.partitions):
                 partition = TopicPartition(name, p)

@@ -11,6 +11,7 @@ from typing import Any
 
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import ProduceError, SettingsError
+from kappanb.kafka.connection import KafkaConnection
 
 _PRODUCER_CONFIG = {
     "enable.idempotence": True,  # no duplicates from retries: the log stays exact
@@ -36,7 +37,7 @@ class ProduceResult:
 
 
 def produce_json(
-    bootstrap: str,
+    connection: KafkaConnection,
     topic: str,
     events: Iterable[Mapping[str, Any]],
     *,
@@ -57,8 +58,8 @@ def produce_json(
 
     if rate is not None and not rate > 0:
         raise SettingsError(f"rate is events per second and must be more than 0, not {rate}.")
-    producer = Producer({"bootstrap.servers": bootstrap, "log_level": 3, **_PRODUCER_CONFIG})
-    _check_topic(producer, bootstrap, topic)
+    producer = Producer(connection.client_config(_PRODUCER_CONFIG, log_level=3))
+    _check_topic(producer, connection, topic)
     deliveries = _Deliveries()
     key_of = (lambda e: e[key]) if isinstance(key, str) else key
     pacer = None if rate is None else Pacer(rate, producer.poll, stop)
@@ -150,19 +151,21 @@ def _send_all(
     return sent
 
 
-def _check_topic(producer: Any, bootstrap: str, topic: str) -> None:
+def _check_topic(producer: Any, connection: KafkaConnection, topic: str) -> None:
     """Fail at once, not after the delivery timeout, when the topic is missing."""
     try:
         metadata = producer.list_topics(topic, timeout=10)
     except Exception as exc:
         raise ProduceError(
-            f"could not reach Kafka at {bootstrap}: {exc}. "
+            f"could not reach Kafka at {connection.bootstrap_servers}: "
+            f"{connection.redact(str(exc))}. "
             "Is the broker running? (`kappanb status`)"
         ) from exc
     found = metadata.topics.get(topic)
     if found is None or found.error is not None:
         raise ProduceError(
-            f"topic {topic!r} does not exist on {bootstrap}: create it first, e.g. by "
+            f"topic {topic!r} does not exist on {connection.bootstrap_servers}: create it "
+            "first, e.g. by "
             f"declaring it (again) with `topic {topic} --schema ...` (kappanb creates no "
             "topic implicitly)."
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kappanb.kafka.connection import KafkaConnection
+
 Offsets = dict[str, dict[int, int]]
 """Per topic and partition: an offset."""
 
@@ -22,15 +24,18 @@ class StartAt:
     millis: int | None = None
 
 
-def start_offsets(bootstrap: str, topics: list[str], at: StartAt, timeout: float = 10.0) -> Offsets:
+def start_offsets(
+    connection: KafkaConnection, topics: list[str], at: StartAt, timeout: float = 10.0
+) -> Offsets:
     """Per topic and partition, the offset a run that began at ``at`` read first.
 
     A partition with no record at or after ``at.millis`` starts at its head now, as a run
     starting from that time would; unknown topics are left out."""
     from confluent_kafka import Consumer, TopicPartition
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "kappanb-run-offsets",
-                         "enable.auto.commit": False, "log_level": 3})  # fmt: skip
+    consumer = Consumer(connection.client_config(
+        {"group.id": "kappanb-run-offsets", "enable.auto.commit": False}, log_level=3
+    ))  # fmt: skip
     try:
         found: Offsets = {}
         for name in topics:
@@ -55,12 +60,12 @@ def _marks(consumer: Any, partition: Any, timeout: float) -> tuple[int, int]:
     return int(low), int(high)
 
 
-def group_offsets(bootstrap: str, group: str, timeout: float = 10.0) -> Offsets:
+def group_offsets(connection: KafkaConnection, group: str, timeout: float = 10.0) -> Offsets:
     """The group's committed offsets (Flink commits its positions on each checkpoint)."""
     from confluent_kafka import ConsumerGroupTopicPartitions
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
+    admin = AdminClient(connection.client_config(log_level=3))
     request = [ConsumerGroupTopicPartitions(group)]
     futures = admin.list_consumer_group_offsets(request, request_timeout=timeout)
     answer = futures[group].result(timeout=timeout)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kappanb.kafka.clock import HEARTBEATS
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.monitor.holds import WatermarkHold
 from kappanb.monitor.sample import Sample
 from kappanb.registry.records import TopicSpec
 
 
 def release_hold(
-    bootstrap: str, topics: Sequence[TopicSpec], held: WatermarkHold, sample: Sample
+    connection: KafkaConnection, topics: Sequence[TopicSpec], held: WatermarkHold, sample: Sample
 ) -> bool:
     """Send the clock of the topic ``held`` names a heartbeat of that topic's newest event
     time (from ``sample``); whether one went (at most one per moment, `Heartbeats`)."""
@@ -21,4 +22,5 @@ def release_hold(
     if topic is None or topic.event_time is None or not newest:
         return False
     columns = [(c.name, c.type) for c in topic.columns]
-    return HEARTBEATS.send(bootstrap, topic.name, columns, topic.event_time, max(newest.values()))
+    newest_ms = max(newest.values())
+    return HEARTBEATS.send(connection, topic.name, columns, topic.event_time, newest_ms)

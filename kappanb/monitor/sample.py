@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kappanb.flink.rest import FlinkRest
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.monitor.holds import has_event_time_operators
 from kappanb.registry.kinds import FlinkJobState, flink_job_state
 
@@ -174,12 +175,13 @@ class MalformedCount:
     """
 
     def __init__(
-        self, bootstrap: str, run_id: int, topics: Sequence[str], store: Path | None = None
-    ) -> None:
+        self, connection: KafkaConnection, run_id: int, topics: Sequence[str],
+        store: Path | None = None,
+    ) -> None:  # fmt: skip
         from kappanb.kafka.dead_letters import DeadLetterReader
 
         self.run_id = run_id
-        self.readers = [DeadLetterReader(bootstrap, t, store) for t in topics]
+        self.readers = [DeadLetterReader(connection, t, store) for t in topics]
 
     def __call__(self, sample: Sample) -> Sample:
         if not self.readers:
@@ -190,7 +192,7 @@ class MalformedCount:
 
 
 def sample_run(
-    rest: FlinkRest, bootstrap: str, job_id: str, group: str, topics: list[str],
+    rest: FlinkRest, connection: KafkaConnection, job_id: str, group: str, topics: list[str],
     event_time: Mapping[str, str] | None = None,
 ) -> Sample:  # fmt: skip
     """Sample a running job that reads ``topics`` as ``group``: Flink's figures, the heads
@@ -198,7 +200,7 @@ def sample_run(
     field, the newest event time at the head (topics spelled as Flink's metrics do)."""
     from kappanb.kafka.positions import log_positions
 
-    log = log_positions(bootstrap, group, topics, event_time)
+    log = log_positions(connection, group, topics, event_time)
     spelled = {t: t.replace(".", "_") for t in topics}
     sample = take_sample(
         rest, job_id, {spelled[t]: v for t, v in log.heads.items()},

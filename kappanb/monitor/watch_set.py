@@ -17,6 +17,7 @@ from kappanb.core.durations import duration
 from kappanb.display.html import html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.monitor.history import CaughtUp, RunHistory, sample_hold
 from kappanb.monitor.release import release_hold
 from kappanb.monitor.sample import MalformedCount, Sample, sample_run
@@ -211,11 +212,11 @@ def _run_watch(
     endpoints: Endpoints, interval: float, threshold: int, live: RunWatch | None,
 ) -> RunWatch:  # fmt: skip
     sample = partial(
-        sample_run, rest, endpoints.bootstrap_servers, run.flink_job_id, run.group_id,
+        sample_run, rest, endpoints.kafka, run.flink_job_id, run.group_id,
         [t.name for t in topics],
         {t.name: t.event_time for t in topics if t.event_time and not t.compact},
     )  # fmt: skip
-    count = MalformedCount(endpoints.bootstrap_servers, run.id, run.dead_letter_topics)
+    count = MalformedCount(endpoints.kafka, run.id, run.dead_letter_topics)
     delay = max((t.watermark_ms for t in topics), default=0)
     label = f"v{run.version} {run.mode}"
     watch = RunWatch(
@@ -225,11 +226,13 @@ def _run_watch(
         live_watermark=(lambda: None) if live is None else partial(_latest_watermark, live),
         interval=interval, thread_name=f"{job} {label} #{run.id}",
     )  # fmt: skip
-    watch.on_update(partial(_release_hold, endpoints.bootstrap_servers, topics))
+    watch.on_update(partial(_release_hold, endpoints.kafka, topics))
     return watch
 
 
-def _release_hold(bootstrap: str, topics: Sequence[TopicSpec], watch: RunWatch) -> None:
+def _release_hold(
+    connection: KafkaConnection, topics: Sequence[TopicSpec], watch: RunWatch
+) -> None:
     """When a run has read everything and its watermark is still held below what its data
     closes, its topic's clock gets a heartbeat (`kappanb.monitor.release`)."""
     latest = watch.history.latest
@@ -239,7 +242,7 @@ def _release_hold(bootstrap: str, topics: Sequence[TopicSpec], watch: RunWatch) 
     # empty clock fell quiet together) also holds what a temporal join emits.
     held = watch.rule.held_by or sample_hold(latest, watch.rule.delays, any_plan=True)
     if held is not None:
-        release_hold(bootstrap, topics, held, latest)
+        release_hold(connection, topics, held, latest)
 
 
 def _leasing(

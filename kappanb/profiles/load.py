@@ -37,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from kappanb.core.secrets import Secret, secret_from
 from kappanb.exceptions import SettingsError
 from kappanb.profiles.model import (
     EMBEDDED,
@@ -45,7 +46,6 @@ from kappanb.profiles.model import (
     KafkaConfig,
     Profile,
 )
-from kappanb.profiles.secrets import Secret, secret_from
 
 CONFIG_FILE = ".kappanb.yaml"
 SECTIONS: dict[str, type[Any]] = {"kafka": KafkaConfig, "flink": FlinkConfig,

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from kappanb.profiles.secrets import Secret
+from kappanb.core.secrets import Secret
+from kappanb.kafka.connection import KafkaConnection
 
 ProfileKind = Literal["embedded", "external"]
 StateBackend = Literal["rocksdb", "hashmap"]
@@ -17,43 +18,9 @@ EMBEDDED = "embedded"
 """The profile of the stack kappanb starts on this machine (the default)."""
 
 
-@dataclass(frozen=True)
-class KafkaConfig:
-    """The Kafka cluster: brokers, and client properties in librdkafka's names (as
-    confluent-kafka takes them); `java_properties` gives Flink's Kafka client the same."""
-
-    bootstrap_servers: str
-    properties: Mapping[str, str] = field(default_factory=dict)
-    secrets: Mapping[str, Secret] = field(default_factory=dict)
-
-    def client_config(self) -> dict[str, str]:
-        """For confluent-kafka: brokers, properties and the secrets' values."""
-        revealed = {k: s.reveal() for k, s in self.secrets.items()}
-        return {"bootstrap.servers": self.bootstrap_servers, **self.properties, **revealed}
-
-    def java_properties(self) -> dict[str, str]:
-        """The same connection for a Java Kafka client (Flink's source and sink): SASL
-        username and password become a JAAS line, a PEM CA file a PEM truststore."""
-        config = {k: v for k, v in self.client_config().items() if k != "bootstrap.servers"}
-        user, password = config.pop("sasl.username", None), config.pop("sasl.password", None)
-        mechanism = config.get("sasl.mechanism", "PLAIN").upper()
-        if user is not None and password is not None:
-            module = (
-                "org.apache.kafka.common.security.plain.PlainLoginModule"
-                if mechanism == "PLAIN"
-                else "org.apache.kafka.common.security.scram.ScramLoginModule"
-            )
-            config["sasl.jaas.config"] = (
-                f'{module} required username="{_jaas(user)}" password="{_jaas(password)}";'
-            )
-        if "ssl.ca.location" in config:
-            config["ssl.truststore.type"] = "PEM"
-            config["ssl.truststore.location"] = config.pop("ssl.ca.location")
-        return config
-
-
-def _jaas(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
+KafkaConfig = KafkaConnection
+"""The Kafka cluster of a profile: the very connection every client is made with
+(`kappanb.kafka.connection`), brokers, properties in librdkafka's names, and secrets."""
 
 
 @dataclass(frozen=True)

@@ -163,13 +163,13 @@ def _sample_active(
     for run in active:
         sources = _sources(job_versions.get((run.job, run.version)), topics)
         try:
-            sample = sample_run(control.rest, endpoints.bootstrap_servers, run.flink_job_id,
+            sample = sample_run(control.rest, endpoints.kafka, run.flink_job_id,
                                 run.group_id, [t.name for t in sources],
                                 {t.name: t.event_time for t in sources
                                  if t.event_time and not t.compact})  # fmt: skip
         except Exception as exc:
             problems.append(f"{run.job} v{run.version} {run.mode} run #{run.id}: no figures "
-                            f"from Flink or Kafka ({exc})")  # fmt: skip
+                            f"from Flink or Kafka ({endpoints.redact(str(exc))})")  # fmt: skip
             continue
         if run.mode == "live":
             live_watermark.setdefault(run.job, sample.watermark_ms)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from kappanb.flink.rest import FlinkRest
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.monitor.history import sample_hold
 from kappanb.monitor.release import release_hold
 from kappanb.monitor.sample import sample_run
@@ -17,7 +18,7 @@ BEHIND_AT_MOST = 1000
 
 
 def run_holds(
-    rest: FlinkRest, bootstrap: str, runs: Sequence[RunRecord],
+    rest: FlinkRest, connection: KafkaConnection, runs: Sequence[RunRecord],
     sources: Mapping[int, Sequence[TopicSpec]],
 ) -> dict[int, str]:  # fmt: skip
     """Per active, unbounded run id whose watermark is held: what holds it. One sample each
@@ -30,7 +31,7 @@ def run_holds(
             continue
         try:
             sample = sample_run(
-                rest, bootstrap, run.flink_job_id, run.group_id, [t.name for t in topics],
+                rest, connection, run.flink_job_id, run.group_id, [t.name for t in topics],
                 {t.name: t.event_time for t in topics if t.event_time},
             )  # fmt: skip
         except Exception:
@@ -38,5 +39,5 @@ def run_holds(
         hold = sample_hold(sample, {t.name: t.watermark_ms for t in topics})
         if hold is not None and sample.state == "RUNNING" and sample.behind_total <= BEHIND_AT_MOST:
             held[run.id] = str(hold)
-            release_hold(bootstrap, topics, hold, sample)
+            release_hold(connection, topics, hold, sample)
     return held

@@ -34,6 +34,7 @@ from typing import Any
 
 from kappanb.core.positions import ReadRange
 from kappanb.flink.rest import FlinkRest
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.kafka.dead_letters import Malformed, malformed_counts
 from kappanb.kafka.run_offsets import Offsets, StartAt, group_offsets, start_offsets
 from kappanb.registry.records import RunRecord
@@ -53,7 +54,7 @@ def run_statuses(
     wanted = {r.id: r.dead_letter_topics for r in runs if r.dead_letter_topics}
     try:
         counts: dict[int, Malformed] | None = malformed_counts(
-            endpoints.bootstrap_servers, wanted, store=tallies
+            endpoints.kafka, wanted, store=tallies
         )
     except Exception:
         counts = None  # Kafka unreachable: the counts show as unknown
@@ -86,18 +87,20 @@ def run_status(
     restored = bool(run.restored_from or (checkpoints.get("latest") or {}).get("restored"))
     positions = _reported_positions(rest, run.flink_job_id, job.get("vertices", []))
     read = records_read(
-        endpoints.bootstrap_servers, run, sources, positions, own_commits=count > 0,
+        endpoints.kafka, run, sources, positions, own_commits=count > 0,
         restored=restored,
     )  # fmt: skip
     try:
         written = committed_rows(endpoints.catalog, run.table)
     except Exception:
         written = None
-    return RunStatus(run, url, read, written, last, failing=_failing(rest, run))
+    failing = endpoints.redact(_failing(rest, run))
+    return RunStatus(run, url, read, written, last, failing=failing)
 
 
 def records_read(
-    bootstrap: str, run: RunRecord, topics: Sequence[str], reported: Offsets | None, *,
+    connection: KafkaConnection, run: RunRecord, topics: Sequence[str], reported: Offsets | None,
+    *,
     own_commits: bool, restored: bool,
 ) -> int | None:  # fmt: skip
     """Source offsets the run has passed since its start (see the module's docstring), or
@@ -112,8 +115,8 @@ def records_read(
     if not topics or reported is None:
         return None
     try:
-        starts = start_offsets(bootstrap, list(topics), start_at(run))
-        committed = group_offsets(bootstrap, run.group_id) if own_commits else {}
+        starts = start_offsets(connection, list(topics), start_at(run))
+        committed = group_offsets(connection, run.group_id) if own_commits else {}
     except Exception:
         return None
     return offsets_passed(starts, reported, committed, restored)

@@ -106,23 +106,21 @@ class RunLauncher:
         ]
 
     def _sources(self, plan: RunPlan) -> list[str]:
-        bootstrap = self.endpoints.bootstrap_servers
+        kafka = self.endpoints.kafka
         return [
-            s
-            for t in plan.topics
-            for s in ddl.source_statements(t, bootstrap, plan.group_id, plan.rng)
+            s for t in plan.topics for s in ddl.source_statements(t, kafka, plan.group_id, plan.rng)
         ]
 
     def _dead_letters(self, plan: RunPlan) -> list[str]:
         """The DLQ table and INSERT of each source topic that routes malformed events."""
         v = plan.job_version
         run = malformed.RunIdentity(v.job, v.version, plan.run_id, plan.mode)
-        bootstrap = self.endpoints.bootstrap_servers
+        kafka = self.endpoints.kafka
         return [
             statement
             for t in plan.topics
             if malformed.routes(t)
-            for statement in (malformed.dlq_sink_ddl(t, bootstrap), malformed.dlq_insert(t, run))
+            for statement in (malformed.dlq_sink_ddl(t, kafka), malformed.dlq_insert(t, run))
         ]
 
     def _python_build(self, plan: RunPlan, create_table: bool) -> Callable[[Any, Any], None]:
@@ -171,11 +169,9 @@ class RunLauncher:
         (topics declared before they existed)."""
         for topic in topics:
             if malformed.routes(topic) and topic.dlq_topic:
-                create_topic(self.endpoints.bootstrap_servers, topic.dlq_topic, partitions=1)
+                create_topic(self.endpoints.kafka, topic.dlq_topic, partitions=1)
             if ddl.clocked(topic):
-                create_topic(
-                    self.endpoints.bootstrap_servers, clock_topic(topic.name), partitions=1
-                )
+                create_topic(self.endpoints.kafka, clock_topic(topic.name), partitions=1)
 
     # ---- control -------------------------------------------------------------------
     def stop(self, run: RunRecord, savepoint: bool) -> RunRecord:
@@ -263,8 +259,7 @@ class RunLauncher:
         changes: dict[str, Any] = {"state": state}
         if state not in ACTIVE_STATES:
             changes["ended_at"] = now()
-        if state == "FAILED":
-            changes["error"] = malformed.fail_fast_hint(
-                self.rest.root_exception(run.flink_job_id), self._topics_of(run)
-            )
+        if state == "FAILED":  # the registry keeps no secret, even one a cause would show
+            cause = self.endpoints.redact(self.rest.root_exception(run.flink_job_id))
+            changes["error"] = malformed.fail_fast_hint(cause, self._topics_of(run))
         return self.registry.update_run(run.id, if_flink_job=run.flink_job_id, **changes)

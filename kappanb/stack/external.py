@@ -6,7 +6,7 @@ stops none of them (`up` and `down` say so).
 brokers, the Flink version with its TaskManagers and free task slots, the catalog's
 answer. A service that does not answer, refuses the credentials, or runs a version
 kappanb does not support is unhealthy, with the reason and the address. No secret
-appears in what `status` says (`kappanb.profiles.secrets.redact`).
+appears in what `status` says (`kappanb.core.secrets.redact`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from kappanb.core.secrets import redact
 from kappanb.exceptions import ProfileNotReadyError, SettingsError
 from kappanb.profiles.model import FlinkConfig, IcebergConfig, KafkaConfig, Profile
-from kappanb.profiles.secrets import redact
 from kappanb.settings import StackSettings
 from kappanb.stack.base import Say, StackPlaces
 from kappanb.stack.endpoints import Endpoints

@@ -2,7 +2,9 @@
 
 Every identifier here passed `kappanb.core.names` checks and is back-quoted; every
 option is a string literal with its quotes doubled (`names.literal`), though each is one
-kappanb produced (a checked topic name, an address, a number), never free text.
+kappanb produced (a checked topic name, a number) or the Kafka connection's, never free
+text. A Kafka table's options hold the connection's secrets (a JAAS line): the statements
+go to Flink and nowhere else; text shown to anyone passes `KafkaConnection.redact` first.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from kappanb.core.names import literal, quote
 from kappanb.core.positions import ReadRange
 from kappanb.core.schema import Column, format_columns
 from kappanb.kafka.clock import clock_topic
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.tables.catalog import DEFAULT_NAMESPACE
 from kappanb.versions import malformed
@@ -34,16 +37,18 @@ def clocked(topic: TopicSpec) -> bool:
     return topic.event_time is not None and not topic.compact
 
 
-def source_statements(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) -> list[str]:
+def source_statements(
+    topic: TopicSpec, connection: KafkaConnection, group_id: str, rng: ReadRange
+) -> list[str]:
     """What makes ``topic.table`` readable: the Kafka table, and for a topic with a
     dead-letter topic (`kappanb.versions.malformed`) or a clock the view of its valid events."""
-    table = source_ddl(topic, bootstrap, group_id, rng)
+    table = source_ddl(topic, connection, group_id, rng)
     if malformed.routes(topic) or clocked(topic):
         return [table, malformed.view_ddl(topic, clocked(topic))]
     return [table]
 
 
-def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) -> str:
+def source_ddl(topic: TopicSpec, connection: KafkaConnection, group_id: str, rng: ReadRange) -> str:
     """``CREATE TEMPORARY TABLE`` reading ``topic`` as JSON from the given position.
 
     Every declared field must be in each event (an explicit JSON null is a value): an event
@@ -62,7 +67,7 @@ def source_ddl(topic: TopicSpec, bootstrap: str, group_id: str, rng: ReadRange) 
     # Flink's Kafka source takes start offsets for one topic only: such a run has no clock.
     with_clock = clocked(topic) and not rng.uses_offsets()
     read = f"{topic.name};{clock_topic(topic.name)}" if with_clock else topic.name
-    common = {"topic": read, "properties.bootstrap.servers": bootstrap}
+    common = {"topic": read, **connection.flink_options()}
     if topic.compact and topic.key:
         # A compacted topic is a table: the latest value per key (an upsert changelog).
         options = {

@@ -16,6 +16,7 @@ from kappanb.core.names import (
 from kappanb.core.names import table_name_for_topic as default_table
 from kappanb.core.positions import ReadRange
 from kappanb.core.schema import check_event_time, parse_columns, parse_duration_ms
+from kappanb.core.secrets import redacted_errors
 from kappanb.exceptions import (
     InvalidNameError,
     JobDefinitionError,
@@ -226,17 +227,16 @@ def plan_version(
     sources = [
         statement
         for t in used
-        for statement in ddl.source_statements(
-            t, endpoints.bootstrap_servers, "kappanb.plan", ReadRange()
-        )
+        for statement in ddl.source_statements(t, endpoints.kafka, "kappanb.plan", ReadRange())
     ]
     tenv = client.table_env(DEFAULT_JOB_CONFIG)
     kind: JobKind = "python" if python else "sql"
-    plan = (
-        plan_python(tenv, sources, cell, job, key)
-        if python
-        else plan_query(tenv, sources, cell, key, job)
-    )
+    with redacted_errors(endpoints.kafka.secrets):  # the sources' DDL holds them
+        plan = (
+            plan_python(tenv, sources, cell, job, key)
+            if python
+            else plan_query(tenv, sources, cell, key, job)
+        )
     return JobVersion(
         job=job,
         version=0,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from kappanb.core.names import literal, quote
 from kappanb.core.schema import Column
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import TopicSpec
 
@@ -91,16 +92,19 @@ def view_ddl(topic: TopicSpec, clocked: bool = False) -> str:
     )
 
 
-def dlq_sink_ddl(topic: TopicSpec, bootstrap: str) -> str:
+def dlq_sink_ddl(topic: TopicSpec, connection: KafkaConnection) -> str:
     dlq = topic.dlq_topic
     assert dlq is not None, f"{topic.name} fails fast: it has no dead-letter topic"
-    return (
-        f"CREATE TEMPORARY TABLE {quote(dlq_table(topic))} ({DLQ_FIELDS}) WITH (\n"
-        f"  'connector' = 'kafka',\n  'topic' = {literal(dlq)},\n"
-        f"  'properties.bootstrap.servers' = {literal(bootstrap)},\n  'format' = 'json',\n"
+    options = {
+        "connector": "kafka",
+        "topic": dlq,
+        **connection.flink_options(),
+        "format": "json",
         # Duplicates after a restart are possible; counts are of distinct (partition, offset).
-        "  'sink.delivery-guarantee' = 'at-least-once'\n)"
-    )
+        "sink.delivery-guarantee": "at-least-once",
+    }
+    body = ",\n  ".join(f"{literal(k)} = {literal(v)}" for k, v in options.items())
+    return f"CREATE TEMPORARY TABLE {quote(dlq_table(topic))} ({DLQ_FIELDS}) WITH (\n  {body}\n)"
 
 
 def dlq_insert(topic: TopicSpec, run: RunIdentity) -> str:

@@ -39,9 +39,9 @@ def payment_events(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
 
 
 def test_bounded_sql_job_writes_exactly_the_events_to_iceberg(endpoints: Endpoints) -> None:
-    create_topic(endpoints.bootstrap_servers, TOPIC, partitions=4)
+    create_topic(endpoints.kafka, TOPIC, partitions=4)
     events = list(payment_events(EVENTS))
-    produce_json(endpoints.bootstrap_servers, TOPIC, events, key="merchant_id")
+    produce_json(endpoints.kafka, TOPIC, events, key="merchant_id")
 
     # Oracle: plain Python over the produced events, nothing shared with the pipeline.
     expected_sum: dict[str, int] = defaultdict(int)

@@ -62,23 +62,23 @@ def test_a_dead_letter_topic_of_many_batches_is_counted_exactly_and_read_once(
     produce(bootstrap, values)
 
     # A read that cannot finish says so, and is a lower bound; the next goes on from it.
-    hurried = DeadLetterReader(bootstrap, DLQ, tmp_path).refresh(timeout=0.05)
+    hurried = DeadLetterReader(endpoints.kafka, DLQ, tmp_path).refresh(timeout=0.05)
     assert not hurried.complete and hurried.count(1) < truth[1]
     assert not hurried.malformed(1).exact
 
-    counts = malformed_counts(bootstrap, {1: [DLQ], 2: [DLQ], 3: [DLQ]}, 120.0, tmp_path)
+    counts = malformed_counts(endpoints.kafka, {1: [DLQ], 2: [DLQ], 3: [DLQ]}, 120.0, tmp_path)
     assert counts == {1: Malformed(truth[1]), 2: Malformed(truth[2]), 3: Malformed(0)}
 
     # More records, some of them positions already counted: a new reader (another process)
     # starts from the kept tally, reads only the new records, and counts them once.
     more = [dlq_record(1, 0, o) for o in range(85_000, 95_000)] + [dlq_record(2, 2, 1)]
     produce(bootstrap, more)
-    reader = DeadLetterReader(bootstrap, DLQ, tmp_path).refresh(timeout=120.0)
+    reader = DeadLetterReader(endpoints.kafka, DLQ, tmp_path).refresh(timeout=120.0)
     assert reader.complete and reader.last_read == len(more)
     assert (reader.count(1), reader.count(2)) == (truth[1] + 5_000, truth[2] + 1)
     assert reader.refresh(timeout=120.0).last_read == 0
 
     # Without the kept tally, the whole topic is read again, to the same figures.
-    fresh = DeadLetterReader(bootstrap, DLQ).refresh(timeout=120.0)
+    fresh = DeadLetterReader(endpoints.kafka, DLQ).refresh(timeout=120.0)
     assert fresh.last_read == len(values) + len(more)
     assert (fresh.count(1), fresh.count(2)) == (truth[1] + 5_000, truth[2] + 1)

@@ -16,10 +16,10 @@ pytestmark = pytest.mark.integration
 
 
 def test_topic_is_created_once_with_infinite_retention(endpoints: Endpoints) -> None:
-    bootstrap = endpoints.bootstrap_servers
-    assert create_topic(bootstrap, "payments.retention.v1", partitions=3) is True
-    assert create_topic(bootstrap, "payments.retention.v1", partitions=3) is False
-    info = describe_topic(bootstrap, "payments.retention.v1")
+    kafka = endpoints.kafka
+    assert create_topic(kafka, "payments.retention.v1", partitions=3) is True
+    assert create_topic(kafka, "payments.retention.v1", partitions=3) is False
+    info = describe_topic(kafka, "payments.retention.v1")
     assert info.partitions == 3
     assert info.config["retention.ms"] == "-1"
     assert info.config["retention.bytes"] == "-1"
@@ -27,23 +27,23 @@ def test_topic_is_created_once_with_infinite_retention(endpoints: Endpoints) -> 
 
 
 def test_compacted_topic(endpoints: Endpoints) -> None:
-    create_topic(endpoints.bootstrap_servers, "merchants.profile.v1", compact=True)
-    info = describe_topic(endpoints.bootstrap_servers, "merchants.profile.v1")
+    create_topic(endpoints.kafka, "merchants.profile.v1", compact=True)
+    info = describe_topic(endpoints.kafka, "merchants.profile.v1")
     assert info.config["cleanup.policy"] == "compact"
 
 
 def test_bad_partition_count_is_refused(endpoints: Endpoints) -> None:
     with pytest.raises(TopicError, match="at least one partition"):
-        create_topic(endpoints.bootstrap_servers, "x.v1", partitions=0)
+        create_topic(endpoints.kafka, "x.v1", partitions=0)
 
 
 def test_produced_events_are_all_there_in_order_per_key(endpoints: Endpoints) -> None:
     bootstrap = endpoints.bootstrap_servers
-    create_topic(bootstrap, "produce.check.v1", partitions=2)
+    create_topic(endpoints.kafka, "produce.check.v1", partitions=2)
     events = [{"id": i, "merchant": f"m{i % 5}"} for i in range(2000)]
-    result = produce_json(bootstrap, "produce.check.v1", events, key="merchant")
+    result = produce_json(endpoints.kafka, "produce.check.v1", events, key="merchant")
     assert result.delivered == 2000
-    assert sum(end_offsets(bootstrap, "produce.check.v1").values()) == 2000
+    assert sum(end_offsets(endpoints.kafka, "produce.check.v1").values()) == 2000
     # Read by explicit assignment from offset 0: no consumer-group join to wait for.
     consumer = Consumer(
         {"bootstrap.servers": bootstrap, "group.id": "produce-check", "enable.auto.commit": False}
@@ -69,4 +69,4 @@ def test_produced_events_are_all_there_in_order_per_key(endpoints: Endpoints) ->
 
 def test_producing_to_a_missing_topic_fails_at_once(endpoints: Endpoints) -> None:
     with pytest.raises(ProduceError, match=r"does not exist.*create it first"):
-        produce_json(endpoints.bootstrap_servers, "no.such.topic.v1", [{"a": 1}])
+        produce_json(endpoints.kafka, "no.such.topic.v1", [{"a": 1}])

@@ -142,12 +142,12 @@ def test_a_bad_element_in_a_list_sends_nothing(declared: Magic, shell: Interacti
                                                stack: EmbeddedStack) -> None:  # fmt: skip
     from kappanb.kafka.topics import end_offsets
 
-    bootstrap = stack.endpoints().bootstrap_servers
-    head = end_offsets(bootstrap, TOPIC)
+    kafka = stack.endpoints().kafka
+    head = end_offsets(kafka, TOPIC)
     shell.user_ns["mixed"] = [*PaymentsGenerator(seed=4).events(3), "not an event"]
     with pytest.raises(UsageError, match="dict"):
         declared(f"produce {TOPIC} mixed")
-    assert end_offsets(bootstrap, TOPIC) == head
+    assert end_offsets(kafka, TOPIC) == head
 
 
 def test_restart_checks_everything_before_stopping_anything(

@@ -31,10 +31,10 @@ def test_replay_from_a_timestamp_and_from_offsets_reads_only_what_follows(
 ) -> None:
     workbench = fresh_workbench(stack)
     workbench.topic(TOPIC, PAYMENTS_SCHEMA, partitions=2, table="pos_payments")
-    bootstrap = stack.endpoints().bootstrap_servers
+    kafka = stack.endpoints().kafka
     before = list(PaymentsGenerator(seed=21).events(2_000))
     workbench.produce(TOPIC, before)
-    offsets = end_offsets(bootstrap, TOPIC)
+    offsets = end_offsets(kafka, TOPIC)
     time.sleep(1.5)
     cut = datetime.now(UTC).isoformat()
     time.sleep(0.5)

@@ -33,7 +33,7 @@ def test_samples_of_a_live_run_show_the_gap_closing(stack: EmbeddedStack) -> Non
     run = handle.run
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        sample = sample_run(rest, endpoints.bootstrap_servers, run.flink_job_id, run.group_id,
+        sample = sample_run(rest, endpoints.kafka, run.flink_job_id, run.group_id,
                             [TOPIC])  # fmt: skip
         history.add(sample)
         if sample.read_positions and sample.behind_total == 0:
@@ -42,7 +42,7 @@ def test_samples_of_a_live_run_show_the_gap_closing(stack: EmbeddedStack) -> Non
     committed: dict[int, int] = {}
     while time.monotonic() < deadline and sum(committed.values()) < EVENTS:
         time.sleep(0.5)  # the group's offsets are committed with the next checkpoint (2 s)
-        late = sample_run(rest, endpoints.bootstrap_servers, run.flink_job_id, run.group_id,
+        late = sample_run(rest, endpoints.kafka, run.flink_job_id, run.group_id,
                           [TOPIC])  # fmt: skip
         committed = late.committed.get("monitor_payments_v1", {})
     workbench.stop("monitored", 1)

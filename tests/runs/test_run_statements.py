@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kappanb.core.positions import ReadRange, read_range
 from kappanb.core.schema import Column, parse_columns
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.registry.store import Registry
 from kappanb.runs.runs import RunLauncher, RunPlan
@@ -25,7 +26,7 @@ VERSION = JobVersion(
 
 def launcher(tmp_path: Path) -> RunLauncher:
     endpoints = Endpoints(
-        "127.0.0.1:1", "http://127.0.0.1:1",
+        KafkaConnection.plain("127.0.0.1:1"), "http://127.0.0.1:1",
         CatalogLocation("kappanb", tmp_path / "catalog.db", tmp_path / "warehouse"),
         tmp_path / "lib",
     )  # fmt: skip

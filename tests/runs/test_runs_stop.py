@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from kappanb.exceptions import FlinkRestError, SavepointError
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.registry.records import RunRecord
 from kappanb.registry.store import Registry, now
 from kappanb.runs.runs import RunLauncher
@@ -37,7 +38,7 @@ class ScriptedRest:
 def launcher_with(tmp_path: Path, state: str) -> tuple[RunLauncher, RunRecord]:
     registry = Registry(tmp_path / "registry.sqlite")
     endpoints = Endpoints(
-        "127.0.0.1:1", "http://127.0.0.1:1",
+        KafkaConnection.plain("127.0.0.1:1"), "http://127.0.0.1:1",
         CatalogLocation("kappanb", tmp_path / "catalog.db", tmp_path / "warehouse"),
         tmp_path / "lib",
     )  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.settings import StackSettings
 from kappanb.stack.base import Say, StackPlaces
 from kappanb.stack.endpoints import Endpoints
@@ -51,7 +52,7 @@ class FakeStack:
     def endpoints(self) -> Endpoints:
         self._count("endpoints")
         return Endpoints(
-            bootstrap_servers="fake-kafka:9092",
+            kafka=KafkaConnection.plain("fake-kafka:9092"),
             flink_rest_url="http://fake-flink:8081",
             catalog=CatalogLocation("fake", self.home / "catalog.db", self.home / "warehouse"),
             flink_lib=self.home / "lib",

@@ -203,16 +203,16 @@ def test_interrupted_up_is_recovered_by_the_next_up_and_down(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_down_then_up_keeps_the_log(stack: EmbeddedStack) -> None:
     """The log is the system of record: events survive a restart of the stack."""
-    bootstrap = stack.endpoints().bootstrap_servers
-    create_topic(bootstrap, "restart.check.v1", partitions=2)
-    produce_json(bootstrap, "restart.check.v1", ({"n": i} for i in range(500)))
-    before = end_offsets(bootstrap, "restart.check.v1")
+    kafka = stack.endpoints().kafka
+    create_topic(kafka, "restart.check.v1", partitions=2)
+    produce_json(kafka, "restart.check.v1", ({"n": i} for i in range(500)))
+    before = end_offsets(kafka, "restart.check.v1")
     outcomes = stack.down().outcomes
     assert set(outcomes.values()) <= {"stopped", "killed"}
     assert _nothing_running(stack)
     stack.up()
     after_endpoints = stack.endpoints()
-    assert end_offsets(after_endpoints.bootstrap_servers, "restart.check.v1") == before
+    assert end_offsets(after_endpoints.kafka, "restart.check.v1") == before
     assert sum(before.values()) == 500
 
 

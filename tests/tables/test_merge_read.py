@@ -138,7 +138,7 @@ def produced(endpoints: Endpoints) -> list[dict[str, Any]]:
     batches = [batch_events(b) for b in range(BATCHES)]
     events = [e for batch in batches for e in batch]
     stops = Counter(partition_of(e) for e in events)
-    create_topic(endpoints.bootstrap_servers, TOPIC, partitions=2)
+    create_topic(endpoints.kafka, TOPIC, partitions=2)
     job = FlinkSqlClient(endpoints).submit(
         job_sql(endpoints, dict(stops)),
         job_name="it-merge-read",
@@ -149,7 +149,7 @@ def produced(endpoints: Endpoints) -> list[dict[str, Any]]:
     for batch in batches:
         produce_to_partitions(endpoints.bootstrap_servers, TOPIC, batch)
         seen = wait_for_new_snapshot(endpoints, "mr_by_key", seen, timeout=120)
-    assert end_offsets(endpoints.bootstrap_servers, TOPIC) == dict(stops)
+    assert end_offsets(endpoints.kafka, TOPIC) == dict(stops)
     state = rest.wait_for_state(job.job_id, timeout=300)
     assert state == "FINISHED", rest.root_exception(job.job_id)
     return events

@@ -8,6 +8,7 @@ import pytest
 from kappanb.core.positions import ReadRange, read_range
 from kappanb.core.schema import Column, parse_columns
 from kappanb.exceptions import InvalidNameError, StartPositionError
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.tables.catalog import CatalogLocation
 from kappanb.versions.ddl import (
@@ -18,6 +19,8 @@ from kappanb.versions.ddl import (
     source_ddl,
     source_statements,
 )
+
+KAFKA = KafkaConnection.plain("b:1")
 
 PAYMENTS = TopicSpec(
     name="payments.captured.v1",
@@ -52,7 +55,9 @@ def _version(updating: bool, key: tuple[str, ...] = ()) -> JobVersion:
 
 def test_source_ddl_plain_topic_that_fails_fast() -> None:
     topic = replace(PAYMENTS, on_malformed="fail")
-    ddl = source_ddl(topic, "127.0.0.1:9092", "kappanb-daily_merchants-v2-1", ReadRange())
+    ddl = source_ddl(
+        topic, KafkaConnection.plain("127.0.0.1:9092"), "kappanb-daily_merchants-v2-1", ReadRange()
+    )
     # With an event time it reads its clock too: the view `payments_captured_v1` keeps the
     # topic's own records (test_a_topic_with_an_event_time_reads_its_clock).
     assert ddl.startswith("CREATE TEMPORARY TABLE `_kappanb_log_payments_captured_v1` (\n")
@@ -79,22 +84,22 @@ def test_source_ddl_plain_topic_that_fails_fast() -> None:
 def test_a_topic_with_an_event_time_reads_its_clock() -> None:
     for policy in ("fail", "dlq"):
         topic = replace(PAYMENTS, on_malformed=policy)
-        table, view = source_statements(topic, "b:1", "g", ReadRange())
+        table, view = source_statements(topic, KAFKA, "g", ReadRange())
         assert "'topic' = 'payments.captured.v1;payments.captured.v1.kappanb-clock'" in table
         assert view.startswith("CREATE TEMPORARY VIEW `payments_captured_v1` AS\n")
         assert "FROM `_kappanb_log_payments_captured_v1` WHERE " in view
         assert view.endswith("`_kappanb_topic` = 'payments.captured.v1'")
         assert ("`_kappanb_error` IS NULL" in view) == (policy == "dlq")
     plain = TopicSpec("t", "t", (Column("a", "INT"),), on_malformed="fail")  # no event time
-    assert source_statements(plain, "b:1", "g", ReadRange()) == [
-        source_ddl(plain, "b:1", "g", ReadRange())
+    assert source_statements(plain, KAFKA, "g", ReadRange()) == [
+        source_ddl(plain, KAFKA, "g", ReadRange())
     ]
-    assert "'topic' = 't'" in source_ddl(plain, "b:1", "g", ReadRange())
+    assert "'topic' = 't'" in source_ddl(plain, KAFKA, "g", ReadRange())
 
 
 def test_source_ddl_carries_the_read_range() -> None:
     rng = read_range("0:120,1:98", "latest")
-    ddl = source_ddl(PAYMENTS, "b:1", "g", rng)
+    ddl = source_ddl(PAYMENTS, KAFKA, "g", rng)
     # Flink takes start offsets for a single topic: a run from offsets reads no clock.
     assert "'topic' = 'payments.captured.v1'" in ddl
     assert "'scan.startup.mode' = 'specific-offsets'" in ddl
@@ -105,17 +110,19 @@ def test_source_ddl_carries_the_read_range() -> None:
 @pytest.mark.parametrize(("ms", "text"), [(0, "0"), (1500, "1.5"), (250, "0.25"), (60_000, "60")])
 def test_watermark_interval_formatting(ms: int, text: str) -> None:
     topic = TopicSpec(PAYMENTS.name, PAYMENTS.table, PAYMENTS.columns, "ts", ms)
-    ddl = source_ddl(topic, "b:1", "g", ReadRange())
+    ddl = source_ddl(topic, KAFKA, "g", ReadRange())
     assert f"AS `ts` - INTERVAL '{text}' SECOND" in ddl
 
 
 def test_source_ddl_without_event_time_has_no_watermark() -> None:
     topic = TopicSpec("t", "t", (Column("a", "INT"),))
-    assert "WATERMARK" not in source_ddl(topic, "b:1", "g", ReadRange())
+    assert "WATERMARK" not in source_ddl(topic, KAFKA, "g", ReadRange())
 
 
 def test_source_ddl_compacted_topic_is_upsert_kafka() -> None:
-    ddl = source_ddl(MERCHANTS, "127.0.0.1:9092", "some-group", read_range("latest", None))
+    ddl = source_ddl(
+        MERCHANTS, KafkaConnection.plain("127.0.0.1:9092"), "some-group", read_range("latest", None)
+    )
     assert ddl.startswith("CREATE TEMPORARY TABLE `merchants` (\n")
     assert "PRIMARY KEY (`merchant_id`) NOT ENFORCED" in ddl
     for option in (
@@ -135,7 +142,7 @@ def test_source_ddl_compacted_topic_is_upsert_kafka() -> None:
 
 def test_compact_without_key_is_a_plain_source() -> None:
     topic = TopicSpec("t", "t", (Column("a", "INT"),), compact=True)
-    ddl = source_ddl(topic, "b:1", "g", ReadRange())
+    ddl = source_ddl(topic, KAFKA, "g", ReadRange())
     assert "'connector' = 'kafka'" in ddl
     assert "PRIMARY KEY" not in ddl
 
@@ -143,7 +150,7 @@ def test_compact_without_key_is_a_plain_source() -> None:
 def test_source_ddl_refuses_back_quoted_table() -> None:
     topic = TopicSpec("t", "t` (x INT) --", (Column("a", "INT"),))
     with pytest.raises(InvalidNameError):
-        source_ddl(topic, "b:1", "g", ReadRange())
+        source_ddl(topic, KAFKA, "g", ReadRange())
 
 
 def test_sink_ddl_updating() -> None:
@@ -197,7 +204,9 @@ def test_options_are_literals_with_quotes_doubled() -> None:
     # Checked names never hold a quote; should one reach the DDL anyway (an old registry,
     # a remote address), it stays inside its literal.
     topic = TopicSpec("o'brien", "obrien", (Column("a", "INT"),))
-    ddl = source_ddl(topic, "h:1', 'connector' = 'filesystem", "g'x", ReadRange())
+    ddl = source_ddl(
+        topic, KafkaConnection.plain("h:1', 'connector' = 'filesystem"), "g'x", ReadRange()
+    )
     assert "'topic' = 'o''brien'" in ddl
     assert "'properties.bootstrap.servers' = 'h:1'', ''connector'' = ''filesystem'" in ddl
     assert "'properties.group.id' = 'g''x'" in ddl

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from kappanb.core.positions import ReadRange
 from kappanb.core.schema import parse_columns
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.registry.records import TopicSpec
 from kappanb.versions.ddl import source_ddl, source_statements
 from kappanb.versions.malformed import (
@@ -16,6 +17,8 @@ from kappanb.versions.malformed import (
     routes,
     view_ddl,
 )
+
+KAFKA = KafkaConnection.plain("b:1")
 
 PAYMENTS = TopicSpec(
     name="payments.captured.v1",
@@ -35,7 +38,7 @@ def test_default_policy_routes_to_topic_dot_dlq() -> None:
 
 
 def test_routed_source_is_a_log_table_with_error_metadata_and_nullable_columns() -> None:
-    ddl = source_ddl(PAYMENTS, "b:1", "g", ReadRange())
+    ddl = source_ddl(PAYMENTS, KAFKA, "g", ReadRange())
     assert ddl.startswith("CREATE TEMPORARY TABLE `_kappanb_log_payments_captured_v1` (\n")
     assert "`payment_id` STRING,\n" in ddl  # NOT NULL is checked by the format instead
     assert "NOT NULL" not in ddl
@@ -56,8 +59,8 @@ def test_routed_source_is_a_log_table_with_error_metadata_and_nullable_columns()
 
 
 def test_the_job_reads_a_view_of_the_valid_events_with_the_declared_columns() -> None:
-    table, view = source_statements(PAYMENTS, "b:1", "g", ReadRange())
-    assert table == source_ddl(PAYMENTS, "b:1", "g", ReadRange())
+    table, view = source_statements(PAYMENTS, KAFKA, "g", ReadRange())
+    assert table == source_ddl(PAYMENTS, KAFKA, "g", ReadRange())
     assert view == (
         "CREATE TEMPORARY VIEW `payments_captured_v1` AS\n"
         "SELECT `payment_id`, `amount`, `ts` FROM `_kappanb_log_payments_captured_v1` "
@@ -68,17 +71,17 @@ def test_the_job_reads_a_view_of_the_valid_events_with_the_declared_columns() ->
 
 def test_fail_fast_topics_without_event_time_and_compacted_topics_have_no_view() -> None:
     fail = replace(PAYMENTS, on_malformed="fail", event_time=None)
-    (only,) = source_statements(fail, "b:1", "g", ReadRange())
+    (only,) = source_statements(fail, KAFKA, "g", ReadRange())
     assert only.startswith("CREATE TEMPORARY TABLE `payments_captured_v1` (")
     # With an event time, the view keeps the topic's own records from those of its clock.
-    _table, view = source_statements(replace(fail, event_time="ts"), "b:1", "g", ReadRange())
+    _table, view = source_statements(replace(fail, event_time="ts"), KAFKA, "g", ReadRange())
     assert view.endswith("WHERE `_kappanb_topic` = 'payments.captured.v1'")
     compacted = replace(PAYMENTS, compact=True, key="payment_id", on_malformed="fail")
-    assert len(source_statements(compacted, "b:1", "g", ReadRange())) == 1
+    assert len(source_statements(compacted, KAFKA, "g", ReadRange())) == 1
 
 
 def test_dlq_sink_and_insert_carry_reason_payload_position_and_run() -> None:
-    sink = dlq_sink_ddl(PAYMENTS, "b:1")
+    sink = dlq_sink_ddl(PAYMENTS, KAFKA)
     assert sink.startswith("CREATE TEMPORARY TABLE `_kappanb_dlq_payments_captured_v1` (")
     for part in ("'topic' = 'payments.captured.v1.dlq'", "'format' = 'json'",
                  "'sink.delivery-guarantee' = 'at-least-once'", "reason STRING",

@@ -120,7 +120,7 @@ def test_live_run_and_replay_route_each_malformed_event_once_with_its_reason(
     assert eventually(merchants, lambda got: got == _by_merchant(good), 90) == _by_merchant(good)
     assert eventually(lambda: _malformed_cell(live.watch), lambda c: c == "5", 30) == "5"
 
-    dlq = read_records(idle_stack.endpoints().bootstrap_servers, f"{TOPIC}.dlq")
+    dlq = read_records(idle_stack.endpoints().kafka, f"{TOPIC}.dlq")
     for run in (live.run, replay.run):
         mine = [r for r in dlq if r["run_id"] == run.id]
         assert len(mine) == len(bad)  # each bad event once per run

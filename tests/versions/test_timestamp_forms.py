@@ -90,9 +90,9 @@ def test_every_form_is_read_and_a_bad_timestamp_is_dead_lettered_with_its_reason
     assert rest.wait_for_state(handle.run.flink_job_id, timeout=180) == "FINISHED"
     assert _output(workbench, job) == _expected()
 
-    bootstrap = idle_stack.endpoints().bootstrap_servers
+    kafka = idle_stack.endpoints().kafka
     records = eventually(
-        lambda: read_records(bootstrap, "stamps.routed.v1.dlq"), lambda r: len(r) >= len(BAD), 60
+        lambda: read_records(kafka, "stamps.routed.v1.dlq"), lambda r: len(r) >= len(BAD), 60
     )
     reasons = {r["payload"]: r["reason"] for r in records}
     assert len(reasons) == len(BAD)  # the bad ones, and none of the good forms
