@@ -229,7 +229,9 @@ class LocalCluster:
             time.sleep(0.5)
 
     def _failure_hint(self, service: str) -> str:
-        excerpt = failure_excerpt(self.log_file(service))
+        log = self.log_file(service)
+        excerpt = (object_store.failure_excerpt_of(log) if service == OBJECT_STORE
+                   else failure_excerpt(log))  # fmt: skip
         return (f"What its log says:\n{excerpt}\nFix the cause, then run `kappanb cluster up` "
                 "again.")  # fmt: skip
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -22,8 +23,11 @@ from pathlib import Path
 from kappanb.cluster.layout import OBJECT_STORE, STATE_BUCKET, WAREHOUSE_BUCKET, ClusterLayout
 from kappanb.cluster.secrets import ClusterSecrets
 from kappanb.exceptions import ServiceStartError
+from kappanb.stack.logtail import failure_excerpt, read_tail
 from kappanb.stack.ports import HOST
+from kappanb.stack.process import START_MARKER
 
+_PROBLEM = re.compile(r"^[EF]\d{4} |error|failed|not defined|cannot|invalid", re.IGNORECASE)
 READY = "All enabled components are running"
 """What `weed mini` prints once every component serves."""
 REGION = "us-east-1"
@@ -143,3 +147,15 @@ def check_buckets(ports: Mapping[str, int], secrets: ClusterSecrets) -> None:
                 f"{OBJECT_STORE} has no bucket {bucket}. Run `kappanb cluster down`, then "
                 "`up` again."
             )
+
+
+def failure_excerpt_of(console_log: Path, lines: int = 8) -> str:
+    """What explains a failed start: weed's error lines since this start (its usage text
+    and its routine lines left out), then the log's path."""
+    text = read_tail(console_log) if console_log.is_file() else ""
+    since_start = text.rpartition(START_MARKER)[2].splitlines()[1:]
+    problems = list(dict.fromkeys(ln.strip() for ln in since_start if _PROBLEM.search(ln)))
+    if not problems:
+        return failure_excerpt(console_log)
+    shown = "\n".join(f"  {line[:500]}" for line in problems[-lines:])
+    return f"{shown}\nfull log: {console_log}"
