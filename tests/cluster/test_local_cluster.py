@@ -122,14 +122,13 @@ def test_sasl_takes_the_password_and_refuses_a_wrong_one(local_cluster: LocalClu
     right = kafka.client_config()["sasl.password"]
     admin = _admin(kafka.bootstrap_servers, right)
     admin.create_topics([NewTopic("cluster.check.v1", 2)])["cluster.check.v1"].result(30)
-    assert "cluster.check.v1" in admin.list_topics(timeout=10).topics
     # The defaults of the cluster: three replicas, two of them in sync to accept a write.
-    deadline = time.monotonic() + 30
+    # (Each broker learns of a new topic from the controller, some milliseconds apart.)
+    deadline, partitions = time.monotonic() + 30, {}
     while time.monotonic() < deadline:
-        partitions = (
-            admin.list_topics("cluster.check.v1", timeout=10).topics["cluster.check.v1"].partitions
-        )
-        if partitions and all(len(p.replicas) == 3 for p in partitions.values()):
+        listed = admin.list_topics("cluster.check.v1", timeout=10).topics.get("cluster.check.v1")
+        partitions = listed.partitions if listed is not None and listed.error is None else {}
+        if len(partitions) == 2 and all(len(p.replicas) == 3 for p in partitions.values()):
             break
         time.sleep(0.5)
     assert {len(p.replicas) for p in partitions.values()} == {3}
