@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kappanb.cluster.layout import JOBMANAGER, STATE_BUCKET, ClusterLayout, taskmanager_service
+from kappanb.cluster.layout import JOBMANAGER, STATE_BUCKET, ClusterLayout
 from kappanb.cluster.secrets import ClusterSecrets
 from kappanb.stack import flink_cluster
 from kappanb.stack.jars import JarSet
@@ -36,9 +36,9 @@ def s3_endpoint(ports: Mapping[str, int]) -> str:
     return f"http://{HOST}:{ports['s3_s3']}"
 
 
-def resource_id(number: int) -> str:
-    """TaskManager ``number``'s id in Flink (its REST API and web UI show it)."""
-    return f"kappanb-{taskmanager_service(number)}"
+def resource_id(service: str) -> str:
+    """A TaskManager's id in Flink (its REST API and web UI show it)."""
+    return f"kappanb-{service}"
 
 
 def build_folders(layout: ClusterLayout, jars: JarSet, formats_jar: Path) -> None:
@@ -90,9 +90,8 @@ def argv(service: str) -> list[str]:
     bin_dir = flink_cluster.flink_dist() / "bin"
     if service == JOBMANAGER:
         return ["bash", str(bin_dir / "jobmanager.sh"), "start-foreground"]
-    number = _number(service)
     return ["bash", str(bin_dir / "taskmanager.sh"), "start-foreground",
-            "-D", f"taskmanager.resource-id={resource_id(number)}"]  # fmt: skip
+            "-D", f"taskmanager.resource-id={resource_id(service)}"]  # fmt: skip
 
 
 def environment(
@@ -110,12 +109,18 @@ def marks(layout: ClusterLayout, service: str) -> tuple[str, ...]:
     if service == JOBMANAGER:
         return (flink_cluster.MAIN_CLASSES["flink-jobmanager"], conf)
     main = flink_cluster.MAIN_CLASSES["flink-taskmanager"]
-    return (main, conf, f"taskmanager.resource-id={resource_id(_number(service))}")
+    return (main, conf, f"taskmanager.resource-id={resource_id(service)}")
 
 
-def registered_taskmanagers(ports: Mapping[str, int]) -> set[str]:
-    """The resource ids of the TaskManagers registered with the JobManager now."""
-    return flink_cluster.taskmanager_ids(rest_url(ports))
+def registered_taskmanagers(ports: Mapping[str, int]) -> dict[str, str]:
+    """The TaskManagers registered with the JobManager now: resource id -> RPC address.
+
+    A TaskManager started again registers under the same id at a new address (its RPC
+    port is ephemeral); the killed one stays listed until its heartbeats time out."""
+    listed = flink_cluster.rest_overview(rest_url(ports), path="/taskmanagers")
+    if not listed:
+        return {}
+    return {str(t["id"]): str(t.get("path", "")) for t in listed.get("taskmanagers", [])}
 
 
 def jobmanager_healthy(ports: Mapping[str, int]) -> bool:
@@ -125,7 +130,3 @@ def jobmanager_healthy(ports: Mapping[str, int]) -> bool:
 def log_file(layout: ClusterLayout, service: str) -> Path:
     """Flink's own log of ``service`` (else what the process wrote to its console)."""
     return flink_cluster.flink_log_file(layout.processes, service) or layout.console_log(service)
-
-
-def _number(service: str) -> int:
-    return int(service.rsplit("-", 1)[1])

@@ -23,17 +23,22 @@ class Health:
     """One look at every service (asked only of those whose process runs)."""
 
     brokers: frozenset[int]
-    taskmanagers: frozenset[str]
+    """The Kafka nodes that answer themselves."""
+    taskmanagers: Mapping[str, str]
+    """Resource id -> RPC address of each TaskManager registered."""
     jobmanager: bool
     object_store: bool
 
     @classmethod
     def ask(cls, ports: Mapping[str, int], running: set[str]) -> Health:
-        kafka = any(kafka_service(n) in running for n in KAFKA_NODES)
         jm = JOBMANAGER in running and flink_nodes.jobmanager_healthy(ports)
         return cls(
-            brokers=frozenset(kafka_nodes.registered_brokers(ports) if kafka else ()),
-            taskmanagers=frozenset(flink_nodes.registered_taskmanagers(ports) if jm else ()),
+            brokers=frozenset(
+                n
+                for n in KAFKA_NODES
+                if kafka_service(n) in running and kafka_nodes.node_answers(ports, n)
+            ),
+            taskmanagers=flink_nodes.registered_taskmanagers(ports) if jm else {},
             jobmanager=jm,
             object_store=OBJECT_STORE in running and object_store.healthy(ports),
         )
@@ -46,9 +51,8 @@ class Health:
         for node in KAFKA_NODES:
             if service == kafka_service(node):
                 return node in self.brokers
-        for number in TASKMANAGERS:
-            if service == taskmanager_service(number):
-                return flink_nodes.resource_id(number) in self.taskmanagers
+        if service in (taskmanager_service(n) for n in TASKMANAGERS):
+            return flink_nodes.resource_id(service) in self.taskmanagers
         return False
 
 
@@ -62,4 +66,4 @@ def address(service: str, ports: Mapping[str, int]) -> str:
         if service == kafka_service(node):
             sasl, plain = ports[f"kafka_{node}_sasl"], ports[f"kafka_{node}"]
             return f"{HOST}:{sasl} SASL_PLAINTEXT, {HOST}:{plain} PLAINTEXT"
-    return flink_nodes.resource_id(int(service.rsplit("-", 1)[1]))
+    return flink_nodes.resource_id(service)

@@ -127,23 +127,27 @@ def marks(layout: ClusterLayout, node: int) -> tuple[str, ...]:
     return (kafka_broker.MAIN_CLASS, str(layout.kafka_node(node).kafka_properties))
 
 
-def registered_brokers(ports: Mapping[str, int], timeout: float = 3.0) -> set[int]:
-    """The broker ids the cluster's metadata lists now (empty when none answers)."""
+def node_answers(ports: Mapping[str, int], node: int, timeout: float = 3.0) -> bool:
+    """True when node ``node`` itself answers a metadata request and lists itself.
+
+    Its own listener is the client's only bootstrap address, so an answer is from this
+    process: a node killed and started again is not taken for healthy while the others
+    still list it (until its session times out)."""
     from confluent_kafka.admin import AdminClient
 
-    reachable = [a for a in plaintext_bootstrap(ports).split(",") if _listening(a)]
-    if not reachable:
-        return set()  # don't let librdkafka log refused connections
+    own = f"{HOST}:{ports[f'kafka_{node}']}"
+    if not _listening(own):
+        return False  # don't let librdkafka log refused connections
     config: dict[str, Any] = {
-        "bootstrap.servers": ",".join(reachable),
+        "bootstrap.servers": own,
         "socket.timeout.ms": int(timeout * 1000),
         "logger": _SILENT,
     }
     try:
         metadata = AdminClient(config).list_topics(timeout=timeout)
     except Exception:  # KafkaException and transport errors alike mean "not yet"
-        return set()
-    return {int(b) for b in metadata.brokers}
+        return False
+    return node in {int(b) for b in metadata.brokers}
 
 
 def _listening(address: str) -> bool:

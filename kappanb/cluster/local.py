@@ -56,6 +56,11 @@ def _answers(service: str, health: Health) -> bool:
     return health.healthy(service)
 
 
+def _new_taskmanager(service: str, before: str | None, health: Health) -> bool:
+    """The TaskManager registered from its new process (at another address than before)."""
+    return health.taskmanagers.get(flink_nodes.resource_id(service), before) != before
+
+
 def _store_ready(console_log: Path, since: int, health: Health) -> bool:
     """The object store answers, and said it is ready since this start."""
     return health.object_store and object_store.ready(console_log, since)
@@ -79,6 +84,9 @@ class ClusterSizes:
     task_slots: int = 2
     start_timeout: float = 240.0
     stop_timeout: float = 30.0
+    kafka_stop_timeout: float = 15.0
+    """A node waits for the controllers to approve its controlled shutdown, for minutes
+    when a majority of them has already gone (the others stopped first): killed after this."""
 
 
 class LocalCluster:
@@ -177,6 +185,8 @@ class LocalCluster:
                 started.append(kafka_service(node))
                 waiting[kafka_service(node)] = partial(_answers, kafka_service(node))
             flink = [s for s in (JOBMANAGER, *TASK_MANAGERS) if s in missing]
+            # A killed TaskManager stays registered for a while: wait for the new one.
+            known = flink_nodes.registered_taskmanagers(ports) if JOBMANAGER not in missing else {}
             if JOBMANAGER in missing:
                 dist_lib = flink_cluster.flink_dist() / "lib"
                 own = formats_jar(self.settings.cache_dir, dist_lib, say)
@@ -190,7 +200,11 @@ class LocalCluster:
                 env = flink_nodes.environment(service, layout, java, secrets)
                 self.processes.start(service, flink_nodes.argv(service), env, say)
                 started.append(service)
-                waiting[service] = partial(_answers, service)
+                waiting[service] = (
+                    partial(_answers, service) if service == JOBMANAGER
+                    else partial(_new_taskmanager, service,
+                                 known.get(flink_nodes.resource_id(service)))
+                )  # fmt: skip
             self._wait(waiting, ports, say)
             object_store.check_buckets(ports, secrets)
         except BaseException:
@@ -242,7 +256,11 @@ class LocalCluster:
         outcomes: dict[str, str] = {}
         with self.processes.locked("down"):
             for group in (TASK_MANAGERS, [JOBMANAGER], KAFKAS, [OBJECT_STORE]):
-                outcomes.update(self.processes.stop(group, self.sizes.stop_timeout, say))
+                timeout = self.sizes.kafka_stop_timeout if group == KAFKAS else (
+                    self.sizes.stop_timeout)  # fmt: skip
+                # All of a group at once: the three Kafka nodes stop together, each while
+                # the others' controllers can still approve its controlled shutdown.
+                outcomes.update(self.processes.stop(group, timeout, say))
         return DownResult({s: outcomes[s] for s in SERVICES}, time.monotonic() - began)
 
     def status(self) -> ClusterStatus:

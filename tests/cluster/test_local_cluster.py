@@ -77,6 +77,23 @@ def test_up_again_leaves_what_runs_alone(local_cluster: LocalCluster) -> None:
     assert "already running; nothing started" in str(again)
 
 
+def test_up_after_a_crash_starts_only_what_died(local_cluster: LocalCluster) -> None:
+    """A Kafka node and a TaskManager killed: the others still list them for a while (until
+    their sessions time out); `up` starts those two and waits for the new processes."""
+    before = {s.name: s.pid for s in local_cluster.status().services}
+    killed = ["kafka-2", "flink-taskmanager-1"]
+    for name in killed:
+        victim = psutil.Process(before[name])
+        victim.kill()
+        victim.wait(10)
+    again = local_cluster.up()
+    assert again.started == killed
+    assert again.status.healthy, str(again)
+    after = {s.name: s.pid for s in again.status.services}
+    assert {n for n in SERVICES if after[n] != before[n]} == set(killed)
+    assert ExternalStack(profile_of(local_cluster)).status().healthy
+
+
 def test_the_profile_shows_every_service_healthy(
     local_cluster: LocalCluster, tmp_path: Path
 ) -> None:
