@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from kappanb.cluster.ports import MAX_BASE
 from kappanb.core.names import parse_version
 
 
@@ -18,6 +19,14 @@ def positive_int(raw: str) -> int:
         raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def port_base(raw: str) -> int:
+    """The local cluster's first port: its ports are this and up to 49 above it."""
+    value = positive_int(raw)
+    if not 1024 <= value <= MAX_BASE:
+        raise argparse.ArgumentTypeError(f"must be from 1024 to {MAX_BASE}, not {value}")
     return value
 
 

@@ -12,12 +12,15 @@ import argparse
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from kappanb.cluster.local import LocalCluster
 from kappanb.commands.argument_types import (
     iso_time,
     key_list,
     non_negative_float,
+    port_base,
     positive_float,
     positive_int,
     share,
@@ -126,6 +129,29 @@ def cmd_profile(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object
 )  # fmt: skip
 def cmd_logs(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return TextResult(wb.stack.logs(args.service, lines=args.lines))
+
+
+@subcommand(
+    "cluster", "a local cluster to try a profile on: 3 Kafka nodes (SASL), Flink with 2 "
+    "TaskManagers, S3 + an Iceberg REST catalog (SeaweedFS), on 127.0.0.1",
+    arg("action", choices=["up", "down", "status"],
+        help="the action: up starts what is not running and writes the profile file; down "
+        "stops it all; status"),
+    arg("--home", metavar="DIR",
+        help="the cluster's folder (default: $KAPPANB_CLUSTER_HOME, else cluster/ in the "
+        "kappanb home)"),
+    arg("--port-base", type=port_base, default=None, metavar="PORT",
+        help="up: use PORT to PORT+49 exactly (default: 19000 and up, moved when taken)"),
+)  # fmt: skip
+def cmd_cluster(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    if args.port_base is not None and args.action != "up":
+        raise CommandLineError(f"--port-base is for `cluster up`, not `cluster {args.action}`")
+    cluster = LocalCluster(Path(args.home) if args.home else None, port_base=args.port_base)
+    if args.action == "up":
+        return cluster.up(ctx.say)
+    if args.action == "down":
+        return cluster.down(ctx.say)
+    return cluster.status()
 
 
 # ---- topics and events --------------------------------------------------------------------

@@ -5,6 +5,8 @@ Layout of a jar folder (the per-user cache, or ``KAPPANB_JARS_DIR``)::
     <root>/kafka/*.jar   the broker's classpath
     <root>/flink/*.jar   added to the Flink session cluster's lib/
     <root>/flink-sql-client/*.jar   for Flink's own SQL client, beside the cluster's lib/
+    <root>/flink-s3-plugin/*.jar    the local cluster's Flink S3 file system plugin
+    <root>/flink-cluster/*.jar      added to the local cluster's Flink lib/ (Iceberg on S3)
 
 The cache folder is named after the lock file's digest, so a new pin gets a new
 folder and an old kappanb keeps working beside a new one.
@@ -25,13 +27,16 @@ from pathlib import Path
 from kappanb.exceptions import JarResolutionError, JarVerificationError, MavenNotFoundError
 from kappanb.settings import StackSettings
 
-PROFILES = ("kafka", "flink", "flink-sql-client")
+PROFILES = ("kafka", "flink", "flink-sql-client", "flink-s3-plugin", "flink-cluster")
 _MAVEN_ARGS = {
     "kafka": ["-DincludeScope=runtime"],
     # Shaded jars: their own dependencies are inside them or in Flink's lib/.
     "flink": ["-DincludeScope=runtime", "-DexcludeTransitive=true"],
     # The rest of the SQL client's classpath is the Flink distribution's lib/.
     "flink-sql-client": ["-DincludeScope=runtime", "-DexcludeTransitive=true"],
+    # A plugin is one self-contained jar; the AWS bundle is shaded.
+    "flink-s3-plugin": ["-DincludeScope=runtime", "-DexcludeTransitive=true"],
+    "flink-cluster": ["-DincludeScope=runtime", "-DexcludeTransitive=true"],
 }
 _VERIFIED_MARKER = ".verified"
 

@@ -50,7 +50,7 @@ class PidRecord:
         """True when the pid is alive, not a zombie, and is the process we started."""
         try:
             proc = psutil.Process(self.pid)
-            if proc.status() == psutil.STATUS_ZOMBIE:
+            if proc.status() == psutil.STATUS_ZOMBIE and not threads_left(self.pid):
                 _reap(self.pid)
                 return False
             ticks = start_ticks(self.pid)
@@ -76,6 +76,15 @@ def start_ticks(pid: int) -> int | None:
         return int(after_name[19])  # field 22 overall; field 3 is after_name[0]
     except (IndexError, ValueError):
         return None
+
+
+def threads_left(pid: int) -> bool:
+    """True when a process shown as a zombie still has threads running: a JVM whose main
+    thread ended before its others (it is gone only when the last one is)."""
+    try:
+        return any(task != str(pid) for task in os.listdir(_PROC / str(pid) / "task"))
+    except OSError:
+        return False
 
 
 def boot_id() -> str | None:

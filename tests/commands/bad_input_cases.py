@@ -77,6 +77,10 @@ CASES: list[Case] = [
     ),
     _c("logs zookeeper", USAGE, "invalid choice: 'zookeeper' (choose from"),
     _c("logs kafka -n 0", USAGE, "must be at least 1, not 0"),
+    _c("cluster start", USAGE, "invalid choice: 'start' (choose from"),
+    _c("cluster up --port-base 80", USAGE, "must be from 1024 to 55486, not 80"),
+    _c("cluster up --port-base 60000", USAGE, "must be from 1024 to 55486, not 60000"),
+    _c("cluster status --port-base 20000", CommandLineError, "--port-base is for `cluster up`"),
     # ---- topics: names that would reach Kafka or the DDL -------------------------------
     _c("topic \"it's\" --schema 'a STRING'", InvalidNameError, "use letters, digits, '.', '_'"),
     _c("topic 'pay`ments' --schema 'a STRING'", InvalidNameError, "use letters, digits"),

@@ -201,3 +201,29 @@ def test_find_by_marks_finds_a_session_leader_without_its_pid_file(tmp_path: Pat
         assert record.pid not in find_by_marks(("sleep", "300", str(tmp_path)))
     finally:
         stop_process(record, timeout=10)
+
+
+def test_a_process_whose_main_thread_ended_runs_until_its_last_thread_ends(
+    tmp_path: Path,
+) -> None:
+    """A JVM stopping: its main thread ends first, so the process shows as a zombie while
+    its other threads still run. It is running until the last one ends, then reaped."""
+    code = (
+        "import ctypes, threading, time\n"
+        "threading.Thread(target=time.sleep, args=(2,)).start()\n"
+        "ctypes.CDLL(None).pthread_exit(None)\n"
+    )
+    record = start_process(
+        "threads", [sys.executable, "-c", code], pid_file=tmp_path / "t.pid",
+        log_file=tmp_path / "t.log", env={}, cwd=tmp_path,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while psutil.Process(record.pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the main thread did not end"
+        time.sleep(0.05)
+    assert process.threads_left(record.pid)
+    assert record.matches_live_process()
+    while record.matches_live_process():
+        assert time.monotonic() < deadline + 5, "the process did not end with its last thread"
+        time.sleep(0.05)
+    assert not psutil.pid_exists(record.pid)  # reaped, not left a zombie
