@@ -1,11 +1,13 @@
-"""One local cluster per test session: started when a test first needs it, in a temporary
-home on ports of its own (a cluster of yours, if any, is left alone), stopped at the end."""
+"""One local cluster for the tests of this package: started when a test first needs it, in a
+temporary home on ports of its own (a cluster of yours, if any, is left alone), stopped
+after the package's last test."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,12 +16,10 @@ import pytest
 from kappanb.cluster.local import LocalCluster
 from kappanb.cluster.results import ClusterUpResult
 
-_SESSION = pytest.StashKey["SessionCluster"]()
-
 
 @dataclass
 class SessionCluster:
-    """The session's cluster, what its first `up` returned and said, and how long it took."""
+    """The package's cluster, what its first `up` returned and said, and how long it took."""
 
     cluster: LocalCluster
     first_up: ClusterUpResult
@@ -27,28 +27,22 @@ class SessionCluster:
     seconds: float = 0.0
 
 
-def session_cluster(config: pytest.Config) -> SessionCluster:
-    if _SESSION not in config.stash:
-        home = Path(tempfile.mkdtemp(prefix="kappanb-cluster-"))
-        cluster = LocalCluster(home)
-
-        def stop() -> None:
-            cluster.down()
-            shutil.rmtree(home, ignore_errors=True)
-
-        config.add_cleanup(stop)
-        said: list[str] = []
-        began = time.monotonic()
+@pytest.fixture(scope="package")
+def started() -> Iterator[SessionCluster]:
+    """Started for the first test of tests/cluster and stopped after its last: its seven
+    processes do not stay up (and take CPU) while the rest of the suite runs."""
+    home = Path(tempfile.mkdtemp(prefix="kappanb-cluster-"))
+    cluster = LocalCluster(home)
+    said: list[str] = []
+    began = time.monotonic()
+    try:
         result = cluster.up(said.append)
-        config.stash[_SESSION] = SessionCluster(cluster, result, said, time.monotonic() - began)
-    return config.stash[_SESSION]
+        yield SessionCluster(cluster, result, said, time.monotonic() - began)
+    finally:
+        cluster.down()
+        shutil.rmtree(home, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def started(request: pytest.FixtureRequest) -> SessionCluster:
-    return session_cluster(request.config)
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def local_cluster(started: SessionCluster) -> LocalCluster:
     return started.cluster
