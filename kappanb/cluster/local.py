@@ -8,7 +8,6 @@ processes the cluster's pid files (or marks) identify as its own.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from kappanb.stack.formats import formats_jar
 from kappanb.stack.jars import JarCache, JarSet
 from kappanb.stack.java import JavaRuntime, find_java
 from kappanb.stack.logtail import failure_excerpt
+from kappanb.stack.state_file import read_state, save_state
 from kappanb.stack.status import DownResult, ServiceStatus
 
 Say = Callable[[str], None]
@@ -108,17 +108,10 @@ class LocalCluster:
 
     # ---- state kept across down/up -------------------------------------------------
     def _state(self) -> dict[str, Any]:
-        try:
-            data: dict[str, Any] = json.loads(self.layout.state_file.read_text())
-            return data
-        except (OSError, ValueError):
-            return {}
+        return read_state(self.layout.state_file)
 
     def _save_state(self, state: dict[str, Any]) -> None:
-        self.layout.home.mkdir(parents=True, exist_ok=True)
-        tmp = self.layout.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
-        tmp.replace(self.layout.state_file)
+        save_state(self.layout.state_file, state)
 
     def ports(self) -> dict[str, int]:
         return {k: int(v) for k, v in self._state().get("ports", {}).items()}

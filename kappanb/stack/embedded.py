@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from kappanb.stack.process import (
     start_process,
     stop_process,
 )
+from kappanb.stack.state_file import read_state, save_state
 from kappanb.stack.status import DownResult, ServiceStatus, StackStatus, UpResult
 from kappanb.tables.catalog import catalog_table_count, init_catalog
 
@@ -58,17 +58,10 @@ class EmbeddedStack:
 
     # ---- state kept across down/up -------------------------------------------------
     def _state(self) -> dict[str, Any]:
-        try:
-            data: dict[str, Any] = json.loads(self.layout.state_file.read_text())
-            return data
-        except (OSError, ValueError):
-            return {}
+        return read_state(self.layout.state_file)
 
     def _save_state(self, state: dict[str, Any]) -> None:
-        self.layout.home.mkdir(parents=True, exist_ok=True)
-        tmp = self.layout.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
-        tmp.replace(self.layout.state_file)
+        save_state(self.layout.state_file, state)
 
     @property
     def profile(self) -> str:
