@@ -76,7 +76,7 @@ def tasks_running(rest: FlinkRest, job_id: str) -> bool:
 
 
 def wait_failed_over(
-    rest: FlinkRest, job_id: str, restarts: int, timeout: float = 120
+    rest: FlinkRest, job_id: str, restarts: int, timeout: float = 120, logs: Path | None = None
 ) -> float | None:
     """Seconds until the job has restarted (more than ``restarts`` times) and runs every task
     again, or has finished after restarting. None when it finished without a restart: its
@@ -94,8 +94,32 @@ def wait_failed_over(
         time.sleep(0.2)
     raise AssertionError(
         f"job {job_id} did not restart and run again within {timeout:.0f} s "
-        f"({rest.job_state(job_id)}, {rest.restarts(job_id)} restart(s))"
+        f"({rest.job_state(job_id)}, {rest.restarts(job_id)} restart(s))\n"
+        + flink_picture(rest, job_id, logs)
     )
+
+
+def flink_picture(rest: FlinkRest, job_id: str, logs: Path | None = None) -> str:
+    """What Flink says of a job that did not recover: its tasks' states, the TaskManagers,
+    the failures it recorded and the JobManager log's last lines (so that a flaky failure
+    is explained by its own CI log)."""
+    lines: list[str] = []
+    with contextlib.suppress(Exception):
+        for vertex in rest.job(job_id)["vertices"]:
+            lines.append(f"vertex {vertex['name'][:60]!r}: {vertex['status']} {vertex['tasks']}")
+    with contextlib.suppress(Exception):
+        for m in rest._request("GET", "/taskmanagers")["taskmanagers"]:
+            lines.append(f"TaskManager {m['id']}: {m['slotsNumber']} slots, {m['freeSlots']} free")
+    with contextlib.suppress(Exception):
+        history = rest._request("GET", f"/jobs/{job_id}/exceptions")
+        for entry in history.get("exceptionHistory", {}).get("entries", [])[:5]:
+            lines.append(f"failure: {entry.get('exceptionName')} on {entry.get('taskName')}")
+    if logs is not None and logs.is_dir():
+        for log in sorted(logs.glob("*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-60:]
+            lines.append(f"--- {log.name} (last {len(tail)} lines)")
+            lines.extend(line[:400] for line in tail)
+    return "\n".join(lines)
 
 
 def checkpoint_in_progress(rest: FlinkRest, job_id: str) -> int | None:

@@ -104,7 +104,9 @@ def _trial(
     moment = f"{'during a checkpoint, ' if kind == 'checkpoint' else ''}{killed}"
     began = time.monotonic()
     stack.up()  # a new TaskManager, as `%kappa up` starts it
-    failed_over = wait_failed_over(rest, job_id, killed.restarts)
+    failed_over = wait_failed_over(
+        rest, job_id, killed.restarts, logs=stack.layout.flink_log_dir("flink-jobmanager")
+    )
     if failed_over is None:
         return f"killed {moment}, but its tasks had all finished before"
     assert rest.wait_for_state(job_id, timeout=240) == "FINISHED", rest.root_exception(job_id)
