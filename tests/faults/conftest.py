@@ -4,6 +4,7 @@ replay of a few seconds has several to fail over from."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -28,7 +29,8 @@ def fault_stack() -> Iterator[EmbeddedStack]:
         yield embedded
     finally:
         embedded.down()
-        shutil.rmtree(home, ignore_errors=True)
+        if not os.environ.get("KAPPANB_KEEP_TEST_HOMES"):  # to read its logs after a failure
+            shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def tasks_running(rest: FlinkRest, job_id: str) -> bool:
 
 
 def wait_failed_over(
-    rest: FlinkRest, job_id: str, restarts: int, timeout: float = 120, logs: Path | None = None
+    rest: FlinkRest, job_id: str, restarts: int, timeout: float = 300, logs: Path | None = None
 ) -> float | None:
     """Seconds until the job has restarted (more than ``restarts`` times) and runs every task
     again, or has finished after restarting. None when it finished without a restart: its
@@ -85,7 +85,10 @@ def wait_failed_over(
     while time.monotonic() - began < timeout:
         state = rest.job_state(job_id)
         if state in ("FAILED", "CANCELED"):
-            raise AssertionError(f"the job ended {state}: {rest.root_exception(job_id)}")
+            raise AssertionError(
+                f"the job ended {state}: {rest.root_exception(job_id)}\n"
+                + flink_picture(rest, job_id, logs)
+            )
         restarted = rest.restarts(job_id) > restarts
         if state == "FINISHED" and not restarted:
             return None
