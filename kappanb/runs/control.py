@@ -273,4 +273,5 @@ class RunControl:
         return watch_runs(
             name, chosen, sources, self.launcher.rest, self.endpoints, interval=interval,
             threshold=threshold, samplers=SAMPLERS if shared else None,
+            serving=current.to_version if (current := self.registry.serving(name)) else None,
         ).start()  # fmt: skip

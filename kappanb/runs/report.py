@@ -189,15 +189,34 @@ class RunHandle:
 
     def __str__(self) -> str:
         r = self.run
-        head = self.message or f"{r.job} v{r.version} {r.mode} run #{r.id}: {r.state}"
+        head = self.message or self.heading()
         return (
             f"{head}\n  Flink job {r.flink_job_id}  {self.web_url}\n"
             f"  group {r.group_id}\n  table {r.table}"
         )
 
+    def heading(self) -> str:
+        """``daily v2 replay run #2: RUNNING · catching up``: the run's state as its watch
+        shows it now (the same words as the panel's table), else as the registry has it."""
+        r = self.run
+        own = self._own
+        if own is None:
+            return f"{r.job} v{r.version} {r.mode} run #{r.id}: {r.state}"
+        from kappanb.monitor.progress import progress
+
+        latest = own.history.latest
+        held = own.hold
+        shown = progress(
+            latest.state if latest else None, bounded=self.bounded, caught_up=own.caught_up,
+            behind=latest.behind_total if latest else None, threshold=own.rule.threshold,
+            held=str(held) if held else "",
+        )  # fmt: skip
+        said = [w for w in (shown.state, shown.where) if w != "-"]
+        return f"{r.job} v{r.version} {r.mode} run #{r.id}: {' · '.join(said)}"
+
     def _repr_html_(self) -> str:
         r = self.run
-        head = self.message or f"{r.job} v{r.version} {r.mode} run #{r.id}: {r.state}"
+        head = escape(self.message) if self.message else escape(self.heading())
         return f"<b>{head}</b>" + html_table(
             ["Flink job", "consumer group", "output table", "from", "until"],
             [[link(self.web_url, r.flink_job_id), r.group_id, r.table, r.start, r.until or "-"]],
