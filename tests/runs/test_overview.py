@@ -100,3 +100,47 @@ def test_figures_that_cannot_be_read_become_problem_lines(
     v1 = picture.jobs[0].versions[0].run
     assert v1 is not None and (v1.state, v1.behind, v1.caught_up) == ("RUNNING", None, False)
     assert v1.flink_url == f"{picture.flink_ui}/#/job/running/{'f' * 32}"
+
+
+def test_with_the_stack_down_the_panel_is_offered_no_action(wb: Workbench) -> None:
+    """The server refuses every job action while Flink is down (503): none is offered."""
+    wb.registry.add_run(run(2, "replay", "CANCELED"))
+    (counts,) = wb.overview().jobs
+    assert counts.actions == [] and all(v.actions == [] for v in counts.versions)
+
+
+def test_the_actions_offered_are_those_the_server_accepts(wb: Workbench) -> None:
+    """Figures as `_sample_active` finds them: a stopped v2 can be promoted only by force,
+    a caught-up one as it is; only a running version can be stopped; watch needs a run."""
+    reg = wb.registry
+    reg.add_run(run(2, "replay", "CANCELED"))
+    runs = {(r.job, r.version): r for r in reg.runs()}
+    live = runs[("counts", 1)]
+    figures = {live.id: overview_module._Figures(0, True)}
+    (counts,) = overview_module._jobs(reg, runs, figures, None)
+    v1, v2 = counts.versions
+    assert counts.actions == ["watch"]  # v1 runs; served from the start: nothing to roll back
+    assert v1.actions == ["stop"]  # served: no promote
+    assert v1.run is not None and (v1.run.shown, v1.run.progress) == ("RUNNING", "caught up")
+    assert v2.actions == ["promote-force"]  # CANCELED: its output may be incomplete
+    assert v2.run is not None and v2.run.progress == ""  # ended: neither caught up nor not
+    runs[("counts", 2)] = replace(runs[("counts", 2)], state="RUNNING", id=9)
+    figures[9] = overview_module._Figures(0, True)
+    (counts,) = overview_module._jobs(reg, runs, figures, None)
+    assert counts.versions[1].actions == ["promote", "stop"]
+    figures[9] = overview_module._Figures(200_000, False)
+    (counts,) = overview_module._jobs(reg, runs, figures, None)
+    v2 = counts.versions[1]
+    assert v2.actions == ["promote-force", "stop"]
+    assert v2.run is not None and v2.run.progress == "catching up"
+
+
+def test_a_promoted_replay_shows_as_the_live_run(wb: Workbench) -> None:
+    reg = wb.registry
+    reg.add_run(run(2, "replay", "RUNNING"))
+    reg.switch("counts", 2, "counts__v2", kind="promote", expect_from=1)
+    runs = {(r.job, r.version): r for r in reg.runs()}
+    (counts,) = overview_module._jobs(reg, runs, {}, None)
+    v2 = counts.versions[1].run
+    assert v2 is not None and v2.mode == "live"
+    assert counts.actions == ["watch", "rollback"]
