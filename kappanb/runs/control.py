@@ -194,7 +194,7 @@ class RunControl:
 
     def _stop(self, run: RunRecord, savepoint: bool) -> RunHandle:
         stopped = self.launcher.stop(run, savepoint)
-        how = f"with savepoint {stopped.savepoint}" if savepoint else "(cancelled)"
+        how = "with a savepoint" if savepoint else "(cancelled)"  # the path: in its table
         url = self.endpoints.job_url(run.flink_job_id)
         return self.handle(stopped, url, f"stopped {run.job} v{run.version} {how}")
 

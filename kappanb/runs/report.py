@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 
-from kappanb.display.html import Raw, html_table, link, text_table
+from kappanb.display.html import Raw, html_table, link, path, text_table
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import RunNotFoundError
 from kappanb.registry.kinds import RunState
@@ -190,9 +190,10 @@ class RunHandle:
     def __str__(self) -> str:
         r = self.run
         head = self.message or self.heading()
+        savepoint = f"\n  savepoint {r.savepoint}" if r.savepoint and not r.active else ""
         return (
             f"{head}\n  Flink job {r.flink_job_id}  {self.web_url}\n"
-            f"  group {r.group_id}\n  table {r.table}"
+            f"  group {r.group_id}\n  table {r.table}{savepoint}"
         )
 
     def heading(self) -> str:
@@ -217,10 +218,13 @@ class RunHandle:
     def _repr_html_(self) -> str:
         r = self.run
         head = escape(self.message) if self.message else escape(self.heading())
-        return f"<b>{head}</b>" + html_table(
-            ["Flink job", "consumer group", "output table", "from", "until"],
-            [[link(self.web_url, r.flink_job_id), r.group_id, r.table, r.start, r.until or "-"]],
-        )
+        headers = ["Flink job", "consumer group", "output table", "from", "until"]
+        row: list[object] = [link(self.web_url, r.flink_job_id), r.group_id, r.table, r.start,
+                             r.until or "-"]  # fmt: skip
+        if r.savepoint and not r.active:  # a stopped run: where it resumes from
+            headers.append("savepoint")
+            row.append(path(r.savepoint))
+        return f"<b>{head}</b>" + html_table(headers, [row])
 
 
 @dataclass(frozen=True)
