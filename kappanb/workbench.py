@@ -22,6 +22,7 @@ from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
 from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.watch_set import WatchSet
+from kappanb.monitor.watcher import stop_all
 from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
@@ -93,7 +94,11 @@ class Workbench(ServingCommands):
 
     @command
     def down(self) -> DownResult:
-        """Suspend the active runs with savepoints (`up` resumes them), then stop the stack."""
+        """Suspend the active runs with savepoints (`up` resumes them), then stop the stack.
+
+        This process's watches stop sampling first: none of their Kafka clients is left
+        retrying a broker that is gone (the runs they watched are suspended anyway)."""
+        stop_all()
         lines: list[str] = []
         if self._health.status().healthy and self.registry.runs(None):
             lines = lifecycle.suspend_all(self._control(), self.say).lines()

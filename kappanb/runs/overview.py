@@ -138,13 +138,19 @@ def build_overview(
     except Exception as exc:  # e.g. an unreadable state file: still show the registry
         status, problems = StackStatus(home, []), [f"could not check the stack: {exc}"]
     flink_up = any(s.name == "flink-jobmanager" and s.healthy for s in status.services)
+    # Figures need Kafka too: a consumer made while the broker is down (a `down` under
+    # way stops it last) only retries and fills the server's log with connection errors.
+    kafka_up = any(s.name == "kafka" and s.healthy for s in status.services)
     runs, figures, endpoints = registry.runs(), dict[int, _Figures](), None
     if flink_up:
         endpoints = stack.endpoints()
         try:
             control = launcher(endpoints)
             runs = control.reconciled(None)
-            figures = _sample_active(registry, _newest(runs), control, endpoints, polled, problems)
+            if kafka_up:
+                figures = _sample_active(
+                    registry, _newest(runs), control, endpoints, polled, problems
+                )  # fmt: skip
         except Exception as exc:
             problems.append(f"could not read the runs' state from Flink: {exc}")
     jobs = _jobs(registry, _newest(runs), figures, endpoints, actions=flink_up)

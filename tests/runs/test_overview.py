@@ -144,3 +144,29 @@ def test_a_promoted_replay_shows_as_the_live_run(wb: Workbench) -> None:
     v2 = counts.versions[1].run
     assert v2 is not None and v2.mode == "live"
     assert counts.actions == ["watch", "rollback"]
+
+
+def test_without_kafka_the_overview_samples_nothing(
+    wb: Workbench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flink up, the broker down (a `down` under way stops it last): no figures, so no
+    Kafka client left retrying it. With the broker up, the same runs are sampled."""
+    from kappanb.runs.runs import RunLauncher
+
+    monkeypatch.setattr(RunLauncher, "reconciled", lambda _self, _name: wb.registry.runs())
+    sampled: list[str] = []
+
+    def sample(*args: object, **_kwargs: object) -> object:
+        sampled.append(str(args[2]))
+        raise FlinkRestError("no figures in this test")
+
+    monkeypatch.setattr(overview_module, "sample_run", sample)
+    for kafka in ("stopped", "running"):
+        broker = ServiceStatus("kafka", kafka, pid=3 if kafka == "running" else None)
+        up = StackStatus("/h", [broker, ServiceStatus("flink-jobmanager", "running", pid=1),
+                                ServiceStatus("flink-taskmanager", "running", pid=2)])  # fmt: skip
+        monkeypatch.setattr(wb.stack, "status", lambda up=up: up)
+        picture = wb.overview()
+        v1 = picture.jobs[0].versions[0].run
+        assert v1 is not None and v1.behind is None
+        assert sampled == ([] if kafka == "stopped" else ["f" * 32])
