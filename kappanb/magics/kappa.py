@@ -50,8 +50,12 @@ class KappaMagics(Magics):
             raise UsageError(str(exc)) from None
         if cell is not None and not COMMANDS[args.command].cell:
             raise UsageError(f"%%kappa {args.command} takes no cell body; use %kappa {line}")
+        # The body's lines numbered as the notebook shows them (the %%kappa line is line
+        # 1): an error's "line N of the cell" is the line the user sees. Leading blank
+        # lines change no version (its text and digest are stripped).
         context = Context(
-            cell=cell, lookup=self._variable, say=_say, present_watch=_panel,
+            cell=None if cell is None else "\n" + cell, lookup=self._variable, say=_say,
+            present_watch=_panel,
             switch_profile=self._switch_profile,
         )  # fmt: skip
         try:
