@@ -63,7 +63,11 @@ class KappaMagics(Magics):
                 profile=args.profile, say=_say)  # fmt: skip
             return HANDLERS[args.command](bench, args, context)
         except KappaError as exc:
-            raise UsageError(str(exc)) from None
+            refused = str(exc)
+        # Raised outside the except block, the UsageError IPython keeps (sys.last_value)
+        # has no context: the refused call's frames, and a Kafka client in one of them,
+        # are freed, not kept retrying the broker (after `down`) for the kernel's life.
+        raise UsageError(refused)
 
     def _switch_profile(self, name: str) -> Workbench:
         """`%kappa profile NAME`: this notebook's commands work on NAME's stack from now."""

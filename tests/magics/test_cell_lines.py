@@ -27,3 +27,33 @@ def test_a_typo_is_named_on_the_line_the_user_sees(tmp_path: Path) -> None:
         assert workbench.registry.versions() == []  # nothing recorded
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_refusal_keeps_no_frame_of_the_refused_call_alive(tmp_path: Path) -> None:
+    """What IPython keeps of an error (sys.last_value) must not hold the frames of the call
+    it refused: a Kafka client there would retry a stopped broker for the kernel's life."""
+    import gc
+    import weakref
+
+    from kappanb.exceptions import JobDefinitionError
+
+    class Client:
+        """Stands for a librdkafka client (those cannot be weakly referenced)."""
+
+    seen: list[weakref.ref[Client]] = []
+
+    class Refusing(Workbench):
+        def job(self, *_args: object, **_kwargs: object) -> None:  # type: ignore[override]
+            client = Client()  # a local of the frame that raises
+            seen.append(weakref.ref(client))
+            raise JobDefinitionError("refused")
+
+    shell = new_shell(Refusing(stack=FakeStack(tmp_path), auto_up=False))  # type: ignore[arg-type]
+    try:
+        with pytest.raises(UsageError) as refused:
+            shell.run_cell_magic("kappa", "job daily", "SELECT 1")
+        assert refused.value.__context__ is None and refused.value.__cause__ is None
+        gc.collect()
+        assert seen and seen[0]() is None  # the client went with the refused call's frame
+    finally:
+        InteractiveShell.clear_instance()
