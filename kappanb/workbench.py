@@ -21,6 +21,7 @@ from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
 from kappanb.monitor.polled import PolledCatchUp
+from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watch_set import WatchSet
 from kappanb.monitor.watcher import stop_all
 from kappanb.registry.kinds import RunMode
@@ -74,6 +75,8 @@ class Workbench(ServingCommands):
         self.auto_up, self.say = auto_up, say
         self._client: FlinkSqlClient | None = None
         self._polled = PolledCatchUp()  # what `overview` remembers between polls
+        # The caught-up verdicts of this home's watches, which `overview` (the panel) takes.
+        self._verdicts = CaughtUpVerdicts(self.stack.places.home / "watch" / "caught-up")
 
     @property
     def settings(self) -> StackSettings:
@@ -114,7 +117,9 @@ class Workbench(ServingCommands):
         """The stack, each job's versions with their newest run (state, records behind,
         caught up), the served version: one pass, for a panel that polls. Never starts the
         stack; what cannot be found out is said in ``problems``."""
-        return build_overview(self.registry, self.stack, self._launcher, self._polled)
+        return build_overview(
+            self.registry, self.stack, self._launcher, self._polled, self._verdicts
+        )
 
     @command
     def endpoints(self) -> Endpoints:
@@ -263,7 +268,7 @@ class Workbench(ServingCommands):
 
     def _control(self) -> RunControl:
         endpoints = self.endpoints()
-        return RunControl(self.registry, self._launcher(endpoints), endpoints)
+        return RunControl(self.registry, self._launcher(endpoints), endpoints, self._verdicts)
 
     def _start(
         self, name: str, version: int | None, mode: RunMode, rng: ReadRange, restart: bool,

@@ -46,14 +46,20 @@ def _line(data: pl.DataFrame, y: str, title: str) -> alt.Chart:
     return chart
 
 
+def _only(data: pl.DataFrame, *fields: str) -> pl.DataFrame:
+    """The columns one chart draws: each of the panel's charts is a widget of its own, so
+    each carries (and validates, on every refresh) only its own data."""
+    return data.select(["time", "version", *(f for f in fields if f in data.columns)])
+
+
 def throughput_chart(samples: pl.DataFrame) -> alt.Chart:
     """Records read per second over time, one line per version."""
-    return _line(_prepare(samples), "records_in_per_s", "records/s")
+    return _line(_only(_prepare(samples), "records_in_per_s"), "records_in_per_s", "records/s")
 
 
 def behind_chart(samples: pl.DataFrame) -> alt.Chart:
     """Records behind the head of the log over time, one line per version."""
-    return _line(_prepare(samples), "behind", "records behind the head")
+    return _line(_only(_prepare(samples), "behind"), "behind", "records behind the head")
 
 
 def catch_up_chart(samples: pl.DataFrame) -> alt.LayerChart:
@@ -62,7 +68,7 @@ def catch_up_chart(samples: pl.DataFrame) -> alt.LayerChart:
     A replay's line climbs steeply towards the live version's; once they meet, the
     replay has caught up in event time.
     """
-    data = _prepare(samples)
+    data = _only(_prepare(samples), "watermark", "head_event")
     watermarks = (
         alt.Chart(data, width=_WIDTH, height=_HEIGHT, title="watermark (event time)")
         .mark_line()

@@ -23,6 +23,7 @@ from kappanb.monitor.progress import CATCHING_UP, Progress, progress
 from kappanb.monitor.release import release_hold
 from kappanb.monitor.sample import MalformedCount, Sample, sample_run
 from kappanb.monitor.samplers import SAMPLERS, Lease, SharedSamplers
+from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watcher import RunWatch
 from kappanb.registry.records import RunRecord, TopicSpec
 from kappanb.stack.endpoints import Endpoints
@@ -202,10 +203,12 @@ def watch_runs(
     threshold: int = 1000,
     samplers: SharedSamplers | None = SAMPLERS,
     serving: int | None = None,
+    verdicts: CaughtUpVerdicts | None = None,
 ) -> WatchSet:
     """A watch per run (not started): the run's shared one from ``samplers``, or (None) one
     of the set's own. Replays compare their watermark with the live run's. An unbounded
-    replay of the ``serving`` version (promoted) is labelled as the live run it now is."""
+    replay of the ``serving`` version (promoted) is labelled as the live run it now is.
+    ``verdicts``: where a run's caught-up verdict is recorded for other processes (the panel)."""
     watched: list[WatchedRun] = []
     live: Lease | RunWatch | None = None
     for run in sorted(runs, key=lambda r: r.mode != "live"):  # live first
@@ -223,9 +226,15 @@ def watch_runs(
             watch = lease.watch
         if run.mode == "live" and live is None:
             live = lease or watch
+        if verdicts is not None:
+            watch.on_caught_up(partial(_record, verdicts, run.id, run.flink_job_id))
         label = run_label(run, serving)
         watched.append(WatchedRun(watch, endpoints.job_url(run.flink_job_id), run.id, lease, label))
     return WatchSet(job, watched)
+
+
+def _record(verdicts: CaughtUpVerdicts, run_id: int, flink_job_id: str, _watch: RunWatch) -> None:
+    verdicts.record(run_id, flink_job_id)
 
 
 def run_label(run: RunRecord, serving: int | None = None) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.progress import progress
 from kappanb.monitor.sample import sample_run
+from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.registry.kinds import RunMode, RunState
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
@@ -128,7 +129,7 @@ def stack_problems(status: StackStatus) -> list[str]:
 
 def build_overview(
     registry: Registry, stack: Stack, launcher: Callable[[Endpoints], RunLauncher],
-    polled: PolledCatchUp,
+    polled: PolledCatchUp, verdicts: CaughtUpVerdicts | None = None,
 ) -> Overview:  # fmt: skip
     """The panel's picture of one home; Flink and Kafka are asked only when Flink is up."""
     home = str(stack.places.home)
@@ -149,7 +150,7 @@ def build_overview(
             runs = control.reconciled(None)
             if kafka_up:
                 figures = _sample_active(
-                    registry, _newest(runs), control, endpoints, polled, problems
+                    registry, _newest(runs), control, endpoints, polled, problems, verdicts
                 )  # fmt: skip
         except Exception as exc:
             problems.append(f"could not read the runs' state from Flink: {exc}")
@@ -171,6 +172,7 @@ def _newest(runs: list[RunRecord]) -> dict[tuple[str, int], RunRecord]:
 def _sample_active(
     registry: Registry, shown: dict[tuple[str, int], RunRecord], control: RunLauncher,
     endpoints: Endpoints, polled: PolledCatchUp, problems: list[str],
+    verdicts: CaughtUpVerdicts | None = None,
 ) -> dict[int, _Figures]:  # fmt: skip
     """Records behind and the caught-up rule for each active run shown (live runs first:
     a replay's watermark is compared with its live run's, as `watch` does)."""
@@ -199,6 +201,12 @@ def _sample_active(
             key, sample, watermark_delay_ms=max((t.watermark_ms for t in sources), default=0),
             live_watermark_ms=None if run.mode == "live" else live_watermark.get(run.job),
             delays={t.name: t.watermark_ms for t in sources},
+        )  # fmt: skip
+        # A notebook's watch that judged it caught up decides, while the run stays close.
+        shared = verdicts is not None and verdicts.said(*key)
+        caught_up = caught_up or (
+            shared and not bounded and sample.state == "RUNNING"
+            and sample.behind_total <= polled.threshold
         )  # fmt: skip
         held = None if bounded else polled.held_by(key)
         figures[run.id] = _Figures(sample.behind_total, caught_up, str(held) if held else "")

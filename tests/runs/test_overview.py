@@ -170,3 +170,36 @@ def test_without_kafka_the_overview_samples_nothing(
         v1 = picture.jobs[0].versions[0].run
         assert v1 is not None and v1.behind is None
         assert sampled == ([] if kafka == "stopped" else ["f" * 32])
+
+
+def test_the_panel_takes_a_notebook_watchs_verdict_while_the_run_stays_close(
+    wb: Workbench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One verdict for a run: the panel's own rule needs a few polls, a watch may have
+    judged it already; while the run stays close the panel says what the watch said."""
+    from kappanb.monitor.sample import Sample
+    from kappanb.runs.runs import RunLauncher
+
+    monkeypatch.setattr(RunLauncher, "reconciled", lambda _self, _name: wb.registry.runs())
+    behind = {"now": 0}
+
+    def sample(*_args: object, **_kwargs: object) -> Sample:
+        return Sample(at=0.0, state="RUNNING", read_positions={"pay_v1": {0: 100 - behind["now"]}},
+                      end_offsets={"pay_v1": {0: 100}})  # fmt: skip
+
+    monkeypatch.setattr(overview_module, "sample_run", sample)
+    up = StackStatus("/h", [ServiceStatus(name, "running", pid=1) for name in
+                            ("kafka", "flink-jobmanager", "flink-taskmanager")])  # fmt: skip
+    monkeypatch.setattr(wb.stack, "status", lambda: up)
+
+    def v1() -> object:
+        run = wb.overview().jobs[0].versions[0].run
+        assert run is not None
+        return run.progress
+
+    assert v1() == "at the head"  # the panel's own rule: one poll is not enough
+    (run,) = [r for r in wb.registry.runs() if r.version == 1]
+    wb._verdicts.record(run.id, run.flink_job_id)  # as a notebook's watch does
+    assert v1() == "caught up"
+    behind["now"] = 50_000
+    assert v1() == "catching up"  # fallen behind: the verdict no longer holds

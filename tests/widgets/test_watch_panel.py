@@ -111,8 +111,13 @@ def test_the_notebook_keeps_a_static_snapshot_and_the_final_one_replaces_the_wid
         assert widget_view in first and "text/html" in first and not update  # live + fallback
         display_id = ids["display_id"]
         watch.start()
-        deadline = time.monotonic() + 5
-        while (watch.running or not panel._final_shown) and time.monotonic() < deadline:
+
+        def final_published() -> bool:  # `_final_shown` is set before the PNG is rendered
+            data, _ids, update = published[-1]
+            return update and widget_view not in data
+
+        deadline = time.monotonic() + 60  # a bound for a loaded machine, not a guess
+        while (watch.running or not final_published()) and time.monotonic() < deadline:
             time.sleep(0.01)
         last, last_ids, last_update = published[-1]
         assert last_update and last_ids["display_id"] == display_id  # the same output, replaced
