@@ -21,7 +21,9 @@ from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic
 from kappanb.monitor.polled import PolledCatchUp
+from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watch_set import WatchSet
+from kappanb.monitor.watcher import stop_all
 from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
@@ -73,6 +75,8 @@ class Workbench(ServingCommands):
         self.auto_up, self.say = auto_up, say
         self._client: FlinkSqlClient | None = None
         self._polled = PolledCatchUp()  # what `overview` remembers between polls
+        # The caught-up verdicts of this home's watches, which `overview` (the panel) takes.
+        self._verdicts = CaughtUpVerdicts(self.stack.places.home / "watch" / "caught-up")
 
     @property
     def settings(self) -> StackSettings:
@@ -93,7 +97,11 @@ class Workbench(ServingCommands):
 
     @command
     def down(self) -> DownResult:
-        """Suspend the active runs with savepoints (`up` resumes them), then stop the stack."""
+        """Suspend the active runs with savepoints (`up` resumes them), then stop the stack.
+
+        This process's watches stop sampling first: none of their Kafka clients is left
+        retrying a broker that is gone (the runs they watched are suspended anyway)."""
+        stop_all()
         lines: list[str] = []
         if self._health.status().healthy and self.registry.runs(None):
             lines = lifecycle.suspend_all(self._control(), self.say).lines()
@@ -109,7 +117,9 @@ class Workbench(ServingCommands):
         """The stack, each job's versions with their newest run (state, records behind,
         caught up), the served version: one pass, for a panel that polls. Never starts the
         stack; what cannot be found out is said in ``problems``."""
-        return build_overview(self.registry, self.stack, self._launcher, self._polled)
+        return build_overview(
+            self.registry, self.stack, self._launcher, self._polled, self._verdicts
+        )
 
     @command
     def endpoints(self) -> Endpoints:
@@ -258,7 +268,7 @@ class Workbench(ServingCommands):
 
     def _control(self) -> RunControl:
         endpoints = self.endpoints()
-        return RunControl(self.registry, self._launcher(endpoints), endpoints)
+        return RunControl(self.registry, self._launcher(endpoints), endpoints, self._verdicts)
 
     def _start(
         self, name: str, version: int | None, mode: RunMode, rng: ReadRange, restart: bool,

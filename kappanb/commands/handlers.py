@@ -357,7 +357,7 @@ def cmd_history(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object
     arg("--drop", action="store_true", help="drop its table too"),
 )  # fmt: skip
 def cmd_retire(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
-    return TextResult(wb.retire(args.name, args.version, drop=args.drop))
+    return wb.retire(args.name, args.version, drop=args.drop)
 
 
 # ---- the outputs, and the story -----------------------------------------------------------

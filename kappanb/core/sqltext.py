@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _COMMENT_OR_QUOTED = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|`[^`]*`|--[^\n]*|/\*.*?\*/", re.S)
@@ -114,3 +115,19 @@ def keyword_hint(statement: Statement) -> str:
     word = statement.text.split(None, 1)[0].upper() if statement.text else ""
     close = difflib.get_close_matches(word, STATEMENT_KEYWORDS, n=1, cutoff=0.6)
     return f"did you mean {close[0]}?" if close and word not in STATEMENT_KEYWORDS else ""
+
+
+_UNKNOWN_COLUMN = re.compile(r"Column '([^']+)' not found in (?:any table|table '[^']+')")
+
+
+def column_hint(message: str, columns: Sequence[str]) -> str:
+    """'did you mean amount_cents?' when Flink's ``message`` says a column is not found
+    and one of ``columns`` is close to it (or starts with it); '' otherwise."""
+    match = _UNKNOWN_COLUMN.search(message)
+    if not match:
+        return ""
+    word = match.group(1)
+    by_case = {c.lower(): c for c in columns}
+    close = difflib.get_close_matches(word.lower(), list(by_case), n=1, cutoff=0.6)
+    close = close or [c for c in by_case if c.startswith(word.lower())][:1]
+    return f"did you mean {by_case[close[0]]}?" if close else ""

@@ -13,9 +13,14 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-_WIDTH, _HEIGHT = 260, 160
-_CLOCK = alt.Axis(format="%H:%M:%S", labelAngle=0, tickCount=4)
-_EVENT_TIME = alt.Axis(format="%Y-%m-%d %H:%M")
+_WIDTH, _HEIGHT = 240, 150
+# Labels thinned so none overlap, and the event-time date said once (the lowest label):
+# "%Y-%m-%d %H:%M" on every tick repeated one label, and wall-clock labels collided.
+_CLOCK = alt.Axis(format="%H:%M:%S", labelAngle=0, tickCount=3, labelOverlap="greedy")
+EVENT_TIME_LABELS = "timeFormat(datum.value, datum.index == 0 ? '%b %d %H:%M' : '%H:%M:%S')"
+_EVENT_TIME = alt.Axis(labelExpr=EVENT_TIME_LABELS, tickCount=4, labelOverlap="greedy")
+_LEGEND = alt.Legend(orient="top", title=None)
+"""Above each chart: visible whatever width the output area leaves for it."""
 
 
 def _prepare(samples: pl.DataFrame) -> pl.DataFrame:
@@ -33,22 +38,28 @@ def _line(data: pl.DataFrame, y: str, title: str) -> alt.Chart:
         .mark_line(point=False)
         .encode(
             x=alt.X("time:T", title="wall clock", axis=_CLOCK),
-            y=alt.Y(f"{y}:Q", title=title),
-            color=alt.Color("version:N", title="version"),
-            tooltip=["version:N", "time:T", f"{y}:Q"],
+            y=alt.Y(f"{y}:Q", title=title, axis=alt.Axis(format="~s")),
+            color=alt.Color("version:N", title="version", legend=_LEGEND),
+            tooltip=["version:N", "time:T", alt.Tooltip(f"{y}:Q", format=",.0f")],
         )
     )
     return chart
 
 
+def _only(data: pl.DataFrame, *fields: str) -> pl.DataFrame:
+    """The columns one chart draws: each of the panel's charts is a widget of its own, so
+    each carries (and validates, on every refresh) only its own data."""
+    return data.select(["time", "version", *(f for f in fields if f in data.columns)])
+
+
 def throughput_chart(samples: pl.DataFrame) -> alt.Chart:
     """Records read per second over time, one line per version."""
-    return _line(_prepare(samples), "records_in_per_s", "records/s")
+    return _line(_only(_prepare(samples), "records_in_per_s"), "records_in_per_s", "records/s")
 
 
 def behind_chart(samples: pl.DataFrame) -> alt.Chart:
     """Records behind the head of the log over time, one line per version."""
-    return _line(_prepare(samples), "behind", "records behind the head")
+    return _line(_only(_prepare(samples), "behind"), "behind", "records behind the head")
 
 
 def catch_up_chart(samples: pl.DataFrame) -> alt.LayerChart:
@@ -57,14 +68,14 @@ def catch_up_chart(samples: pl.DataFrame) -> alt.LayerChart:
     A replay's line climbs steeply towards the live version's; once they meet, the
     replay has caught up in event time.
     """
-    data = _prepare(samples)
+    data = _only(_prepare(samples), "watermark", "head_event")
     watermarks = (
         alt.Chart(data, width=_WIDTH, height=_HEIGHT, title="watermark (event time)")
         .mark_line()
         .encode(
             x=alt.X("time:T", title="wall clock", axis=_CLOCK),
             y=alt.Y("watermark:T", title="event time", axis=_EVENT_TIME),
-            color=alt.Color("version:N", title="version"),
+            color=alt.Color("version:N", title="version", legend=_LEGEND),
             tooltip=["version:N", "time:T", "watermark:T"],
         )
     )
@@ -83,6 +94,12 @@ def catch_up_chart(samples: pl.DataFrame) -> alt.LayerChart:
     return alt.LayerChart(layer=layers)
 
 
+def panel_charts(samples: pl.DataFrame) -> list[alt.Chart | alt.LayerChart]:
+    """The three charts of the watch panel, each with its legend on top: the live panel
+    lays them out in a row that wraps, so they fit the output area's width."""
+    return [throughput_chart(samples), behind_chart(samples), catch_up_chart(samples)]
+
+
 def panel_chart(samples: pl.DataFrame) -> alt.HConcatChart:
-    """The three charts of the watch panel, side by side."""
-    return alt.hconcat(throughput_chart(samples), behind_chart(samples), catch_up_chart(samples))
+    """The three charts side by side, as one picture (the saved notebook's snapshot)."""
+    return alt.hconcat(*panel_charts(samples))

@@ -22,10 +22,11 @@ _SEPARATOR = " / "
 
 
 def diff_chart(diff: Diff, column: str | None = None) -> alt.Chart | alt.LayerChart:
-    """``column`` (default: the first numeric value column) over the key, per version.
+    """``column`` (default: the numeric column that changed most) over the key, per version.
 
-    One line with points per version (coloured by its label); a red rule at each changed
-    key (a tooltip gives old, new and Δ); a large hollow diamond at each key only one
+    One line with points per version (coloured by its label); a red rule at each key where
+    that column changed (a tooltip gives old, new and Δ); a large hollow diamond at each
+    key only one
     version has. The x axis is temporal when the key is one DATE or TIMESTAMP column,
     nominal otherwise (several key columns are joined into one label).
     """
@@ -54,7 +55,7 @@ def diff_chart(diff: Diff, column: str | None = None) -> alt.Chart | alt.LayerCh
         base.mark_line().encode(x=x, y=y, color=color),
         base.mark_point(filled=True, size=30).encode(x=x, y=y, color=color, tooltip=tooltip),
     ]
-    if diff.changed.height:
+    if _moved(diff, column).height:
         layers.append(_changed_rules(diff, column, key, x, key_tip))
     if only:
         layers.append(
@@ -74,13 +75,30 @@ def _column(diff: Diff, column: str | None) -> str:
                 "no numeric column to chart: both versions share only "
                 f"{', '.join(diff.value_columns) or 'the key'}; compare the tables instead"
             )
-        return diff.numeric_columns[0]
+        return most_changed(diff)
     if column not in diff.numeric_columns:
         raise CompareError(
             f"cannot chart {column!r}: give a numeric column both versions have "
             f"({', '.join(diff.numeric_columns) or 'there is none'})"
         )
     return column
+
+
+def most_changed(diff: Diff) -> str:
+    """The numeric column that differs at the most keys, then by the larger total |Δ|
+    relative to its old total; the first numeric column when none changed. (The first
+    column, a count, was charted even when the fix changed another one.)"""
+
+    def change(column: str) -> tuple[int, float]:
+        moved = _moved(diff, column)
+        if not moved.height or f"{column}_delta" not in moved.columns:
+            return (moved.height, 0.0)
+        size = moved.select(pl.col(f"{column}_delta").cast(pl.Float64).abs().sum()).item() or 0.0
+        base = moved.select(pl.col(f"{column}_old").cast(pl.Float64).abs().sum()).item() or 0.0
+        return (moved.height, size / base if base else size)
+
+    scores = {c: change(c) for c in diff.numeric_columns}
+    return max(diff.numeric_columns, key=lambda c: scores[c])  # first of equals
 
 
 def single_time_key(diff: Diff) -> pl.DataType | None:
@@ -139,8 +157,9 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
 def _changed_rules(
     diff: Diff, column: str, key: pl.Expr, x: alt.X, key_tip: alt.Tooltip
 ) -> alt.Chart:
-    """A red rule at each changed key, with old, new, Δ and the columns that differ."""
-    rules = diff.changed.select(
+    """A red rule at each key where ``column`` changed (not at every changed key: the
+    chart shows one column), with old, new, Δ and the columns that differ."""
+    rules = _moved(diff, column).select(
         key,
         _float(pl.col(f"{column}_old")).alias("old"),
         _float(pl.col(f"{column}_new")).alias("new"),
@@ -162,3 +181,10 @@ def _changed_rules(
         )
     )
     return chart
+
+
+def _moved(diff: Diff, column: str) -> pl.DataFrame:
+    """The changed rows where ``column`` itself differs (the diff's own judgement)."""
+    if not diff.changed.height:
+        return diff.changed
+    return diff.changed.filter(pl.col("changed_columns").list.contains(column))

@@ -27,16 +27,35 @@ def link(url: str, text: str) -> Raw:
     return Raw(f'<a href="{escape(url)}" target="_blank">{escape(text)}</a>')
 
 
+def path(text: str) -> Raw:
+    """A file path or URI that may break only after a ``/`` (never mid-word), in code."""
+    parts = [escape(p) for p in text.split("/")]
+    return Raw(f"<code>{'/<wbr>'.join(parts)}</code>")
+
+
+def number(value: int | float) -> str:
+    """Thousands separated, as every kappanb table shows a number."""
+    return f"{value:,}"
+
+
 def _cell(value: object) -> str:
     if isinstance(value, Raw):
         return str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number(value)
     return escape("" if value is None else str(value))
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """The same table for a terminal: columns padded to their widest cell."""
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    cells = [[str(h) for h in headers]] + [[_text(v) for v in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
     )
+
+
+def _text(value: object) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number(value)
+    return "" if value is None else str(value)

@@ -25,6 +25,9 @@ def static_bundle(text: str, html: str, chart: alt.TopLevelMixin | None) -> dict
     if chart is not None:
         encoded = base64.b64encode(chart_png(chart)).decode("ascii")
         bundle["image/png"] = encoded
-        image = f'<img alt="watch panel charts" src="data:image/png;base64,{encoded}">'
+        image = (
+            f'<img alt="watch panel charts" style="max-width:100%" '
+            f'src="data:image/png;base64,{encoded}">'
+        )
         bundle["text/html"] = html + image
     return bundle

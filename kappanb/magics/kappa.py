@@ -50,8 +50,12 @@ class KappaMagics(Magics):
             raise UsageError(str(exc)) from None
         if cell is not None and not COMMANDS[args.command].cell:
             raise UsageError(f"%%kappa {args.command} takes no cell body; use %kappa {line}")
+        # The body's lines numbered as the notebook shows them (the %%kappa line is line
+        # 1): an error's "line N of the cell" is the line the user sees. Leading blank
+        # lines change no version (its text and digest are stripped).
         context = Context(
-            cell=cell, lookup=self._variable, say=_say, present_watch=_panel,
+            cell=None if cell is None else "\n" + cell, lookup=self._variable, say=_say,
+            present_watch=_panel,
             switch_profile=self._switch_profile,
         )  # fmt: skip
         try:
@@ -59,7 +63,11 @@ class KappaMagics(Magics):
                 profile=args.profile, say=_say)  # fmt: skip
             return HANDLERS[args.command](bench, args, context)
         except KappaError as exc:
-            raise UsageError(str(exc)) from None
+            refused = str(exc)
+        # Raised outside the except block, the UsageError IPython keeps (sys.last_value)
+        # has no context: the refused call's frames, and a Kafka client in one of them,
+        # are freed, not kept retrying the broker (after `down`) for the kernel's life.
+        raise UsageError(refused)
 
     def _switch_profile(self, name: str) -> Workbench:
         """`%kappa profile NAME`: this notebook's commands work on NAME's stack from now."""

@@ -100,7 +100,7 @@ class RunHistory:
         rates: list[float] = []
         known: list[Sample] = []
         for sample in self._samples:
-            if not sample.read_positions:
+            if not (sample.read_positions or sample.committed):
                 rates.append(sample.records_in_per_s)
                 continue
             known.append(sample)
@@ -110,6 +110,12 @@ class RunHistory:
             elapsed = sample.at - start.at
             rates.append(max(0.0, (_read(sample) - _read(start)) / elapsed) if elapsed else 0.0)
         return rates
+
+    def rate_now(self) -> float | None:
+        """The rate of the newest sample: the last point of the records/s chart, so the
+        table and the chart say the same (None before the first sample)."""
+        rates = self._rates()
+        return rates[-1] if rates else None
 
     def frame(self) -> pl.DataFrame:
         """One row per sample: the figures the charts draw."""
@@ -128,7 +134,12 @@ class RunHistory:
 
 
 def _read(sample: Sample) -> int:
-    return sum(sum(p.values()) for p in sample.read_positions.values())
+    """Records read so far, by the positions `Sample.behind` counts from (Flink's, else
+    the group's committed offsets): a rate that moves whenever "behind" does."""
+    if not sample.end_offsets:
+        return sum(sum(p.values()) for p in sample.read_positions.values())
+    ends = sum(sum(p.values()) for p in sample.end_offsets.values())
+    return ends - sample.behind_total
 
 
 @dataclass

@@ -145,8 +145,14 @@ def take_sample(
     committed: dict[str, dict[int, int]] | None = None,
 ) -> Sample:  # fmt: skip
     """Sample a running job now; ``end_offsets`` are the heads of the topics it reads."""
-    figures = flink_figures(rest, job_id)
-    checkpoints = rest.checkpoints(job_id)
+    return _sample_of(flink_figures(rest, job_id), rest.checkpoints(job_id), end_offsets,
+                      committed)  # fmt: skip
+
+
+def _sample_of(
+    figures: dict[str, Any], checkpoints: dict[str, Any], end_offsets: dict[str, dict[int, int]],
+    committed: dict[str, dict[int, int]] | None,
+) -> Sample:  # fmt: skip
     latest = (checkpoints.get("latest") or {}).get("completed") or {}
     return Sample(
         at=time.time(),
@@ -200,10 +206,14 @@ def sample_run(
     field, the newest event time at the head (topics spelled as Flink's metrics do)."""
     from kappanb.kafka.positions import log_positions
 
+    # Flink first: when the stack has gone (`down` in another process), its REST port
+    # refuses at once and no Kafka client is made to retry a broker that is not there
+    # (each one filled the Jupyter server's log with rdkafka's connection errors).
+    figures, checkpoints = flink_figures(rest, job_id), rest.checkpoints(job_id)
     log = log_positions(connection, group, topics, event_time)
     spelled = {t: t.replace(".", "_") for t in topics}
-    sample = take_sample(
-        rest, job_id, {spelled[t]: v for t, v in log.heads.items()},
+    sample = _sample_of(
+        figures, checkpoints, {spelled[t]: v for t, v in log.heads.items()},
         {spelled[t]: v for t, v in log.committed.items()},
     )  # fmt: skip
     newest = max(log.head_event_ms.values(), default=None)

@@ -19,9 +19,11 @@ from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
 from kappanb.kafka.connection import KafkaConnection
 from kappanb.monitor.history import CaughtUp, RunHistory, sample_hold
+from kappanb.monitor.progress import CATCHING_UP, Progress, progress
 from kappanb.monitor.release import release_hold
 from kappanb.monitor.sample import MalformedCount, Sample, sample_run
 from kappanb.monitor.samplers import SAMPLERS, Lease, SharedSamplers
+from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watcher import RunWatch
 from kappanb.registry.records import RunRecord, TopicSpec
 from kappanb.stack.endpoints import Endpoints
@@ -47,6 +49,24 @@ class WatchedRun:
     run_id: int | None = None
     lease: Lease | None = None
     """The set's share in a shared watch (None: the watch is the set's own)."""
+    label: str = ""
+    """How this set names the run ("" : the watch's own label): a replay of the version
+    now served reads as the live one, whatever the shared watch was first called."""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.watch.label
+
+    def progress(self) -> Progress:
+        """Where the run is, in the words every view of it uses (`kappanb.monitor.progress`)."""
+        w = self.watch
+        latest = w.history.latest
+        held = w.hold
+        return progress(
+            latest.state if latest else None, bounded=w.bounded, caught_up=w.caught_up,
+            behind=latest.behind_total if latest else None, threshold=w.rule.threshold,
+            held=str(held) if held else "",
+        )  # fmt: skip
 
 
 @plain_text
@@ -92,7 +112,7 @@ class WatchSet:
     def frame(self) -> pl.DataFrame:
         """Every sample of every run, with a ``version`` column (the charts' input)."""
         frames = [
-            r.watch.history.frame().with_columns(pl.lit(r.watch.label).alias("version"))
+            r.watch.history.frame().with_columns(pl.lit(r.name).alias("version"))
             for r in self.runs
             if len(r.watch.history)
         ]
@@ -101,47 +121,55 @@ class WatchSet:
         return pl.concat(frames)
 
     def status_rows(self) -> list[list[object]]:
+        """One row per run under `headers`; numbers with thousands separators."""
+        errors = any(r.watch.error for r in self.runs)
         rows: list[list[object]] = []
         for run in self.runs:
-            w, latest = run.watch, run.watch.history.latest
+            w, latest, shown = run.watch, run.watch.history.latest, run.progress()
             eta = w.history.eta_seconds()
             lag = latest.event_time_lag_ms if latest else None
+            rate = w.history.rate_now()
             rows.append([
-                w.label, latest.state if latest else "-", latest.behind_total if latest else "-",
+                run.name, shown.state, f"{latest.behind_total:,}" if latest else "-",
                 "-" if lag is None else duration(lag),
-                f"{w.history.throughput() or 0:,.0f}/s", "-" if eta is None else f"{eta:,.0f} s",
-                _checkpoints(latest), _malformed(latest),
-                _where(w),
-                w.error or "",
+                "-" if rate is None else f"{rate:,.0f}/s",
+                "-" if eta is None else f"{eta:,.0f} s",
+                _checkpoints(latest), _malformed(latest), shown.where,
+                *([w.error or ""] if errors else []),
             ])  # fmt: skip
         return rows
+
+    def headers(self) -> list[str]:
+        """The table's columns; "error" only while a run has one."""
+        errors = any(r.watch.error for r in self.runs)
+        return [*self._HEADERS, *(["error"] if errors else [])]
 
     def progress_line(self) -> str:
         """One line for a terminal: per run, records behind, rate, ETA, where it is."""
         parts = []
         for run in self.runs:
-            w, latest = run.watch, run.watch.history.latest
+            w, latest, shown = run.watch, run.watch.history.latest, run.progress()
             if latest is None:
-                parts.append(f"{w.label}: starting")
+                parts.append(f"{run.name}: starting")
                 continue
             eta = w.history.eta_seconds()
-            where = _where(w) if w.finished or w.caught_up or w.hold else (
+            where = shown.where if shown.where != CATCHING_UP else (
                 "ETA -" if eta is None else f"ETA {eta:,.0f} s")  # fmt: skip
+            rate = w.history.rate_now() or 0
             parts.append(
-                f"{w.label}: {latest.behind_total:,} behind, "
-                f"{w.history.throughput() or 0:,.0f}/s, {where}"
+                f"{run.name}: {latest.behind_total:,} behind, {rate:,.0f}/s, {where}"
                 + (f", {latest.malformed:,} malformed" if latest.malformed else "")
-                + ("" if latest.state == "RUNNING" else f" ({latest.state})")
+                + ("" if shown.state == "RUNNING" else f" ({shown.state})")
             )
         return f"{self.job}  " + " | ".join(parts)
 
     _HEADERS = (
         "version", "state", "behind", "event-time lag", "rate", "ETA", "checkpoints",
-        "malformed", "", "error",
+        "malformed", "progress",
     )  # fmt: skip
 
     def __str__(self) -> str:
-        return f"{self.job}\n" + text_table(self._HEADERS, self.status_rows())
+        return f"{self.job}\n" + text_table(self.headers(), self.status_rows())
 
     def chart(self) -> alt.HConcatChart:
         """The panel's charts over every sample so far (a static snapshot)."""
@@ -150,17 +178,8 @@ class WatchSet:
         return panel_chart(self.frame())
 
     def _repr_html_(self) -> str:
-        links = " ".join(str(link(r.web_url, f"{r.watch.label} in Flink")) for r in self.runs)
-        return f"<b>{self.job}</b> {links}" + html_table(self._HEADERS, self.status_rows())
-
-
-def _where(watch: RunWatch) -> str:
-    """Finished, caught up, held (by which partition), or catching up."""
-    if watch.finished:
-        return "finished"
-    if watch.caught_up:
-        return "caught up"
-    return str(watch.hold) if watch.hold else "catching up"
+        links = " ".join(str(link(r.web_url, f"{r.name} in Flink")) for r in self.runs)
+        return f"<b>{self.job}</b> {links}" + html_table(self.headers(), self.status_rows())
 
 
 def _counted(sample: Callable[[], Sample], count: MalformedCount) -> Sample:
@@ -183,9 +202,13 @@ def watch_runs(
     interval: float = 1.0,
     threshold: int = 1000,
     samplers: SharedSamplers | None = SAMPLERS,
+    serving: int | None = None,
+    verdicts: CaughtUpVerdicts | None = None,
 ) -> WatchSet:
     """A watch per run (not started): the run's shared one from ``samplers``, or (None) one
-    of the set's own. Replays compare their watermark with the live run's."""
+    of the set's own. Replays compare their watermark with the live run's. An unbounded
+    replay of the ``serving`` version (promoted) is labelled as the live run it now is.
+    ``verdicts``: where a run's caught-up verdict is recorded for other processes (the panel)."""
     watched: list[WatchedRun] = []
     live: Lease | RunWatch | None = None
     for run in sorted(runs, key=lambda r: r.mode != "live"):  # live first
@@ -203,8 +226,21 @@ def watch_runs(
             watch = lease.watch
         if run.mode == "live" and live is None:
             live = lease or watch
-        watched.append(WatchedRun(watch, endpoints.job_url(run.flink_job_id), run.id, lease))
+        if verdicts is not None:
+            watch.on_caught_up(partial(_record, verdicts, run.id, run.flink_job_id))
+        label = run_label(run, serving)
+        watched.append(WatchedRun(watch, endpoints.job_url(run.flink_job_id), run.id, lease, label))
     return WatchSet(job, watched)
+
+
+def _record(verdicts: CaughtUpVerdicts, run_id: int, flink_job_id: str, _watch: RunWatch) -> None:
+    verdicts.record(run_id, flink_job_id)
+
+
+def run_label(run: RunRecord, serving: int | None = None) -> str:
+    """``v2 replay``; ``v2 live`` once an unbounded replay's version is the one served."""
+    promoted = run.mode != "live" and run.until is None and run.version == serving
+    return f"v{run.version} {'live' if promoted else run.mode}"
 
 
 def _run_watch(

@@ -20,6 +20,7 @@ from kappanb.exceptions import (
     TaskSlotsBusyError,
 )
 from kappanb.monitor.samplers import SAMPLERS
+from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watch_set import WatchSet, watch_runs
 from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
@@ -57,8 +58,13 @@ def dead_letters(topics: Sequence[TopicSpec]) -> str:
 class RunControl:
     """Runs of one home against its running stack."""
 
-    def __init__(self, registry: Registry, launcher: runs.RunLauncher, endpoints: Endpoints):
+    def __init__(
+        self, registry: Registry, launcher: runs.RunLauncher, endpoints: Endpoints,
+        verdicts: CaughtUpVerdicts | None = None,
+    ) -> None:  # fmt: skip
         self.registry, self.launcher, self.endpoints = registry, launcher, endpoints
+        self.verdicts = verdicts
+        """Where watches record caught-up verdicts for the panel (`kappanb.monitor.verdicts`)."""
 
     def start(
         self, job_version: JobVersion, topics: list[TopicSpec], mode: RunMode, rng: ReadRange,
@@ -194,7 +200,7 @@ class RunControl:
 
     def _stop(self, run: RunRecord, savepoint: bool) -> RunHandle:
         stopped = self.launcher.stop(run, savepoint)
-        how = f"with savepoint {stopped.savepoint}" if savepoint else "(cancelled)"
+        how = "with a savepoint" if savepoint else "(cancelled)"  # the path: in its table
         url = self.endpoints.job_url(run.flink_job_id)
         return self.handle(stopped, url, f"stopped {run.job} v{run.version} {how}")
 
@@ -273,4 +279,6 @@ class RunControl:
         return watch_runs(
             name, chosen, sources, self.launcher.rest, self.endpoints, interval=interval,
             threshold=threshold, samplers=SAMPLERS if shared else None,
+            serving=current.to_version if (current := self.registry.serving(name)) else None,
+            verdicts=self.verdicts,
         ).start()  # fmt: skip

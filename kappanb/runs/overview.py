@@ -14,13 +14,15 @@ A run's ``caught_up`` follows the rule `watch` and `promote` apply, kept between
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
 
 from kappanb.monitor.polled import PolledCatchUp
+from kappanb.monitor.progress import progress
 from kappanb.monitor.sample import sample_run
+from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.registry.kinds import RunMode, RunState
-from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
+from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import Registry
 from kappanb.runs.runs import RunLauncher
 from kappanb.stack.base import Stack
@@ -50,6 +52,10 @@ class RunView:
     table: str
     held: str = ""
     """The partition holding the watermark of a run that has read everything ("" if none)."""
+    shown: str = ""
+    """The state as every view shows it (`kappanb.monitor.progress.shown_state`)."""
+    progress: str = ""
+    """Where it is, in the words the watch panel uses ("" for a run not sampled)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,9 @@ class VersionView:
     version: int
     note: str
     run: RunView | None
+    actions: list[VersionAction] = field(default_factory=list)
+    """What the server accepts for this version now: "promote" (ready), "promote-force"
+    (only with force: not caught up, not finished or not running), "stop"."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,13 @@ class JobView:
     name: str
     serving: int | None
     versions: list[VersionView]
+    actions: list[JobAction] = field(default_factory=list)
+    """"watch" while a version runs, "rollback" when a switch can be undone; none while
+    the stack (Flink) is down, where the server refuses them."""
+
+
+VersionAction = Literal["promote", "promote-force", "stop"]
+JobAction = Literal["watch", "rollback"]
 
 
 @dataclass(frozen=True)
@@ -113,7 +129,7 @@ def stack_problems(status: StackStatus) -> list[str]:
 
 def build_overview(
     registry: Registry, stack: Stack, launcher: Callable[[Endpoints], RunLauncher],
-    polled: PolledCatchUp,
+    polled: PolledCatchUp, verdicts: CaughtUpVerdicts | None = None,
 ) -> Overview:  # fmt: skip
     """The panel's picture of one home; Flink and Kafka are asked only when Flink is up."""
     home = str(stack.places.home)
@@ -123,16 +139,22 @@ def build_overview(
     except Exception as exc:  # e.g. an unreadable state file: still show the registry
         status, problems = StackStatus(home, []), [f"could not check the stack: {exc}"]
     flink_up = any(s.name == "flink-jobmanager" and s.healthy for s in status.services)
+    # Figures need Kafka too: a consumer made while the broker is down (a `down` under
+    # way stops it last) only retries and fills the server's log with connection errors.
+    kafka_up = any(s.name == "kafka" and s.healthy for s in status.services)
     runs, figures, endpoints = registry.runs(), dict[int, _Figures](), None
     if flink_up:
         endpoints = stack.endpoints()
         try:
             control = launcher(endpoints)
             runs = control.reconciled(None)
-            figures = _sample_active(registry, _newest(runs), control, endpoints, polled, problems)
+            if kafka_up:
+                figures = _sample_active(
+                    registry, _newest(runs), control, endpoints, polled, problems, verdicts
+                )  # fmt: skip
         except Exception as exc:
             problems.append(f"could not read the runs' state from Flink: {exc}")
-    jobs = _jobs(registry, _newest(runs), figures, endpoints)
+    jobs = _jobs(registry, _newest(runs), figures, endpoints, actions=flink_up)
     flink_ui = endpoints.flink_rest_url if endpoints else None
     return Overview(home, status, flink_ui, jobs, problems)
 
@@ -150,6 +172,7 @@ def _newest(runs: list[RunRecord]) -> dict[tuple[str, int], RunRecord]:
 def _sample_active(
     registry: Registry, shown: dict[tuple[str, int], RunRecord], control: RunLauncher,
     endpoints: Endpoints, polled: PolledCatchUp, problems: list[str],
+    verdicts: CaughtUpVerdicts | None = None,
 ) -> dict[int, _Figures]:  # fmt: skip
     """Records behind and the caught-up rule for each active run shown (live runs first:
     a replay's watermark is compared with its live run's, as `watch` does)."""
@@ -179,6 +202,12 @@ def _sample_active(
             live_watermark_ms=None if run.mode == "live" else live_watermark.get(run.job),
             delays={t.name: t.watermark_ms for t in sources},
         )  # fmt: skip
+        # A notebook's watch that judged it caught up decides, while the run stays close.
+        shared = verdicts is not None and verdicts.said(*key)
+        caught_up = caught_up or (
+            shared and not bounded and sample.state == "RUNNING"
+            and sample.behind_total <= polled.threshold
+        )  # fmt: skip
         held = None if bounded else polled.held_by(key)
         figures[run.id] = _Figures(sample.behind_total, caught_up, str(held) if held else "")
     return figures
@@ -190,27 +219,66 @@ def _sources(job_version: JobVersion | None, topics: dict[str, TopicSpec]) -> li
 
 def _jobs(
     registry: Registry, shown: dict[tuple[str, int], RunRecord], figures: dict[int, _Figures],
-    endpoints: Endpoints | None,
+    endpoints: Endpoints | None, actions: bool = True,
 ) -> list[JobView]:  # fmt: skip
+    """``actions``: Flink is up, so the server would carry them out."""
     by_job: dict[str, list[VersionView]] = {}
+    served = {v.job: registry.serving(v.job) for v in registry.versions()}
     for v in registry.versions():  # by job, then version
         run = shown.get((v.job, v.version))
-        view = None if run is None else _run_view(run, figures.get(run.id), endpoints)
+        switch = served[v.job]
+        view = None if run is None else _run_view(
+            run, figures.get(run.id), endpoints, switch.to_version if switch else None
+        )  # fmt: skip
         by_job.setdefault(v.job, []).append(VersionView(v.version, v.note, view))
     jobs = []
     for name, versions in by_job.items():
-        current = registry.serving(name)
-        jobs.append(JobView(name, current.to_version if current else None, versions))
+        current = served[name]
+        serving = current.to_version if current else None
+        if actions:
+            versions = [replace(v, actions=_version_actions(v, serving)) for v in versions]
+        job_actions: list[JobAction] = []
+        if actions and any(v.run is not None and v.run.state in ACTIVE_STATES for v in versions):
+            job_actions.append("watch")
+        if actions and current is not None and current.from_version is not None:
+            job_actions.append("rollback")
+        jobs.append(JobView(name, serving, versions, job_actions))
     return jobs
 
 
-def _run_view(run: RunRecord, figures: _Figures | None, endpoints: Endpoints | None) -> RunView:
-    """``flink_url`` only while Flink runs (a restarted cluster no longer knows old jobs)."""
+def _version_actions(version: VersionView, serving: int | None) -> list[VersionAction]:
+    """What `promote` and `stop` would accept now (`kappanb.serving.serving._check_ready`):
+    a finished or caught-up run is promoted as it is; any other needs ``force``."""
+    run = version.run
+    if run is None:
+        return []  # never ran: no table to serve, nothing to stop
+    found: list[VersionAction] = []
+    if version.version != serving:
+        ready = run.finished or (run.state in ACTIVE_STATES and run.caught_up)
+        found.append("promote" if ready else "promote-force")
+    if run.state in ACTIVE_STATES:
+        found.append("stop")
+    return found
+
+
+def _run_view(
+    run: RunRecord, figures: _Figures | None, endpoints: Endpoints | None,
+    serving: int | None = None,
+) -> RunView:  # fmt: skip
+    """``flink_url`` only while Flink runs (a restarted cluster no longer knows old jobs).
+    An unbounded replay of the served version shows as the live run it now is."""
     url = endpoints.job_url(run.flink_job_id) if endpoints and run.flink_job_id else None
+    bounded = run.until is not None
+    said = progress(
+        run.state, bounded=bounded, caught_up=figures.caught_up if figures else False,
+        behind=figures.behind if figures else None, held=figures.held if figures else "",
+    )  # fmt: skip
     return RunView(
-        id=run.id, state=run.state, mode=run.mode, bounded=run.until is not None,
+        id=run.id, state=run.state, bounded=bounded,
+        mode="live" if not bounded and run.version == serving else run.mode,
         behind=figures.behind if figures else None,
         caught_up=figures.caught_up if figures else False,
         finished=run.state == "FINISHED", flink_url=url, error=run.error or "", table=run.table,
-        held=figures.held if figures else "",
+        held=figures.held if figures else "", shown=said.state,
+        progress="" if said.where == "-" or (run.active and figures is None) else said.where,
     )  # fmt: skip

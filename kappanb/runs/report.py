@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 
-from kappanb.display.html import Raw, html_table, link, text_table
+from kappanb.display.html import Raw, html_table, link, path, text_table
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import RunNotFoundError
 from kappanb.registry.kinds import RunState
@@ -189,19 +189,42 @@ class RunHandle:
 
     def __str__(self) -> str:
         r = self.run
-        head = self.message or f"{r.job} v{r.version} {r.mode} run #{r.id}: {r.state}"
+        head = self.message or self.heading()
+        savepoint = f"\n  savepoint {r.savepoint}" if r.savepoint and not r.active else ""
         return (
             f"{head}\n  Flink job {r.flink_job_id}  {self.web_url}\n"
-            f"  group {r.group_id}\n  table {r.table}"
+            f"  group {r.group_id}\n  table {r.table}{savepoint}"
         )
+
+    def heading(self) -> str:
+        """``daily v2 replay run #2: RUNNING · catching up``: the run's state as its watch
+        shows it now (the same words as the panel's table), else as the registry has it."""
+        r = self.run
+        own = self._own
+        if own is None:
+            return f"{r.job} v{r.version} {r.mode} run #{r.id}: {r.state}"
+        from kappanb.monitor.progress import progress
+
+        latest = own.history.latest
+        held = own.hold
+        shown = progress(
+            latest.state if latest else None, bounded=self.bounded, caught_up=own.caught_up,
+            behind=latest.behind_total if latest else None, threshold=own.rule.threshold,
+            held=str(held) if held else "",
+        )  # fmt: skip
+        said = [w for w in (shown.state, shown.where) if w != "-"]
+        return f"{r.job} v{r.version} {r.mode} run #{r.id}: {' · '.join(said)}"
 
     def _repr_html_(self) -> str:
         r = self.run
-        head = self.message or f"{r.job} v{r.version} {r.mode} run #{r.id}: {r.state}"
-        return f"<b>{head}</b>" + html_table(
-            ["Flink job", "consumer group", "output table", "from", "until"],
-            [[link(self.web_url, r.flink_job_id), r.group_id, r.table, r.start, r.until or "-"]],
-        )
+        head = escape(self.message) if self.message else escape(self.heading())
+        headers = ["Flink job", "consumer group", "output table", "from", "until"]
+        row: list[object] = [link(self.web_url, r.flink_job_id), r.group_id, r.table, r.start,
+                             r.until or "-"]  # fmt: skip
+        if r.savepoint and not r.active:  # a stopped run: where it resumes from
+            headers.append("savepoint")
+            row.append(path(r.savepoint))
+        return f"<b>{head}</b>" + html_table(headers, [row])
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,10 @@ class RunPlan:
 
     @property
     def pipeline_name(self) -> str:
+        """Flink's job name: with the run number, so a version's runs (a replay, then a
+        restart) can be told apart in Flink's web UI."""
         v = self.job_version
-        return f"kappanb {v.job} v{v.version} {self.mode} -> {self.table}"
+        return f"kappanb {v.job} v{v.version} {self.mode} run #{self.run_id} -> {self.table}"
 
 
 def group_id_for(job_version: JobVersion, mode: RunMode) -> str:

@@ -17,6 +17,7 @@ from kappanb.runs.control import RunControl
 from kappanb.runs.runs import RunLauncher
 from kappanb.serving.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs
 from kappanb.serving.serving import (
+    Retired,
     Serving,
     Switched,
     SwitchHistory,
@@ -95,7 +96,7 @@ class ServingCommands:
         return current.to_version if current else None
 
     @command
-    def retire(self, name: str, version: int, *, drop: bool = False) -> str:
+    def retire(self, name: str, version: int, *, drop: bool = False) -> Retired:
         """Stop a version (savepoint), keep its table as a rollback target (or ``drop`` it)."""
         with self.registry.job_lock(name, f"retire {name} v{version}"):
             retired = check_retire(self.registry, name, version)  # before the stack

@@ -15,10 +15,11 @@ table's snapshot: one version or the other, never a mix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html import escape
 
 from kappanb.core.durations import duration
-from kappanb.display.html import html_table, text_table
+from kappanb.display.html import Raw, html_table, path, text_table
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import NotCaughtUpError, PromoteError
 from kappanb.registry.kinds import SwitchKind
@@ -68,10 +69,49 @@ class Switched:
         s = self.switch
         before = f"v{s.from_version}" if s.from_version else "nothing"
         forced = " (forced)" if s.forced else ""
-        return f"{s.job} now serves v{s.to_version} ({s.table}), was {before}: {s.kind}{forced}"
+        reason = f"; reason: {s.reason}" if s.reason else ""
+        return (
+            f"{s.job} now serves v{s.to_version} ({s.table}), was {before}: {s.kind}{forced}"
+            + reason
+        )
 
     def _repr_html_(self) -> str:
-        return f"<p>{self}</p>"
+        s = self.switch
+        rows = [[f"v{s.from_version}" if s.from_version else "-", f"v{s.to_version}", s.table,
+                 s.kind + (" (forced)" if s.forced else ""), s.reason or "-"]]  # fmt: skip
+        return f"<b>{escape(s.job)} now serves v{s.to_version}</b>" + html_table(
+            ["from", "to", "table", "how", "reason"], rows
+        )
+
+
+@plain_text
+@dataclass(frozen=True)
+class Retired:
+    """What `retire` did: the runs it stopped (with their savepoints), the tables it kept
+    or dropped. ``str`` is the one line the CLI prints; a notebook shows a table."""
+
+    job: str
+    version: int
+    stopped: list[tuple[int, str]] = field(default_factory=list)
+    """(run id, savepoint) of each run it stopped."""
+    tables: list[str] = field(default_factory=list)
+    dropped: bool = False
+
+    def __str__(self) -> str:
+        said = [f"stopped run #{run} with savepoint {where}" for run, where in self.stopped]
+        tables = ", ".join(self.tables)
+        said.append(f"dropped {tables}" if self.dropped else f"kept {tables} (a rollback target)")
+        return f"retired {self.job} v{self.version}: " + "; ".join(said)
+
+    def _repr_html_(self) -> str:
+        rows: list[list[object]] = [
+            [f"stopped run #{run}", Raw("savepoint " + path(where))] for run, where in self.stopped
+        ]
+        kept = "dropped" if self.dropped else "kept (a rollback target)"
+        rows += [[kept, Raw(f"<code>{escape(t)}</code>")] for t in self.tables]
+        return f"<b>retired {escape(self.job)} v{self.version}</b>" + html_table(
+            ["done", "where"], rows
+        )
 
 
 def check_promote(registry: Registry, job: str, version: int) -> Switch | None:
@@ -146,24 +186,21 @@ class Serving:
         except PromoteError:
             return  # another notebook set it meanwhile: theirs stands
 
-    def retire(self, job_version: JobVersion, *, drop: bool = False) -> str:
+    def retire(self, job_version: JobVersion, *, drop: bool = False) -> Retired:
         """Retire the version `check_retire` allowed."""
         job = job_version.job
         runs = self.control.launcher.reconciled(job, job_version.version)
         if not runs:
             raise PromoteError(f"{job} {job_version.label} has never run: nothing to retire")
-        said = []
+        stopped = []
         for run in [r for r in runs if r.active]:
-            stopped = self.control.launcher.stop(run, savepoint=True)
-            said.append(f"stopped run #{run.id} with savepoint {stopped.savepoint}")
+            ended = self.control.launcher.stop(run, savepoint=True)
+            stopped.append((run.id, ended.savepoint or "-"))
         tables = sorted({r.table for r in runs})
         if drop:
             for table in tables:
                 drop_table(self.catalog, table)
-            said.append(f"dropped {', '.join(tables)}")
-        else:
-            said.append(f"kept {', '.join(tables)} (a rollback target)")
-        return f"retired {job} {job_version.label}: " + "; ".join(said)
+        return Retired(job, job_version.version, stopped, tables, dropped=drop)
 
     # ---- helpers ---------------------------------------------------------------------
     def _latest_run(self, job: str, version: int) -> RunRecord:

@@ -6,6 +6,7 @@ import html
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kappanb.display.html import Raw, html_table, link, path
 from kappanb.display.plain import plain_text
 
 
@@ -28,7 +29,7 @@ class ServiceStatus:
 
     def line(self) -> str:
         parts = [f"{self.name:<18}", f"{self.state:<9}", self.address or "-"]
-        if self.web_ui:
+        if self.web_ui and self.web_ui != self.address:
             parts.append(f"web UI {self.web_ui}")
         if self.pid:
             parts.append(f"pid {self.pid}")
@@ -77,28 +78,22 @@ class StackStatus:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        rows = []
+        rows: list[list[object]] = []
         for s in self.services:
             colour = "#1a7f37" if s.healthy else "#cf222e"
-            ui = (
-                f'<a href="{html.escape(s.web_ui)}" target="_blank">{html.escape(s.web_ui)}</a>'
-                if s.web_ui
-                else ""
-            )
-            rows.append(
-                f"<tr><td><b>{html.escape(s.name)}</b></td>"
-                f'<td style="color:{colour}">{html.escape(s.state)}</td>'
-                f"<td><code>{html.escape(s.address)}</code></td><td>{ui}</td>"
-                f"<td>{s.pid or ''}</td><td><code>{html.escape(s.log_file)}</code></td>"
-                f"<td>{html.escape(s.detail)}</td></tr>"
-            )
-        head = "".join(
-            f"<th>{h}</th>" for h in ("service", "state", "address", "web UI", "pid", "log", "")
-        )
-        return (
-            f"<div><small>kappanb home <code>{html.escape(self.home)}</code></small>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-        )
+            state = Raw(f'<span style="color:{colour}">{html.escape(s.state)}</span>')
+            # The JobManager's address is its web UI: one link, not the same URL twice.
+            if s.web_ui:
+                where: object = link(s.web_ui, s.web_ui)
+                if s.address and s.address != s.web_ui:
+                    where = Raw(f"<code>{html.escape(s.address)}</code> · {where}")
+            else:
+                where = Raw(f"<code>{html.escape(s.address)}</code>") if s.address else ""
+            log = path(s.log_file) if s.log_file else ""
+            rows.append([Raw(f"<b>{html.escape(s.name)}</b>"), state, where, s.pid or "",
+                         log, s.detail])  # fmt: skip
+        table = html_table(["service", "state", "address", "pid", "log", ""], rows)
+        return f"<div><small>kappanb home {path(self.home)}</small>{table}</div>"
 
 
 @plain_text
@@ -149,3 +144,8 @@ class DownResult:
     def __str__(self) -> str:
         lines = [f"{name:<18} {outcome}" for name, outcome in self.outcomes.items()]
         return "\n".join([*self.runs, *lines, f"done in {self.seconds:.1f} s"])
+
+    def _repr_html_(self) -> str:
+        runs = "".join(f"<div>{html.escape(r)}</div>" for r in self.runs)
+        table = html_table(["service", "outcome"], [list(p) for p in self.outcomes.items()])
+        return f"{runs}{table}<div><small>done in {self.seconds:.1f} s</small></div>"

@@ -229,13 +229,14 @@ def plan_version(
         for t in used
         for statement in ddl.source_statements(t, endpoints.kafka, "kappanb.plan", ReadRange())
     ]
+    columns = [c.name for t in used for c in t.columns]  # for a near-name hint
     tenv = client.table_env(DEFAULT_JOB_CONFIG)
     kind: JobKind = "python" if python else "sql"
     with redacted_errors(endpoints.kafka.secrets):  # the sources' DDL holds them
         plan = (
             plan_python(tenv, sources, cell, job, key)
             if python
-            else plan_query(tenv, sources, cell, key, job)
+            else plan_query(tenv, sources, cell, key, job, columns)
         )
     return JobVersion(
         job=job,

@@ -14,7 +14,14 @@ from typing import Any
 
 from kappanb.core.names import check_column_name
 from kappanb.core.schema import Column
-from kappanb.core.sqltext import Statement, cell_line, keyword_hint, offending_line, statements
+from kappanb.core.sqltext import (
+    Statement,
+    cell_line,
+    column_hint,
+    keyword_hint,
+    offending_line,
+    statements,
+)
 from kappanb.exceptions import InvalidNameError, JobDefinitionError
 from kappanb.flink.errors import flink_error_message
 from kappanb.versions.ddl import output_columns
@@ -143,18 +150,19 @@ def _insert_query(statement: Statement, job: str | None) -> Statement:
 
 def plan_query(
     tenv: Any, sources: Sequence[str], cell: str, key: Sequence[str] | None = None,
-    job: str | None = None,
+    job: str | None = None, columns: Sequence[str] = (),
 ) -> QueryPlan:  # fmt: skip
-    """Run the generated source DDL and the cell's setup, then plan its query (or queries)."""
+    """Run the generated source DDL and the cell's setup, then plan its query (or queries).
+    ``columns``: the sources' column names, for a hint when Flink finds no such column."""
     parts = split_cell(cell, job, flink_parser(tenv))
     for ddl in sources:
         _run(tenv.execute_sql, ddl, None, cell)
     for statement in parts.setup:
-        _run(tenv.execute_sql, statement.text, statement, cell)
+        _run(tenv.execute_sql, statement.text, statement, cell, columns)
     for query in parts.queries:  # each on its own first, so an error names its line
-        table = _run(tenv.sql_query, query.text, query, cell)
+        table = _run(tenv.sql_query, query.text, query, cell, columns)
     if len(parts.queries) > 1:
-        table = _run(tenv.sql_query, parts.query.text, None, cell)
+        table = _run(tenv.sql_query, parts.query.text, None, cell, columns)
     return _plan_of(table, key)
 
 
@@ -191,15 +199,28 @@ def _plan_of(table: Any, key: Sequence[str] | None) -> QueryPlan:
     return QueryPlan(columns, updating, _key(plan, columns, key, updating), scanned)
 
 
-def _run(call: Any, arg: Any, statement: Statement | None, cell: str) -> Any:
+def _run(
+    call: Any, arg: Any, statement: Statement | None, cell: str, columns: Sequence[str] = ()
+) -> Any:
     try:
         return call(arg)
     except Exception as exc:
-        message = flink_error_message(exc)
-        where = offending_line(message, statement, cell) if statement else ""
-        raise JobDefinitionError(
-            f"Flink rejected the job: {message}" + (f"\n{where}" if where else "")
-        ) from None
+        message = rejected(flink_error_message(exc), statement, cell, columns)
+        raise JobDefinitionError(message) from None
+
+
+def rejected(
+    message: str, statement: Statement | None, cell: str, columns: Sequence[str] = ()
+) -> str:
+    """What a refused job says: Flink's message (with a near column name when it found no
+    such column), then the cell's line with a caret where Flink points."""
+    hint = column_hint(message, columns)
+    where = offending_line(message, statement, cell) if statement else ""
+    return (
+        f"Flink rejected the job: {message}"
+        + (f"; {hint}" if hint else "")
+        + (f"\n{where}" if where else "")
+    )
 
 
 def _physical_plan(plan: str) -> list[str]:

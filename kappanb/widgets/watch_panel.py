@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from kappanb.display.charts import panel_chart
+from kappanb.display.charts import panel_chart, panel_charts
 from kappanb.display.snapshot import static_bundle
 from kappanb.monitor.watch_set import WatchSet
 from kappanb.monitor.watcher import RunWatch
@@ -52,7 +53,9 @@ def _charts_offline() -> None:
 class WatchPanel:
     """A VBox with a header, the status table and an altair `JupyterChart`."""
 
-    def __init__(self, watch: WatchSet, min_interval: float = 1.0, header: str = "") -> None:
+    def __init__(
+        self, watch: WatchSet, min_interval: float = 1.0, header: str | Callable[[], str] = ""
+    ) -> None:
         import altair as alt
         import ipywidgets as widgets
 
@@ -68,8 +71,14 @@ class WatchPanel:
         self._display = LastingDisplay()
         self.status = widgets.HTML(self._status_html())
         _charts_offline()
-        self.chart = alt.JupyterChart(panel_chart(watch.frame()))
-        self.widget = widgets.VBox([self.status, self.chart])
+        self.charts = [alt.JupyterChart(c) for c in panel_charts(watch.frame())]
+        # The charts wrap onto the next line rather than widen the output area (a row of
+        # three was cut off, its legend with it, and scrolled sideways while runs updated).
+        wrap = widgets.Layout(display="flex", flex_flow="row wrap", width="100%",
+                              max_width="100%", overflow="hidden")  # fmt: skip
+        self.chart_row = widgets.Box(self.charts, layout=wrap)
+        fit = widgets.Layout(width="100%", max_width="100%", overflow="hidden")
+        self.widget = widgets.VBox([self.status, self.chart_row], layout=fit)
         for run in watch.runs:  # weakly: a dropped panel gives its runs' samplers back
             run.watch.on_update(self._on_update, weak=True)
         self.refresh()  # runs that ended before we subscribed are shown as they ended
@@ -77,7 +86,8 @@ class WatchPanel:
     # ---- refreshing ----------------------------------------------------------------------
     def _status_html(self) -> str:
         problem = f'<p style="color:#b00">{escape(self.error)}</p>' if self.error else ""
-        return self.header + self.watch._repr_html_() + problem
+        header = self.header() if callable(self.header) else self.header
+        return header + self.watch._repr_html_() + problem
 
     def _on_update(self, _watch: RunWatch) -> None:
         now = time.monotonic()
@@ -111,7 +121,8 @@ class WatchPanel:
         frame = self.watch.frame()
         self.status.value = self._status_html()
         if frame.height:
-            self.chart.chart = panel_chart(frame)
+            for widget, chart in zip(self.charts, panel_charts(frame), strict=True):
+                widget.chart = chart
         self.updates += 1
 
     def close(self) -> None:
@@ -169,7 +180,9 @@ class RunPanel(WatchPanel):
         if handle.watch is None:
             raise ValueError("a RunPanel needs a handle that watches its job")
         self.handle = handle
-        super().__init__(handle.watch, min_interval, header=handle._repr_html_())
+        # Rebuilt on each redraw: the heading's state is the table's, never the state
+        # the run had when the panel was made.
+        super().__init__(handle.watch, min_interval, header=handle._repr_html_)
 
     def __str__(self) -> str:
         return str(self.handle)

@@ -6,8 +6,14 @@
 //      syntax-highlighting classes (`.cm-kappa-sql .tok-keyword`);
 //   2. presses Tab after `FROM ` and finds the topic's SQL table name among the completions;
 //   3. opens the Kappa panel in the left sidebar and sees v1 of the job RUNNING and served;
-//   4. clicks promote on v2, accepts the confirmation dialog, and sees v2 served.
-// It writes sql-cell.png and panel.png to KAPPA_OUT_DIR, and on any miss failure.png, and
+//   4. checks the panel offers only what the server accepts, and that Flink UI is a link
+//      away from "Stop stack";
+//   5. clicks promote on v2, accepts the confirmation dialog, and sees v2 served;
+//   6. runs a `%%kappa job` cell with a typo (SELEC): Flink's parse error, a caret on line 2;
+//   7. runs `%kappa watch JOB`: the live panel fits the 1400 px window's output area with
+//      its legends, and its table and the side panel say the same of v1.
+// It writes sql-cell.png, completion.png, panel.png, typo.png and watch.png to
+// KAPPA_OUT_DIR, and on any miss failure.png, and
 // exits 1 with a message saying which step failed and what it saw.
 //
 // Environment (the pytest test sets all of them):
@@ -159,6 +165,20 @@ try {
         throw new Error(`the completion item for ${sqlTable} does not name its topic ${topic}: "${itemText}"`);
       }
       log(`the item names its topic: "${itemText.replace(/\s+/g, ' ').trim()}"`);
+      // kappanb's names come first (a word of the cell, e.g. the alias "payments", after),
+      // and the topic is shown whole on one line, not cut off.
+      const types = await page.locator('.jp-Completer .jp-Completer-item .jp-Completer-typeExtended').allInnerTexts();
+      if (!/^(topic |table|output table)/.test((types[0] ?? '').trim())) {
+        miss(`the first completion is not one of kappanb's tables: ${shown[0]} (${types[0] ?? 'no type'})`);
+      }
+      const typeBox = await item.first().locator('.jp-Completer-typeExtended').evaluate((node) => ({
+        text: node.textContent, cut: node.scrollWidth > node.clientWidth + 1,
+        lines: Math.round(node.getBoundingClientRect().height / parseFloat(getComputedStyle(node).lineHeight || '16')),
+      }));
+      if (typeBox.text !== `topic ${topic}` || typeBox.cut || typeBox.lines > 1) {
+        miss(`the topic is not shown whole on one line: ${JSON.stringify(typeBox)}`);
+      }
+      await page.screenshot({ path: png('completion.png') });
       await item.first().click();
       await until(`${sqlTable} inserted after FROM`, 5_000, async () =>
         (await cellText()).includes(`FROM ${sqlTable}`) || { notYet: true, seen: await cellText() });
@@ -237,6 +257,26 @@ try {
     if (await version(2).locator('.kappa-serving').count()) miss('the panel marks v2 served before the promote');
   });
 
+  await step('the panel offers only what the server accepts', async () => {
+    const has = async (where, action) => (await where.locator(`[data-kappa-action="${action}"]`).count()) > 0;
+    const jobButtons = jobBox.locator(':scope > .kappa-buttons');
+    if (!(await has(jobButtons, 'watch'))) miss('no Watch while v1 runs');
+    if (await has(jobButtons, 'rollback')) miss('Rollback offered though v1 was served from the start');
+    if (await has(version(1), 'promote')) miss('Promote offered on the served v1');
+    if (!(await has(version(1), 'stop'))) miss('no Stop on the running v1');
+    if (await has(version(2), 'stop')) miss('Stop offered on v2, whose bounded replay finished');
+    const promote = version(2).locator('[data-kappa-action="promote"]');
+    if ((await promote.getAttribute('data-kappa-force')) === 'true') miss('v2 finished, yet its Promote is the forced one');
+    // Flink UI is a link in the heading; Stop stack sits apart, at the section's end.
+    const flinkUi = panel.locator('.kappa-stack h3 .kappa-link');
+    const stopStack = panel.locator('.kappa-stack-stop [data-kappa-action="down"]');
+    const [a, b] = [await flinkUi.boundingBox(), await stopStack.boundingBox()];
+    if (!a || !b) miss(`Flink UI link ${a ? 'found' : 'missing'}, Stop stack ${b ? 'found' : 'missing'}`);
+    if (b.y - (a.y + a.height) < 20) miss(`Stop stack is right beside Flink UI (${Math.round(b.y - a.y - a.height)} px apart)`);
+    const underline = await flinkUi.evaluate((n) => getComputedStyle(n).textDecorationLine);
+    if (!/underline/.test(underline)) miss(`the Flink UI link does not look like a link (text-decoration ${underline})`);
+  });
+
   await step('promote v2, accepting the confirmation', async () => {
     const button = version(2).locator('[data-kappa-action="promote"]');
     await button.waitFor({ timeout: 10_000 }).catch(() => miss('no promote button on v2'));
@@ -266,6 +306,80 @@ try {
       Math.max(...[...node.querySelectorAll('*')].map((c) => c.getBoundingClientRect().bottom)));
     const height = Math.min(box.height, Math.ceil(bottom - box.y) + 12);
     await page.screenshot({ path: png('panel.png'), clip: { ...box, height } });
+  });
+
+  await step('after the promote, Rollback is offered', async () => {
+    await until('a Rollback button', 20_000, async () =>
+      (await jobBox.locator('[data-kappa-action="rollback"]').count()) > 0
+        || { notYet: true, seen: (await jobBox.innerText()).replace(/\s+/g, ' ').slice(0, 300) });
+  });
+
+  const cells = page.locator('.jp-NotebookPanel .jp-CodeCell');
+  /** Adds a code cell at the end with `text`, runs it; returns its locator. */
+  const runCell = async (text) => {
+    const count = await cells.count();
+    await cells.last().locator('.cm-content').click();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('b'); // a cell below, in command mode
+    await until('a new cell', 5_000, async () => (await cells.count()) > count || { notYet: true });
+    const added = cells.nth(count);
+    await added.locator('.cm-content').click();
+    await page.keyboard.type(text);
+    await page.keyboard.press('Shift+Enter');
+    return added;
+  };
+  const outputText = async (c) => (await c.locator('.jp-OutputArea').innerText()).replace(/\u00a0/g, ' ');
+
+  await step('a typo shows Flink\'s parse error with a caret on the line typed', async () => {
+    await runCell('%load_ext kappanb');
+    const typo = await runCell(`%%kappa job ${job}_typo\nSELEC pay_day\nFROM ${sqlTable}`);
+    const said = await until("Flink's parse error in the cell's output", 120_000, async () => {
+      const text = await outputText(typo);
+      return /Flink's parser/.test(text) ? text : { notYet: true, seen: text.slice(0, 400) || '(no output yet)' };
+    });
+    // line 1 is the %%kappa line: the typo is on line 2, and the caret under its S
+    if (!/line 2 of the cell:\n {4}SELEC pay_day\n {4}\^/.test(said)) {
+      miss(`the error does not point at line 2 with a caret: ${said.slice(0, 600)}`);
+    }
+    await page.mouse.move(0, 0);
+    await typo.screenshot({ path: png('typo.png') });
+  });
+
+  await step('the live watch panel fits the output area, its legend visible, and agrees with the side panel', async () => {
+    const watch = await runCell(`%kappa watch ${job}`);
+    const output = watch.locator('.jp-OutputArea-output').first();
+    await until('the watch panel drawing its charts', 90_000, async () =>
+      (await watch.locator('.vega-embed').count()) >= 3
+        || { notYet: true, seen: (await outputText(watch)).slice(0, 300) || '(no output yet)' });
+    // While v1 runs and the panel updates: no sideways scroll, every chart (with its
+    // legend on top) inside the output area.
+    const fit = await output.evaluate((node) => {
+      const area = node.getBoundingClientRect();
+      const charts = [...node.querySelectorAll('.vega-embed')].map((c) => c.getBoundingClientRect());
+      const legends = [...node.querySelectorAll('.role-legend')].map((c) => c.getBoundingClientRect());
+      const scrolls = [node, ...node.querySelectorAll('*')].some((n) => n.scrollWidth > n.clientWidth + 1
+        && ['auto', 'scroll'].includes(getComputedStyle(n).overflowX));
+      return {
+        scrolls, width: Math.round(area.width), legends: legends.length,
+        outside: [...charts, ...legends].filter((r) => r.right > area.right + 1 || r.left < area.left - 1).length,
+      };
+    });
+    log(`watch output: ${JSON.stringify(fit)}`);
+    if (fit.scrolls) miss('the watch output scrolls sideways');
+    if (fit.outside) miss(`${fit.outside} chart(s) or legend(s) reach beyond the output area (${fit.width} px)`);
+    // One word for v1's progress: the watch table's and the side panel's, once both judged.
+    const agreed = await until("the watch table and the side panel saying the same of v1", 60_000, async () => {
+      const row = await watch.locator('tr', { hasText: 'v1 live' }).last().innerText().catch(() => '');
+      const side = (await version(1).locator('.kappa-caught-up').allInnerTexts()).join(' ').trim();
+      const word = (row.match(/(caught up|catching up|at the head|finished)\s*$/) ?? [])[1] ?? '';
+      return word && side === word && word === 'caught up' ? `${word}`
+        : { notYet: true, seen: `watch row "${row.replace(/\s+/g, ' ')}", side panel "${side}"` };
+    });
+    const heading = await watch.locator('.jp-OutputArea-output').first().innerText();
+    if (!/v1 live/.test(heading) || /\bFINISHED\b/.test(heading)) miss(`the watch output contradicts v1 RUNNING: ${heading.slice(0, 300)}`);
+    log(`v1 reads "${agreed}" in the watch table and the side panel`);
+    await page.mouse.move(0, 0);
+    await watch.screenshot({ path: png('watch.png') });
   });
 
   log(`passed; screenshots in ${outDir}`);

@@ -1,9 +1,12 @@
 """kappanb's JupyterLab extension, installed from the built wheel, in headless Chromium.
 
 The extension highlights a `%%kappa job` cell as SQL, completes the topic's table name
-after FROM, and its Kappa panel shows the job and promotes v2 after a confirmation; the
-registry then serves v2. Screenshots of the cell and the panel go to a temporary folder
-(printed), or to KAPPANB_BROWSER_SHOTS when set: see docs/screenshots/README.md."""
+after FROM (kappanb's names first, the topic whole), and its Kappa panel shows the job,
+offers only the actions the server accepts and promotes v2 after a confirmation; the
+registry then serves v2. A typo in a job cell shows Flink's parse error with a caret on
+the line typed, and the live watch panel fits the output area and agrees with the panel.
+Screenshots go to a temporary folder (printed), or to KAPPANB_BROWSER_SHOTS when set: see
+docs/screenshots/README.md."""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from tests.browser.lab_server import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
-SCRIPT_TIMEOUT_S = 150
+SCRIPT_TIMEOUT_S = 420
 
 
 def test_extension_from_the_wheel_promotes_in_the_panel(
@@ -64,7 +67,7 @@ def test_extension_from_the_wheel_promotes_in_the_panel(
             f"screenshots in {shots}; JupyterLab's log ends:\n{lab.tail(30)}",
             pytrace=False,
         )
-    for name in ("sql-cell.png", "panel.png"):
+    for name in ("sql-cell.png", "completion.png", "panel.png", "typo.png", "watch.png"):
         assert (shots / name).stat().st_size > 5_000, f"{name} is (nearly) empty"
 
     assert prepared_job.workbench.serving(prepared_job.job) == 2  # the click reached the registry

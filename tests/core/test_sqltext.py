@@ -139,3 +139,16 @@ def test_offending_line_statement_after_another_on_same_line() -> None:
 )
 def test_keyword_hint_names_the_keyword_a_near_miss_meant(text: str, hint: str) -> None:
     assert keyword_hint(Statement(text, 1)) == hint
+
+
+def test_an_unknown_column_gets_the_near_name() -> None:
+    from kappanb.core.sqltext import column_hint
+
+    columns = ["payment_id", "merchant_id", "amount_cents", "event_time"]
+    said = "Column 'amount' not found in any table"
+    assert column_hint(said, columns) == "did you mean amount_cents?"
+    assert column_hint("Column 'MERCHANT' not found in table 'p'", columns) == (
+        "did you mean merchant_id?"
+    )
+    assert column_hint("Column 'zzz' not found in any table", columns) == ""
+    assert column_hint("Object 'pay' not found", columns) == ""

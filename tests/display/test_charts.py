@@ -6,7 +6,13 @@ from typing import Any
 
 import polars as pl
 
-from kappanb.display.charts import behind_chart, catch_up_chart, panel_chart, throughput_chart
+from kappanb.display.charts import (
+    EVENT_TIME_LABELS,
+    behind_chart,
+    catch_up_chart,
+    panel_chart,
+    throughput_chart,
+)
 
 
 def samples(versions: list[str], head: bool = False) -> pl.DataFrame:
@@ -52,8 +58,10 @@ def test_catch_up_chart_layers_the_head_when_known() -> None:
     assert len(one["layer"]) == 1
     assert one["layer"][0]["encoding"]["y"] == {
         "field": "watermark", "type": "temporal", "title": "event time",
-        "axis": {"format": "%Y-%m-%d %H:%M"},  # event time reads as a date and time
+        # the date once, on the lowest label, then times that differ from tick to tick
+        "axis": {"labelExpr": EVENT_TIME_LABELS, "labelOverlap": "greedy", "tickCount": 4},
     }  # fmt: skip
+    assert "datum.index == 0 ? '%b %d %H:%M' : '%H:%M:%S'" in EVENT_TIME_LABELS
     two = catch_up_chart(samples(["v1 live", "v2 replay"], head=True)).to_dict()
     assert len(two["layer"]) == 2
     head = two["layer"][1]

@@ -37,7 +37,7 @@ def values(spec: dict[str, Any], layer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_single_date_key_layers_and_encodings() -> None:
-    spec = diff_chart(by_day()).to_dict()
+    spec = diff_chart(by_day(), "total").to_dict()
     assert spec["title"] == "daily: total, v1 vs v2"
     layers = spec["layer"]
     assert [layer["mark"]["type"] for layer in layers] == ["line", "point", "rule", "point"]
@@ -62,7 +62,7 @@ def test_single_date_key_layers_and_encodings() -> None:
 
 
 def test_changed_keys_are_red_rules_and_only_in_one_version_are_diamonds() -> None:
-    spec = diff_chart(by_day()).to_dict()
+    spec = diff_chart(by_day(), "total").to_dict()
     rule, only = spec["layer"][2], spec["layer"][3]
     assert rule["mark"]["color"] == "red"
     assert rule["encoding"]["x"]["field"] == "key"
@@ -112,3 +112,17 @@ def test_nan_and_null_values_are_gaps_not_invalid_json() -> None:
     new = pl.DataFrame({"k": [1, 2], "x": [1.0, 2.0]})
     spec = diff_chart(diff_frames(old, new, ["k"])).to_dict()
     assert [r["value"] for r in values(spec, spec["layer"][0])] == [None, 1.0, None, 2.0]
+
+
+def test_by_default_the_chart_shows_the_column_that_changed_most_with_rules_where_it_did() -> None:
+    old = pl.DataFrame({"day": [day(1), day(2), day(3)], "payments": [5, 5, 5],
+                        "amount": [100, 200, 300]})  # fmt: skip
+    new = pl.DataFrame({"day": [day(1), day(2), day(3)], "payments": [5, 5, 6],
+                        "amount": [150, 260, 390]})  # fmt: skip
+    diff = diff_frames(old, new, ["day"], old_label="v1", new_label="v2")
+    spec = diff_chart(diff).to_dict()
+    assert spec["title"] == "amount, v1 vs v2"  # changed on three days; payments on one
+    rules = diff_chart(diff, "payments").to_dict()
+    rule = rules["layer"][2]
+    assert rule["mark"]["type"] == "rule"
+    assert [r["old"] for r in values(rules, rule)] == [5.0]  # only where payments changed

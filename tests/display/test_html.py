@@ -65,3 +65,17 @@ def test_text_table_header_wider_than_cells() -> None:
 
 def test_text_table_does_not_escape() -> None:
     assert text_table(["h"], [["<b>&"]]) == "h\n<b>&"
+
+
+def test_numbers_are_thousands_separated_in_both_forms() -> None:
+    out = html_table(["behind", "rate"], [[200_000, 84_922.5]])
+    assert ">200,000</td>" in out and ">84,922.5</td>" in out
+    assert text_table(["behind"], [[200_000]]).splitlines()[1] == "200,000"
+    assert ">True</td>" in html_table(["b"], [[True]])  # a bool is no number
+
+
+def test_a_path_breaks_only_after_a_slash() -> None:
+    from kappanb.display.html import path
+
+    out = html_table(["savepoint"], [[path("file:/tmp/a&b/savepoint-1a2b")]])
+    assert "<code>file:/<wbr>tmp/<wbr>a&amp;b/<wbr>savepoint-1a2b</code>" in out

@@ -49,14 +49,15 @@ def test_rejected_sql_shows_the_planner_message_and_the_line(
         declared("job err_typo", cell)
     message = str(err.value)
     assert "Column 'amount_centz' not found" in message
-    assert "line 3 of the cell" in message and "COUNT(*) AS n, amount_centz" in message
+    # line 1 is the %%kappa line: the typo's line as the notebook shows it
+    assert "line 4 of the cell" in message and "COUNT(*) AS n, amount_centz" in message
     assert "at org.apache" not in message and "Traceback" not in message
     assert str(declared("jobs")) == before  # no half-registered version
     assert "err_typo" not in " ".join(_tables(stack))
 
 
 def test_a_parse_error_points_at_the_word(declared: Magic) -> None:
-    with pytest.raises(UsageError, match=r'Encountered "day"[\s\S]*line 1 of the cell'):
+    with pytest.raises(UsageError, match=r'Encountered "day"[\s\S]*line 2 of the cell'):
         declared("job err_reserved", "SELECT CAST(event_time AS DATE) AS day FROM err_payments")
 
 

@@ -81,7 +81,7 @@ def test_python_job_with_a_udf_runs_on_the_cluster(
 def test_python_job_errors_name_the_cell_line(kappa: Magic, events: object) -> None:
     from IPython.core.error import UsageError
 
-    with pytest.raises(UsageError, match=r"line 2 of the cell.*Column 'nope' not found"):
+    with pytest.raises(UsageError, match=r"line 3 of the cell.*Column 'nope' not found"):
         kappa(
             "job broken --python",
             "x = 1\nresult = t_env.sql_query('SELECT nope FROM kinds_payments')",

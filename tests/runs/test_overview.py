@@ -100,3 +100,106 @@ def test_figures_that_cannot_be_read_become_problem_lines(
     v1 = picture.jobs[0].versions[0].run
     assert v1 is not None and (v1.state, v1.behind, v1.caught_up) == ("RUNNING", None, False)
     assert v1.flink_url == f"{picture.flink_ui}/#/job/running/{'f' * 32}"
+
+
+def test_with_the_stack_down_the_panel_is_offered_no_action(wb: Workbench) -> None:
+    """The server refuses every job action while Flink is down (503): none is offered."""
+    wb.registry.add_run(run(2, "replay", "CANCELED"))
+    (counts,) = wb.overview().jobs
+    assert counts.actions == [] and all(v.actions == [] for v in counts.versions)
+
+
+def test_the_actions_offered_are_those_the_server_accepts(wb: Workbench) -> None:
+    """Figures as `_sample_active` finds them: a stopped v2 can be promoted only by force,
+    a caught-up one as it is; only a running version can be stopped; watch needs a run."""
+    reg = wb.registry
+    reg.add_run(run(2, "replay", "CANCELED"))
+    runs = {(r.job, r.version): r for r in reg.runs()}
+    live = runs[("counts", 1)]
+    figures = {live.id: overview_module._Figures(0, True)}
+    (counts,) = overview_module._jobs(reg, runs, figures, None)
+    v1, v2 = counts.versions
+    assert counts.actions == ["watch"]  # v1 runs; served from the start: nothing to roll back
+    assert v1.actions == ["stop"]  # served: no promote
+    assert v1.run is not None and (v1.run.shown, v1.run.progress) == ("RUNNING", "caught up")
+    assert v2.actions == ["promote-force"]  # CANCELED: its output may be incomplete
+    assert v2.run is not None and v2.run.progress == ""  # ended: neither caught up nor not
+    runs[("counts", 2)] = replace(runs[("counts", 2)], state="RUNNING", id=9)
+    figures[9] = overview_module._Figures(0, True)
+    (counts,) = overview_module._jobs(reg, runs, figures, None)
+    assert counts.versions[1].actions == ["promote", "stop"]
+    figures[9] = overview_module._Figures(200_000, False)
+    (counts,) = overview_module._jobs(reg, runs, figures, None)
+    v2 = counts.versions[1]
+    assert v2.actions == ["promote-force", "stop"]
+    assert v2.run is not None and v2.run.progress == "catching up"
+
+
+def test_a_promoted_replay_shows_as_the_live_run(wb: Workbench) -> None:
+    reg = wb.registry
+    reg.add_run(run(2, "replay", "RUNNING"))
+    reg.switch("counts", 2, "counts__v2", kind="promote", expect_from=1)
+    runs = {(r.job, r.version): r for r in reg.runs()}
+    (counts,) = overview_module._jobs(reg, runs, {}, None)
+    v2 = counts.versions[1].run
+    assert v2 is not None and v2.mode == "live"
+    assert counts.actions == ["watch", "rollback"]
+
+
+def test_without_kafka_the_overview_samples_nothing(
+    wb: Workbench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flink up, the broker down (a `down` under way stops it last): no figures, so no
+    Kafka client left retrying it. With the broker up, the same runs are sampled."""
+    from kappanb.runs.runs import RunLauncher
+
+    monkeypatch.setattr(RunLauncher, "reconciled", lambda _self, _name: wb.registry.runs())
+    sampled: list[str] = []
+
+    def sample(*args: object, **_kwargs: object) -> object:
+        sampled.append(str(args[2]))
+        raise FlinkRestError("no figures in this test")
+
+    monkeypatch.setattr(overview_module, "sample_run", sample)
+    for kafka in ("stopped", "running"):
+        broker = ServiceStatus("kafka", kafka, pid=3 if kafka == "running" else None)
+        up = StackStatus("/h", [broker, ServiceStatus("flink-jobmanager", "running", pid=1),
+                                ServiceStatus("flink-taskmanager", "running", pid=2)])  # fmt: skip
+        monkeypatch.setattr(wb.stack, "status", lambda up=up: up)
+        picture = wb.overview()
+        v1 = picture.jobs[0].versions[0].run
+        assert v1 is not None and v1.behind is None
+        assert sampled == ([] if kafka == "stopped" else ["f" * 32])
+
+
+def test_the_panel_takes_a_notebook_watchs_verdict_while_the_run_stays_close(
+    wb: Workbench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One verdict for a run: the panel's own rule needs a few polls, a watch may have
+    judged it already; while the run stays close the panel says what the watch said."""
+    from kappanb.monitor.sample import Sample
+    from kappanb.runs.runs import RunLauncher
+
+    monkeypatch.setattr(RunLauncher, "reconciled", lambda _self, _name: wb.registry.runs())
+    behind = {"now": 0}
+
+    def sample(*_args: object, **_kwargs: object) -> Sample:
+        return Sample(at=0.0, state="RUNNING", read_positions={"pay_v1": {0: 100 - behind["now"]}},
+                      end_offsets={"pay_v1": {0: 100}})  # fmt: skip
+
+    monkeypatch.setattr(overview_module, "sample_run", sample)
+    up = StackStatus("/h", [ServiceStatus(name, "running", pid=1) for name in
+                            ("kafka", "flink-jobmanager", "flink-taskmanager")])  # fmt: skip
+    monkeypatch.setattr(wb.stack, "status", lambda: up)
+
+    def v1() -> object:
+        run = wb.overview().jobs[0].versions[0].run
+        assert run is not None
+        return run.progress
+
+    assert v1() == "at the head"  # the panel's own rule: one poll is not enough
+    (run,) = [r for r in wb.registry.runs() if r.version == 1]
+    wb._verdicts.record(run.id, run.flink_job_id)  # as a notebook's watch does
+    assert v1() == "caught up"
+    behind["now"] = 50_000
+    assert v1() == "catching up"  # fallen behind: the verdict no longer holds

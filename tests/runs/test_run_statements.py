@@ -67,3 +67,9 @@ def test_fail_fast_topic_has_no_dead_letter_statements(tmp_path: Path) -> None:
     assert "'format' = 'kappa-json'" in statements[0]
     assert statements[1].startswith("CREATE TEMPORARY VIEW `orders`")
     assert not any("dlq" in s or "_kappanb_error" in s for s in statements)
+
+
+def test_flink_job_names_carry_the_run_number() -> None:
+    first, second = plan("replay", ReadRange(), run_id=4), plan("replay", ReadRange(), run_id=5)
+    assert first.pipeline_name == "kappanb totals v2 replay run #4 -> totals__v2"
+    assert first.pipeline_name != second.pipeline_name  # two runs of one version

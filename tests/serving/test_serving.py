@@ -70,7 +70,7 @@ def test_promote_rollback_history_and_retire(stack: EmbeddedStack) -> None:
         assert wb.serving(job) == 3  # rollback returns to the version the current replaced
         wb.rollback(job)
         said = wb.retire(job, 1)  # v1 still runs live; v2 serves
-        assert "savepoint" in said and "kept served_daily__v1" in said
+        assert "savepoint" in str(said) and "kept served_daily__v1" in str(said)
         table_v1 = wb.runs(job)[0].table
         assert table_exists(stack.endpoints().catalog, table_v1)  # kept as a rollback target
         said = wb.retire(job, 1, drop=True)

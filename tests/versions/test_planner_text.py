@@ -240,3 +240,22 @@ def test_a_statement_with_no_near_keyword_gets_no_guess() -> None:
     )
     with pytest.raises(JobDefinitionError, match=r"It starts with SELEC: did you mean SELECT\?$"):
         split_cell("SELEC 1")
+
+
+def test_an_unknown_column_names_the_cell_line_with_a_caret_and_the_near_name() -> None:
+    from kappanb.core.sqltext import statements
+    from kappanb.versions.planner import rejected
+
+    cell = "\nSELECT merchant_id,\n       amount\nFROM pay"  # as the magic passes it
+    (query,) = statements(cell)
+    said = rejected(
+        "Column 'amount' not found in any table (at line 2, column 8)", query, cell,
+        ["merchant_id", "amount_cents"],
+    )  # fmt: skip
+    assert said == (
+        "Flink rejected the job: Column 'amount' not found in any table (at line 2, column 8); "
+        "did you mean amount_cents?\n"
+        "line 3 of the cell:\n"
+        "           amount\n"
+        "           ^"
+    )

@@ -49,8 +49,10 @@ def test_panel_updates_while_a_cell_runs_and_stops_on_close() -> None:
         result = shell.run_cell("import time; time.sleep(0.5); 'done'")
         assert result.result == "done" and time.monotonic() - started < 2.0  # the kernel is free
         assert panel.updates > before  # and the panel refreshed meanwhile
-        spec = panel.chart.chart.to_dict()
-        assert len(spec["hconcat"]) == 3
+        assert len(panel.charts) == 3
+        for chart in panel.charts:
+            spec = chart.chart.to_dict()
+            assert len(spec["datasets"]) == 1 and next(iter(spec["datasets"].values()))
         assert "v2 replay" in panel.status.value
     finally:
         panel.close()
@@ -109,8 +111,13 @@ def test_the_notebook_keeps_a_static_snapshot_and_the_final_one_replaces_the_wid
         assert widget_view in first and "text/html" in first and not update  # live + fallback
         display_id = ids["display_id"]
         watch.start()
-        deadline = time.monotonic() + 5
-        while (watch.running or not panel._final_shown) and time.monotonic() < deadline:
+
+        def final_published() -> bool:  # `_final_shown` is set before the PNG is rendered
+            data, _ids, update = published[-1]
+            return update and widget_view not in data
+
+        deadline = time.monotonic() + 60  # a bound for a loaded machine, not a guess
+        while (watch.running or not final_published()) and time.monotonic() < deadline:
             time.sleep(0.01)
         last, last_ids, last_update = published[-1]
         assert last_update and last_ids["display_id"] == display_id  # the same output, replaced
@@ -158,3 +165,51 @@ def test_panels_of_one_run_share_its_sampler_until_the_last_is_closed_or_dropped
     while samplers_running() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert samplers_running() == 0 and closed.updates == frozen
+
+
+def test_the_charts_wrap_to_fit_the_output_area_and_keep_their_legend_on_top() -> None:
+    panel = panel_over("v1 live", "v2 replay")
+    try:
+        row = panel.chart_row.layout
+        assert (row.flex_flow, row.width, row.max_width) == ("row wrap", "100%", "100%")
+        assert panel.widget.layout.max_width == "100%"
+        assert list(panel.chart_row.children) == panel.charts
+        for chart in panel.charts:
+            spec = chart.chart.to_dict()
+            layer = spec.get("layer", [spec])[0]
+            assert layer["encoding"]["color"]["legend"]["orient"] == "top"
+            assert (
+                spec.get("width", layer.get("width")) <= 260
+            )  # three fit 1000 px, two fit 700, else one a line
+    finally:
+        panel.close()
+
+
+def test_a_run_panels_heading_says_what_its_table_row_says() -> None:
+    from kappanb.registry.records import RunRecord
+    from kappanb.runs.report import RunHandle
+
+    steps = iter(["RUNNING", "RUNNING", "FINISHED"])
+
+    def take() -> Sample:
+        return Sample(at=time.time(), state=next(steps, "FINISHED"),
+                      read_positions={T: {0: 5}}, end_offsets={T: {0: 5}})  # fmt: skip
+
+    watch = RunWatch("v2 replay", take, bounded=True, interval=0.01)
+    watches = WatchSet("daily", [WatchedRun(watch, "http://x", 2)])
+    run = RunRecord(id=2, job="daily", version=2, mode="replay", table="daily__v2",
+                    group_id="g", flink_job_id="f", state="RUNNING", start="earliest",
+                    until="latest", started_at="")  # fmt: skip
+    handle = RunHandle(run, "http://x", watch=watches)
+    panel = handle.view
+    try:
+        assert "daily v2 replay run #2: starting" in panel.status.value
+        watches.start()
+        assert watch.wait(5) and watch.finished
+        deadline = time.monotonic() + 5
+        while "FINISHED · finished" not in panel.status.value and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert "daily v2 replay run #2: FINISHED · finished" in panel.status.value
+        assert "RUNNING" not in panel.status.value  # not the state it had when made
+    finally:
+        panel.close()

@@ -22,18 +22,28 @@ export interface IRunState {
   flink_url: string | null;
   error: string;
   table: string;
+  /** The state as the watch panel shows it (a live run Flink FINISHED reads STOPPED). */
+  shown?: string;
+  /** "caught up", "catching up", "at the head", "finished", ...: the watch panel's word. */
+  progress?: string;
 }
+
+/** What the server accepts for a version now ("promote-force": only with force). */
+export type VersionAction = 'promote' | 'promote-force' | 'stop';
 
 export interface IVersionState {
   version: number;
   note: string;
   run: IRunState | null;
+  actions?: VersionAction[];
 }
 
 export interface IJobState {
   name: string;
   serving: number | null;
   versions: IVersionState[];
+  /** "watch" while a version runs, "rollback" when a switch can be undone. */
+  actions?: ('watch' | 'rollback')[];
 }
 
 export interface IKappaState {
@@ -165,7 +175,7 @@ export const stackAction = (action: 'up' | 'down'): Promise<IActionReply> =>
 export const jobAction = (
   job: string,
   action: 'promote' | 'rollback' | 'stop',
-  body: { version?: number; reason?: string }
+  body: { version?: number; reason?: string; force?: boolean }
 ): Promise<IActionReply> =>
   requestKappa<IActionReply>(`jobs/${encodeURIComponent(job)}/${action}`, {
     method: 'POST',

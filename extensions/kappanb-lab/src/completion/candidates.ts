@@ -21,6 +21,8 @@ const TABLE_KEYWORDS = new Set(['FROM', 'JOIN']);
 export interface ICandidate {
   label: string;
   type: string;
+  /** Marks kappanb's own names, which the completer lists before other providers' words. */
+  kappanb: true;
 }
 
 export interface ICandidates {
@@ -30,7 +32,7 @@ export interface ICandidates {
 }
 
 const of = (labels: readonly string[], type: string): ICandidate[] =>
-  labels.map(label => ({ label, type }));
+  labels.map(label => ({ label, type, kappanb: true }));
 
 function matching(items: ICandidate[], prefix: string): ICandidate[] {
   const lower = prefix.toLowerCase();
@@ -46,7 +48,7 @@ function onMagicLine(words: string[], names: IKappaNames): ICandidate[] {
   const command = words[0] ?? '';
   const current = words[words.length - 1] ?? '';
   if (words.length <= 1) {
-    return of(names.subcommands, 'kappa subcommand');
+    return of(names.subcommands, 'subcommand');
   }
   if (current.startsWith('-')) {
     return of(names.flags[command] ?? [], 'flag');
@@ -76,7 +78,7 @@ function sourceTables(names: IKappaNames): ICandidate[] {
   const topicOf = names.topic_of_table ?? {};
   return names.sql_tables.map(label => {
     const topic = topicOf[label];
-    return { label, type: topic ? `topic ${topic}` : 'table' };
+    return { label, type: topic ? `topic ${topic}` : 'table', kappanb: true as const };
   });
 }
 

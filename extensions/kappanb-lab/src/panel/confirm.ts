@@ -23,6 +23,15 @@ export const confirmations = {
     accept: 'Promote',
     warn: false
   }),
+  promoteForce: (job: IJobState, version: number): IConfirmation => ({
+    title: `Promote ${job.name} v${version} anyway?`,
+    body:
+      `v${version} has not caught up with the log, or its run is not running: its table ` +
+      `may lack recent events. The serving name ${job.name} will read it as it is` +
+      (job.serving === null ? '.' : ` instead of v${job.serving}.`),
+    accept: 'Promote',
+    warn: true
+  }),
   rollback: (job: IJobState): IConfirmation => ({
     title: `Roll ${job.name} back?`,
     body: `The serving name ${job.name} goes back to the version it served before v${job.serving}.`,

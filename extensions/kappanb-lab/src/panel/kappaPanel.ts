@@ -26,6 +26,8 @@ export class KappaPanel extends Widget {
   private rendered = '';
   private pollError = '';
   private actionError = '';
+  private signature = '';
+  private errorSignature = '';
 
   constructor(
     private readonly app: JupyterFrontEnd,
@@ -74,6 +76,13 @@ export class KappaPanel extends Widget {
 
   private onPoll(result: PollResult): void {
     if ('state' in result) {
+      // An action's error is about the state it was refused in: once the stack or a
+      // run's state changed (the stack stopped, say), it no longer applies.
+      const signature = stateSignature(result.state);
+      if (this.actionError && signature !== this.errorSignature) {
+        this.actionError = '';
+      }
+      this.signature = signature;
       this.state = result.state;
       this.pollError = '';
       this.updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
@@ -119,10 +128,15 @@ export class KappaPanel extends Widget {
     const versionText = button.closest<HTMLElement>('[data-kappa-version]')?.dataset.kappaVersion;
     const version = versionText === undefined ? null : Number(versionText);
     const job = this.state.jobs.find(j => j.name === jobName) ?? null;
-    void this.act(action, job, version);
+    void this.act(action, job, version, button.dataset.kappaForce === 'true');
   }
 
-  private async act(action: string, job: IJobState | null, version: number | null): Promise<void> {
+  private async act(
+    action: string,
+    job: IJobState | null,
+    version: number | null,
+    force = false
+  ): Promise<void> {
     if (action === 'up' || action === 'down') {
       if (action === 'down' && !(await confirm(confirmations.down()))) {
         return;
@@ -144,17 +158,23 @@ export class KappaPanel extends Widget {
         });
         return;
       case 'promote':
-      case 'stop':
-        if (version === null || !(await confirm(confirmations[action](job, version)))) {
+      case 'stop': {
+        const asked =
+          action === 'promote' && force
+            ? confirmations.promoteForce(job, version ?? 0)
+            : confirmations[action](job, version ?? 0);
+        if (version === null || !(await confirm(asked))) {
           return;
         }
+        const body = action === 'promote' && force ? { version, force } : { version };
         await this.run(
           actionKey(action, job.name, version),
           action === 'promote' ? 'Promoting…' : 'Stopping…',
           `${action === 'promote' ? 'Promoting' : 'Stopping'} ${job.name} v${version}…`,
-          () => jobAction(job.name, action, { version })
+          () => jobAction(job.name, action, body)
         );
         return;
+      }
       case 'rollback':
         if (!(await confirm(confirmations.rollback(job)))) {
           return;
@@ -189,10 +209,20 @@ export class KappaPanel extends Widget {
     } catch (error) {
       this.showNotice('');
       this.actionError = messageOf(error);
+      this.errorSignature = this.signature;
     } finally {
       this.busy.delete(key);
       this.render(true);
       this.poller.refresh();
     }
   }
+}
+
+/** What an action's outcome depends on: the stack running, each version's run and state,
+ * the served version (not the figures, which change on every poll). */
+export function stateSignature(state: IKappaState): string {
+  return JSON.stringify([
+    state.stack.running,
+    state.jobs.map(j => [j.name, j.serving, j.versions.map(v => [v.run?.id, v.run?.state])])
+  ]);
 }

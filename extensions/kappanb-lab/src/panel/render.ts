@@ -13,8 +13,6 @@ export type Busy = ReadonlyMap<string, string>;
 export const actionKey = (action: string, job = '', version: number | null = null): string =>
   [action, job, version ?? ''].join(':');
 
-const TERMINAL = new Set(['FINISHED', 'CANCELED', 'CANCELLED', 'FAILED', 'STOPPED', 'LOST']);
-
 function button(
   action: StackAction | JobAction,
   label: string,
@@ -69,58 +67,44 @@ export function renderStack(state: IKappaState, busy: Busy): HTMLElement {
       )
     );
   }
-  if (stack.running) {
-    buttons.append(
-      button('down', 'Stop stack', 'kappanb down: stop the stack', busy, actionKey('down'))
-    );
-  }
-  if (state.flink_ui) {
-    buttons.append(
-      externalLink(`${state.flink_ui.replace(/\/$/, '')}/#/overview`, 'Flink UI', 'Flink web UI')
-    );
-  }
+  // "Stop stack" stands alone at the end of the section, away from the Flink UI link
+  // (a link in the heading), so a click meant for one never lands on the other.
+  const stop = stack.running
+    ? el(
+        'div',
+        { class: 'kappa-buttons kappa-stack-stop' },
+        button('down', 'Stop stack', 'kappanb down: stop the stack', busy, actionKey('down'))
+      )
+    : null;
+  const flinkUi = state.flink_ui
+    ? externalLink(`${state.flink_ui.replace(/\/$/, '')}/#/overview`, 'Flink UI ↗', 'Flink web UI')
+    : null;
   const problems = state.problems.length
     ? el('ul', { class: 'kappa-problems' }, ...state.problems.map(p => el('li', {}, p)))
     : null;
   return el(
     'section',
     { class: 'kappa-stack', 'data-kappa-stack': stack.running ? 'running' : 'stopped' },
-    el('h3', {}, 'Stack ', el('span', { class: 'kappa-dim' }, summary)),
+    el('h3', {}, 'Stack ', el('span', { class: 'kappa-dim' }, summary), flinkUi),
     el('ul', { class: 'kappa-services' }, ...stack.services.map(service)),
-    buttons,
+    buttons.childElementCount ? buttons : null,
     problems,
-    el('div', { class: 'kappa-dim kappa-home', title: 'KAPPANB_HOME' }, state.home)
+    el('div', { class: 'kappa-dim kappa-home', title: 'KAPPANB_HOME' }, state.home),
+    stop
   );
 }
-
-/** Flink job states in which a run still reads the log (kappanb's ACTIVE_STATES). */
-const ACTIVE_STATES = new Set([
-  'CREATED',
-  'INITIALIZING',
-  'RUNNING',
-  'RESTARTING',
-  'FAILING',
-  'CANCELLING',
-  'RECONCILING'
-]);
 
 function runFacts(run: IRunState): HTMLElement {
   const facts: (string | HTMLElement)[] = [`${run.mode}${run.bounded ? ', bounded' : ''}`];
   if (run.behind !== null) {
-    facts.push(`${run.behind.toLocaleString()} behind`);
+    facts.push(`${run.behind.toLocaleString('en-US')} behind`);
   }
-  // Caught up or not is a question for a run that still reads; a bounded replay that
-  // finished has its whole output, and an ended run reads nothing more.
-  if (run.finished) {
-    facts.push(el('span', { class: 'kappa-caught-up kappa-caught-up-true' }, 'finished'));
-  } else if (ACTIVE_STATES.has(run.state)) {
-    facts.push(
-      el(
-        'span',
-        { class: `kappa-caught-up kappa-caught-up-${run.caught_up}` },
-        run.caught_up ? 'caught up' : 'catching up'
-      )
-    );
+  // The server's word, the one the watch panel uses for the same figures: this panel
+  // computes no verdict of its own ("caught up" here and "catching up" there).
+  const progress = run.progress ?? '';
+  if (progress) {
+    const settled = progress === 'caught up' || progress === 'finished';
+    facts.push(el('span', { class: `kappa-caught-up kappa-caught-up-${settled}` }, progress));
   }
   const parts = facts.flatMap((fact, i) => (i ? [' · ', fact] : [fact]));
   return el('div', { class: 'kappa-facts' }, ...parts);
@@ -129,21 +113,24 @@ function runFacts(run: IRunState): HTMLElement {
 function versionRow(job: IJobState, v: IVersionState, busy: Busy): HTMLElement {
   const serving = job.serving === v.version;
   const run = v.run;
-  const state = run ? run.state : 'not run';
+  const state = run ? run.shown || run.state : 'not run';
+  const actions = v.actions ?? [];
   const buttons = el('div', { class: 'kappa-buttons' });
-  if (!serving) {
-    buttons.append(
-      button(
-        'promote',
-        'Promote',
-        `serve ${job.name} v${v.version}`,
-        busy,
-        actionKey('promote', job.name, v.version),
-        run !== null
-      )
+  const key = actionKey('promote', job.name, v.version);
+  if (actions.includes('promote')) {
+    buttons.append(button('promote', 'Promote', `serve ${job.name} v${v.version}`, busy, key));
+  } else if (actions.includes('promote-force')) {
+    const forced = button(
+      'promote',
+      'Promote anyway…',
+      `v${v.version} has not caught up or is not running: serve it as it is (force)`,
+      busy,
+      key
     );
+    forced.dataset.kappaForce = 'true';
+    buttons.append(forced);
   }
-  if (run && !run.finished && !TERMINAL.has(run.state.toUpperCase())) {
+  if (actions.includes('stop')) {
     buttons.append(
       button(
         'stop',
@@ -156,7 +143,7 @@ function versionRow(job: IJobState, v: IVersionState, busy: Busy): HTMLElement {
   }
   if (run?.flink_url) {
     buttons.append(
-      externalLink(run.flink_url, 'Flink job', `v${v.version}'s job in Flink's web UI`)
+      externalLink(run.flink_url, 'Flink job ↗', `v${v.version}'s job in Flink's web UI`)
     );
   }
   return el(
@@ -181,8 +168,37 @@ function versionRow(job: IJobState, v: IVersionState, busy: Busy): HTMLElement {
     v.note ? el('div', { class: 'kappa-note kappa-dim' }, v.note) : null,
     run ? runFacts(run) : null,
     run?.error ? el('div', { class: 'kappa-run-error' }, run.error) : null,
-    buttons
+    buttons.childElementCount ? buttons : null
   );
+}
+
+/** Only the job actions the server would carry out now (none while the stack is down). */
+function jobButtons(job: IJobState, busy: Busy): HTMLElement | null {
+  const actions = job.actions ?? [];
+  const buttons: HTMLElement[] = [];
+  if (actions.includes('watch')) {
+    buttons.push(
+      button(
+        'watch',
+        'Watch',
+        `add a %kappa watch ${job.name} cell below the active cell and run it`,
+        busy,
+        actionKey('watch', job.name)
+      )
+    );
+  }
+  if (actions.includes('rollback')) {
+    buttons.push(
+      button(
+        'rollback',
+        'Rollback',
+        `serve the version ${job.name} served before`,
+        busy,
+        actionKey('rollback', job.name)
+      )
+    );
+  }
+  return buttons.length ? el('div', { class: 'kappa-buttons' }, ...buttons) : null;
 }
 
 function jobBlock(job: IJobState, busy: Busy): HTMLElement {
@@ -196,25 +212,7 @@ function jobBlock(job: IJobState, busy: Busy): HTMLElement {
       el('span', { class: 'kappa-job-name' }, job.name),
       el('span', { class: 'kappa-dim' }, serving)
     ),
-    el(
-      'div',
-      { class: 'kappa-buttons' },
-      button(
-        'watch',
-        'Watch',
-        `add a %kappa watch ${job.name} cell below the active cell and run it`,
-        busy,
-        actionKey('watch', job.name)
-      ),
-      button(
-        'rollback',
-        'Rollback',
-        `serve the version ${job.name} served before`,
-        busy,
-        actionKey('rollback', job.name),
-        job.serving !== null
-      )
-    ),
+    jobButtons(job, busy),
     el('ul', { class: 'kappa-versions' }, ...job.versions.map(v => versionRow(job, v, busy)))
   );
 }

@@ -33,6 +33,10 @@ export async function insertWatchCell(
   if (kernel) {
     await kernel.requestExecute({ code: LOAD_KAPPANB, silent: true, store_history: false }).done;
   }
-  await NotebookActions.run(notebook, panel.sessionContext);
+  // Resolves false when the cell failed: say so, rather than report a cell that ran.
+  const ran = await NotebookActions.run(notebook, panel.sessionContext);
+  if (!ran) {
+    throw new Error(`The %kappa watch ${job} cell in ${panel.title.label} failed: see its output.`);
+  }
   return panel.title.label;
 }
