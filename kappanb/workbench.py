@@ -24,7 +24,7 @@ from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.watch_set import WatchSet
 from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
-from kappanb.registry.store import Registry
+from kappanb.registry.store import LocalRegistry
 from kappanb.runs import lifecycle, runs
 from kappanb.runs.control import RunControl, checked_start
 from kappanb.runs.overview import Overview, build_overview
@@ -69,7 +69,7 @@ class Workbench(ServingCommands):
             stack = EmbeddedStack(settings) if settings is not None else stack_for(profile)
         self.stack: Stack = stack
         self._health = StackHealth(self.stack)
-        self.registry = Registry(self.stack.places.registry_db)
+        self.registry = LocalRegistry(self.stack.places.registry_db)
         self.auto_up, self.say = auto_up, say
         self._client: FlinkSqlClient | None = None
         self._polled = PolledCatchUp()  # what `overview` remembers between polls

@@ -19,9 +19,9 @@ from typing import Any
 
 from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.sample import sample_run
+from kappanb.registry.base import Registry
 from kappanb.registry.kinds import RunMode, RunState
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
-from kappanb.registry.store import Registry
 from kappanb.runs.runs import RunLauncher
 from kappanb.stack.base import Stack
 from kappanb.stack.endpoints import Endpoints
