@@ -124,6 +124,10 @@ class RegistryLogError(KappaError):
     """The cluster's registry log (a Kafka topic) cannot be read, written or trusted."""
 
 
+class RegistryUnreachableError(RegistryLogError):
+    """The brokers holding the cluster's registry log did not answer."""
+
+
 class RunNotFoundError(KappaError):
     """No run of that job version exists (or none in the state the command needs)."""
 

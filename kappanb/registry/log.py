@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from kappanb.exceptions import RegistryLogError
+from kappanb.exceptions import RegistryLogError, RegistryUnreachableError
 from kappanb.kafka.connection import KafkaConnection
 from kappanb.kafka.topics import create_topic, describe_topic
 from kappanb.registry.events import Event, decode
@@ -59,6 +59,9 @@ class RegistryLog:
             if exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                 return None
             raise self._problem("could not describe", exc) from None
+        except Exception as exc:  # no answer in time
+            why = str(exc) or f"no answer in {self.timeout:g} s"
+            raise self._problem("could not describe", why) from None
 
     def create(self) -> None:
         """Make the topic (a second maker finds it made: no harm), then check it."""
@@ -170,8 +173,8 @@ class RegistryLog:
             }, log_level=3))  # fmt: skip
         return self._consumer
 
-    def _problem(self, what: str, why: object) -> RegistryLogError:
-        return RegistryLogError(
+    def _problem(self, what: str, why: object) -> RegistryUnreachableError:
+        return RegistryUnreachableError(
             f"kappanb {what} the registry's {self.where}: {self.kafka.redact(str(why))}. "
             "Are the brokers reachable? (`kappanb status`)"
         )

@@ -6,7 +6,10 @@ A change appends its event, reads the log up to and including it, and answers wi
 applying its own event gave: two people adding a version at once get v3 and v4 in the
 log's order, and a switch whose ``expect_from`` no longer holds is refused for whoever
 comes second. A read first catches up to the log's end, so it sees every change already
-acknowledged to anyone. Job locks are leases on the same log (`registry.leases`).
+acknowledged to anyone; when the brokers do not answer, it answers from this machine's
+copy as of its last catch-up (what the registry knew here), while every change, and the
+check before a switch, needs the log. Job locks are leases on the same log
+(`registry.leases`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kappanb.core.names import JOB_NAME, check_job_name
-from kappanb.exceptions import JobBusyError, PromoteError, RegistryLogError
+from kappanb.exceptions import (
+    JobBusyError,
+    PromoteError,
+    RegistryLogError,
+    RegistryUnreachableError,
+)
 from kappanb.registry import events, tables
 from kappanb.registry.cache import LogCache
 from kappanb.registry.kinds import RunState, SwitchKind
@@ -99,7 +107,9 @@ class LogRegistry:
         return outcome["ok"]
 
     def _query(self, query: Callable[[Any], T]) -> T:
-        self._catch_up()
+        """``query`` on the cache caught up with the log, or as it is if Kafka is away."""
+        with contextlib.suppress(RegistryUnreachableError):
+            self._catch_up()
         return self.cache.read(query)
 
     # ---- job locks -------------------------------------------------------------------
@@ -166,7 +176,8 @@ class LogRegistry:
     ) -> Switch:  # fmt: skip
         """Point ``job``'s alias at ``to_version``: checked now, then ``also`` (the
         catalog's mirror), then the switch event, checked again where it lands in the log."""
-        tables.check_switch(self.serving(job), job, expect_from)
+        self._catch_up()  # the check before the catalog's mirror needs the log itself
+        tables.check_switch(self.cache.read(lambda c: tables.serving(c, job)), job, expect_from)
         if also is not None:
             also()
         args = {"job": job, "to_version": to_version, "table": table, "kind": kind,
