@@ -120,6 +120,12 @@ class RegistryLog:
                     TopicPartition(self.topic, 0), timeout=self.timeout
                 )
             except Exception as exc:
+                if _unknown_topic(exc):
+                    raise RegistryLogError(
+                        f"the registry's {self.where} is gone (deleted while kappanb read it); "
+                        "nothing is recreated in its place: restore it, or delete this "
+                        "machine's registry cache to start an empty registry"
+                    ) from None
                 raise self._problem("could not read", exc) from None
         if low > 0:
             raise RegistryLogError(
@@ -187,3 +193,11 @@ class RegistryLog:
             if self._producer is not None:
                 self._producer.flush(self.timeout)
                 self._producer = None
+
+
+def _unknown_topic(exc: Exception) -> bool:
+    from confluent_kafka import KafkaError, KafkaException
+
+    return isinstance(exc, KafkaException) and exc.args[0].code() in (
+        KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_PARTITION,
+    )  # fmt: skip
