@@ -24,7 +24,7 @@ from kappanb.exceptions import (
     RegistryUnreachableError,
 )
 from kappanb.kafka.connection import KafkaConnection
-from kappanb.kafka.topics import describe_topic
+from kappanb.kafka.topics import describe_topic, end_offsets
 from kappanb.registry.log import RegistryLog
 from kappanb.registry.shared import LogRegistry
 from kappanb.stack.endpoints import Endpoints
@@ -236,3 +236,17 @@ def test_a_deleted_topic_is_named_and_not_made_again(
     assert gone_in(here.versions) == "is gone (deleted while kappanb read it)"  # this one
     with pytest.raises(Exception, match="does not exist"):
         describe_topic(kafka, topic)
+
+
+def test_a_topic_made_unfit_by_another_tool_is_refused(
+    kafka: KafkaConnection, topic: str, tmp_path: Path
+) -> None:
+    from kappanb.kafka.topics import create_topic
+
+    create_topic(kafka, topic, partitions=2, extra_config={"message.timestamp.type": "CreateTime"})
+    unfit = registry(kafka, topic, tmp_path / "here.sqlite")
+    with pytest.raises(RegistryLogError, match=r"has 2 partition.*=CreateTime; it needs one"):
+        unfit.versions()
+    with pytest.raises(RegistryLogError, match="it needs one partition"):
+        unfit.add_version(_draft("j", "d1"))
+    assert end_offsets(kafka, topic) == {0: 0, 1: 0}  # nothing was written to it
