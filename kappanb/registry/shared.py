@@ -19,6 +19,7 @@ import getpass
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,12 +77,19 @@ class LogRegistry:
             )
         if found is None:
             self.log.create()
-            found = self.log.topic_id()
-            if found is None:
-                raise RegistryLogError(f"the registry's {self.log.where} was not made")
+            found = self._made()
         self.log.check()
         self.cache.adopt(found)
         self._log_id = found
+        return found
+
+    def _made(self) -> str:
+        """The id of the topic just made, once the brokers' metadata has it."""
+        deadline = time.monotonic() + self.log.timeout
+        while (found := self.log.topic_id()) is None:
+            if time.monotonic() > deadline:
+                raise RegistryLogError(f"the registry's {self.log.where} was not made")
+            time.sleep(0.1)
         return found
 
     def _catch_up(self, through: int | None = None) -> None:
