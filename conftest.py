@@ -19,8 +19,9 @@ from nbval.plugin import IPyNbCell
 
 from kappanb.flink.rest import FlinkRest
 from kappanb.monitor.watcher import stop_all
+from kappanb.registry.base import now
 from kappanb.registry.records import ACTIVE_STATES
-from kappanb.registry.store import Registry, now
+from kappanb.registry.store import LocalRegistry
 from kappanb.runs.lifecycle import RESUMABLE_AT_UP
 from kappanb.stack.embedded import EmbeddedStack
 from tests.helpers import settings_for
@@ -104,7 +105,7 @@ def _cancel_running_jobs(embedded: EmbeddedStack) -> None:
     for job in rest.jobs():
         if job.get("state") in ACTIVE_STATES - {"CANCELLING"}:
             rest.cancel(str(job["jid"]))
-    registry = Registry(embedded.layout.registry_db)
+    registry = LocalRegistry(embedded.layout.registry_db)
     for run in registry.runs(None):
         if run.active or run.state in RESUMABLE_AT_UP:
             registry.update_run(run.id, state="STOPPED", ended_at=now())

@@ -120,6 +120,14 @@ class JobBusyError(KappaError):
     """Another command is changing the same job (its runs or serving alias) right now."""
 
 
+class RegistryLogError(KappaError):
+    """The cluster's registry log (a Kafka topic) cannot be read, written or trusted."""
+
+
+class RegistryUnreachableError(RegistryLogError):
+    """The brokers holding the cluster's registry log did not answer."""
+
+
 class RunNotFoundError(KappaError):
     """No run of that job version exists (or none in the state the command needs)."""
 

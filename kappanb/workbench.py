@@ -25,8 +25,8 @@ from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watch_set import WatchSet
 from kappanb.monitor.watcher import stop_all
 from kappanb.registry.kinds import RunMode
+from kappanb.registry.open import open_registry
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
-from kappanb.registry.store import Registry
 from kappanb.runs import lifecycle, runs
 from kappanb.runs.control import RunControl, checked_start
 from kappanb.runs.overview import Overview, build_overview
@@ -71,7 +71,8 @@ class Workbench(ServingCommands):
             stack = EmbeddedStack(settings) if settings is not None else stack_for(profile)
         self.stack: Stack = stack
         self._health = StackHealth(self.stack)
-        self.registry = Registry(self.stack.places.registry_db)
+        places = self.stack.places
+        self.registry = open_registry(places.registry_db, places.registry_log)
         self.auto_up, self.say = auto_up, say
         self._client: FlinkSqlClient | None = None
         self._polled = PolledCatchUp()  # what `overview` remembers between polls

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kappanb.commands.handlers import COMMANDS
-from kappanb.registry.store import Registry
+from kappanb.registry.base import Registry
 
 TAKES_JOB = COMMANDS.taking("job", position=0)
 """Subcommands whose first argument is a job name."""

@@ -8,6 +8,7 @@ may be down without losing an acknowledged event or refusing writes. With fewer 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,7 @@ def create_topic(
     partitions: int = 1,
     compact: bool = False,
     replication_factor: int | None = None,
+    extra_config: Mapping[str, str] | None = None,
     timeout: float = 30.0,
 ) -> bool:
     """Create ``name`` if missing. Returns True when created, False when it already existed
@@ -74,7 +76,8 @@ def create_topic(
 
     Retention is infinite (``retention.ms=-1``); ``compact`` keeps the latest value per key
     instead of every event. The replication factor is ``replication_factor``, else chosen
-    from the cluster's brokers (`replication_for`).
+    from the cluster's brokers (`replication_for`). ``extra_config`` adds (or overrides) topic
+    settings, e.g. ``{"message.timestamp.type": "LogAppendTime"}``.
     """
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import NewTopic
@@ -92,6 +95,7 @@ def create_topic(
         "retention.bytes": "-1",
         "cleanup.policy": "compact" if compact else "delete",
         **durability,
+        **(extra_config or {}),
     }
     futures = admin.create_topics(
         [NewTopic(name, num_partitions=partitions, replication_factor=replication, config=config)],

@@ -20,6 +20,8 @@ The file is YAML, found at ``$KAPPANB_CONFIG``, else ``./.kappanb.yaml``, else
           warehouse: s3://lake/warehouse
           properties: {s3.endpoint: http://objects:9000, s3.path-style-access: "true"}
           secrets: {s3.secret-access-key: {file: ~/.kappanb/s3-secret}}
+        registry: kafka                 # kafka (the default): shared by all on the cluster;
+                                        # local: a file in this machine's home
 
 The profile is the one named (`load_profile(name)`, ``kappanb --profile``, ``%kappa profile``),
 else ``$KAPPANB_PROFILE``, else the file's ``default``, else ``embedded``. A scalar of
@@ -108,11 +110,17 @@ def load_profile(
         where = f"in {path}" if path else f"(no {CONFIG_FILE} here or in your home folder)"
         raise SettingsError(f"unknown profile {chosen!r} {where}; known: {known}")
     raw = dict(profiles[chosen] or {})
-    unknown = set(raw) - {*SECTIONS, "home"}
+    unknown = set(raw) - {*SECTIONS, "home", "registry"}
     if unknown:
         raise SettingsError(
             f"profile {chosen!r} in {source}: unknown keys {sorted(unknown)}; "
-            f"allowed: {', '.join([*SECTIONS, 'home'])}"
+            f"allowed: {', '.join([*SECTIONS, 'home', 'registry'])}"
+        )
+    registry = raw.get("registry", "kafka")
+    if registry not in ("kafka", "local"):
+        raise SettingsError(
+            f"profile {chosen!r} in {source}: registry is kafka (a topic of the cluster, "
+            f"shared by everyone on it) or local (a file on this machine), not {registry!r}"
         )
     sections = {s: _section(chosen, s, raw.get(s), env, overrides.get(s), path) for s in SECTIONS}
     missing = [s for s, part in sections.items() if part is None]
@@ -124,7 +132,7 @@ def load_profile(
     own_home = (
         Path(str(raw["home"])).expanduser() if raw.get("home") else home / "profiles" / chosen
     )
-    return Profile(chosen, "external", own_home, source, **sections)
+    return Profile(chosen, "external", own_home, source, **sections, registry=registry)
 
 
 def _base_home(env: Mapping[str, str]) -> Path:

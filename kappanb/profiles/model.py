@@ -13,6 +13,9 @@ from kappanb.kafka.connection import KafkaConnection
 
 ProfileKind = Literal["embedded", "external"]
 StateBackend = Literal["rocksdb", "hashmap"]
+RegistryKind = Literal["kafka", "local"]
+"""Where a cluster profile's registry lives: a topic of its Kafka, shared by everyone on
+the cluster (the default), or a SQLite file in this machine's home."""
 
 EMBEDDED = "embedded"
 """The profile of the stack kappanb starts on this machine (the default)."""
@@ -67,6 +70,8 @@ class Profile:
     kafka: KafkaConfig | None = None
     flink: FlinkConfig | None = None
     iceberg: IcebergConfig | None = None
+    registry: RegistryKind = "kafka"
+    """Where the registry lives on an external profile (`RegistryKind`)."""
 
     @property
     def secrets(self) -> dict[str, Secret]:

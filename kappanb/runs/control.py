@@ -22,9 +22,9 @@ from kappanb.exceptions import (
 from kappanb.monitor.samplers import SAMPLERS
 from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watch_set import WatchSet, watch_runs
+from kappanb.registry.base import Registry, now
 from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
-from kappanb.registry.store import Registry, now
 from kappanb.runs import runs
 from kappanb.runs.report import RunHandle
 from kappanb.runs.slots import SlotCount, count_slots, describe_holders

@@ -21,9 +21,9 @@ from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.progress import progress
 from kappanb.monitor.sample import sample_run
 from kappanb.monitor.verdicts import CaughtUpVerdicts
+from kappanb.registry.base import Registry
 from kappanb.registry.kinds import RunMode, RunState
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
-from kappanb.registry.store import Registry
 from kappanb.runs.runs import RunLauncher
 from kappanb.stack.base import Stack
 from kappanb.stack.endpoints import Endpoints

@@ -25,9 +25,9 @@ from kappanb.flink.rest import FlinkRest
 from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient, is_insert
 from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.topics import create_topic
+from kappanb.registry.base import Registry, now
 from kappanb.registry.kinds import RunMode, flink_job_state
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
-from kappanb.registry.store import Registry, now
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import drop_table
 from kappanb.versions import ddl, malformed

@@ -12,7 +12,7 @@ import polars as pl
 
 from kappanb.compare import Diff
 from kappanb.exceptions import RunNotFoundError
-from kappanb.registry.store import Registry
+from kappanb.registry.base import Registry
 from kappanb.runs.control import RunControl
 from kappanb.runs.runs import RunLauncher
 from kappanb.serving.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs

@@ -18,9 +18,9 @@ import polars as pl
 from kappanb.compare import Diff, diff_outputs
 from kappanb.exceptions import CompareError, StackNotRunningError
 from kappanb.monitor.sample import flink_figures
+from kappanb.registry.base import Registry
 from kappanb.registry.kinds import RunState
 from kappanb.registry.records import JobVersion, RunRecord
-from kappanb.registry.store import Registry
 from kappanb.runs.runs import RunLauncher
 from kappanb.stack.status import StackStatus
 from kappanb.tables.catalog import CatalogLocation, table_exists

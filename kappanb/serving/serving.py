@@ -22,9 +22,9 @@ from kappanb.core.durations import duration
 from kappanb.display.html import Raw, html_table, path, text_table
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import NotCaughtUpError, PromoteError
+from kappanb.registry.base import Registry
 from kappanb.registry.kinds import SwitchKind
 from kappanb.registry.records import JobVersion, RunRecord, Switch
-from kappanb.registry.store import Registry
 from kappanb.runs.control import RunControl
 from kappanb.tables.catalog import drop_table, publish_serving, table_exists
 from kappanb.versions import definitions

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from kappanb.registry.open import RegistryLogPlace
 from kappanb.settings import StackSettings
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.status import DownResult, StackStatus, UpResult
@@ -29,13 +30,17 @@ class StackPlaces:
     home: Path
     """The kappanb home: the folder shown in `status` and the panel."""
     registry_db: Path
-    """Topics, jobs, versions, runs and switches (SQLite)."""
+    """Topics, jobs, versions, runs and switches (SQLite): the registry itself, or with
+    ``registry_log`` this machine's cache of it."""
     dead_letter_tallies: Path
     """What `status` has counted of each dead-letter topic."""
     checkpoints: Path
     """Where Flink writes the runs' checkpoints (a folder kappanb can list)."""
     savepoints: Path
     """Where `stop --savepoint`, `down` and `retire` ask Flink to write savepoints."""
+    registry_log: RegistryLogPlace | None = None
+    """The Kafka log holding the registry of a cluster shared by several machines (None:
+    the registry is ``registry_db`` alone, on this machine)."""
 
 
 class Stack(Protocol):

@@ -21,6 +21,7 @@ from typing import Any
 from kappanb.core.secrets import redact
 from kappanb.exceptions import ProfileNotReadyError, SettingsError
 from kappanb.profiles.model import FlinkConfig, IcebergConfig, KafkaConfig, Profile
+from kappanb.registry.open import RegistryLogPlace
 from kappanb.settings import StackSettings
 from kappanb.stack.base import Say, StackPlaces
 from kappanb.stack.endpoints import Endpoints
@@ -53,10 +54,12 @@ class ExternalStack:
 
     @property
     def places(self) -> StackPlaces:
-        home = self.config.home
+        home, shared = self.config.home, self.config.registry == "kafka"
         return StackPlaces(
             home=home,
-            registry_db=home / "registry.sqlite",
+            # the cache of the cluster's log is never the file of a local registry
+            registry_db=home / ("registry-cache.sqlite" if shared else "registry.sqlite"),
+            registry_log=RegistryLogPlace(self.kafka) if shared else None,
             dead_letter_tallies=home / "dead-letters",
             checkpoints=home / "checkpoints",
             savepoints=home / "savepoints",

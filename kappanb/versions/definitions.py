@@ -27,9 +27,9 @@ from kappanb.exceptions import (
     UnknownVersionError,
 )
 from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient
+from kappanb.registry.base import Registry
 from kappanb.registry.kinds import JobKind
 from kappanb.registry.records import JobVersion, TopicSpec
-from kappanb.registry.store import Registry
 from kappanb.stack.endpoints import Endpoints
 from kappanb.versions import ddl, malformed
 from kappanb.versions.planner import ParseError, flink_parser, plan_python, plan_query, split_cell

@@ -24,7 +24,7 @@ from kappanb.commands.handlers import HANDLERS
 from kappanb.commands.parser import SUBCOMMANDS, build_parser
 from kappanb.core.schema import Column, parse_columns
 from kappanb.registry.records import JobVersion, TopicSpec
-from kappanb.registry.store import Registry
+from kappanb.registry.store import LocalRegistry
 from kappanb.settings import StackSettings
 from kappanb.workbench import Workbench
 from tests.commands.bad_input_cases import CASES, Case
@@ -58,7 +58,7 @@ def home_files(home: Path) -> set[str]:
     }
 
 
-def seed(registry: Registry) -> None:
+def seed(registry: LocalRegistry) -> None:
     """The registry `bad_input_cases.SEEDED` describes."""
     pay = parse_columns("payment_id STRING, merchant_id STRING, amount BIGINT, ts TIMESTAMP(3)")
     registry.put_topic(TopicSpec("pay.v1", "pay_v1", pay, event_time="ts"))

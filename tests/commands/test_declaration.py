@@ -21,7 +21,7 @@ from kappanb.commands.parser import SUBCOMMANDS, build_parser
 from kappanb.commands.vocabulary import TAKES_JOB, TAKES_TOPIC, TAKES_VERSION, vocabulary
 from kappanb.exceptions import CommandLineError
 from kappanb.magics.completion import KnownNames, complete
-from kappanb.registry.store import Registry
+from kappanb.registry.store import LocalRegistry
 from kappanb.settings import StackSettings
 from kappanb.workbench import Workbench
 from tests.magics.conftest import new_shell
@@ -49,7 +49,7 @@ def test_every_declared_subcommand_is_in_the_parser_the_help_the_handlers_and_co
     declared = list(COMMANDS)
     assert list(_entries(build_parser("%kappa"))) == declared == list(SUBCOMMANDS)
     assert list(HANDLERS) == declared
-    words = vocabulary(Registry(tmp_path / "r.sqlite"))
+    words = vocabulary(LocalRegistry(tmp_path / "r.sqlite"))
     assert words.subcommands == declared == complete("%kappa ", NAMES)
     top_help = " ".join(_printed("%kappa", ["--help"]).split())
     for name, command in COMMANDS.items():

@@ -12,7 +12,7 @@ from kappanb.commands.parser import SUBCOMMANDS, build_parser
 from kappanb.commands.vocabulary import TAKES_VERSION, flags_of, vocabulary
 from kappanb.core.schema import Column
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
-from kappanb.registry.store import Registry
+from kappanb.registry.store import LocalRegistry
 
 
 def test_flags_are_the_ones_each_subcommands_help_lists() -> None:
@@ -32,14 +32,14 @@ def _help(parser: argparse.ArgumentParser, command: str) -> str:
 
 
 def test_an_empty_registry_still_has_the_command_words(tmp_path: Path) -> None:
-    words = vocabulary(Registry(tmp_path / "r.sqlite"))
+    words = vocabulary(LocalRegistry(tmp_path / "r.sqlite"))
     assert words.subcommands == list(SUBCOMMANDS)
     assert (words.topics, words.jobs, words.versions, words.tables) == ([], [], {}, [])
     assert sorted(words.takes["version"]) == sorted(TAKES_VERSION)
 
 
 def test_the_registrys_names(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "r.sqlite")
+    registry = LocalRegistry(tmp_path / "r.sqlite")
     cols = (Column("a", "STRING"),)
     registry.put_topic(TopicSpec("payments.captured.v1", "payments_captured_v1", cols))
     registry.put_topic(TopicSpec("orders", "order_events", cols))  # chosen with --table

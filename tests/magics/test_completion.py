@@ -10,13 +10,13 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.core.schema import Column
 from kappanb.registry.records import JobVersion, TopicSpec
-from kappanb.registry.store import Registry
+from kappanb.registry.store import LocalRegistry
 
 
 @pytest.fixture
 def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     monkeypatch.setenv("KAPPANB_HOME", str(tmp_path))
-    registry = Registry(tmp_path / "registry.sqlite")
+    registry = LocalRegistry(tmp_path / "registry.sqlite")
     registry.put_topic(TopicSpec("payments.captured.v1", "payments", (Column("a", "STRING"),)))
     for digest in ("one", "two"):
         registry.add_version(JobVersion("daily_merchants", 0, "sql", "SELECT 1", digest, ""))

@@ -132,3 +132,24 @@ def test_redact_replaces_every_secret_value() -> None:
     assert redact("auth failed for s3cr3t at b1", {"k": secret}) == (
         "auth failed for <secret from $PW> at b1"
     )
+
+
+def test_a_cluster_profiles_registry_is_its_kafka_log_unless_it_says_local(
+    config: Path, tmp_path: Path
+) -> None:
+    from kappanb.registry.log import REGISTRY_TOPIC
+    from kappanb.stack.external import ExternalStack
+
+    lab = load_profile("lab", env=_env(config))
+    assert lab.registry == "kafka"
+    places = ExternalStack(lab).places  # no I/O: where things are, not whether they answer
+    assert places.registry_log is not None and places.registry_log.topic == REGISTRY_TOPIC
+    assert places.registry_log.kafka == lab.kafka
+    assert places.registry_db == Path("/h/profiles/lab/registry-cache.sqlite")
+    config.write_text(FILE.replace("  other:\n", "    registry: local\n  other:\n"))
+    local = ExternalStack(load_profile("lab", env=_env(config))).places
+    assert local.registry_log is None
+    assert local.registry_db == Path("/h/profiles/lab/registry.sqlite")
+    config.write_text(FILE.replace("  other:\n", "    registry: zookeeper\n  other:\n"))
+    with pytest.raises(SettingsError, match=r"registry is kafka .* or local .*, not 'zookeeper'"):
+        load_profile("lab", env=_env(config))

@@ -19,7 +19,7 @@ from kappanb.registry.kinds import (
     switch_kind,
 )
 from kappanb.registry.records import ACTIVE_STATES, RunRecord
-from kappanb.registry.store import Registry
+from kappanb.registry.store import LocalRegistry
 
 
 def test_known_values_pass_through_unchanged() -> None:
@@ -49,7 +49,7 @@ def test_an_unknown_value_is_refused_by_name(
 
 
 def test_a_run_row_with_an_unknown_state_is_refused_when_read(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "r.sqlite")
+    registry = LocalRegistry(tmp_path / "r.sqlite")
     run = registry.add_run(RunRecord(
         id=0, job="j", version=1, mode="replay", table="j__v1", group_id="g",
         start="earliest", until=None, flink_job_id="abc", state="RUNNING", started_at="now",

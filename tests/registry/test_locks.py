@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from kappanb.exceptions import InvalidNameError, JobBusyError
-from kappanb.registry.store import Registry
+from kappanb.registry.store import LocalRegistry
 
 pytestmark = pytest.mark.faults
 
 _HOLD = """
 import sys, time
 from pathlib import Path
-from kappanb.registry.store import Registry
-with Registry(Path(sys.argv[1])).job_lock("counts", "replay counts v2"):
+from kappanb.registry.store import LocalRegistry
+with LocalRegistry(Path(sys.argv[1])).job_lock("counts", "replay counts v2"):
     print("held", flush=True)
     time.sleep(60)
 """
@@ -37,7 +37,7 @@ def _holder(db: Path) -> subprocess.Popen[str]:
 
 
 def test_a_second_command_on_the_job_is_refused_at_once_and_told_who(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "registry.db")
+    registry = LocalRegistry(tmp_path / "registry.db")
     with registry.job_lock("counts", "promote counts v2"):
         with pytest.raises(JobBusyError) as refused, registry.job_lock("counts", "replay counts"):
             pass
@@ -53,7 +53,7 @@ def test_a_second_command_on_the_job_is_refused_at_once_and_told_who(tmp_path: P
 
 
 def test_threads_of_one_process_exclude_each_other(tmp_path: Path) -> None:
-    registry, inside, leave = Registry(tmp_path / "r.db"), threading.Event(), threading.Event()
+    registry, inside, leave = LocalRegistry(tmp_path / "r.db"), threading.Event(), threading.Event()
 
     def first() -> None:
         with registry.job_lock("counts", "replay counts v2"):
@@ -64,7 +64,7 @@ def test_threads_of_one_process_exclude_each_other(tmp_path: Path) -> None:
     thread.start()
     try:
         assert inside.wait(10)
-        again = Registry(tmp_path / "r.db")
+        again = LocalRegistry(tmp_path / "r.db")
         with pytest.raises(JobBusyError, match="replay counts v2"), again.job_lock("counts", "x"):
             pass
     finally:
@@ -74,26 +74,26 @@ def test_threads_of_one_process_exclude_each_other(tmp_path: Path) -> None:
 
 def test_another_process_holds_it_and_a_killed_holder_frees_it(tmp_path: Path) -> None:
     db = tmp_path / "registry.db"
-    Registry(db)
+    LocalRegistry(db)
     holder = _holder(db)
     try:
         busy = pytest.raises(JobBusyError, match=f"pid {holder.pid}")
-        with busy, Registry(db).job_lock("counts", "promote counts v2"):
+        with busy, LocalRegistry(db).job_lock("counts", "promote counts v2"):
             pass
     finally:
         holder.send_signal(signal.SIGKILL)  # a crashed kernel: it never lets go itself
         holder.wait(10)
-    with Registry(db).job_lock("counts", "promote counts v2"):
+    with LocalRegistry(db).job_lock("counts", "promote counts v2"):
         pass
 
 
 @pytest.mark.parametrize("job", ["../escape", "a/b", "x y", ""])
 def test_the_lock_file_name_is_a_checked_job_name(tmp_path: Path, job: str) -> None:
-    with pytest.raises(InvalidNameError), Registry(tmp_path / "r.db").job_lock(job, "stop"):
+    with pytest.raises(InvalidNameError), LocalRegistry(tmp_path / "r.db").job_lock(job, "stop"):
         pass
     assert not list(tmp_path.rglob("*.lock"))
 
 
 def test_a_job_recorded_before_the_reserved_word_rule_can_still_be_locked(tmp_path: Path) -> None:
-    with Registry(tmp_path / "r.db").job_lock("day", "promote day v2"):
+    with LocalRegistry(tmp_path / "r.db").job_lock("day", "promote day v2"):
         assert (tmp_path / "locks" / "day.lock").is_file()

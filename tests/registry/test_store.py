@@ -8,12 +8,12 @@ import pytest
 
 from kappanb.core.schema import Column
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
-from kappanb.registry.store import Registry
+from kappanb.registry.store import LocalRegistry
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> Registry:
-    return Registry(tmp_path / "r.sqlite")
+def registry(tmp_path: Path) -> LocalRegistry:
+    return LocalRegistry(tmp_path / "r.sqlite")
 
 
 def _draft(job: str, digest: str, text: str = "SELECT 1") -> JobVersion:
@@ -50,11 +50,11 @@ def _run(job: str = "j", version: int = 1, state: str = "RUNNING") -> RunRecord:
 
 def test_creates_parent_directories(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "r.sqlite"
-    Registry(path)
+    LocalRegistry(path)
     assert path.is_file()
 
 
-def test_topics_round_trip(registry: Registry) -> None:
+def test_topics_round_trip(registry: LocalRegistry) -> None:
     topic = TopicSpec(
         name="payments.captured.v1",
         table="payments_captured_v1",
@@ -72,7 +72,7 @@ def test_topics_round_trip(registry: Registry) -> None:
     assert registry.topics() == [stored_other, topic]  # ordered by name
 
 
-def test_put_topic_replaces(registry: Registry) -> None:
+def test_put_topic_replaces(registry: LocalRegistry) -> None:
     topic = TopicSpec("t", "t", (Column("a", "INT"),))
     registry.put_topic(topic)
     replaced = registry.put_topic(replace(topic, partitions=4))
@@ -80,7 +80,7 @@ def test_put_topic_replaces(registry: Registry) -> None:
     assert registry.topics() == [replaced]
 
 
-def test_add_version_numbering(registry: Registry) -> None:
+def test_add_version_numbering(registry: LocalRegistry) -> None:
     v1, created1 = registry.add_version(_draft("j", "d1"))
     assert created1 and v1.version == 1 and v1.created_at.endswith("UTC")
     assert v1 == replace(_draft("j", "d1"), version=1, created_at=v1.created_at)
@@ -97,7 +97,7 @@ def test_add_version_numbering(registry: Registry) -> None:
     assert (back.version, created_back) == (1, False)
 
 
-def test_versions_are_per_job(registry: Registry) -> None:
+def test_versions_are_per_job(registry: LocalRegistry) -> None:
     registry.add_version(_draft("a", "d1"))
     registry.add_version(_draft("a", "d2"))
     other, created = registry.add_version(_draft("b", "d1"))  # same digest, other job
@@ -107,7 +107,7 @@ def test_versions_are_per_job(registry: Registry) -> None:
     assert registry.versions("missing") == []
 
 
-def test_add_run_assigns_ids(registry: Registry) -> None:
+def test_add_run_assigns_ids(registry: LocalRegistry) -> None:
     first = registry.add_run(_run())
     second = registry.add_run(_run(version=2))
     assert first.id >= 1
@@ -116,7 +116,7 @@ def test_add_run_assigns_ids(registry: Registry) -> None:
     assert registry.runs() == [first, second]
 
 
-def test_update_run(registry: Registry) -> None:
+def test_update_run(registry: LocalRegistry) -> None:
     run = registry.add_run(_run())
     updated = registry.update_run(run.id, state="FINISHED", ended_at="later", savepoint="/sp")
     assert updated == replace(run, state="FINISHED", ended_at="later", savepoint="/sp")
@@ -124,7 +124,7 @@ def test_update_run(registry: Registry) -> None:
     assert registry.runs() == [updated]
 
 
-def test_runs_filters(registry: Registry) -> None:
+def test_runs_filters(registry: LocalRegistry) -> None:
     a1 = registry.add_run(_run("a", 1))
     a2 = registry.add_run(_run("a", 2))
     b1 = registry.add_run(_run("b", 1))
@@ -134,7 +134,7 @@ def test_runs_filters(registry: Registry) -> None:
     assert registry.runs("c") == []
 
 
-def test_update_run_only_while_it_has_the_same_flink_job(registry: Registry) -> None:
+def test_update_run_only_while_it_has_the_same_flink_job(registry: LocalRegistry) -> None:
     run = registry.add_run(_run())
     resumed = registry.update_run(run.id, flink_job_id="new", state="RUNNING")
     # A reconcile based on the old Flink job must not overwrite the resumed run.
@@ -144,8 +144,8 @@ def test_update_run_only_while_it_has_the_same_flink_job(registry: Registry) -> 
 
 
 def test_two_registries_share_one_file(tmp_path: Path) -> None:
-    first = Registry(tmp_path / "r.sqlite")
-    second = Registry(tmp_path / "r.sqlite")
+    first = LocalRegistry(tmp_path / "r.sqlite")
+    second = LocalRegistry(tmp_path / "r.sqlite")
     first.put_topic(TopicSpec("t", "t", (Column("a", "INT"),)))
     v1, _ = second.add_version(_draft("j", "d1"))
     run = first.add_run(_run())
@@ -158,14 +158,14 @@ def test_two_registries_share_one_file(tmp_path: Path) -> None:
 
 def test_concurrent_add_version_gives_consecutive_numbers(tmp_path: Path) -> None:
     path = tmp_path / "r.sqlite"
-    Registry(path)
+    LocalRegistry(path)
     results: list[int] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
     barrier = threading.Barrier(8)
 
     def define(i: int) -> None:
-        registry = Registry(path)
+        registry = LocalRegistry(path)
         barrier.wait()
         try:
             for j in range(3):
@@ -183,12 +183,12 @@ def test_concurrent_add_version_gives_consecutive_numbers(tmp_path: Path) -> Non
         thread.join(timeout=60)
     assert errors == []
     assert sorted(results) == list(range(1, 25))
-    stored = Registry(path).versions("j")
+    stored = LocalRegistry(path).versions("j")
     assert [v.version for v in stored] == list(range(1, 25))
     assert len({v.digest for v in stored}) == 24
 
 
-def test_switches_are_serialised_and_a_stale_switch_is_refused(registry: Registry) -> None:
+def test_switches_are_serialised_and_a_stale_switch_is_refused(registry: LocalRegistry) -> None:
     from kappanb.exceptions import PromoteError
 
     assert registry.serving("j") is None

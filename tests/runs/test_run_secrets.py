@@ -15,8 +15,9 @@ from kappanb.core.secrets import Secret
 from kappanb.exceptions import FlinkSubmitError, JobDefinitionError
 from kappanb.flink.sql import FlinkSqlClient
 from kappanb.kafka.connection import FLINK_KAFKA_SHADED, KafkaConnection
+from kappanb.registry.base import now
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
-from kappanb.registry.store import Registry, now
+from kappanb.registry.store import LocalRegistry
 from kappanb.runs.runs import RunLauncher, RunPlan
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import CatalogLocation
@@ -66,7 +67,7 @@ class ScriptedClient(FlinkSqlClient):
 
 
 def test_the_run_statements_carry_the_connection_in_flinks_names(tmp_path: Path) -> None:
-    launcher = RunLauncher(endpoints(tmp_path), Registry(tmp_path / "r.sqlite"),
+    launcher = RunLauncher(endpoints(tmp_path), LocalRegistry(tmp_path / "r.sqlite"),
                            tmp_path / "chk", tmp_path / "sp", "10 s")  # fmt: skip
     plan = RunPlan(VERSION, [TOPIC], "live", ReadRange(), "totals__v1", "g", 1, 3)
     log, _view, _sink, _insert, dlq_sink, _dlq_insert = launcher.statements(plan, True)
@@ -87,7 +88,7 @@ def test_a_refused_submission_says_why_without_the_password(tmp_path: Path) -> N
 
 
 def test_a_refused_plan_says_why_without_the_password(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "r.sqlite")
+    registry = LocalRegistry(tmp_path / "r.sqlite")
     registry.put_topic(TOPIC)
     client = ScriptedClient(endpoints(tmp_path))
     with pytest.raises(JobDefinitionError) as caught:
@@ -106,7 +107,7 @@ class FailedRest:
 
 
 def test_a_failed_runs_cause_is_recorded_without_the_password(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "r.sqlite")
+    registry = LocalRegistry(tmp_path / "r.sqlite")
     launcher = RunLauncher(endpoints(tmp_path), registry, tmp_path / "chk", tmp_path / "sp", "10 s")
     launcher.rest = FailedRest()  # type: ignore[assignment]
     run = registry.add_run(RunRecord(

@@ -9,7 +9,7 @@ from kappanb.core.positions import ReadRange, read_range
 from kappanb.core.schema import Column, parse_columns
 from kappanb.kafka.connection import KafkaConnection
 from kappanb.registry.records import JobVersion, TopicSpec
-from kappanb.registry.store import Registry
+from kappanb.registry.store import LocalRegistry
 from kappanb.runs.runs import RunLauncher, RunPlan
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import CatalogLocation
@@ -30,7 +30,7 @@ def launcher(tmp_path: Path) -> RunLauncher:
         CatalogLocation("kappanb", tmp_path / "catalog.db", tmp_path / "warehouse"),
         tmp_path / "lib",
     )  # fmt: skip
-    registry = Registry(tmp_path / "registry.sqlite")
+    registry = LocalRegistry(tmp_path / "registry.sqlite")
     return RunLauncher(endpoints, registry, tmp_path / "chk", tmp_path / "sp", "10 s")
 
 

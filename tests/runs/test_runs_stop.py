@@ -9,8 +9,9 @@ import pytest
 
 from kappanb.exceptions import FlinkRestError, SavepointError
 from kappanb.kafka.connection import KafkaConnection
+from kappanb.registry.base import now
 from kappanb.registry.records import RunRecord
-from kappanb.registry.store import Registry, now
+from kappanb.registry.store import LocalRegistry
 from kappanb.runs.runs import RunLauncher
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import CatalogLocation
@@ -36,7 +37,7 @@ class ScriptedRest:
 
 
 def launcher_with(tmp_path: Path, state: str) -> tuple[RunLauncher, RunRecord]:
-    registry = Registry(tmp_path / "registry.sqlite")
+    registry = LocalRegistry(tmp_path / "registry.sqlite")
     endpoints = Endpoints(
         KafkaConnection.plain("127.0.0.1:1"), "http://127.0.0.1:1",
         CatalogLocation("kappanb", tmp_path / "catalog.db", tmp_path / "warehouse"),

@@ -11,13 +11,13 @@ import pytest
 
 from kappanb.core.schema import Column, parse_columns
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
-from kappanb.registry.store import Registry
+from kappanb.registry.store import LocalRegistry
 from tests.server.jupyter import JupyterServer, jupyter_server
 
 OUT = (Column("merchant_id", "STRING"), Column("n", "BIGINT NOT NULL"))
 
 
-def seed(registry: Registry) -> None:
+def seed(registry: LocalRegistry) -> None:
     """Topics pay.v1 (SQL table pay_v1) and merchants.v1 (SQL table merchant_names); job
     counts v1 and v2, v1 with a live run the registry thinks RUNNING and serving v1."""
     pay = parse_columns("payment_id STRING, merchant_id STRING, ts TIMESTAMP(3)")
@@ -41,13 +41,13 @@ class Served:
     home: Path
 
     @property
-    def registry(self) -> Registry:
-        return Registry(self.home / "registry.sqlite")
+    def registry(self) -> LocalRegistry:
+        return LocalRegistry(self.home / "registry.sqlite")
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("home")
-    seed(Registry(home / "registry.sqlite"))
+    seed(LocalRegistry(home / "registry.sqlite"))
     with jupyter_server(home, tmp_path_factory.mktemp("jupyter")) as server:
         yield Served(server, home)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kappanb.exceptions import SchemaError
-from kappanb.registry.store import Registry
+from kappanb.registry.store import LocalRegistry
 from kappanb.versions.definitions import topic_spec
 
 SCHEMA = "id STRING, amount BIGINT"
@@ -62,7 +62,7 @@ def test_wrong_policy_options_say_what_to_do(
 
 
 def test_topics_recorded_before_the_policy_get_the_defaults(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "r.sqlite")
+    registry = LocalRegistry(tmp_path / "r.sqlite")
     for spec in (topic_spec("orders.v1", SCHEMA),
                  topic_spec("merchants", "id STRING", compact=True, key="id")):  # fmt: skip
         old = {k: v for k, v in asdict(spec).items() if k not in ("on_malformed", "dlq")}
