@@ -32,10 +32,11 @@ class StackPlaces:
     """Topics, jobs, versions, runs and switches (SQLite)."""
     dead_letter_tallies: Path
     """What `status` has counted of each dead-letter topic."""
-    checkpoints: Path
-    """Where Flink writes the runs' checkpoints (a folder kappanb can list)."""
-    savepoints: Path
-    """Where `stop --savepoint`, `down` and `retire` ask Flink to write savepoints."""
+    checkpoints: str
+    """Where Flink writes the runs' checkpoints: a directory URI (``file://``, ``s3://``)
+    kappanb lists through `Endpoints.state`."""
+    savepoints: str
+    """Where `stop --savepoint`, `down` and `retire` ask Flink to write savepoints (a URI)."""
 
 
 class Stack(Protocol):
