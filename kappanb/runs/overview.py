@@ -122,7 +122,7 @@ def build_overview(
         problems = stack_problems(status)
     except Exception as exc:  # e.g. an unreadable state file: still show the registry
         status, problems = StackStatus(home, []), [f"could not check the stack: {exc}"]
-    flink_up = any(s.name == "flink-jobmanager" and s.healthy for s in status.services)
+    flink_up = status.flink_healthy
     runs, figures, endpoints = registry.runs(), dict[int, _Figures](), None
     if flink_up:
         endpoints = stack.endpoints()

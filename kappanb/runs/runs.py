@@ -29,7 +29,7 @@ from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, Topic
 from kappanb.registry.store import Registry, now
 from kappanb.stack.checkpoints import as_dir_uri, join
 from kappanb.stack.endpoints import Endpoints
-from kappanb.tables.catalog import drop_table
+from kappanb.tables.catalog import drop_table, init_catalog
 from kappanb.versions import ddl, malformed
 from kappanb.versions.planner import split_cell
 from kappanb.versions.python_job import run_cell
@@ -151,6 +151,8 @@ class RunLauncher:
         if restore:
             config["execution.state-recovery.path"] = restore
         client, create = FlinkSqlClient(self.endpoints), restore is None
+        if create:  # a cluster's catalog may not have the namespace yet
+            init_catalog(self.endpoints.catalog)
         try:
             if plan.job_version.kind == "python":
                 build = self._python_build(plan, create)

@@ -58,7 +58,7 @@ def in_flight_runs(registry: Registry, job: str, versions: Iterable[int]) -> lis
 
 def check_flink_for(runs: Sequence[RunRecord], status: StackStatus) -> None:
     """Refuse, saying why, when runs in flight need a Flink cluster that is not running."""
-    if status.service("flink-jobmanager").healthy:
+    if status.flink_healthy:
         return
     which = "; ".join(
         f"{r.job} v{r.version}'s run #{r.id} was "
