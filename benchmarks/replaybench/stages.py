@@ -27,6 +27,7 @@ from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.flink_cluster import flink_dist
 from kappanb.stack.jars import JarCache
 from kappanb.stack.java import find_java
+from kappanb.tables.catalog import CatalogLocation
 from kappanb.tables.read import scan_table
 from kappanb.workbench import Workbench
 
@@ -188,6 +189,9 @@ def hand_written_flink(
     table = f"hand_{workload.name}_p{parallelism}_{time.time_ns() % 10**9}"
     job_name = f"hand-written {workload.name} p{parallelism} {table}"
     endpoints = bench.stack.endpoints()
+    catalog = endpoints.catalog
+    if not isinstance(catalog, CatalogLocation):  # the hand-written script is the JDBC one's
+        raise TypeError("the hand-written job runs on the embedded stack's JDBC catalog")
     script = bench.scratch / f"{table}.sql"
     script.write_text(
         hand_written_sql(
@@ -195,9 +199,9 @@ def hand_written_flink(
             topic=bench.topic,
             source=bench.source,
             bootstrap=endpoints.bootstrap_servers,
-            catalog=endpoints.catalog.name,
-            catalog_uri=endpoints.catalog.jdbc_uri,
-            warehouse_uri=endpoints.catalog.warehouse.as_uri(),
+            catalog=catalog.name,
+            catalog_uri=catalog.jdbc_uri,
+            warehouse_uri=catalog.warehouse.as_uri(),
             table=table,
             job_name=job_name,
             parallelism=parallelism,

@@ -1,9 +1,12 @@
 """The local cluster's Flink 2.0 session cluster: a JobManager and two TaskManagers.
 
 Built from the embedded stack's helpers (`kappanb.stack.flink_cluster`): the same
-distribution (the apache-flink wheel), its lib/ with the connector jars and kappanb's
-format, plus Iceberg's AWS bundle; and a plugins/ folder with the S3 file system, so that
-checkpoints and savepoints go to the object store's ``state`` bucket. RocksDB (in Flink's
+distribution (the apache-flink wheel) with a lib/ that holds only what a plain PyFlink
+cluster has (the wheel's lib/ and flink-python): no connector, no Iceberg, no Hadoop, no
+kappanb format. A job brings those itself (`kappanb.stack.client_lib`), as it must on any
+cluster a profile names, so the local cluster exercises the shipping. A plugins/ folder
+holds the S3 file system, so that checkpoints and savepoints go to the object store's
+``state`` bucket. RocksDB (in Flink's
 own distribution) is the state backend, with incremental checkpoints. The S3 keys reach
 the processes through the environment (the S3 file system reads AWS_ACCESS_KEY_ID and
 AWS_SECRET_ACCESS_KEY), never through a configuration file.
@@ -41,10 +44,10 @@ def resource_id(service: str) -> str:
     return f"kappanb-{service}"
 
 
-def build_folders(layout: ClusterLayout, jars: JarSet, formats_jar: Path) -> None:
-    """lib/ (the embedded stack's jars, kappanb's format, Iceberg's AWS bundle) and
-    plugins/s3-fs-hadoop/ (the S3 file system, which Flink loads in a class loader of its own)."""
-    flink_cluster.build_lib(layout.processes, jars, [formats_jar, *jars.jars("flink-cluster")])
+def build_folders(layout: ClusterLayout, jars: JarSet) -> None:
+    """lib/ (Flink's own jars only) and plugins/s3-fs-hadoop/ (the S3 file system, which
+    Flink loads in a class loader of its own)."""
+    flink_cluster.build_lib(layout.processes, jars, connectors=False)
     plugin = layout.flink_plugins / S3_PLUGIN
     plugin.mkdir(parents=True, exist_ok=True)
     for old in plugin.glob("*.jar"):
@@ -71,6 +74,14 @@ def config(
             # Small TaskManagers: leave the task heap more than the default 40 % managed
             # memory would (RocksDB lives in managed memory).
             "taskmanager.memory.managed.fraction": 0.2,
+            # Every job brings its own Kafka, Iceberg, Hadoop and AWS classes (shipped jars,
+            # one class loader per job), and Hadoop's and the AWS SDK's threads keep a
+            # finished job's loader alive: 256 MB (the default) ran out after about four
+            # jobs per TaskManager.
+            "taskmanager.memory.jvm-metaspace.size": "640m",
+            # A job's slots spread over the TaskManagers (default: fill one first), so a
+            # replay with parallelism 2 runs on both.
+            "taskmanager.load-balance.mode": "SLOTS",
             # The S3 file system (Hadoop S3A: s3.* becomes fs.s3a.*); keys from the env.
             "s3.endpoint": s3_endpoint(ports),
             "s3.path.style.access": True,

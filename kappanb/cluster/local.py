@@ -35,8 +35,7 @@ from kappanb.cluster.results import ClusterStatus, ClusterUpResult
 from kappanb.cluster.secrets import ClusterSecrets, ensure_secrets
 from kappanb.exceptions import ServiceStartError
 from kappanb.settings import StackSettings
-from kappanb.stack import flink_cluster, kafka_broker
-from kappanb.stack.formats import formats_jar
+from kappanb.stack import kafka_broker
 from kappanb.stack.jars import JarCache, JarSet
 from kappanb.stack.java import JavaRuntime, find_java
 from kappanb.stack.logtail import failure_excerpt
@@ -80,7 +79,8 @@ class ClusterSizes:
 
     kafka_heap: str = "320m"
     jobmanager_memory: str = "768m"
-    taskmanager_memory: str = "1024m"
+    taskmanager_memory: str = "1664m"
+    """With 640 MB of metaspace (`flink_nodes.config`): the task heap stays as it was."""
     task_slots: int = 2
     start_timeout: float = 240.0
     stop_timeout: float = 30.0
@@ -181,9 +181,7 @@ class LocalCluster:
             # A killed TaskManager stays registered for a while: wait for the new one.
             known = flink_nodes.registered_taskmanagers(ports) if JOBMANAGER not in missing else {}
             if JOBMANAGER in missing:
-                dist_lib = flink_cluster.flink_dist() / "lib"
-                own = formats_jar(self.settings.cache_dir, dist_lib, say)
-                flink_nodes.build_folders(layout, jars, own)
+                flink_nodes.build_folders(layout, jars)
                 flink_nodes.write_config(layout, flink_nodes.config(
                     layout, ports, slots=self.sizes.task_slots,
                     jm_memory=self.sizes.jobmanager_memory,

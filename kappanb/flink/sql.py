@@ -1,9 +1,12 @@
 """Submit Flink SQL to the session cluster and get the job id back without waiting for it.
 
-The client is PyFlink's Java gateway in this process, with the cluster's own lib/
-on its classpath (so the Kafka and Iceberg factories resolve while planning) and
-a RemoteStreamEnvironment pointed at the cluster's REST address. The jars are not
-shipped with the job: the cluster already has them.
+The client is PyFlink's Java gateway in this process, with a lib/ of kappanb's on its
+classpath (so the Kafka and Iceberg factories resolve while planning) and a
+RemoteStreamEnvironment pointed at the cluster's REST address. On the embedded stack that
+lib/ is the cluster's own and nothing is shipped with a job; on a cluster profile the jars
+a job needs that a plain Flink cluster lacks (`Endpoints.job_jars`: kappanb's format, the
+Kafka connector, the Iceberg runtime with Hadoop and S3 file IO) go with every job as the
+remote environment's jar files (``pipeline.jars``), loaded by the job's own class loader.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -118,9 +122,11 @@ class FlinkSqlClient:
         config: Mapping[str, str] | None = None,
     ) -> SubmittedJob:
         """Let ``build(table_env, statement_set)`` fill a statement set, then submit it."""
-        tenv = self.table_env({**DEFAULT_JOB_CONFIG, **(config or {}), "pipeline.name": job_name})
-        # The statements hold the Kafka connection's secrets: no error says them.
-        with redacted_errors(self.endpoints.kafka.secrets):
+        settings = {**DEFAULT_JOB_CONFIG, **self.endpoints.job_config, **(config or {})}
+        tenv = self.table_env({**settings, "pipeline.name": job_name})
+        # The statements hold the Kafka connection's and the catalog's secrets: no error
+        # says them.
+        with redacted_errors(self.endpoints.secrets):
             try:
                 tenv.execute_sql(self.endpoints.catalog.flink_ddl())
                 statement_set = tenv.create_statement_set()
@@ -145,8 +151,11 @@ class FlinkSqlClient:
         for key, value in config.items():
             jconf.setString(key, value)
         java_env = jvm.org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
-        no_jars = gateway.new_array(jvm.String, 0)  # the cluster's lib/ already has them
-        remote = java_env.createRemoteEnvironment(self._host, self._port, jconf, no_jars)
+        shipped = [str(jar) for jar in self.endpoints.job_jars]  # none: the cluster has them
+        jars = gateway.new_array(jvm.String, len(shipped))
+        for i, jar in enumerate(shipped):
+            jars[i] = jar
+        remote = java_env.createRemoteEnvironment(self._host, self._port, jconf, jars)
         tenv = StreamTableEnvironment.create(
             StreamExecutionEnvironment(remote), EnvironmentSettings.in_streaming_mode()
         )
@@ -155,9 +164,14 @@ class FlinkSqlClient:
         return tenv
 
     def _gateway(self) -> Any:
-        """PyFlink's gateway, launched once per process with the cluster's lib/ on its classpath."""
+        """PyFlink's gateway, launched once per process with the endpoints' lib/ on its
+        classpath. One kappanb launched for other endpoints whose lib/ lacks a jar these
+        need (the embedded stack's has no S3 file IO, a profile's client no SQLite driver of
+        another home's) is closed and launched again."""
         import pyflink.java_gateway as java_gateway
 
+        if _LAUNCHED.get("gateway") is not None and _missing_jars(self.endpoints.flink_lib):
+            close_gateway()
         with _LOCK:
             if java_gateway._gateway is None:
                 os.environ["FLINK_HOME"] = str(flink_dist())
@@ -177,6 +191,19 @@ class FlinkSqlClient:
                 "jars. Restart the kernel (or process) and use kappanb before other PyFlink code."
             )
         return gateway
+
+
+def _missing_jars(lib: Path) -> set[str]:
+    """The jars of ``lib`` that the running gateway's classpath does not name."""
+    gateway = _LAUNCHED.get("gateway")
+    if gateway is None:
+        return set()
+    try:
+        classpath = str(gateway.jvm.System.getProperty("java.class.path"))
+    except Exception:  # a gateway that died: launch a new one
+        return {"(gateway gone)"}
+    on_path = {Path(entry).name for entry in classpath.split(os.pathsep)}
+    return {jar.name for jar in lib.glob("*.jar")} - on_path
 
 
 def gateway_pids() -> list[int]:

@@ -138,7 +138,7 @@ def build_overview(
         problems = stack_problems(status)
     except Exception as exc:  # e.g. an unreadable state file: still show the registry
         status, problems = StackStatus(home, []), [f"could not check the stack: {exc}"]
-    flink_up = any(s.name == "flink-jobmanager" and s.healthy for s in status.services)
+    flink_up = status.flink_healthy
     # Figures need Kafka too: a consumer made while the broker is down (a `down` under
     # way stops it last) only retries and fills the server's log with connection errors.
     kafka_up = any(s.name == "kafka" and s.healthy for s in status.services)

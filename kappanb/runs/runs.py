@@ -6,7 +6,6 @@ The registry remembers it; Flink's REST API says what it is doing now.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,13 +27,12 @@ from kappanb.kafka.topics import create_topic
 from kappanb.registry.base import Registry, now
 from kappanb.registry.kinds import RunMode, flink_job_state
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
+from kappanb.stack.checkpoints import as_dir_uri, join
 from kappanb.stack.endpoints import Endpoints
-from kappanb.tables.catalog import drop_table
+from kappanb.tables.catalog import drop_table, init_catalog
 from kappanb.versions import ddl, malformed
 from kappanb.versions.planner import split_cell
 from kappanb.versions.python_job import run_cell
-
-_CHECKPOINT_DIR = re.compile(r"chk-(\d+)")
 
 
 @dataclass(frozen=True)
@@ -74,18 +72,20 @@ class RunLauncher:
         self,
         endpoints: Endpoints,
         registry: Registry,
-        checkpoints_dir: Path,
-        savepoints_dir: Path,
+        checkpoints_dir: str | Path,
+        savepoints_dir: str | Path,
         checkpoint_interval: str,
         watermark_idle_timeout: str = "5 s",
     ) -> None:
         self.endpoints = endpoints
         self.registry = registry
         self.rest = FlinkRest(endpoints.flink_rest_url)
-        self.checkpoints_dir = checkpoints_dir
-        self.savepoints_dir = savepoints_dir
+        self.checkpoints_dir = as_dir_uri(checkpoints_dir)
+        self.savepoints_dir = as_dir_uri(savepoints_dir)
         self.config = {
             **DEFAULT_JOB_CONFIG,
+            # The stack's own: state backend, checkpoint storage, the profile's properties.
+            **endpoints.job_config,
             "execution.checkpointing.interval": checkpoint_interval,
             # A partition that gives no record for this long stops holding the watermark
             # (docs/reliability.md, "Watermarks"; the rest is the topic's clock).
@@ -153,6 +153,8 @@ class RunLauncher:
         if restore:
             config["execution.state-recovery.path"] = restore
         client, create = FlinkSqlClient(self.endpoints), restore is None
+        if create:  # a cluster's catalog may not have the namespace yet
+            init_catalog(self.endpoints.catalog)
         try:
             if plan.job_version.kind == "python":
                 build = self._python_build(plan, create)
@@ -180,7 +182,7 @@ class RunLauncher:
         location = None
         try:
             if savepoint:
-                target = (self.savepoints_dir / f"{run.job}-v{run.version}-run{run.id}").as_uri()
+                target = join(self.savepoints_dir, f"{run.job}-v{run.version}-run{run.id}")
                 location = self.rest.stop_with_savepoint(run.flink_job_id, target)
             else:
                 self.rest.cancel(run.flink_job_id)
@@ -220,15 +222,9 @@ class RunLauncher:
         return point
 
     def latest_checkpoint(self, flink_job_id: str) -> str | None:
-        job_dir = self.checkpoints_dir / flink_job_id
-        if not job_dir.is_dir():
-            return None
-        done = [
-            (int(m.group(1)), d)
-            for d in job_dir.iterdir()
-            if (m := _CHECKPOINT_DIR.fullmatch(d.name)) and (d / "_metadata").is_file()
-        ]
-        return max(done)[1].as_uri() if done else None
+        """The job's newest retained checkpoint, listed where Flink writes them (file:// or
+        s3://): it outlives the job and the cluster, unlike Flink's REST API's answer."""
+        return self.endpoints.state.latest_checkpoint(self.checkpoints_dir, flink_job_id)
 
     def reconciled(self, job: str | None, version: int | None = None) -> list[RunRecord]:
         """The registry's runs (of a job, of a version), each reconciled with Flink."""

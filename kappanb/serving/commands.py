@@ -28,7 +28,7 @@ from kappanb.serving.serving import (
 from kappanb.stack.base import Stack
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.health import StackHealth, command
-from kappanb.tables.catalog import CatalogLocation
+from kappanb.tables.catalog import Catalog
 from kappanb.tables.query import run_query
 from kappanb.tables.read import scan_table
 from kappanb.versions import definitions
@@ -128,7 +128,7 @@ class ServingCommands:
             raise RunNotFoundError(f"{name} has no run yet, so no output table: `run {name}`")
         return scan_table(self._catalog(), mine[-1].table)
 
-    def _catalog(self) -> CatalogLocation:
+    def _catalog(self) -> Catalog:
         """The Iceberg catalog: files in the home's layout. Reads need no service, so
         this asks none (no health check) and never starts the stack."""
         return self.stack.endpoints().catalog

@@ -23,7 +23,7 @@ from kappanb.registry.kinds import RunState
 from kappanb.registry.records import JobVersion, RunRecord
 from kappanb.runs.runs import RunLauncher
 from kappanb.stack.status import StackStatus
-from kappanb.tables.catalog import CatalogLocation, table_exists
+from kappanb.tables.catalog import Catalog, table_exists
 from kappanb.tables.read import scan_table
 from kappanb.versions import definitions
 
@@ -32,7 +32,7 @@ IN_FLIGHT_AT_DOWN: frozenset[RunState] = frozenset({"SUSPENDED", "LOST"})
 
 
 def compare_versions(
-    registry: Registry, catalog: CatalogLocation, flink: RunLauncher | None, job: str,
+    registry: Registry, catalog: Catalog, flink: RunLauncher | None, job: str,
     job_versions: Sequence[JobVersion], columns: Sequence[str], *, where: str | None = None,
     tolerance: float = 0.0,
 ) -> Diff:  # fmt: skip
@@ -58,7 +58,7 @@ def in_flight_runs(registry: Registry, job: str, versions: Iterable[int]) -> lis
 
 def check_flink_for(runs: Sequence[RunRecord], status: StackStatus) -> None:
     """Refuse, saying why, when runs in flight need a Flink cluster that is not running."""
-    if status.service("flink-jobmanager").healthy:
+    if status.flink_healthy:
         return
     which = "; ".join(
         f"{r.job} v{r.version}'s run #{r.id} was "
@@ -101,7 +101,7 @@ def _default_key(job_versions: list[JobVersion]) -> list[str]:
 
 
 def _output_run(
-    registry: Registry, catalog: CatalogLocation, flink: RunLauncher | None,
+    registry: Registry, catalog: Catalog, flink: RunLauncher | None,
     job_version: JobVersion,
 ) -> RunRecord:  # fmt: skip
     job, label = job_version.job, job_version.label
@@ -123,7 +123,7 @@ def _output_run(
     return run
 
 
-def _read(catalog: CatalogLocation, run: RunRecord, where: str | None) -> pl.DataFrame:
+def _read(catalog: Catalog, run: RunRecord, where: str | None) -> pl.DataFrame:
     frame = scan_table(catalog, run.table)
     if where:
         try:

@@ -34,10 +34,11 @@ class StackPlaces:
     ``registry_log`` this machine's cache of it."""
     dead_letter_tallies: Path
     """What `status` has counted of each dead-letter topic."""
-    checkpoints: Path
-    """Where Flink writes the runs' checkpoints (a folder kappanb can list)."""
-    savepoints: Path
-    """Where `stop --savepoint`, `down` and `retire` ask Flink to write savepoints."""
+    checkpoints: str
+    """Where Flink writes the runs' checkpoints: a directory URI (``file://``, ``s3://``)
+    kappanb lists through `Endpoints.state`."""
+    savepoints: str
+    """Where `stop --savepoint`, `down` and `retire` ask Flink to write savepoints (a URI)."""
     registry_log: RegistryLogPlace | None = None
     """The Kafka log holding the registry of a cluster shared by several machines (None:
     the registry is ``registry_db`` alone, on this machine)."""

@@ -28,7 +28,7 @@ from kappanb.stack.process import (
 )
 from kappanb.stack.state_file import read_state, save_state
 from kappanb.stack.status import DownResult, ServiceStatus, StackStatus, UpResult
-from kappanb.tables.catalog import catalog_table_count, init_catalog
+from kappanb.tables.catalog import CatalogLocation, catalog_table_count, init_catalog
 
 Say = Callable[[str], None]
 CATALOG = "iceberg-catalog"
@@ -75,8 +75,8 @@ class EmbeddedStack:
             home=layout.home,
             registry_db=layout.registry_db,
             dead_letter_tallies=layout.dead_letter_tallies,
-            checkpoints=layout.flink_checkpoints,
-            savepoints=layout.flink_savepoints,
+            checkpoints=layout.flink_checkpoints.as_uri(),
+            savepoints=layout.flink_savepoints.as_uri(),
         )
 
     def with_task_slots(self, slots: int) -> EmbeddedStack:
@@ -293,13 +293,15 @@ class EmbeddedStack:
                     log_file=str(self.log_file(service)),
                 )
             )
-        tables = catalog_table_count(ep.catalog)
+        catalog = CatalogLocation(self.settings.catalog_name, self.layout.catalog_db,
+                                  self.layout.warehouse)  # fmt: skip
+        tables = catalog_table_count(catalog)
         services.append(
             ServiceStatus(
                 CATALOG,
                 "missing" if tables is None else "ready",
-                ep.catalog.sqlalchemy_uri,
-                detail=f"warehouse {ep.catalog.warehouse}"
+                catalog.sqlalchemy_uri,
+                detail=f"warehouse {catalog.warehouse}"
                 + (f", {tables} tables" if tables is not None else ""),
             )
         )

@@ -19,13 +19,16 @@ from collections.abc import Callable
 from typing import Any
 
 from kappanb.core.secrets import redact
-from kappanb.exceptions import ProfileNotReadyError, SettingsError
+from kappanb.exceptions import SettingsError
 from kappanb.profiles.model import FlinkConfig, IcebergConfig, KafkaConfig, Profile
 from kappanb.registry.open import RegistryLogPlace
 from kappanb.settings import StackSettings
 from kappanb.stack.base import Say, StackPlaces
+from kappanb.stack.checkpoints import StateStorage
+from kappanb.stack.client_lib import client_jars
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.status import DownResult, ServiceStatus, StackStatus, UpResult
+from kappanb.tables.rest_catalog import RestCatalogLocation
 
 SUPPORTED_FLINK = "2.0"
 """The Flink line kappanb's jobs are built for (connectors, SQL, the REST API)."""
@@ -43,6 +46,7 @@ class ExternalStack:
         self.flink: FlinkConfig = profile.flink
         self.iceberg: IcebergConfig = profile.iceberg
         self._settings = settings or StackSettings.from_env(home=profile.home)
+        self._endpoints: Endpoints | None = None
 
     @property
     def settings(self) -> StackSettings:
@@ -54,6 +58,8 @@ class ExternalStack:
 
     @property
     def places(self) -> StackPlaces:
+        """kappanb's own files in the profile's home; checkpoints and savepoints where the
+        profile says every TaskManager reaches them."""
         home, shared = self.config.home, self.config.registry == "kafka"
         return StackPlaces(
             home=home,
@@ -61,16 +67,31 @@ class ExternalStack:
             registry_db=home / ("registry-cache.sqlite" if shared else "registry.sqlite"),
             registry_log=RegistryLogPlace(self.kafka) if shared else None,
             dead_letter_tallies=home / "dead-letters",
-            checkpoints=home / "checkpoints",
-            savepoints=home / "savepoints",
+            checkpoints=self.flink.checkpoints,
+            savepoints=self.flink.savepoints,
         )
 
     def endpoints(self) -> Endpoints:
-        raise ProfileNotReadyError(
-            f"profile {self.config.name}: kappanb checks this cluster's services (`status`) "
-            "but does not run topics, jobs or reads on an existing cluster yet; use the "
-            "embedded profile for those"
-        )
+        """The profile's services. The first call resolves the jobs' jars (Maven, javac)
+        when the per-user caches lack them; later ones read local files only."""
+        if self._endpoints is None:
+            jars = client_jars(self._settings, self.config.home)
+            iceberg = self.iceberg
+            catalog = RestCatalogLocation(
+                self._settings.catalog_name, iceberg.uri, iceberg.warehouse,
+                dict(iceberg.properties), dict(iceberg.secrets),
+            )  # fmt: skip
+            self._endpoints = Endpoints(
+                kafka=self.kafka,
+                flink_rest_url=self.flink.rest_url.rstrip("/"),
+                catalog=catalog,
+                flink_lib=jars.lib,
+                job_config=job_config(self.flink),
+                job_jars=jars.shipped,
+                state=StateStorage(dict(self.flink.properties), dict(self.flink.secrets)),
+                flink_secrets=dict(self.flink.secrets),
+            )
+        return self._endpoints
 
     # ---- up, down, logs: the cluster is not kappanb's ---------------------------------
     def up(self, say: Say) -> UpResult:
@@ -173,6 +194,22 @@ class ExternalStack:
                 "check the address and that the catalog runs"
             ) from None
         return f"Iceberg REST catalog, warehouse {self.iceberg.warehouse}"
+
+
+def job_config(flink: FlinkConfig) -> dict[str, str]:
+    """What every job carries to the profile's cluster: its state on the profile's storage,
+    in the profile's state backend (RocksDB: incremental checkpoints), then the profile's
+    own Flink properties. The profile's Flink secrets are never sent: a job's configuration
+    is shown by Flink's REST API and web UI, and the cluster's file systems are set up
+    where it runs."""
+    config = {
+        "execution.checkpointing.dir": flink.checkpoints,
+        "execution.checkpointing.savepoint-dir": flink.savepoints,
+        "state.backend.type": flink.state_backend,
+    }
+    if flink.state_backend == "rocksdb":
+        config["execution.checkpointing.incremental"] = "true"
+    return {**config, **flink.properties}
 
 
 def _get_json(url: str) -> dict[str, Any]:

@@ -49,9 +49,11 @@ def flink_dist() -> Path:
     return dist
 
 
-def build_lib(layout: HomeLayout, jars: JarSet, extra: Sequence[Path] = ()) -> None:
-    """Fill the home's flink/lib with links to the wheel's jars, the connector jars and
-    ``extra`` ones (kappanb's own format)."""
+def build_lib(
+    layout: HomeLayout, jars: JarSet, extra: Sequence[Path] = (), *, connectors: bool = True
+) -> None:
+    """Fill the home's flink/lib with links to the wheel's jars, the connector jars (unless
+    ``connectors`` is False: a plain Flink lib/) and ``extra`` ones (kappanb's own format)."""
     lib = layout.flink_lib
     if lib.exists():
         shutil.rmtree(lib)
@@ -61,7 +63,7 @@ def build_lib(layout: HomeLayout, jars: JarSet, extra: Sequence[Path] = ()) -> N
     for jar in [
         *sorted((flink_dist() / "lib").glob("*.jar")),
         *python,
-        *jars.jars("flink"),
+        *(jars.jars("flink") if connectors else []),
         *extra,
     ]:
         (lib / jar.name).symlink_to(jar)

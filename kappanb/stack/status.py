@@ -61,6 +61,11 @@ class StackStatus:
             return any(s.healthy for s in self.services)
         return any(s.pid for s in self.services)
 
+    @property
+    def flink_healthy(self) -> bool:
+        """Flink's REST API answers: the embedded JobManager, or a profile's cluster."""
+        return any(s.name in ("flink-jobmanager", "flink") and s.healthy for s in self.services)
+
     def service(self, name: str) -> ServiceStatus:
         return next(s for s in self.services if s.name == name)
 

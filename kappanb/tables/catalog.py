@@ -1,31 +1,85 @@
-"""The Iceberg catalog shared by Flink and Python: one SQLite JDBC catalog, one warehouse.
+"""The Iceberg catalog shared by Flink and Python, of one of two kinds behind one interface.
 
-Flink reaches it as ``org.apache.iceberg.jdbc.JdbcCatalog`` (``catalog-impl``),
-Python as pyiceberg's ``SqlCatalog``; both use the same catalog name, so both
-see the same ``iceberg_tables`` rows. Flink is the only writer of table data.
+* `CatalogLocation`: the embedded stack's SQLite JDBC catalog and local warehouse. Flink
+  reaches it as ``org.apache.iceberg.jdbc.JdbcCatalog`` (``catalog-impl``), Python as
+  pyiceberg's ``SqlCatalog``; both use the same catalog name, so both see the same
+  ``iceberg_tables`` rows.
+* `kappanb.tables.rest_catalog.RestCatalogLocation`: a cluster profile's Iceberg REST
+  catalog over object storage (S3 file IO), for Flink's sink and pyiceberg alike.
+
+The functions below (and the reads in `kappanb.tables.read`) take either kind: they go
+through pyiceberg's catalog and its table's FileIO, never through local paths, except where
+a kind says how (its `table_count`, `purge`). Flink is the only writer of table data.
 """
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from kappanb.core.names import literal, quote
+from kappanb.core.secrets import Secret
 
 DEFAULT_NAMESPACE = "default"
 
 
+class Catalog(Protocol):
+    """Where output tables live, as Flink's SQL and pyiceberg reach them."""
+
+    @property
+    def name(self) -> str:
+        """The catalog's name in Flink SQL (``catalog.default.table``) and in pyiceberg."""
+        ...
+
+    @property
+    def secrets(self) -> Mapping[str, Secret]:
+        """What `flink_ddl` and `open` carry that nobody may see (for redaction)."""
+        ...
+
+    def flink_ddl(self) -> str:
+        """``CREATE CATALOG`` for a Flink SQL session (holds the secrets, for Flink only)."""
+        ...
+
+    def open(self) -> Any:
+        """pyiceberg's catalog."""
+        ...
+
+    def init(self) -> None:
+        """Make the catalog usable (its default namespace); idempotent."""
+        ...
+
+    def table_count(self) -> int | None:
+        """How many tables it lists, or None when it cannot be asked."""
+        ...
+
+    def purge(self, name: str) -> None:
+        """Drop table ``name`` (it exists) and delete its files."""
+        ...
+
+
+def ddl_with(name: str, props: Mapping[str, str]) -> str:
+    """``CREATE CATALOG IF NOT EXISTS name WITH (...)``, every value a SQL literal (paths and
+    secrets may hold a quote: quotes doubled)."""
+    body = ",\n  ".join(f"{literal(k)} = {literal(v)}" for k, v in props.items())
+    return f"CREATE CATALOG IF NOT EXISTS {quote(name)} WITH (\n  {body}\n)"
+
+
 @dataclass(frozen=True)
 class CatalogLocation:
-    """Where the catalog database and the warehouse are."""
+    """The SQLite JDBC catalog: where its database and the warehouse are."""
 
     name: str
     database: Path
     warehouse: Path
+
+    @property
+    def secrets(self) -> Mapping[str, Secret]:
+        return {}
 
     @property
     def sqlalchemy_uri(self) -> str:
@@ -36,63 +90,82 @@ class CatalogLocation:
         return f"jdbc:sqlite:{self.database}"
 
     def flink_ddl(self) -> str:
-        """``CREATE CATALOG`` for a Flink SQL session."""
-        props = {
-            "type": "iceberg",
-            "catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
-            "uri": self.jdbc_uri,
-            "warehouse": self.warehouse.as_uri(),
-            "default-database": DEFAULT_NAMESPACE,
-            "jdbc.schema-version": "V1",
-            # Passed to the SQLite driver: wait for a lock rather than fail.
-            "jdbc.busy_timeout": "30000",
-        }
-        # The paths come from KAPPANB_HOME and may hold a quote: literals, quotes doubled.
-        body = ",\n  ".join(f"{literal(k)} = {literal(v)}" for k, v in props.items())
-        return f"CREATE CATALOG IF NOT EXISTS {quote(self.name)} WITH (\n  {body}\n)"
+        return ddl_with(
+            self.name,
+            {
+                "type": "iceberg",
+                "catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
+                "uri": self.jdbc_uri,
+                "warehouse": self.warehouse.as_uri(),
+                "default-database": DEFAULT_NAMESPACE,
+                "jdbc.schema-version": "V1",
+                # Passed to the SQLite driver: wait for a lock rather than fail.
+                "jdbc.busy_timeout": "30000",
+            },
+        )
+
+    def open(self) -> Any:
+        """pyiceberg's SqlCatalog over the shared database (creates its tables if missing)."""
+        from pyiceberg.catalog.sql import SqlCatalog
+
+        self.warehouse.mkdir(parents=True, exist_ok=True)
+        return SqlCatalog(self.name, uri=self.sqlalchemy_uri, warehouse=self.warehouse.as_uri())
+
+    def init(self) -> None:
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(self.database) as conn:
+            # WAL lets pyiceberg read while Flink's committer writes.
+            conn.execute("PRAGMA journal_mode=WAL")
+        self.open().create_namespace_if_not_exists(DEFAULT_NAMESPACE)
+
+    def table_count(self) -> int | None:
+        """Read from the database file itself (no pyiceberg): None when missing or broken."""
+        if not self.database.is_file():
+            return None
+        try:
+            with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as conn:
+                row = conn.execute(
+                    "SELECT count(*) FROM iceberg_tables WHERE catalog_name = ?", (self.name,)
+                ).fetchone()
+        except sqlite3.Error:
+            return None
+        return int(row[0])
+
+    def purge(self, name: str) -> None:
+        catalog = self.open()
+        table_dir = _local_path(catalog.load_table((DEFAULT_NAMESPACE, name)).location())
+        catalog.drop_table((DEFAULT_NAMESPACE, name))
+        if table_dir is not None and self.warehouse in table_dir.parents:
+            shutil.rmtree(table_dir, ignore_errors=True)
 
 
-def open_catalog(location: CatalogLocation) -> Any:
-    """pyiceberg's SqlCatalog over the shared database (creates its tables if missing)."""
-    from pyiceberg.catalog.sql import SqlCatalog
-
-    location.warehouse.mkdir(parents=True, exist_ok=True)
-    return SqlCatalog(
-        location.name,
-        uri=location.sqlalchemy_uri,
-        warehouse=location.warehouse.as_uri(),
-    )
-
-
-def init_catalog(location: CatalogLocation) -> None:
-    """Create the catalog tables and the default namespace; idempotent."""
-    location.database.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(location.database) as conn:
-        # WAL lets pyiceberg read while Flink's committer writes.
-        conn.execute("PRAGMA journal_mode=WAL")
-    catalog = open_catalog(location)
-    catalog.create_namespace_if_not_exists(DEFAULT_NAMESPACE)
-
-
-def catalog_table_count(location: CatalogLocation) -> int | None:
-    """How many tables the catalog lists, or None when the database is missing or broken."""
-    if not location.database.is_file():
+def _local_path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("", "file"):
         return None
-    try:
-        with sqlite3.connect(f"file:{location.database}?mode=ro", uri=True) as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM iceberg_tables WHERE catalog_name = ?", (location.name,)
-            ).fetchone()
-    except sqlite3.Error:
-        return None
-    return int(row[0])
+    return Path(unquote(parsed.path))
 
 
-def table_exists(location: CatalogLocation, name: str) -> bool:
+def open_catalog(location: Catalog) -> Any:
+    """pyiceberg's catalog of either kind."""
+    return location.open()
+
+
+def init_catalog(location: Catalog) -> None:
+    """Create what the catalog needs and the default namespace; idempotent."""
+    location.init()
+
+
+def catalog_table_count(location: Catalog) -> int | None:
+    """How many tables the catalog lists, or None when it cannot say."""
+    return location.table_count()
+
+
+def table_exists(location: Catalog, name: str) -> bool:
     return bool(open_catalog(location).table_exists((DEFAULT_NAMESPACE, name)))
 
 
-def table_has_data(location: CatalogLocation, name: str) -> bool:
+def table_has_data(location: Catalog, name: str) -> bool:
     """True when a run has committed anything to the table (it has a snapshot)."""
     catalog = open_catalog(location)
     if not catalog.table_exists((DEFAULT_NAMESPACE, name)):
@@ -100,7 +173,7 @@ def table_has_data(location: CatalogLocation, name: str) -> bool:
     return catalog.load_table((DEFAULT_NAMESPACE, name)).current_snapshot() is not None
 
 
-def committed_rows(location: CatalogLocation, name: str) -> int | None:
+def committed_rows(location: Catalog, name: str) -> int | None:
     """Rows the table's current snapshot holds, as Iceberg's summary counts them
     (``total-records``: every row committed, an upsert's replaced rows included, equality
     deletes not subtracted); 0 before the first commit, None when the table is missing."""
@@ -114,36 +187,24 @@ def committed_rows(location: CatalogLocation, name: str) -> int | None:
     return int(total) if total is not None else None
 
 
-def drop_table(location: CatalogLocation, name: str) -> None:
+def drop_table(location: Catalog, name: str) -> None:
     """Remove the table from the catalog and delete its files (kappanb owns output tables)."""
-    catalog = open_catalog(location)
-    if not catalog.table_exists((DEFAULT_NAMESPACE, name)):
-        return
-    table_dir = _local_path(catalog.load_table((DEFAULT_NAMESPACE, name)).location())
-    catalog.drop_table((DEFAULT_NAMESPACE, name))
-    if table_dir is not None and location.warehouse in table_dir.parents:
-        shutil.rmtree(table_dir, ignore_errors=True)
-
-
-def _local_path(uri: str) -> Path | None:
-    parsed = urlparse(uri)
-    if parsed.scheme not in ("", "file"):
-        return None
-    return Path(unquote(parsed.path))
+    if table_exists(location, name):
+        location.purge(name)
 
 
 SERVING_PROPERTY = "kappanb.serving.{job}"
 """Namespace property naming the table a job's readers get: the alias, for other tools."""
 
 
-def publish_serving(location: CatalogLocation, job: str, table: str) -> None:
+def publish_serving(location: Catalog, job: str, table: str) -> None:
     """Mirror a job's serving alias into the Iceberg catalog (a namespace property)."""
     open_catalog(location).update_namespace_properties(
         DEFAULT_NAMESPACE, updates={SERVING_PROPERTY.format(job=job): table}
     )
 
 
-def serving_table(location: CatalogLocation, job: str) -> str | None:
+def serving_table(location: Catalog, job: str) -> str | None:
     """The table the catalog names as ``job``'s serving version, as another tool finds it."""
     properties = open_catalog(location).load_namespace_properties(DEFAULT_NAMESPACE)
     value = properties.get(SERVING_PROPERTY.format(job=job))

@@ -5,12 +5,10 @@ from __future__ import annotations
 import polars as pl
 
 from kappanb.exceptions import TableNotFoundError
-from kappanb.tables.catalog import DEFAULT_NAMESPACE, CatalogLocation, open_catalog
+from kappanb.tables.catalog import DEFAULT_NAMESPACE, Catalog, open_catalog
 
 
-def scan_table(
-    location: CatalogLocation, name: str, namespace: str = DEFAULT_NAMESPACE
-) -> pl.LazyFrame:
+def scan_table(location: Catalog, name: str, namespace: str = DEFAULT_NAMESPACE) -> pl.LazyFrame:
     """The table's current snapshot (upserts and deletes applied) as a polars LazyFrame."""
     from pyiceberg.exceptions import NoSuchTableError
 
@@ -34,8 +32,6 @@ def scan_table(
     return frame.lazy()
 
 
-def read_table(
-    location: CatalogLocation, name: str, namespace: str = DEFAULT_NAMESPACE
-) -> pl.DataFrame:
+def read_table(location: Catalog, name: str, namespace: str = DEFAULT_NAMESPACE) -> pl.DataFrame:
     """The whole table as a polars DataFrame."""
     return scan_table(location, name, namespace).collect()

@@ -221,15 +221,10 @@ def test_a_job_checkpoints_to_s3_with_rocksdb(local_cluster: LocalCluster, tmp_p
     from pyarrow import fs
 
     from kappanb.flink.sql import FlinkSqlClient, close_gateway, gateway_pids
-    from kappanb.stack.endpoints import Endpoints
-    from kappanb.tables.catalog import CatalogLocation
 
-    endpoints = Endpoints(
-        "",
-        flink_nodes.rest_url(local_cluster.ports()),
-        CatalogLocation("unused", tmp_path / "c.db", tmp_path / "w"),
-        local_cluster.layout.processes.flink_lib,
-    )
+    profile = load_profile(PROFILE_NAME, env={"KAPPANB_HOME": str(tmp_path)},
+                           path=local_cluster.profile_file)  # fmt: skip
+    endpoints = ExternalStack(profile).endpoints()  # a plain cluster: the client has the jars
     launched = not gateway_pids()  # else an earlier test's gateway, left for later ones
     tenv = FlinkSqlClient(endpoints).table_env({"execution.checkpointing.interval": "1 s"})
     tenv.execute_sql(

@@ -45,8 +45,8 @@ class FakeStack:
             home=self.home,
             registry_db=self.home / "registry.sqlite",
             dead_letter_tallies=self.home / "dead-letters",
-            checkpoints=self.home / "checkpoints",
-            savepoints=self.home / "savepoints",
+            checkpoints=(self.home / "checkpoints").as_uri(),
+            savepoints=(self.home / "savepoints").as_uri(),
         )
 
     def endpoints(self) -> Endpoints:
