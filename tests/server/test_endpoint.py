@@ -61,7 +61,7 @@ def test_state_with_the_stack_down_shows_the_registry_and_says_how_to_start(
     assert v1["run"] == {
         "id": v1["run"]["id"], "state": "RUNNING", "mode": "live", "bounded": False,
         "behind": None, "caught_up": False, "finished": False, "flink_url": None, "error": "",
-        "table": "counts__v1", "held": "",
+        "table": "counts__v1", "held": "", "shown": "RUNNING", "progress": "",
     }  # fmt: skip
 
 
