@@ -142,8 +142,9 @@ def test_the_story_runs_on_the_cluster_through_its_profile(workbench: Workbench)
     assert table(wb, None) == everything_v1  # readers get v1 again
     v2 = open_catalog(endpoints.catalog).load_table((DEFAULT_NAMESPACE, f"{JOB}__v2"))
     assert table_files(v2.io, v2.location())  # Flink wrote its files to the bucket
-    said = wb.retire(JOB, 2, drop=True)
-    assert "savepoint" in said
+    retired = wb.retire(JOB, 2, drop=True)  # v2 runs: it stops with a savepoint on S3
+    assert retired.dropped and retired.stopped
+    assert all(where.startswith("s3://state/savepoints/") for _, where in retired.stopped)
     assert not table_exists(endpoints.catalog, f"{JOB}__v2")
     assert table_files(v2.io, v2.location()) == []  # purged: no file left behind
     assert [s.kind for s in wb.history(JOB).switches] == ["first live run", "promote", "rollback"]
