@@ -55,6 +55,27 @@ def start_offsets(
         consumer.close()
 
 
+def head_offsets(connection: KafkaConnection, topics: list[str], timeout: float = 10.0) -> Offsets:
+    """Per topic and partition, the offset the next record will get (the log's head)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(connection.client_config(
+        {"group.id": "kappanb-run-offsets", "enable.auto.commit": False}, log_level=3
+    ))  # fmt: skip
+    try:
+        found: Offsets = {}
+        for name in topics:
+            meta = consumer.list_topics(name, timeout=timeout).topics.get(name)
+            if meta is not None and meta.error is None:
+                parts = meta.partitions
+                found[name] = {
+                    p: _marks(consumer, TopicPartition(name, p), timeout)[1] for p in parts
+                }
+        return found
+    finally:
+        consumer.close()
+
+
 def _marks(consumer: Any, partition: Any, timeout: float) -> tuple[int, int]:
     low, high = consumer.get_watermark_offsets(partition, timeout=timeout)
     return int(low), int(high)

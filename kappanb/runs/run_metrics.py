@@ -36,7 +36,13 @@ from kappanb.core.positions import ReadRange
 from kappanb.flink.rest import FlinkRest
 from kappanb.kafka.connection import KafkaConnection
 from kappanb.kafka.dead_letters import Malformed, malformed_counts
-from kappanb.kafka.run_offsets import Offsets, StartAt, group_offsets, start_offsets
+from kappanb.kafka.run_offsets import (
+    Offsets,
+    StartAt,
+    group_offsets,
+    head_offsets,
+    start_offsets,
+)
 from kappanb.registry.records import RunRecord
 from kappanb.runs.report import RunStatus
 from kappanb.stack.endpoints import Endpoints
@@ -117,22 +123,34 @@ def records_read(
     try:
         starts = start_offsets(connection, list(topics), start_at(run))
         committed = group_offsets(connection, run.group_id) if own_commits else {}
+        passed = offsets_passed(starts, reported, committed, restored)
+        if passed is None and restored:  # unless the unknown partitions had nothing to read
+            heads = head_offsets(connection, list(topics))
+            passed = offsets_passed(starts, reported, committed, restored, heads)
     except Exception:
         return None
-    return offsets_passed(starts, reported, committed, restored)
+    return passed
 
 
 def offsets_passed(
-    starts: Offsets, reported: Offsets, committed: Offsets, restored: bool
-) -> int | None:
-    """Sum over partitions of the furthest known position minus the start (`records_read`)."""
+    starts: Offsets, reported: Offsets, committed: Offsets, restored: bool,
+    heads: Offsets | None = None,
+) -> int | None:  # fmt: skip
+    """Sum over partitions of the furthest known position minus the start (`records_read`).
+
+    A partition a restored job has neither reported nor committed is known only when it
+    had nothing to read: its head (``heads``) is where the run started. An empty
+    partition is never committed, so without this a topic with one would stay unknown."""
     total = 0
     for topic, parts in starts.items():
         flink, done = reported.get(topic.replace(".", "_"), {}), committed.get(topic, {})
+        head = (heads or {}).get(topic, {})
         for partition, first in parts.items():
             known = [o for o in (flink.get(partition), done.get(partition)) if o is not None]
             if not known and restored:
-                return None
+                if head.get(partition) != first:
+                    return None
+                known = [first]
             total += max(0, max(known, default=first) - first)
     return total
 

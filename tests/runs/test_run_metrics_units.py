@@ -38,3 +38,12 @@ def test_start_positions_from_the_runs_from() -> None:
     noon = int(datetime(2026, 3, 4, 12, tzinfo=UTC).timestamp() * 1000)
     assert start_at(_run("2026-03-04T12:00")) == StartAt(millis=noon)
     assert start_at(_run("latest")) == StartAt(millis=noon + 5_000)
+
+
+def test_a_restored_partition_with_nothing_to_read_counts_as_read_to_its_start() -> None:
+    # An empty partition is never committed: its head equal to its start says so.
+    committed = {"pay.v1": {0: 50}}
+    empty = {"pay.v1": {0: 50, 1: 100}}
+    assert offsets_passed(STARTS, {}, committed, restored=True, heads=empty) == 50
+    grown = {"pay.v1": {0: 50, 1: 105}}  # records arrived since: unknown until reported
+    assert offsets_passed(STARTS, {}, committed, restored=True, heads=grown) is None
