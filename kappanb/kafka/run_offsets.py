@@ -6,6 +6,8 @@ base of record counts that a restore does not reset (see `kappanb.runs.run_metri
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,18 +33,14 @@ def start_offsets(
 
     A partition with no record at or after ``at.millis`` starts at its head now, as a run
     starting from that time would; unknown topics are left out."""
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import TopicPartition
 
-    consumer = Consumer(connection.client_config(
-        {"group.id": "kappanb-run-offsets", "enable.auto.commit": False}, log_level=3
-    ))  # fmt: skip
-    try:
-        found: Offsets = {}
+    found: Offsets = {}
+    with _consumer(connection) as consumer:
         for name in topics:
-            meta = consumer.list_topics(name, timeout=timeout).topics.get(name)
-            if meta is None or meta.error is not None:
+            marks = _topic_marks(consumer, name, timeout)
+            if marks is None:
                 continue
-            marks = {p: _marks(consumer, TopicPartition(name, p), timeout) for p in meta.partitions}
             found[name] = {p: at.offsets.get(p, low) for p, (low, _high) in marks.items()}
             if at.millis is not None:
                 wanted = [TopicPartition(name, p, at.millis) for p in marks]
@@ -50,30 +48,43 @@ def start_offsets(
                     found[name][tp.partition] = (
                         tp.offset if tp.offset >= 0 else marks[tp.partition][1]
                     )
-        return found
-    finally:
-        consumer.close()
+    return found
 
 
 def head_offsets(connection: KafkaConnection, topics: list[str], timeout: float = 10.0) -> Offsets:
-    """Per topic and partition, the offset the next record will get (the log's head)."""
-    from confluent_kafka import Consumer, TopicPartition
+    """Per topic and partition, the offset the next record will get (the log's head);
+    unknown topics are left out."""
+    found: Offsets = {}
+    with _consumer(connection) as consumer:
+        for name in topics:
+            marks = _topic_marks(consumer, name, timeout)
+            if marks is not None:
+                found[name] = {p: high for p, (_low, high) in marks.items()}
+    return found
+
+
+@contextmanager
+def _consumer(connection: KafkaConnection) -> Iterator[Any]:
+    """A consumer that only asks for offsets (it joins no group and commits nothing)."""
+    from confluent_kafka import Consumer
 
     consumer = Consumer(connection.client_config(
         {"group.id": "kappanb-run-offsets", "enable.auto.commit": False}, log_level=3
     ))  # fmt: skip
     try:
-        found: Offsets = {}
-        for name in topics:
-            meta = consumer.list_topics(name, timeout=timeout).topics.get(name)
-            if meta is not None and meta.error is None:
-                parts = meta.partitions
-                found[name] = {
-                    p: _marks(consumer, TopicPartition(name, p), timeout)[1] for p in parts
-                }
-        return found
+        yield consumer
     finally:
         consumer.close()
+
+
+def _topic_marks(consumer: Any, name: str, timeout: float) -> dict[int, tuple[int, int]] | None:
+    """Per partition of topic ``name``, its (low, high) watermarks; None for an unknown topic."""
+    from confluent_kafka import TopicPartition
+
+    meta = consumer.list_topics(name, timeout=timeout).topics.get(name)
+    if meta is None or meta.error is not None:
+        return None
+    return {p: _marks(consumer, TopicPartition(name, p), timeout) for p in meta.partitions}
 
 
 def _marks(consumer: Any, partition: Any, timeout: float) -> tuple[int, int]:
