@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -42,9 +44,28 @@ def port_owner(port: int) -> str:
     return "another process"
 
 
+def _ephemeral_ports() -> range:
+    """The ports the OS hands out for port 0 and outgoing connections (Linux says which)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(49152, 65536)  # the IANA range, which macOS and Windows use
+
+
 def free_port(avoid: Iterable[int] = ()) -> int:
-    """A port the OS says is free now, not in ``avoid``."""
+    """A port free now, not in ``avoid``, and outside the ephemeral range: a port the OS
+    picked for us from that range can be taken a moment later by any process that binds
+    port 0. Flink's JobManager does so for its blob server before its REST endpoint
+    starts, and once took the REST port chosen for it."""
     avoid_set = set(avoid)
+    ephemeral = _ephemeral_ports()
+    low, high = 20000, min(ephemeral.start, 65536)
+    if high - low >= 1000:
+        candidates = random.Random().sample(range(low, high), min(200, high - low))
+        for port in candidates:
+            if port not in avoid_set and port_is_free(port):
+                return port
     for _ in range(50):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind((HOST, 0))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,13 @@ def test_two_services_never_get_the_same_port() -> None:
     chosen = choose_ports({"a": port, "b": port}, explicit=(), labels={})
     assert chosen["a"].port == port
     assert chosen["b"].port != port
+
+
+def test_a_picked_port_is_outside_the_range_port_0_binds_take() -> None:
+    # The JobManager's blob server binds port 0 before its REST endpoint starts: a REST
+    # port picked from the ephemeral range was once taken by it (CI, second home).
+    text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+    low, high = (int(n) for n in text.split())
+    picked = {free_port() for _ in range(20)}
+    assert all(port < low or port > high for port in picked), picked
+    assert len(picked) > 1  # random, so two homes starting at once rarely pick the same
