@@ -66,7 +66,8 @@ def test_a_windowed_replay_killed_mid_log_commits_every_closed_window(
     assert not isinstance(killed, str), f"four replays missed their moment: {missed}"
     began = time.monotonic()
     fault_stack.up()  # a new TaskManager
-    assert wait_failed_over(rest, handle.run.flink_job_id, killed.restarts) is not None
+    logs = fault_stack.layout.flink_log_dir("flink-jobmanager")
+    assert wait_failed_over(rest, handle.run.flink_job_id, killed.restarts, logs=logs) is not None
     assert handle.wait(300), f"not caught up: {handle.hold or handle.run_state}"
     got = windows(wb.read(JOB, 1).collect())
     seconds = time.monotonic() - began

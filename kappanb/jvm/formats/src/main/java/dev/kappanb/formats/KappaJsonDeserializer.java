@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
@@ -19,6 +20,10 @@ import org.apache.flink.table.types.logical.RowType;
 /**
  * Flink's JSON deserializer, one parse per event; a failure becomes a row with NULL fields
  * and the reason in the metadata instead of an exception (when metadata is requested).
+ * Without metadata (fail-fast) the exception suppresses restarts: the same event would fail
+ * every restart again, so the job ends FAILED at once with the event's reason, and the
+ * restart strategy's tries are left for failures that a restart does fix (a lost
+ * TaskManager that takes a while to come back).
  */
 final class KappaJsonDeserializer implements DeserializationSchema<RowData> {
     private static final long serialVersionUID = 1L;
@@ -87,13 +92,13 @@ final class KappaJsonDeserializer implements DeserializationSchema<RowData> {
             error = row == null || error != null ? error : missingRequired(row);
         } catch (Exception e) {
             if (metadataKeys.length == 0) {
-                throw e;
+                throw new SuppressRestartsException(e);
             }
             row = null;
             error = Reasons.explain(message, reason(e), fieldNames, fieldTypes);
         }
         if (error != null && metadataKeys.length == 0) {
-            throw new IOException(error);
+            throw new SuppressRestartsException(new IOException(error));
         }
         if (metadataKeys.length == 0 || (row == null && error == null)) {
             return row;
