@@ -140,12 +140,20 @@ class CommandLineError(KappaError):
     """A `%kappa` line or `kappanb` command that does not parse."""
 
 
+class DurationError(KappaError):
+    """A duration (a grace period such as ``7d``) that is not a number and a unit."""
+
+
 class CompareError(KappaError):
     """Two outputs cannot be compared as asked (no key, duplicate keys, unknown columns)."""
 
 
 class PromoteError(KappaError):
     """The serving alias cannot be switched (or a version retired) as asked."""
+
+
+class RemovalRefusedError(PromoteError):
+    """A table's removal refused: it is served, or the rollback target, or in use."""
 
 
 class NotCaughtUpError(PromoteError):

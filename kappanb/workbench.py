@@ -12,6 +12,7 @@ from typing import Any
 
 from kappanb.core.positions import ReadRange, read_range
 from kappanb.exceptions import (
+    KappaError,
     ProduceError,
     SchemaError,
     StackNotRunningError,
@@ -86,15 +87,26 @@ class Workbench(ServingCommands):
     # ---- the stack -------------------------------------------------------------------
     @command
     def up(self, task_slots: int | None = None) -> UpResult:
-        """Start what is not running; then resume the runs `down` suspended or a crash lost."""
+        """Start what is not running; then resume the runs `down` suspended or a crash lost,
+        and `sweep` the retired tables whose grace period has passed (a user runs `up` at
+        the start of each session anyway; with nothing due it costs one registry read)."""
         if task_slots is not None:
             self.stack = self._health.stack = self.stack.with_task_slots(task_slots)
         result = self.stack.up(self.say)
         self._health.remember(result.status)
-        if not result.status.healthy or not self.registry.runs(None):
+        if not result.status.healthy:
             return result
-        carried = lifecycle.resume_all(self._control(), self.say)
-        return replace(result, runs=carried.lines())
+        if self.registry.runs(None):
+            carried = lifecycle.resume_all(self._control(), self.say)
+            result = replace(result, runs=carried.lines())
+        return replace(result, removals=self._sweep_after_up())
+
+    def _sweep_after_up(self) -> list[str]:
+        """The sweep's lines; a sweep that fails does not fail `up`: it says so."""
+        try:
+            return self.sweep().lines() if self.registry.due_removals() else []
+        except KappaError as exc:
+            return [f"the sweep of retired tables failed ({exc}); `sweep` tries again"]
 
     @command
     def down(self) -> DownResult:

@@ -50,3 +50,11 @@ def test_bad_setting_is_an_error_message_not_a_traceback(
     assert main(["status"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("kappanb: error: KAPPANB_FLINK_REST_PORT='eighty' is not a whole number")
+
+
+def test_sweep_of_a_home_with_nothing_retired_needs_no_stack(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAPPANB_HOME", str(tmp_path / "h"))
+    assert main(["sweep"]) == 0
+    assert capsys.readouterr().out.strip() == "no retired table is scheduled for removal"

@@ -18,6 +18,7 @@ from kappanb.exceptions import (
     UnknownVersionError,
 )
 from kappanb.registry.records import JobVersion
+from kappanb.registry.store import LocalRegistry
 from kappanb.settings import StackSettings
 from kappanb.workbench import Workbench
 from tests.stack.fake_stack import FakeStack
@@ -98,3 +99,19 @@ def test_refused_commands_never_ask_the_stack(tmp_path: Path) -> None:
     with pytest.raises(UnknownVersionError, match="has no v9"):
         wb.replay("daily", 9)
     assert fake.calls == {}  # no health check, no auto start: nothing was asked
+
+
+def test_up_sweeps_the_retired_tables_that_are_due_and_says_so(tmp_path: Path) -> None:
+    wb, _, _ = _bench(tmp_path)
+    assert isinstance(wb.registry, LocalRegistry)
+    _versions(wb, "daily", 3)
+    for version, before in ((1, None), (2, 1), (3, 2)):  # serves v3, v2 the rollback target
+        wb.registry.switch("daily", version, f"daily__v{version}", kind="promote",
+                           expect_from=before)  # fmt: skip
+    now = wb.registry.clock()
+    wb.registry.schedule_removal("daily", 1, "daily__v1", 86_400_000)
+    assert "daily__v1" not in str(wb.up())  # not due: up says nothing of it
+    wb.registry.clock = lambda: now + 86_400_000
+    said = str(wb.up())
+    assert "removed daily__v1 (daily v1, retired " in said
+    assert [r.state for r in wb.history("daily").removals] == ["removed"]

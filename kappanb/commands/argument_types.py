@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 
 from kappanb.cluster.ports import MAX_BASE
+from kappanb.core.durations import grace_ms
 from kappanb.core.names import parse_version
+from kappanb.exceptions import DurationError
 
 
 def positive_int(raw: str) -> int:
@@ -63,6 +65,15 @@ def version(raw: str) -> int:
         return parse_version(raw)
     except Exception as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def grace(raw: str) -> str:
+    """A grace period (``7d``, ``36h``), checked here and passed on as written."""
+    try:
+        grace_ms(raw)
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return raw
 
 
 def key_list(raw: str) -> list[str]:

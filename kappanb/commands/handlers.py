@@ -17,6 +17,7 @@ from typing import Any
 
 from kappanb.cluster.local import LocalCluster
 from kappanb.commands.argument_types import (
+    grace,
     iso_time,
     key_list,
     non_negative_float,
@@ -346,7 +347,7 @@ def cmd_rollback(wb: Workbench, args: argparse.Namespace, ctx: Context) -> objec
     return wb.rollback(args.name, reason=args.reason)
 
 
-@subcommand("history", "every switch of the job's serving version", JOB)
+@subcommand("history", "every switch of the job's serving version; removals of its tables", JOB)
 def cmd_history(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.history(args.name)
 
@@ -354,10 +355,19 @@ def cmd_history(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object
 @subcommand(
     "retire", "stop a version with a savepoint; keep its table as a rollback target",
     JOB, version_arg(),
-    arg("--drop", action="store_true", help="drop its table too"),
+    one_of(
+        arg("--drop", action="store_true", help="drop its table too"),
+        arg("--remove-after", type=grace, metavar="GRACE", default=None,
+            help="remove its table once this has passed (7d, 36h): `sweep` does"),
+    ),
 )  # fmt: skip
 def cmd_retire(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
-    return wb.retire(args.name, args.version, drop=args.drop)
+    return wb.retire(args.name, args.version, drop=args.drop, remove_after=args.remove_after)
+
+
+@subcommand("sweep", "remove the retired tables whose grace period has passed")
+def cmd_sweep(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    return wb.sweep()
 
 
 # ---- the outputs, and the story -----------------------------------------------------------

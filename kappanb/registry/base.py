@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kappanb.registry.kinds import RunState, SwitchKind
-from kappanb.registry.records import JobVersion, RunRecord, Switch, TopicSpec
+from kappanb.registry.records import JobVersion, Removal, RunRecord, Switch, TopicSpec
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
 
@@ -29,6 +29,12 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
 def now() -> str:
     """This machine's clock, in the registry's format (for times a caller records)."""
     return datetime.now(UTC).strftime(TIME_FORMAT)
+
+
+def now_ms() -> int:
+    """This machine's clock in milliseconds since the epoch: the local registry's clock
+    (a test gives the registry another)."""
+    return int(datetime.now(UTC).timestamp() * 1000)
 
 
 def time_text(ms: int) -> str:
@@ -93,3 +99,26 @@ class Registry(Protocol):
         ...
 
     def switches(self, job: str) -> list[Switch]: ...
+
+    def schedule_removal(self, job: str, version: int, table: str, after_ms: int) -> Removal:
+        """Schedule ``table`` for removal ``after_ms`` from now on the registry's clock;
+        refused (`RemovalRefusedError`) while ``version`` is served or the rollback target."""
+        ...
+
+    def removals(self, job: str | None = None) -> list[Removal]:
+        """Every removal scheduled (of ``job``), done or not, oldest first."""
+        ...
+
+    def due_removals(self) -> list[Removal]:
+        """The pending removals that look due now (`claim_removal` decides)."""
+        ...
+
+    def claim_removal(self, removal_id: int) -> Removal:
+        """Decide, at the registry's time now, whether a removal goes ahead: ``removing``
+        (drop its table, then `finish_removal`), ``cancelled`` (no longer safe, the note
+        says why) or unchanged (not due, or done already)."""
+        ...
+
+    def finish_removal(self, removal_id: int) -> Removal:
+        """Record that a claimed removal's table is gone."""
+        ...

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from kappanb.exceptions import RegistryLogError
-from kappanb.registry import events, tables
+from kappanb.registry import events, removals, tables
 from kappanb.registry.store import open_sqlite, transaction
 
 SCHEMA = (
     tables.SCHEMA
+    + removals.SCHEMA
     + events.LEASES
     + """
 CREATE TABLE IF NOT EXISTS outcomes (log_offset INTEGER PRIMARY KEY, outcome TEXT NOT NULL);
@@ -33,7 +34,7 @@ CREATE TABLE IF NOT EXISTS position (
 );
 """
 )
-_STATE_TABLES = ("topics", "versions", "runs", "switches", "leases", "outcomes")
+_STATE_TABLES = ("topics", "versions", "runs", "switches", "removals", "leases", "outcomes")
 
 T = TypeVar("T")
 

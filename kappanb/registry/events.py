@@ -6,7 +6,10 @@ is deterministic: the same events, in the same order, give the same rows on ever
 machine. For that it uses nothing but the event and the rows before it:
 
 - time stamps (a version's ``created_at``, a switch's ``at``) come from the log's clock,
-  the broker's ``LogAppendTime`` of the event (never below an earlier event's);
+  the broker's ``LogAppendTime`` of the event (never below an earlier event's); but
+  whether a scheduled removal is due is decided by the claiming event's own broker time
+  (`RAW_TIME`): a broker clock set back makes it wait, and a high-water mark left by a
+  clock that was once ahead cannot make it early;
 - ids (runs, switches) come from the order of inserts;
 - a condition (a switch's ``expect_from``, a run's ``if_flink_job``, a job's lock) is
   checked when the event is applied; a failed one is an answer (an error to raise, who
@@ -25,7 +28,7 @@ from typing import Any
 
 from kappanb import exceptions
 from kappanb.exceptions import KappaError, RegistryLogError
-from kappanb.registry import leases, tables
+from kappanb.registry import leases, removals, tables
 from kappanb.registry.base import time_text
 from kappanb.registry.kinds import switch_kind
 
@@ -63,6 +66,9 @@ def decode(offset: int, at_ms: int, value: bytes | None) -> Event:
         return Event(offset, at_ms, "unreadable", {"why": str(exc)})
 
 
+RAW_TIME = frozenset({"claim_removal"})
+"""Changes applied at their event's own broker time rather than the log's clock."""
+
 Outcome = dict[str, Any]
 """What applying an event gave: ``{"ok": ...}``, ``{"error": class, "message": ...}``."""
 
@@ -70,6 +76,8 @@ Outcome = dict[str, Any]
 def apply(conn: sqlite3.Connection, event: Event, clock_ms: int) -> Outcome:
     """Apply ``event`` at log time ``clock_ms``; a refusal leaves the tables as they were."""
     change = _CHANGES.get(event.op)
+    if event.op in RAW_TIME:
+        clock_ms = event.at_ms
     conn.execute("SAVEPOINT event")
     try:
         if change is None:
@@ -133,6 +141,19 @@ def _switch(conn: sqlite3.Connection, args: dict[str, Any], at_ms: int) -> Any:
     return asdict(done)
 
 
+def _schedule_removal(conn: sqlite3.Connection, args: dict[str, Any], at_ms: int) -> Any:
+    return asdict(removals.schedule(conn, args["job"], int(args["version"]), args["table"],
+                                    int(args["after_ms"]), at_ms))  # fmt: skip
+
+
+def _claim_removal(conn: sqlite3.Connection, args: dict[str, Any], at_ms: int) -> Any:
+    return asdict(removals.claim(conn, int(args["id"]), at_ms))
+
+
+def _finish_removal(conn: sqlite3.Connection, args: dict[str, Any], at_ms: int) -> Any:
+    return asdict(removals.finish(conn, int(args["id"]), at_ms))
+
+
 def lease_of(conn: sqlite3.Connection, job: str) -> leases.Lease | None:
     row = conn.execute("SELECT lease FROM leases WHERE job = ?", (job,)).fetchone()
     return leases.Lease.from_json(json.loads(row[0])) if row else None
@@ -174,6 +195,9 @@ _CHANGES: dict[str, Change] = {
     "delete_run": _delete_run,
     "update_run": _update_run,
     "switch": _switch,
+    "schedule_removal": _schedule_removal,
+    "claim_removal": _claim_removal,
+    "finish_removal": _finish_removal,
     "acquire": _acquire,
     "renew": _renew,
     "release": _release,

@@ -1,10 +1,12 @@
-"""The values a run's mode and state, a job's kind and a switch's kind can take.
+"""The values a run's mode and state, a job's kind, a switch's kind and a removal's state
+can take.
 
 Each is a `Literal` of the strings the registry stores (SQLite rows, JSON) and Flink's REST
 API reports, so the stored data and the API stay plain strings while mypy knows the set.
 A string from outside (a registry row, Flink's answer) is narrowed once, where it enters,
-by `run_mode`, `run_state`, `flink_job_state`, `job_kind` or `switch_kind`: an unknown
-value is refused there with `UnknownValueError`, not carried along.
+by `run_mode`, `run_state`, `flink_job_state`, `job_kind`, `switch_kind` or
+`removal_state`: an unknown value is refused there with `UnknownValueError`, not carried
+along.
 
 Imports nothing of kappanb but its exceptions, so any package may use it.
 """
@@ -36,11 +38,16 @@ no longer knows the job), SUSPENDED (stopped with a savepoint by `down`)."""
 SwitchKind = Literal["first live run", "promote", "rollback"]
 """Why a job's serving alias was switched."""
 
+RemovalState = Literal["scheduled", "removing", "removed", "cancelled"]
+"""Where a retired table's scheduled removal stands: waiting for its grace period,
+claimed by a sweep that is dropping it, gone, or called off (it served again, ...)."""
+
 RUN_MODES: tuple[RunMode, ...] = get_args(RunMode)
 JOB_KINDS: tuple[JobKind, ...] = get_args(JobKind)
 FLINK_JOB_STATES: tuple[FlinkJobState, ...] = get_args(FlinkJobState)
 RUN_STATES: tuple[RunState, ...] = get_args(RunState)
 SWITCH_KINDS: tuple[SwitchKind, ...] = get_args(SwitchKind)
+REMOVAL_STATES: tuple[RemovalState, ...] = get_args(RemovalState)
 
 _Known = TypeVar("_Known", bound=str)
 
@@ -70,3 +77,7 @@ def run_state(value: str) -> RunState:
 
 def switch_kind(value: str) -> SwitchKind:
     return _one_of(value, SWITCH_KINDS, "switch kind")
+
+
+def removal_state(value: str) -> RemovalState:
+    return _one_of(value, REMOVAL_STATES, "removal state")

@@ -8,7 +8,7 @@ from html import escape as _esc
 from kappanb.core.schema import Column
 from kappanb.display.html import html_table
 from kappanb.display.plain import plain_text
-from kappanb.registry.kinds import JobKind, RunMode, RunState, SwitchKind
+from kappanb.registry.kinds import JobKind, RemovalState, RunMode, RunState, SwitchKind
 
 ACTIVE_STATES: frozenset[RunState] = frozenset(
     {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "FAILING", "CANCELLING", "RECONCILING"}
@@ -177,3 +177,26 @@ class Switch:
     kind: SwitchKind
     reason: str = ""
     forced: bool = False
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A retired version's table scheduled for removal once its grace period has passed
+    (`retire --remove-after`), and what became of it."""
+
+    id: int
+    job: str
+    version: int
+    table: str
+    scheduled_at: str
+    due_ms: int
+    """When it may go, in milliseconds since the epoch on the registry's clock."""
+    state: RemovalState
+    done_at: str | None = None
+    """When it was removed or called off."""
+    note: str = ""
+    """Why it was called off (or rescheduled)."""
+
+    @property
+    def pending(self) -> bool:
+        return self.state in ("scheduled", "removing")

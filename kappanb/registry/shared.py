@@ -34,12 +34,13 @@ from kappanb.exceptions import (
     RegistryLogError,
     RegistryUnreachableError,
 )
-from kappanb.registry import events, tables
+from kappanb.registry import events, removals, tables
+from kappanb.registry.base import now_ms
 from kappanb.registry.cache import LogCache
-from kappanb.registry.kinds import RunState, SwitchKind
+from kappanb.registry.kinds import RunState, SwitchKind, removal_state
 from kappanb.registry.leases import Holder
 from kappanb.registry.log import RegistryLog
-from kappanb.registry.records import JobVersion, RunRecord, Switch, TopicSpec
+from kappanb.registry.records import JobVersion, Removal, RunRecord, Switch, TopicSpec
 
 LEASE_SECONDS = 30.0
 """How long a job's lock outlives its holder's last heartbeat (renewed every third)."""
@@ -204,6 +205,32 @@ class LogRegistry:
 
     def switches(self, job: str) -> list[Switch]:
         return self._query(lambda conn: tables.switches(conn, job))
+
+    # ---- removals of retired tables -------------------------------------------------
+    def schedule_removal(self, job: str, version: int, table: str, after_ms: int) -> Removal:
+        args = {"job": job, "version": version, "table": table, "after_ms": after_ms}
+        return _removal(self._submit("schedule_removal", args))
+
+    def removals(self, job: str | None = None) -> list[Removal]:
+        return self._query(lambda conn: removals.removals(conn, job))
+
+    def due_removals(self) -> list[Removal]:
+        """Those due by the log's clock or this machine's, whichever is later: a guess
+        that only saves writing a claim that would change nothing; the claim's broker
+        time decides."""
+        pending = self._query(lambda conn: removals.removals(conn, None, pending=True))
+        now = max(self.cache.position().clock_ms, now_ms())
+        return [r for r in pending if r.due_ms <= now]
+
+    def claim_removal(self, removal_id: int) -> Removal:
+        return _removal(self._submit("claim_removal", {"id": removal_id}))
+
+    def finish_removal(self, removal_id: int) -> Removal:
+        return _removal(self._submit("finish_removal", {"id": removal_id}))
+
+
+def _removal(data: dict[str, Any]) -> Removal:
+    return Removal(**{**data, "state": removal_state(data["state"])})
 
 
 class Heartbeat:

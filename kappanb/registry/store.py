@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kappanb.registry import tables
-from kappanb.registry.base import now
+from kappanb.registry import removals, tables
+from kappanb.registry.base import now_ms, time_text
 from kappanb.registry.kinds import RunState, SwitchKind
 from kappanb.registry.locks import job_lock
-from kappanb.registry.records import JobVersion, RunRecord, Switch, TopicSpec
+from kappanb.registry.records import JobVersion, Removal, RunRecord, Switch, TopicSpec
 
 
 def open_sqlite(path: Path, schema: str) -> None:
@@ -53,9 +53,15 @@ def transaction(path: Path) -> Iterator[sqlite3.Connection]:
 class LocalRegistry:
     """Topics, job versions and runs of one kappanb home, in a SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Callable[[], int] = now_ms) -> None:
         self._path = path
-        open_sqlite(path, tables.SCHEMA)
+        self.clock = clock
+        """Milliseconds since the epoch: this machine's clock, read at each change (never
+        smoothed: a clock set back makes a removal wait longer, not less)."""
+        open_sqlite(path, tables.SCHEMA + removals.SCHEMA)
+
+    def _now(self) -> str:
+        return time_text(self.clock())
 
     @property
     def path(self) -> Path:
@@ -70,7 +76,7 @@ class LocalRegistry:
 
     def put_topic(self, topic: TopicSpec) -> TopicSpec:
         with transaction(self.path) as conn:
-            return tables.put_topic(conn, topic, now())
+            return tables.put_topic(conn, topic, self._now())
 
     def topics(self) -> list[TopicSpec]:
         with transaction(self.path) as conn:
@@ -78,7 +84,7 @@ class LocalRegistry:
 
     def add_version(self, draft: JobVersion) -> tuple[JobVersion, bool]:
         with transaction(self.path) as conn:
-            return tables.add_version(conn, draft, now())
+            return tables.add_version(conn, draft, self._now())
 
     def versions(self, job: str | None = None) -> list[JobVersion]:
         with transaction(self.path) as conn:
@@ -122,7 +128,7 @@ class LocalRegistry:
         with transaction(self.path) as conn:
             done = tables.switch(
                 conn, job, to_version, table, kind=kind, expect_from=expect_from,
-                reason=reason, forced=forced, at=now(),
+                reason=reason, forced=forced, at=self._now(),
             )  # fmt: skip
             if also is not None:
                 also()
@@ -135,3 +141,26 @@ class LocalRegistry:
     def switches(self, job: str) -> list[Switch]:
         with transaction(self.path) as conn:
             return tables.switches(conn, job)
+
+    # ---- removals of retired tables -------------------------------------------------
+    def schedule_removal(self, job: str, version: int, table: str, after_ms: int) -> Removal:
+        with transaction(self.path) as conn:
+            return removals.schedule(conn, job, version, table, after_ms, self.clock())
+
+    def removals(self, job: str | None = None) -> list[Removal]:
+        with transaction(self.path) as conn:
+            return removals.removals(conn, job)
+
+    def due_removals(self) -> list[Removal]:
+        with transaction(self.path) as conn:
+            pending = removals.removals(conn, None, pending=True)
+        now = self.clock()
+        return [r for r in pending if r.due_ms <= now]
+
+    def claim_removal(self, removal_id: int) -> Removal:
+        with transaction(self.path) as conn:
+            return removals.claim(conn, removal_id, self.clock())
+
+    def finish_removal(self, removal_id: int) -> Removal:
+        with transaction(self.path) as conn:
+            return removals.finish(conn, removal_id, self.clock())

@@ -1,6 +1,7 @@
 """The API's commands over the versions' outputs: compare two (`diff`), switch what
-readers get (`promote`, `rollback`, `retire`, `history`, `serving`) and read them (`read`,
-`sql`). `kappanb.workbench.Workbench` has them; they reach the stack through what it gives
+readers get (`promote`, `rollback`, `retire`, `history`, `serving`), remove retired tables
+whose grace period has passed (`sweep`) and read them (`read`, `sql`).
+`kappanb.workbench.Workbench` has them; they reach the stack through what it gives
 (`_control`, `_launcher`), each checking its input before the stack is asked.
 """
 
@@ -11,11 +12,13 @@ from collections.abc import Sequence
 import polars as pl
 
 from kappanb.compare import Diff
+from kappanb.core.durations import grace_ms
 from kappanb.exceptions import RunNotFoundError
 from kappanb.registry.base import Registry
 from kappanb.runs.control import RunControl
 from kappanb.runs.runs import RunLauncher
 from kappanb.serving.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs
+from kappanb.serving.removal import Swept, sweep
 from kappanb.serving.serving import (
     Retired,
     Serving,
@@ -35,7 +38,7 @@ from kappanb.versions import definitions
 
 
 class ServingCommands:
-    """diff, promote, rollback, retire, history, serving, read and sql."""
+    """diff, promote, rollback, retire, history, serving, sweep, read and sql."""
 
     registry: Registry
     stack: Stack
@@ -85,9 +88,10 @@ class ServingCommands:
             return Switched(serving.rollback(name, current, reason=reason))
 
     def history(self, name: str) -> SwitchHistory:
-        """Every switch of the serving alias: when, from which version, to which, why."""
+        """Every switch of the serving alias: when, from which version, to which, why; and
+        the removals of its retired tables: scheduled when, due when, removed or called off."""
         definitions.find_version(self.registry, name, None)
-        return SwitchHistory(name, self.registry.switches(name))
+        return SwitchHistory(name, self.registry.switches(name), self.registry.removals(name))
 
     def serving(self, name: str) -> int | None:
         """The version readers of ``name`` get now (None before its first live run)."""
@@ -96,12 +100,27 @@ class ServingCommands:
         return current.to_version if current else None
 
     @command
-    def retire(self, name: str, version: int, *, drop: bool = False) -> Retired:
-        """Stop a version (savepoint), keep its table as a rollback target (or ``drop`` it)."""
+    def retire(
+        self, name: str, version: int, *, drop: bool = False, remove_after: str | None = None
+    ) -> Retired:
+        """Stop a version (savepoint), keep its table as a rollback target (or ``drop`` it),
+        or schedule its removal once ``remove_after`` ("7d", "36h") has passed on the
+        registry's clock; `sweep` (and `up`) then removes it, unless it serves again or is
+        the rollback target by then. Refused for the served version and, with
+        ``remove_after``, for the rollback target, before anything is stopped."""
+        if drop and remove_after is not None:
+            raise TypeError("give retire drop=True or remove_after, not both")
+        after = None if remove_after is None else grace_ms(remove_after)
         with self.registry.job_lock(name, f"retire {name} v{version}"):
-            retired = check_retire(self.registry, name, version)  # before the stack
-            serving = Serving(self._control())
-            return serving.retire(retired, drop=drop)
+            retired = check_retire(self.registry, name, version, remove=after is not None)
+            serving = Serving(self._control())  # the stack, after the checks
+            return serving.retire(retired, drop=drop, remove_after_ms=after)
+
+    def sweep(self) -> Swept:
+        """Remove the retired tables whose grace period has passed (`retire --remove-after`),
+        after checking again that none is served or the rollback target now (those removals
+        are called off, saying why). Needs the registry and the catalog, never Flink."""
+        return sweep(self.registry, self._catalog())
 
     def sql(self, query: str) -> pl.DataFrame:
         """Run SQL over the jobs' outputs: a job's name reads its serving version,

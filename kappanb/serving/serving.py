@@ -10,7 +10,9 @@ table's snapshot: one version or the other, never a mix.
   not finished) unless forced; ``rollback`` switches back to the version the current
   one replaced (twice in a row returns to where it was); both are recorded.
 - ``retire`` stops a version's job with a savepoint and keeps its table as a rollback
-  target; with ``drop`` it removes the table too. Neither touches the served version.
+  target; with ``drop`` it removes the table too; with ``remove_after`` it schedules the
+  table's removal once that grace period has passed (`serving.removal` sweeps), refused
+  for the served version and the rollback target. None touches the served version.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from kappanb.core.durations import duration
 from kappanb.display.html import Raw, html_table, path, text_table
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import NotCaughtUpError, PromoteError
-from kappanb.registry.base import Registry
+from kappanb.registry import removals
+from kappanb.registry.base import Registry, time_text
 from kappanb.registry.kinds import SwitchKind
-from kappanb.registry.records import JobVersion, RunRecord, Switch
+from kappanb.registry.records import JobVersion, Removal, RunRecord, Switch
 from kappanb.runs.control import RunControl
+from kappanb.serving.removal import removal_html, removal_text
 from kappanb.tables.catalog import drop_table, publish_serving, table_exists
 from kappanb.versions import definitions
 
@@ -39,6 +43,8 @@ class SwitchHistory:
 
     job: str
     switches: list[Switch]
+    removals: list[Removal] = field(default_factory=list)
+    """Its retired tables scheduled for removal: when, due when, removed or called off."""
 
     def _rows(self) -> list[list[object]]:
         return [
@@ -49,13 +55,23 @@ class SwitchHistory:
 
     def __str__(self) -> str:
         if not self.switches:
-            return f"{self.job} has no serving version yet: its first live run sets it"
-        return text_table(_HEADERS, self._rows())
+            said = f"{self.job} has no serving version yet: its first live run sets it"
+        else:
+            said = text_table(_HEADERS, self._rows())
+        if self.removals:
+            said += "\n\nremovals of retired tables\n" + removal_text(self.removals)
+        return said
 
     def _repr_html_(self) -> str:
         if not self.switches:
-            return f"<i>{self}</i>"
-        return f"<b>{self.job}</b> serving history" + html_table(_HEADERS, self._rows())
+            said = (
+                f"<i>{escape(self.job)} has no serving version yet: its first live run sets it</i>"
+            )
+        else:
+            said = f"<b>{self.job}</b> serving history" + html_table(_HEADERS, self._rows())
+        if self.removals:
+            said += "<br><b>removals of retired tables</b>" + removal_html(self.removals)
+        return said
 
 
 @plain_text
@@ -96,18 +112,29 @@ class Retired:
     """(run id, savepoint) of each run it stopped."""
     tables: list[str] = field(default_factory=list)
     dropped: bool = False
+    removals: list[Removal] = field(default_factory=list)
+    """The removals of its tables it scheduled (``remove_after``)."""
+
+    @property
+    def _until(self) -> str:
+        """When a scheduled removal may take its tables ('' when none was scheduled)."""
+        if not self.removals:
+            return ""
+        due = time_text(self.removals[0].due_ms)
+        return f"until {due}, then `sweep` removes it (unless served or rollback target then)"
 
     def __str__(self) -> str:
         said = [f"stopped run #{run} with savepoint {where}" for run, where in self.stopped]
         tables = ", ".join(self.tables)
-        said.append(f"dropped {tables}" if self.dropped else f"kept {tables} (a rollback target)")
+        kept = f"kept {tables} " + (self._until or "(a rollback target)")
+        said.append(f"dropped {tables}" if self.dropped else kept)
         return f"retired {self.job} v{self.version}: " + "; ".join(said)
 
     def _repr_html_(self) -> str:
         rows: list[list[object]] = [
             [f"stopped run #{run}", Raw("savepoint " + path(where))] for run, where in self.stopped
         ]
-        kept = "dropped" if self.dropped else "kept (a rollback target)"
+        kept = "dropped" if self.dropped else "kept " + (self._until or "(a rollback target)")
         rows += [[kept, Raw(f"<code>{escape(t)}</code>")] for t in self.tables]
         return f"<b>retired {escape(self.job)} v{self.version}</b>" + html_table(
             ["done", "where"], rows
@@ -140,14 +167,17 @@ def check_rollback(registry: Registry, job: str) -> Switch:
     return current
 
 
-def check_retire(registry: Registry, job: str, version: int) -> JobVersion:
-    """The version to retire, unless it is the one readers get (no stack)."""
+def check_retire(registry: Registry, job: str, version: int, *, remove: bool = False) -> JobVersion:
+    """The version to retire, unless it is the one readers get, or, to ``remove`` its
+    table later, the rollback target (no stack)."""
     job_version = definitions.find_version(registry, job, version)
     current = registry.serving(job)
     if current is not None and current.to_version == job_version.version:
         raise PromoteError(
             f"{job} {job_version.label} is what readers get: promote another version first"
         )
+    if remove and (reason := removals.protection(current, job, job_version.version)):
+        raise removals.refusal(reason, job, job_version.version)
     return job_version
 
 
@@ -186,8 +216,11 @@ class Serving:
         except PromoteError:
             return  # another notebook set it meanwhile: theirs stands
 
-    def retire(self, job_version: JobVersion, *, drop: bool = False) -> Retired:
-        """Retire the version `check_retire` allowed."""
+    def retire(
+        self, job_version: JobVersion, *, drop: bool = False, remove_after_ms: int | None = None
+    ) -> Retired:
+        """Retire the version `check_retire` allowed; with ``remove_after_ms``, schedule the
+        removal of its tables that exist."""
         job = job_version.job
         runs = self.control.launcher.reconciled(job, job_version.version)
         if not runs:
@@ -200,7 +233,12 @@ class Serving:
         if drop:
             for table in tables:
                 drop_table(self.catalog, table)
-        return Retired(job, job_version.version, stopped, tables, dropped=drop)
+        scheduled = []
+        if remove_after_ms is not None:
+            tables = [t for t in tables if table_exists(self.catalog, t)]
+            version, after = job_version.version, remove_after_ms
+            scheduled = [self.registry.schedule_removal(job, version, t, after) for t in tables]
+        return Retired(job, job_version.version, stopped, tables, drop, scheduled)
 
     # ---- helpers ---------------------------------------------------------------------
     def _latest_run(self, job: str, version: int) -> RunRecord:

@@ -113,6 +113,8 @@ class UpResult:
     seconds: float = 0.0
     runs: list[str] = field(default_factory=list)
     """Runs `up` resumed (suspended by `down`, or lost by a crashed cluster)."""
+    removals: list[str] = field(default_factory=list)
+    """What its sweep of retired tables did (tables removed, removals called off)."""
 
     def __str__(self) -> str:
         lines = [*self.notes, str(self.status)]
@@ -120,7 +122,7 @@ class UpResult:
             lines.append(f"started {', '.join(self.started)} in {self.seconds:.1f} s")
         else:
             lines.append(f"already running; nothing started ({self.seconds:.1f} s)")
-        return "\n".join([*lines, *self.runs])
+        return "\n".join([*lines, *self.runs, *self.removals])
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<div>{html.escape(n)}</div>" for n in self.notes)
@@ -129,7 +131,7 @@ class UpResult:
             if self.started
             else "already running; nothing started"
         )
-        runs = "".join(f"<div>{html.escape(r)}</div>" for r in self.runs)
+        runs = "".join(f"<div>{html.escape(r)}</div>" for r in [*self.runs, *self.removals])
         return (
             notes + self.status._repr_html_() + f"<div><small>{html.escape(tail)}</small></div>"
             + runs

@@ -288,7 +288,7 @@ CASES: list[Case] = [
     _c("watch counts v5", UnknownVersionError, "its versions are v1"),
     _c("watch counts --interval 0", USAGE, "must be above 0"),
     _c("watch bad_counts", RunNotFoundError, "no run of bad_counts is running", stack=True),
-    # ---- diff, promote, rollback, history, retire --------------------------------------
+    # ---- diff, promote, rollback, history, retire, sweep ----------------------------------
     _c("diff counts v1", USAGE, "required: new"),
     _c("diff nope v1 v2", UnknownJobError, "Define one with"),
     _c("diff counts v1 v2", UnknownVersionError, "its versions are v1"),
@@ -309,6 +309,11 @@ CASES: list[Case] = [
     _c("retire nope v1", UnknownJobError, "Define one with"),
     _c("retire counts v1", PromoteError, "promote another version first"),
     _c("retire bad_counts v1", PromoteError, "has never run: nothing to retire", stack=True),
+    _c("retire counts v1 --remove-after 7d", PromoteError, "promote another version first"),
+    _c("retire counts v1 --remove-after soon", USAGE, "is not a grace period: write a number"),
+    _c("retire counts v1 --remove-after=-7d", USAGE, "is not a grace period"),
+    _c("retire counts v1 --drop --remove-after 7d", USAGE, "not allowed with argument --drop"),
+    _c("sweep now", USAGE, "unrecognized arguments: now"),
     # ---- sql and demo ------------------------------------------------------------------
     _c("sql", QueryError, "write a SELECT over job names"),
     _c("sql", QueryError, "write a SELECT over job names", cell="  \n"),

@@ -176,3 +176,28 @@ def test_a_cache_of_another_log_starts_afresh(tmp_path: Path) -> None:
     assert dump(cache.path) == dump(_applied(tmp_path / "fresh.sqlite", _log()).path) | {
         "position": dump(cache.path)["position"]
     }
+
+
+def test_a_removal_is_due_by_its_claims_own_broker_time(tmp_path: Path) -> None:
+    """Scheduled at the log's clock; claimed only when the claiming event's own stamp has
+    reached the due time: a broker clock that was once a week ahead (the log's clock keeps
+    that high-water mark) and was then set right does not remove anything early."""
+    day = 86_400_000
+    switches = [("switch", {"job": "j", "to_version": v, "table": f"j__v{v}", "kind": "promote",
+                            "expect_from": v - 1 or None}) for v in (1, 2, 3)]  # fmt: skip
+    changes: list[tuple[int, str, dict[str, Any]]] = [
+        *[(T0, op, args) for op, args in switches],
+        (T0, "schedule_removal", {"job": "j", "version": 1, "table": "j__v1", "after_ms": 7 * day}),
+        (T0 + 8 * day, "renew", {"job": "j", "token": "x"}),  # a broker a week ahead
+        (T0 + day, "claim_removal", {"id": 1}),  # set right: a day after, not due
+        (T0 - day, "claim_removal", {"id": 1}),  # set back: not due
+        (T0 + 7 * day, "claim_removal", {"id": 1}),  # due
+        (T0 + 7 * day + 5, "finish_removal", {"id": 1}),
+    ]
+    log = [decode(i, at, encode(op, args)) for i, (at, op, args) in enumerate(changes)]
+    cache = _applied(tmp_path / "c.sqlite", log)
+    states = [(cache.outcome(i) or {})["ok"]["state"] for i in (3, 5, 6, 7, 8)]
+    assert states == ["scheduled", "scheduled", "scheduled", "removing", "removed"]
+    removal = (cache.outcome(3) or {})["ok"]
+    assert removal["due_ms"] == T0 + 7 * day and removal["scheduled_at"] == time_text(T0)
+    assert (cache.outcome(8) or {})["ok"]["done_at"] == time_text(T0 + 8 * day)  # log clock

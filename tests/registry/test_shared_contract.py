@@ -11,6 +11,11 @@ import pytest
 from kappanb.registry.log import RegistryLog
 from kappanb.registry.shared import LogRegistry
 from kappanb.stack.endpoints import Endpoints
+from tests.registry.test_removals import (  # noqa: F401 - collected here with this file's fixture
+    test_a_refused_schedule_records_nothing,
+    test_a_removal_a_week_away_is_not_claimed,
+    test_a_removal_due_at_once_goes_through_claim_and_finish,
+)
 from tests.registry.test_store import (  # noqa: F401 - collected here with this file's fixture
     test_add_run_assigns_ids,
     test_add_version_numbering,

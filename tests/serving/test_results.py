@@ -1,11 +1,15 @@
-"""What promote, retire and stop show: one line for a terminal, a table for a notebook
-(no I/O)."""
+"""What promote, retire, history, sweep and stop show: one line for a terminal, a table
+for a notebook (no I/O)."""
 
 from __future__ import annotations
 
-from kappanb.registry.records import RunRecord, Switch
+from dataclasses import replace
+
+from kappanb.registry.kinds import RemovalState
+from kappanb.registry.records import Removal, RunRecord, Switch
 from kappanb.runs.report import RunHandle
-from kappanb.serving.serving import Retired, Switched
+from kappanb.serving.removal import Swept
+from kappanb.serving.serving import Retired, Switched, SwitchHistory
 
 SAVEPOINT = "file:/tmp/home/flink/savepoints/daily-v1-run1/savepoint-999779-ff13da26260b"
 
@@ -40,3 +44,42 @@ def test_a_stopped_run_shows_its_savepoint_in_the_table_not_the_heading() -> Non
     assert html.startswith("<b>stopped daily v1 with a savepoint</b><table")
     assert ">savepoint</th>" in html and "/<wbr>daily-v1-run1/<wbr>" in html
     assert str(handle).endswith(f"\n  savepoint {SAVEPOINT}")
+
+
+def _removal(state: RemovalState, note: str = "", done_at: str | None = None) -> Removal:
+    due = 1_765_000_000_000 + 7 * 86_400_000
+    return Removal(4, "daily", 1, "daily__v1", "2025-12-06 05:46:40 UTC", due, state,
+                   done_at, note)  # fmt: skip
+
+
+def test_retire_with_a_grace_period_says_until_when_the_table_is_kept() -> None:
+    said = Retired("daily", 1, [], ["daily__v1"], removals=[_removal("scheduled")])
+    assert str(said) == (
+        "retired daily v1: kept daily__v1 until 2025-12-13 05:46:40 UTC, then `sweep` removes "
+        "it (unless served or rollback target then)"
+    )
+    assert "kept until 2025-12-13 05:46:40 UTC" in said._repr_html_()
+
+
+def test_history_lists_the_removals_after_the_switches() -> None:
+    switches = [Switch(1, "daily", None, 1, "daily__v1", "t0", "first live run"),
+                Switch(2, "daily", 1, 2, "daily__v2", "t1", "promote")]  # fmt: skip
+    gone = _removal("removed", done_at="2025-12-13 06:00:00 UTC")
+    history = SwitchHistory("daily", switches, [gone])
+    text = str(history)
+    assert text.index("promote") < text.index("removals of retired tables")
+    assert "2025-12-13 06:00:00 UTC" in text and "removed" in text
+    assert history._repr_html_().count("<table") == 2
+    assert "removals" not in str(SwitchHistory("daily", switches))
+
+
+def test_a_sweep_says_what_it_removed_kept_and_left_waiting() -> None:
+    kept = replace(_removal("cancelled", "daily v1 is what readers get: kept"), id=5)
+    swept = Swept([_removal("removed")], [kept], [replace(_removal("scheduled"), id=6)])
+    assert swept.lines() == [
+        "removed daily__v1 (daily v1, retired 2025-12-06 05:46:40 UTC)",
+        "kept daily__v1: daily v1 is what readers get: kept",
+        "daily__v1 is removed after 2025-12-13 05:46:40 UTC",
+    ]
+    assert swept._repr_html_().count("<tr>") == 4  # the heading and three removals
+    assert str(Swept()) == "no retired table is scheduled for removal"
