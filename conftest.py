@@ -140,9 +140,26 @@ def _flink_picture(config: pytest.Config) -> str:
                 f"restarts {rest.restarts(jid)}, checkpoints {counts}, "
                 f"root exception {rest.root_exception(jid)[:300]!r}"
             )
-        return "\n".join(lines)
+        return "\n".join(lines + _taskmanager_ends(config.stash[_STACK]))
     except Exception as exc:  # the picture is a courtesy: never fail the report
         return f"could not ask Flink: {exc!r}"
+
+
+def _taskmanager_ends(stack: EmbeddedStack) -> list[str]:
+    """How each TaskManager log of the stack ends, and its errors: a TaskManager that
+    vanished after it registered says why only there (its log is gone with the home)."""
+    lines: list[str] = []
+    for log in sorted(stack.layout.flink_log_dir("flink-taskmanager").glob("*.log*")):
+        text = log.read_text(errors="replace").splitlines()
+        errors = [t for t in text if " ERROR " in t or "Exception" in t or "Fatal" in t]
+        lines += [f"--- {log.name}: its last errors, then its last lines", *errors[-15:],
+                  "...", *text[-15:]]  # fmt: skip
+    for log in sorted(stack.layout.flink_log_dir("flink-jobmanager").glob("*.log*")):
+        words = ("lost", "isconnect", "timed out")
+        said = [t for t in log.read_text(errors="replace").splitlines()
+                if "TaskManager" in t and any(w in t for w in words)]  # fmt: skip
+        lines += [f"--- {log.name}: what it said of lost TaskManagers", *said[-10:]]
+    return lines
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
