@@ -171,12 +171,15 @@ def cmd_cluster(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object
         "(default) sends it to a dead-letter topic and counts it; 'fail' fails the run "
         "(the only choice for --compact topics)"),
     arg("--dlq", metavar="TOPIC", help="the dead-letter topic (default: NAME.dlq)"),
+    arg("--retention", metavar="TIME",
+        help="how long Kafka keeps records, e.g. '7 d' (default: forever); `retention "
+        "NAME` reports what is left"),
 )  # fmt: skip
 def cmd_topic(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.topic(
         args.name, args.schema, event_time=args.event_time, watermark=args.watermark,
         partitions=args.partitions, compact=args.compact, key=args.key, table=args.table,
-        on_malformed=args.on_malformed, dlq=args.dlq,
+        on_malformed=args.on_malformed, dlq=args.dlq, retention=args.retention,
     )  # fmt: skip
 
 
@@ -187,6 +190,16 @@ def cmd_topics(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
         [[t.name, t.table, t.partitions, t.event_time or "-", f"{t.watermark_ms / 1000:g} s",
           f"-> {t.dlq_topic}" if t.dlq_topic else "fail"] for t in wb.topics()],
     )  # fmt: skip
+
+
+@subcommand(
+    "retention", "how far back a topic's log reaches, and whether replays outrun its growth",
+    arg("topic", completes="topic"),
+    arg("--window", default="1 h", metavar="TIME",
+        help="measure the topic's growth over this last stretch (default '1 h')"),
+)  # fmt: skip
+def cmd_retention(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    return wb.retention(args.topic, window=args.window)
 
 
 @subcommand(
@@ -271,7 +284,8 @@ def cmd_run(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 @subcommand(
     "replay", "replay a version beside the live one, with a fresh consumer group",
     *_start_arguments(
-        arg("--from", dest="start", help="earliest | TIMESTAMP | 0:120,1:98"),
+        arg("--from", dest="start",
+            help="earliest | earliest-available | TIMESTAMP | 0:120,1:98"),
         arg("--until", help="latest | TIMESTAMP: a bounded replay"),
     ),
 )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape as _esc
 
+from kappanb.core.durations import duration
 from kappanb.core.schema import Column
 from kappanb.display.html import html_table
 from kappanb.display.plain import plain_text
@@ -34,6 +35,14 @@ class TopicSpec:
     """What a run does with an event that does not decode: "dlq" (route it) or "fail"."""
     dlq: str | None = None
     """The dead-letter topic when it is not the default ``<name>.dlq``."""
+    retention_ms: int | None = None
+    """How long Kafka keeps its records (``retention.ms``), as declared with --retention;
+    None: not declared, kept forever (a topic kappanb creates) or as Kafka has it."""
+
+    @property
+    def retention_text(self) -> str:
+        """``", retention 7.0 days"``; empty when no retention was declared."""
+        return f", retention {duration(self.retention_ms)}" if self.retention_ms else ""
 
     @property
     def dlq_topic(self) -> str | None:
@@ -62,7 +71,7 @@ class TopicSpec:
         return (
             f"topic {self.name} (SQL table {self.table}), {self.partitions} partition(s){compact}"
             + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
-            + f"{self.malformed_text}\n{columns}"
+            + f"{self.malformed_text}{self.retention_text}\n{columns}"
         )
 
     def _repr_html_(self) -> str:
@@ -75,7 +84,7 @@ class TopicSpec:
             f"{self.partitions} partition(s)"
             + (f", compacted by <code>{self.key}</code>" if self.compact else "")
             + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
-            + _esc(self.malformed_text)
+            + _esc(self.malformed_text + self.retention_text)
         )
         return head + html_table(["column", "type", ""], rows)
 

@@ -27,6 +27,7 @@ from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.runs import runs
 from kappanb.runs.report import RunHandle
+from kappanb.runs.retention import check_history
 from kappanb.runs.slots import SlotCount, count_slots, describe_holders
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import drop_table, table_exists, table_has_data
@@ -78,6 +79,9 @@ class RunControl:
                 f"{name} {job_version.label} already runs (run #{active[0].id}, {active[0].mode}, "
                 f"into {active[0].table}); add --restart to replace it, or stop it first"
             )
+        if mode == "replay":  # the one check of the log's history, before any side effect
+            check_history(self.registry, launcher.rest, self.endpoints.kafka, job_version,
+                          topics, rng)  # fmt: skip
         command = f"{'run' if mode == 'live' else 'replay'} {name} {job_version.label}"
         asked = f"{command} --parallelism {parallelism}" if parallelism > 1 else command
         self.check_slots(parallelism, asked, releasing=active)  # --restart frees theirs

@@ -91,7 +91,7 @@ def run_status(
     last = f"#{latest['id']} ({count} done)" if latest else "none yet"
     # A resumed run is a new Flink job; one Flink restored itself keeps its id.
     restored = bool(run.restored_from or (checkpoints.get("latest") or {}).get("restored"))
-    positions = _reported_positions(rest, run.flink_job_id, job.get("vertices", []))
+    positions = reported_positions(rest, run.flink_job_id, job.get("vertices", []))
     read = records_read(
         endpoints.kafka, run, sources, positions, own_commits=count > 0,
         restored=restored,
@@ -170,7 +170,7 @@ def start_at(run: RunRecord) -> StartAt:
     return StartAt()
 
 
-def _reported_positions(
+def reported_positions(
     rest: FlinkRest, job_id: str, vertices: list[dict[str, Any]]
 ) -> Offsets | None:
     """Per topic (as Flink spells it) and partition, the next offset Flink's readers
