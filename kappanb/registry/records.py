@@ -160,6 +160,12 @@ class RunRecord:
     """The dead-letter topics the run writes malformed events to, comma-separated; empty
     when its topics fail fast (or the run predates dead-letter topics)."""
 
+    first_offsets: str = ""
+    """Where a run from the log's start (``earliest``, ``earliest-available``) began, as
+    Kafka had it then: ``topic@0:0,1:0;...`` (`kappanb.kafka.run_offsets`). Retention may
+    move the log's start on later; records read still count from here. Empty for other
+    starts and for runs older than retention."""
+
     @property
     def dead_letter_topics(self) -> tuple[str, ...]:
         return tuple(t for t in self.dead_letters.split(",") if t)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from kappanb.core.names import output_table
-from kappanb.core.positions import ReadRange
+from kappanb.core.positions import EARLIEST_AVAILABLE, ReadRange
 from kappanb.exceptions import (
     RunConflictError,
     RunNotFoundError,
@@ -19,6 +19,7 @@ from kappanb.exceptions import (
     StartPositionError,
     TaskSlotsBusyError,
 )
+from kappanb.kafka.run_offsets import StartAt, offsets_text, start_offsets
 from kappanb.monitor.samplers import SAMPLERS
 from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watch_set import WatchSet, watch_runs
@@ -96,6 +97,7 @@ class RunControl:
             id=0, job=name, version=job_version.version, mode=mode, table=table, group_id=group,
             start=rng.start, until=rng.until, flink_job_id="", state="SUBMITTING",
             started_at=now(), parallelism=parallelism, dead_letters=dead_letters(topics),
+            first_offsets=self.first_offsets(topics, rng),
         ))  # fmt: skip
         plan = runs.RunPlan(job_version, topics, mode, rng, table, group, parallelism, reserved.id)
         try:
@@ -110,6 +112,13 @@ class RunControl:
             raise
         watching = self.watch_set(name, also=record.id) if watch else None
         return self.handle(record, url, watch=watching)
+
+    def first_offsets(self, topics: Sequence[TopicSpec], rng: ReadRange) -> str:
+        """The log's start now, for a run from it (`RunRecord.first_offsets`); else ""."""
+        if rng.start not in ("earliest", EARLIEST_AVAILABLE):
+            return ""
+        names = [t.name for t in topics]
+        return offsets_text(start_offsets(self.endpoints.kafka, names, StartAt()))
 
     def check_slots(
         self, parallelism: int, asked: str, releasing: Sequence[RunRecord] = ()
