@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from kappanb.exceptions import StartPositionError
 
@@ -91,4 +91,5 @@ def _millis(text: str) -> str:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return str(int(moment.timestamp() * 1000))
+    # Exact to the millisecond (a float's timestamp() * 1000 may land 1 ms early).
+    return str((moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1))

@@ -2,20 +2,27 @@
 really deleted, its `retention` report checked against what the test produced and
 measured, and a replay from earliest refused with nothing created.
 
-The records carry Kafka timestamps of 2020 (one a second), so every closed segment is
-past the topic's one day of retention at once and goes at the broker's next retention
-check; the segment being written is never deleted. Small segments (set on the topic
-after kappanb declared it) make several of them.
+The first `OLD` records of each partition carry Kafka timestamps of 2020, the rest
+timestamps of the last few minutes. The topic keeps records a day: the 2020 segments
+(small ones, several) are past it at once and go at the broker's next retention check,
+and the jump in time rolls a new segment at offset `OLD` (a segment rolls when its
+records span more than ``segment.ms``), so the log then starts exactly there.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource
-from confluent_kafka.admin import ResourceType
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    ResourceType,
+)
 
 from kappanb.core.names import output_table
 from kappanb.core.positions import read_range
@@ -34,20 +41,24 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 TOPIC, TABLE, JOB = "expiring.events.v1", "expiring_events", "expiring_ids"
 SCHEMA = "id BIGINT, pad STRING"
-PARTITIONS, PER_PARTITION = 2, 2500
-BASE_MS, STEP_MS = int(datetime(2020, 1, 1, tzinfo=UTC).timestamp() * 1000), 1000
+PARTITIONS, OLD, PER_PARTITION = 2, 2000, 2500
+OLD_MS = int(datetime(2020, 1, 1, tzinfo=UTC).timestamp() * 1000)
+RECENT_MS = int(time.time() * 1000) - 300_000  # five minutes before the test module began
 SEGMENT_BYTES = 1_048_576  # Kafka 4's least segment.bytes: about 1,000 of these records
 PAD = "x" * 1000
 
 
 def produced_ms(offset: int) -> int:
-    """The Kafka timestamp the test gave the record at ``offset`` (of either partition)."""
-    return BASE_MS + offset * STEP_MS
+    """The Kafka timestamp the test gave the record at ``offset`` (of either partition):
+    a second apart in 2020 below `OLD`, a millisecond apart five minutes ago from there."""
+    return OLD_MS + offset * 1000 if offset < OLD else RECENT_MS + offset - OLD
 
 
-def produce_old(bootstrap: str) -> None:
+def produce(bootstrap: str) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
     for offset in range(PER_PARTITION):
+        if offset == OLD:  # no batch mixes 2020 and recent records: the roll is at OLD
+            assert producer.flush(60) == 0
         for partition in range(PARTITIONS):
             value = f'{{"id": {offset * PARTITIONS + partition}, "pad": "{PAD}"}}'
             producer.produce(TOPIC, value.encode(), partition=partition,
@@ -78,9 +89,9 @@ def expired(stack: EmbeddedStack) -> Workbench:
     """The topic, declared with a day of retention, after Kafka deleted its early segments."""
     wb = fresh_workbench(stack)
     bootstrap = stack.endpoints().bootstrap_servers
-    wb.topic(TOPIC, SCHEMA, partitions=PARTITIONS, retention="1 d")
+    wb.topic(TOPIC, SCHEMA, partitions=PARTITIONS, table=TABLE, retention="1 d")
     small_segments(bootstrap)
-    produce_old(bootstrap)
+    produce(bootstrap)
     starts = eventually(lambda: log_starts(bootstrap), lambda s: all(s.values()), 120)
     assert all(starts.values()), f"retention deleted no segment in 2 min: {starts}"
     wb.job(JOB, f"SELECT id FROM {TABLE}")
@@ -90,7 +101,7 @@ def expired(stack: EmbeddedStack) -> Workbench:
 def test_the_retention_is_declared_in_kafka_and_the_registry(expired: Workbench) -> None:
     (spec,) = [t for t in expired.topics() if t.name == TOPIC]
     assert spec.retention_ms == 86_400_000
-    assert "retention 1.0 days" in str(spec)
+    assert "retention 24.0 h" in str(spec)
     config = describe_topic(expired.stack.endpoints().kafka, TOPIC).config
     assert config["retention.ms"] == "86400000"
 
@@ -100,14 +111,15 @@ def test_the_report_gives_what_the_log_still_has(expired: Workbench) -> None:
     report = expired.retention(TOPIC)
     assert [p.partition for p in report.extent.partitions] == list(range(PARTITIONS))
     for p in report.extent.partitions:
-        assert 0 < p.earliest == starts[p.partition] < PER_PARTITION
+        assert p.earliest == starts[p.partition] == OLD  # the 2020 records are gone
         assert p.head == PER_PARTITION
         assert p.earliest_ms == produced_ms(p.earliest)  # the timestamp the test gave it
         assert not p.from_zero
     assert not report.full_replay_from_log and not report.full_replay_possible
-    assert report.log_records == sum(PER_PARTITION - s for s in starts.values())
+    assert report.log_records == PARTITIONS * (PER_PARTITION - OLD)
     assert report.extent.retention_ms == 86_400_000
-    assert report.extent.growth_per_s == 0  # every record is from 2020
+    recent = PARTITIONS * (PER_PARTITION - OLD)
+    assert report.extent.growth_per_s == pytest.approx(recent / 3600)  # over the last hour
     assert not report.rates and report.unmeasured == "no replay of a job reading it has run yet"
     text = str(report)
     assert "no archive" in text and "a full replay is not possible" in text
@@ -160,31 +172,25 @@ def test_a_replay_of_what_is_left_measures_the_headroom(
 ) -> None:
     handle = expired.replay(JOB, start="earliest-available", until="latest")
     assert handle.wait(timeout=180), "the bounded replay did not finish in 3 min"
-    endpoints = idle_stack.endpoints()
-    flink = FlinkRest(endpoints.flink_rest_url).job(handle.run.flink_job_id)
-    starts = log_starts(endpoints.bootstrap_servers)
-    fresh = 600  # records written now: the growth over the window
-    producer = Producer({"bootstrap.servers": endpoints.bootstrap_servers})
-    for i in range(fresh):
-        producer.produce(TOPIC, f'{{"id": {-i}, "pad": ""}}'.encode(), partition=i % 2)
-    assert producer.flush(30) == 0
+    flink = FlinkRest(idle_stack.endpoints().flink_rest_url).job(handle.run.flink_job_id)
+    assert handle.run.first_offsets == f"{TOPIC}@0:{OLD},1:{OLD}"  # where it began
 
-    report: RetentionReport = expired.retention(TOPIC, window="10 min")
+    report: RetentionReport = expired.retention(TOPIC)
     (rate,) = report.rates
     assert (rate.job, rate.version, rate.run_id) == (JOB, 1, handle.run.id)
-    assert rate.records == sum(PER_PARTITION - s for s in starts.values())  # it read them all
+    assert rate.records == PARTITIONS * (PER_PARTITION - OLD)  # it read all that is left
     assert rate.seconds == pytest.approx(flink["duration"] / 1000)
-    assert rate.per_s == pytest.approx(rate.records / rate.seconds)
-    assert report.extent.growth_per_s == pytest.approx(fresh / 600)
-    headroom = report.headroom(rate)
-    assert headroom == pytest.approx(rate.records / rate.seconds / (fresh / 600))
-    eta = report.eta_s(rate)
-    assert eta == pytest.approx(report.log_records / (rate.per_s - fresh / 600))  # type: ignore[operator]
-    assert f"{headroom:,.1f}x" in str(report)
+    growth = PARTITIONS * (PER_PARTITION - OLD) / 3600
+    assert report.extent.growth_per_s == pytest.approx(growth)
+    per_s = rate.records / rate.seconds
+    assert rate.per_s == pytest.approx(per_s)
+    assert report.headroom(rate) == pytest.approx(per_s / growth)
+    assert report.eta_s(rate) == pytest.approx(report.log_records / (per_s - growth))
+    assert f"{per_s / growth:,.1f}x" in str(report)
 
 
 def test_the_wrong_ways_say_what_to_do_and_create_nothing(expired: Workbench) -> None:
-    with pytest.raises(UnknownTopicError, match="unknown topic 'nope.v1'"):
+    with pytest.raises(UnknownTopicError, match=r"unknown topic 'nope\.v1'"):
         expired.retention("nope.v1")
     kafka = expired.stack.endpoints().kafka
     for wrong, says in (
