@@ -165,6 +165,9 @@ class RunRecord:
     Kafka had it then: ``topic@0:0,1:0;...`` (`kappanb.kafka.run_offsets`). Retention may
     move the log's start on later; records read still count from here. Empty for other
     starts and for runs older than retention."""
+    end_offsets: str = ""
+    """Where a bounded replay ``--until latest`` ends: the heads when it started, as
+    ``first_offsets`` spells them. Empty for other runs."""
 
     @property
     def dead_letter_topics(self) -> tuple[str, ...]:

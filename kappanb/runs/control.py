@@ -19,7 +19,7 @@ from kappanb.exceptions import (
     StartPositionError,
     TaskSlotsBusyError,
 )
-from kappanb.kafka.run_offsets import StartAt, offsets_text, start_offsets
+from kappanb.kafka.run_offsets import StartAt, head_offsets, offsets_text, start_offsets
 from kappanb.monitor.samplers import SAMPLERS
 from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watch_set import WatchSet, watch_runs
@@ -98,6 +98,7 @@ class RunControl:
             start=rng.start, until=rng.until, flink_job_id="", state="SUBMITTING",
             started_at=now(), parallelism=parallelism, dead_letters=dead_letters(topics),
             first_offsets=self.first_offsets(topics, rng),
+            end_offsets=self.end_offsets(topics, rng),
         ))  # fmt: skip
         plan = runs.RunPlan(job_version, topics, mode, rng, table, group, parallelism, reserved.id)
         try:
@@ -119,6 +120,12 @@ class RunControl:
             return ""
         names = [t.name for t in topics]
         return offsets_text(start_offsets(self.endpoints.kafka, names, StartAt()))
+
+    def end_offsets(self, topics: Sequence[TopicSpec], rng: ReadRange) -> str:
+        """The heads now, for a replay to them (`RunRecord.end_offsets`); else ""."""
+        if rng.until != "latest":
+            return ""
+        return offsets_text(head_offsets(self.endpoints.kafka, [t.name for t in topics]))
 
     def check_slots(
         self, parallelism: int, asked: str, releasing: Sequence[RunRecord] = ()

@@ -3,8 +3,11 @@ the one check that refuses a replay whose start needs records retention deleted.
 
 Replay throughput is measured, never assumed: for the newest replay run of each job
 version that reads the topic and that Flink still knows, the records it read from the
-topic (offsets passed since its start, as `status` counts them) over the time Flink ran
-it. A replay's Flink job that the cluster forgot (it was restarted) cannot be measured.
+topic over the time Flink ran it. Records read are offsets passed since its start, as
+`status` counts them while it runs; a finished bounded replay read up to its end (for
+``--until latest`` the heads it recorded when it started). Flink's time of a finished
+job includes its final checkpoint, so a short replay's throughput errs low. A replay's
+Flink job that the cluster forgot (it was restarted) cannot be measured.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from kappanb.exceptions import HistoryGoneError
 from kappanb.flink.rest import FlinkRest
 from kappanb.kafka.connection import KafkaConnection
 from kappanb.kafka.log_extent import LogExtent, log_extent
-from kappanb.kafka.run_offsets import StartAt, start_offsets
+from kappanb.kafka.run_offsets import StartAt, offsets_of, start_offsets
 from kappanb.registry.base import Registry
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.runs.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
-from kappanb.runs.run_metrics import records_read, reported_positions
+from kappanb.runs.run_metrics import records_read, reported_positions, start_at
 
 Gap = tuple[int, int, int]
 """A partition, the first offset a replay needs there and the first offset it still has."""
@@ -64,16 +67,33 @@ def _measured(
     except Exception:
         return None
     state = str(job.get("state", "?"))
-    running = state in ACTIVE_STATES
-    reported = (
-        reported_positions(rest, run.flink_job_id, job.get("vertices", [])) if running else {}
-    )
-    read = records_read(kafka, run, [topic], reported, own_commits=True,
-                        restored=bool(run.restored_from))  # fmt: skip
+    if state == "FINISHED" and run.until is not None:
+        read: int | None = bounded_read(kafka, run, topic)
+    else:  # running: how far it is; stopped or failed: its last checkpoint's offsets
+        vertices = job.get("vertices", [])
+        running = state in ACTIVE_STATES
+        reported = reported_positions(rest, run.flink_job_id, vertices) if running else {}
+        read = records_read(kafka, run, [topic], reported, own_commits=True,
+                            restored=bool(run.restored_from))  # fmt: skip
     seconds = float(job.get("duration", 0)) / 1000
     if not read or seconds <= 0:
         return None
     return ReplayRate(run.job, run.version, run.id, state, read, seconds)
+
+
+def bounded_read(kafka: KafkaConnection, run: RunRecord, topic: str) -> int | None:
+    """What a finished bounded replay read of ``topic``: from where it began to where its
+    ``--until`` ended it. (Its consumer group has only its last checkpoint's offsets.)"""
+    ends = offsets_of(run.end_offsets).get(topic)
+    if ends is None and run.until != "latest":
+        until = int(ReadRange(until=run.until).source_options()["scan.bounded.timestamp-millis"])
+        ends = start_offsets(kafka, [topic], StartAt(millis=until)).get(topic)
+    starts = offsets_of(run.first_offsets).get(topic)
+    if starts is None:
+        starts = start_offsets(kafka, [topic], start_at(run)).get(topic, {})
+    if ends is None:
+        return None
+    return sum(max(0, end - starts.get(p, end)) for p, end in ends.items())
 
 
 # ---- the check before a replay starts ---------------------------------------------------

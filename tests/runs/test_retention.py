@@ -174,6 +174,7 @@ def test_a_replay_of_what_is_left_measures_the_headroom(
     assert handle.wait(timeout=180), "the bounded replay did not finish in 3 min"
     flink = FlinkRest(idle_stack.endpoints().flink_rest_url).job(handle.run.flink_job_id)
     assert handle.run.first_offsets == f"{TOPIC}@0:{OLD},1:{OLD}"  # where it began
+    assert handle.run.end_offsets == f"{TOPIC}@0:{PER_PARTITION},1:{PER_PARTITION}"
 
     report: RetentionReport = expired.retention(TOPIC)
     (rate,) = report.rates

@@ -7,8 +7,8 @@ import pytest
 
 from kappanb.core.positions import read_range
 from kappanb.kafka.log_extent import LogExtent, PartitionExtent
-from kappanb.registry.records import JobVersion
-from kappanb.runs.retention import history_gaps, needed_offsets, refusal
+from kappanb.registry.records import JobVersion, RunRecord
+from kappanb.runs.retention import bounded_read, history_gaps, needed_offsets, refusal
 from kappanb.runs.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00 UTC
@@ -99,3 +99,11 @@ def test_the_refusal_gives_the_report_and_the_ways_out() -> None:
     assert "`replay counts v2 --from 2026-01-01T00:00:02.000`" in text
     assert "`replay counts v2 --from earliest-available`" in text
     assert "pay.v1 has no archive" in text
+
+
+def test_a_finished_bounded_replay_read_from_where_it_began_to_its_end() -> None:
+    run = RunRecord(
+        7, "counts", 1, "replay", "counts__v1", "g", "earliest-available", "latest", "f",
+        "FINISHED", "", first_offsets="pay.v1@0:2000,1:0", end_offsets="pay.v1@0:5000,1:4000",
+    )  # fmt: skip
+    assert bounded_read(None, run, "pay.v1") == 3000 + 4000  # type: ignore[arg-type]
