@@ -11,6 +11,7 @@ records span more than ``segment.ms``), so the log then starts exactly there.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 
@@ -23,7 +24,9 @@ from confluent_kafka.admin import (
     ConfigResource,
     ResourceType,
 )
+from IPython.core.interactiveshell import InteractiveShell
 
+from kappanb.cli import main
 from kappanb.core.names import output_table
 from kappanb.core.positions import read_range
 from kappanb.exceptions import HistoryGoneError, SchemaError, UnknownTopicError
@@ -34,7 +37,7 @@ from kappanb.runs.retention_report import RetentionReport, moment
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import table_exists
 from kappanb.workbench import Workbench
-from tests.magics.conftest import fresh_workbench
+from tests.magics.conftest import fresh_workbench, new_shell
 from tests.oracles import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -104,6 +107,37 @@ def test_the_retention_is_declared_in_kafka_and_the_registry(expired: Workbench)
     assert "retention 24.0 h" in str(spec)
     config = describe_topic(expired.stack.endpoints().kafka, TOPIC).config
     assert config["retention.ms"] == "86400000"
+
+
+def test_declaring_it_again_changes_the_retention_or_keeps_it(expired: Workbench) -> None:
+    kafka = expired.stack.endpoints().kafka
+
+    def declared() -> tuple[int | None, str]:
+        (spec,) = [t for t in expired.topics() if t.name == TOPIC]
+        return spec.retention_ms, describe_topic(kafka, TOPIC).config["retention.ms"]
+
+    expired.topic(TOPIC, SCHEMA, partitions=PARTITIONS, table=TABLE, retention="2 d")
+    assert declared() == (172_800_000, "172800000")
+    expired.topic(TOPIC, SCHEMA, partitions=PARTITIONS, table=TABLE)  # not given: kept
+    assert declared() == (172_800_000, "172800000")
+    expired.topic(TOPIC, SCHEMA, partitions=PARTITIONS, table=TABLE, retention="1 d")
+    assert declared() == (86_400_000, "86400000")
+
+
+def test_the_magic_and_the_cli_give_the_same_report(
+    expired: Workbench, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell = new_shell(expired)
+    try:
+        shown = shell.run_line_magic("kappa", f"retention {TOPIC} --window '30 min'")
+    finally:
+        InteractiveShell.clear_instance()
+    assert isinstance(shown, RetentionReport) and shown.extent.window_ms == 1_800_000
+    monkeypatch.setenv("KAPPANB_HOME", str(expired.settings.home))
+    assert main(["retention", TOPIC]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"topic {TOPIC}: retention 24.0 h;")
+    assert re.search(rf"^0 +{OLD:,} ", printed, re.M)  # partition 0's first offset left
 
 
 def test_the_report_gives_what_the_log_still_has(expired: Workbench) -> None:
