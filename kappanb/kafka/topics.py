@@ -128,8 +128,9 @@ def set_retention(
     entry = ConfigEntry("retention.ms", str(retention_ms),
                         incremental_operation=AlterConfigOpType.SET)  # fmt: skip
     resource = ConfigResource(ResourceType.TOPIC, name, incremental_configs=[entry])
+    admin = _admin(connection)  # kept until the answer: a dropped client cancels it
     try:
-        _admin(connection).incremental_alter_configs([resource])[resource].result(timeout=timeout)
+        admin.incremental_alter_configs([resource])[resource].result(timeout=timeout)
     except Exception as exc:
         raise TopicError(
             f"could not set retention.ms of topic {name!r}: {connection.redact(str(exc))}"
