@@ -124,11 +124,12 @@ def needed_offsets(kafka: KafkaConnection, extent: LogExtent, rng: ReadRange) ->
     millis = int(options["scan.startup.timestamp-millis"])
     # Records at or after `millis` within the retention time are never deleted by it; a
     # partition whose first record left is at or before `millis` lost nothing after it.
-    kept_since = extent.at_ms - extent.retention_ms if extent.retention_ms > 0 else 0
+    # (A log kept forever that lost its start lost it otherwise: no time is known kept.)
+    kept = extent.retention_ms > 0 and millis >= extent.at_ms - extent.retention_ms
     firsts = start_offsets(kafka, [extent.topic], StartAt(millis=millis))[extent.topic]
     return {
         p.partition: firsts[p.partition]
-        if millis >= kept_since or (p.earliest_ms is not None and p.earliest_ms <= millis)
+        if kept or (p.earliest_ms is not None and p.earliest_ms <= millis)
         else 0
         for p in extent.partitions
         if firsts.get(p.partition) == p.earliest
