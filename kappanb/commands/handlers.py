@@ -29,6 +29,7 @@ from kappanb.commands.argument_types import (
 from kappanb.commands.context import Context, read_text_file
 from kappanb.commands.declaration import Arg, CommandTable, Handler, OneOf, arg, one_of
 from kappanb.commands.results import FullStatus, OutputFrame, TextResult
+from kappanb.core.durations import duration
 from kappanb.exceptions import CommandLineError, ProfileNotReadyError
 from kappanb.profiles.load import profile_names
 from kappanb.stack.jars import JarCache
@@ -186,9 +187,11 @@ def cmd_topic(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 @subcommand("topics", "the declared topics")
 def cmd_topics(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return TextResult.listing(
-        "topics", ["topic", "SQL table", "partitions", "event time", "watermark", "malformed"],
+        "topics", ["topic", "SQL table", "partitions", "event time", "watermark", "malformed",
+                   "retention"],
         [[t.name, t.table, t.partitions, t.event_time or "-", f"{t.watermark_ms / 1000:g} s",
-          f"-> {t.dlq_topic}" if t.dlq_topic else "fail"] for t in wb.topics()],
+          f"-> {t.dlq_topic}" if t.dlq_topic else "fail",
+          duration(t.retention_ms) if t.retention_ms else "-"] for t in wb.topics()],
     )  # fmt: skip
 
 
