@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from kappanb.exceptions import UnknownTopicError
+from kappanb.exceptions import TopicError
 from kappanb.kafka.connection import KafkaConnection
 
 
@@ -72,8 +72,9 @@ def log_extent(
     try:
         meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
         if meta is None or meta.error is not None:
-            raise UnknownTopicError(
-                f"topic {topic!r} does not exist on {connection.bootstrap_servers}"
+            raise TopicError(
+                f"topic {topic!r} does not exist on {connection.bootstrap_servers}: "
+                "declare it again with `topic NAME --schema ...` to create it"
             )
         at_ms = int(time.time() * 1000)
         marks = {}
