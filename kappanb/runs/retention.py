@@ -31,10 +31,11 @@ Gap = tuple[int, int, int]
 
 def retention_report(
     registry: Registry, rest: FlinkRest, kafka: KafkaConnection, topic: TopicSpec,
-    window_ms: int = 3_600_000,
+    window_ms: int = 3_600_000, extent: LogExtent | None = None,
 ) -> RetentionReport:  # fmt: skip
-    """The report of ``topic`` now; growth is measured over the last ``window_ms``."""
-    extent = log_extent(kafka, topic.name, window_ms)
+    """The report of ``topic`` now (``extent``: its log, if just read); growth is measured
+    over the last ``window_ms``."""
+    extent = extent or log_extent(kafka, topic.name, window_ms)
     rates, why = replay_rates(registry, rest, kafka, topic.name)
     return RetentionReport(extent, ArchiveCoverage(), rates, why)
 
@@ -106,10 +107,10 @@ def check_history(
     if rng.start in (EARLIEST_AVAILABLE, "latest"):
         return
     for topic in topics:
-        extent = log_extent(kafka, topic.name, window_ms=60_000)
+        extent = log_extent(kafka, topic.name)
         gaps = history_gaps(extent, needed_offsets(kafka, extent, rng))
         if gaps:
-            report = retention_report(registry, rest, kafka, topic)
+            report = retention_report(registry, rest, kafka, topic, extent=extent)
             raise HistoryGoneError(refusal(job_version, rng, report, gaps))
 
 
