@@ -170,3 +170,7 @@ class RequestError(KappaError):
 
 class FormatBuildError(KappaError):
     """kappanb's own Flink format (kappa-json) could not be compiled."""
+
+
+class HistoryGoneError(KappaError):
+    """A replay would need records that the log's retention already deleted."""

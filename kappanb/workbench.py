@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from kappanb.core.positions import ReadRange, read_range
+from kappanb.core.schema import parse_duration_ms
 from kappanb.exceptions import (
     KappaError,
     ProduceError,
@@ -20,7 +21,7 @@ from kappanb.exceptions import (
 from kappanb.flink.sql import FlinkSqlClient, close_gateway
 from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.produce import ProduceResult, produce_json
-from kappanb.kafka.topics import create_topic, describe_topic
+from kappanb.kafka.topics import create_topic, describe_topic, set_retention
 from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watch_set import WatchSet
@@ -32,6 +33,8 @@ from kappanb.runs import lifecycle, runs
 from kappanb.runs.control import RunControl, checked_start
 from kappanb.runs.overview import Overview, build_overview
 from kappanb.runs.report import JobList, RunHandle, StatusReport
+from kappanb.runs.retention import retention_report
+from kappanb.runs.retention_report import RetentionReport
 from kappanb.runs.run_holds import run_holds
 from kappanb.runs.run_metrics import run_statuses
 from kappanb.serving.commands import ServingCommands
@@ -182,7 +185,9 @@ class Workbench(ServingCommands):
 
         ``on_malformed="dlq"`` (default) sends events that do not decode to the dead-letter
         topic ``dlq`` (default ``NAME.dlq``, created too) and counts them per run;
-        ``on_malformed="fail"`` fails the run instead (docs/reliability.md)."""
+        ``on_malformed="fail"`` fails the run instead (docs/reliability.md).
+        ``retention="7d"`` sets the topic's ``retention.ms``: Kafka deletes older records
+        (`retention` reports what is left); without it a new topic keeps every record."""
         from kappanb.generators import PAYMENTS_SCHEMA
 
         spec = definitions.topic_spec(
@@ -190,7 +195,9 @@ class Workbench(ServingCommands):
         )
         definitions.check_redeclaration(self.registry, spec)
         kafka = self.endpoints().kafka
-        if not create_topic(kafka, name, partitions=spec.partitions, compact=spec.compact):
+        created = create_topic(kafka, name, partitions=spec.partitions, compact=spec.compact,
+                               retention_ms=spec.retention_ms)  # fmt: skip
+        if not created:
             info = describe_topic(kafka, name)
             actual = info.partitions
             if ("compact" in info.config.get("cleanup.policy", "")) != spec.compact:
@@ -202,6 +209,11 @@ class Workbench(ServingCommands):
             if actual != spec.partitions:
                 self.say(f"topic {name} already exists with {actual} partition(s); kept as is")
                 spec = replace(spec, partitions=actual)
+            known = next((t for t in self.registry.topics() if t.name == name), None)
+            if spec.retention_ms is not None:
+                set_retention(kafka, name, spec.retention_ms)
+            elif known is not None:  # not given again: the declared retention stands
+                spec = replace(spec, retention_ms=known.retention_ms)
         if spec.dlq_topic:
             create_topic(kafka, spec.dlq_topic, partitions=1)
         if ddl.clocked(spec):
@@ -210,6 +222,20 @@ class Workbench(ServingCommands):
 
     def topics(self) -> list[TopicSpec]:
         return self.registry.topics()
+
+    @command
+    def retention(self, topic: str, *, window: str = "1 h") -> RetentionReport:
+        """Per partition, the first record the log still has (offset, timestamp), the head,
+        whether a full replay is possible, what an archive holds; and the headroom: the
+        measured replay throughput of the topic's jobs against its growth over ``window``,
+        with the ETA of a full replay."""
+        spec = definitions.find_topic(self.registry, topic)
+        window_ms = parse_duration_ms(window)
+        if window_ms <= 0:
+            raise SchemaError(f"--window {window!r}: the growth is measured over a time above 0")
+        endpoints = self.endpoints()
+        rest = self._launcher(endpoints).rest
+        return retention_report(self.registry, rest, endpoints.kafka, spec, window_ms)
 
     @command
     def produce(self, topic: str, events: Any, *, rate: float | None = None) -> ProduceResult:
@@ -275,7 +301,10 @@ class Workbench(ServingCommands):
     ) -> RunHandle:  # fmt: skip
         """Run the version beside the live one, with a fresh consumer group, from ``start``.
 
-        A bounded replay (``until``) ends by itself: ``handle.finished``, ``on_finished``."""
+        ``start="earliest"`` (the default) needs the log from offset 0: a replay of a topic
+        whose early records retention deleted is refused with the `retention` report;
+        ``start="earliest-available"`` accepts the partial history. A bounded replay
+        (``until``) ends by itself: ``handle.finished``, ``on_finished``."""
         rng = read_range(start, until)
         return self._start(name, version, "replay", rng, restart, new_table, parallelism, watch)
 

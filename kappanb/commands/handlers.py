@@ -30,6 +30,7 @@ from kappanb.commands.argument_types import (
 from kappanb.commands.context import Context, read_text_file
 from kappanb.commands.declaration import Arg, CommandTable, Handler, OneOf, arg, one_of
 from kappanb.commands.results import FullStatus, OutputFrame, TextResult
+from kappanb.core.durations import duration
 from kappanb.exceptions import CommandLineError, ProfileNotReadyError
 from kappanb.profiles.load import profile_names
 from kappanb.stack.jars import JarCache
@@ -172,22 +173,37 @@ def cmd_cluster(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object
         "(default) sends it to a dead-letter topic and counts it; 'fail' fails the run "
         "(the only choice for --compact topics)"),
     arg("--dlq", metavar="TOPIC", help="the dead-letter topic (default: NAME.dlq)"),
+    arg("--retention", metavar="TIME",
+        help="how long Kafka keeps records, e.g. '7 d' (default: forever); `retention "
+        "NAME` reports what is left"),
 )  # fmt: skip
 def cmd_topic(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.topic(
         args.name, args.schema, event_time=args.event_time, watermark=args.watermark,
         partitions=args.partitions, compact=args.compact, key=args.key, table=args.table,
-        on_malformed=args.on_malformed, dlq=args.dlq,
+        on_malformed=args.on_malformed, dlq=args.dlq, retention=args.retention,
     )  # fmt: skip
 
 
 @subcommand("topics", "the declared topics")
 def cmd_topics(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return TextResult.listing(
-        "topics", ["topic", "SQL table", "partitions", "event time", "watermark", "malformed"],
+        "topics", ["topic", "SQL table", "partitions", "event time", "watermark", "malformed",
+                   "retention"],
         [[t.name, t.table, t.partitions, t.event_time or "-", f"{t.watermark_ms / 1000:g} s",
-          f"-> {t.dlq_topic}" if t.dlq_topic else "fail"] for t in wb.topics()],
+          f"-> {t.dlq_topic}" if t.dlq_topic else "fail",
+          duration(t.retention_ms) if t.retention_ms else "-"] for t in wb.topics()],
     )  # fmt: skip
+
+
+@subcommand(
+    "retention", "how far back a topic's log reaches, and whether replays outrun its growth",
+    arg("topic", completes="topic"),
+    arg("--window", default="1 h", metavar="TIME",
+        help="measure the topic's growth over this last stretch (default '1 h')"),
+)  # fmt: skip
+def cmd_retention(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    return wb.retention(args.topic, window=args.window)
 
 
 @subcommand(
@@ -272,7 +288,8 @@ def cmd_run(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 @subcommand(
     "replay", "replay a version beside the live one, with a fresh consumer group",
     *_start_arguments(
-        arg("--from", dest="start", help="earliest | TIMESTAMP | 0:120,1:98"),
+        arg("--from", dest="start",
+            help="earliest | earliest-available | TIMESTAMP | 0:120,1:98"),
         arg("--until", help="latest | TIMESTAMP: a bounded replay"),
     ),
 )  # fmt: skip

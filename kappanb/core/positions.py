@@ -1,6 +1,8 @@
 """Where a run starts reading the log and where a bounded replay stops, as Kafka source options.
 
-``--from``: ``earliest`` (offset 0, the default for a replay), ``latest``, a timestamp
+``--from``: ``earliest`` (offset 0, the default for a replay), ``earliest-available`` (the
+first record each partition still has: a replay accepts that retention deleted the rest),
+``latest``, a timestamp
 (``2026-03-04``, ``2026-03-04T12:00``, ``2026-03-04 12:00:00+01:00``) or partition offsets
 (``0:120,1:98``). ``--until``: ``latest`` (the head of the log when the replay starts)
 or a timestamp. Timestamps are the Kafka record timestamps, i.e. when events were
@@ -11,10 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from kappanb.exceptions import StartPositionError
 
+EARLIEST_AVAILABLE = "earliest-available"
+"""The start that reads what the log still has, where ``earliest`` insists on offset 0."""
+_WORDS = ("earliest", EARLIEST_AVAILABLE, "latest")
 _OFFSETS = re.compile(r"[0-9]+:[0-9]+(,[0-9]+:[0-9]+)*")  # ASCII digits only
 
 
@@ -40,7 +45,7 @@ def read_range(start: str | None, until: str | None) -> ReadRange:
     """Validate ``--from`` and ``--until`` (raising with the accepted forms) and keep them."""
     rng = ReadRange(start.strip() if start else "earliest", until.strip() if until else None)
     rng.source_options()
-    if rng.until and not rng.uses_offsets() and rng.start not in ("earliest", "latest"):
+    if rng.until and not rng.uses_offsets() and rng.start not in _WORDS:
         begin = _start_options(rng.start)["scan.startup.timestamp-millis"]
         end = _until_options(rng.until).get("scan.bounded.timestamp-millis")
         if end is not None and int(end) <= int(begin):
@@ -51,6 +56,8 @@ def read_range(start: str | None, until: str | None) -> ReadRange:
 def _start_options(start: str) -> dict[str, str]:
     if start in ("earliest", "latest"):
         return {"scan.startup.mode": f"{start}-offset"}
+    if start == EARLIEST_AVAILABLE:  # Kafka's earliest is the first record still there
+        return {"scan.startup.mode": "earliest-offset"}
     if _OFFSETS.fullmatch(start):
         pairs = [p.split(":") for p in start.split(",")]
         spec = ";".join(f"partition:{p},offset:{o}" for p, o in pairs)
@@ -78,9 +85,11 @@ def _millis(text: str) -> str:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise StartPositionError(
-            f"{text!r} is not a position: use earliest, latest, a timestamp like "
-            "2026-03-04T12:00 (UTC unless it has an offset) or partition offsets like 0:120,1:98"
+            f"{text!r} is not a position: use earliest, latest, earliest-available, a "
+            "timestamp like 2026-03-04T12:00 (UTC unless it has an offset) or partition "
+            "offsets like 0:120,1:98"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return str(int(moment.timestamp() * 1000))
+    # Exact to the millisecond (a float's timestamp() * 1000 may land 1 ms early).
+    return str((moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1))

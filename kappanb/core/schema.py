@@ -21,6 +21,7 @@ _UNIT_MS = {
     **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1000),
     **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60_000),
     **dict.fromkeys(("h", "hour", "hours"), 3_600_000),
+    **dict.fromkeys(("d", "day", "days"), 86_400_000),
 }
 
 
@@ -72,11 +73,11 @@ def check_event_time(columns: tuple[Column, ...], event_time: str | None) -> Non
 
 
 def parse_duration_ms(text: str) -> int:
-    """``'30 s'``, ``'5 min'``, ``'500 ms'``, ``'2h'`` -> milliseconds."""
+    """``'30 s'``, ``'5 min'``, ``'500 ms'``, ``'2h'``, ``'7d'`` -> milliseconds."""
     match = _DURATION.fullmatch(text.strip())
     if not match or match.group(2).lower() not in _UNIT_MS:
         raise SchemaError(
-            f"{text!r} is not a duration: write e.g. '30 s', '5 min', '500 ms' or '1 h'"
+            f"{text!r} is not a duration: write e.g. '30 s', '5 min', '500 ms', '1 h' or '7 d'"
         )
     return int(match.group(1)) * _UNIT_MS[match.group(2).lower()]
 

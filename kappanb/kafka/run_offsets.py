@@ -63,6 +63,23 @@ def head_offsets(connection: KafkaConnection, topics: list[str], timeout: float 
     return found
 
 
+def offsets_text(offsets: Offsets) -> str:
+    """``{"t": {0: 5, 1: 7}}`` as ``t@0:5,1:7`` (topics joined by ``;``), for a record."""
+    return ";".join(
+        f"{topic}@" + ",".join(f"{p}:{o}" for p, o in sorted(parts.items()))
+        for topic, parts in sorted(offsets.items())
+    )
+
+
+def offsets_of(text: str) -> Offsets:
+    """The offsets `offsets_text` wrote ({} for an empty text)."""
+    found: Offsets = {}
+    for entry in filter(None, text.split(";")):
+        topic, _, pairs = entry.rpartition("@")
+        found[topic] = {int(p): int(o) for p, o in (pair.split(":") for pair in pairs.split(","))}
+    return found
+
+
 @contextmanager
 def _consumer(connection: KafkaConnection) -> Iterator[Any]:
     """A consumer that only asks for offsets (it joins no group and commits nothing)."""

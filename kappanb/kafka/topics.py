@@ -1,4 +1,5 @@
-"""Create and describe Kafka topics. The log is the system of record: retention is infinite.
+"""Create and describe Kafka topics. The log is the system of record: retention is infinite
+unless a topic is declared with a finite one (``retention_ms``).
 
 On a cluster of three brokers or more a new topic has three copies, two of which must
 have each write (``min.insync.replicas=2``, with the producers' ``acks=all``): one broker
@@ -69,15 +70,17 @@ def create_topic(
     compact: bool = False,
     replication_factor: int | None = None,
     extra_config: Mapping[str, str] | None = None,
+    retention_ms: int | None = None,
     timeout: float = 30.0,
 ) -> bool:
     """Create ``name`` if missing. Returns True when created, False when it already existed
     (it is then left as it is).
 
-    Retention is infinite (``retention.ms=-1``); ``compact`` keeps the latest value per key
-    instead of every event. The replication factor is ``replication_factor``, else chosen
-    from the cluster's brokers (`replication_for`). ``extra_config`` adds (or overrides) topic
-    settings, e.g. ``{"message.timestamp.type": "LogAppendTime"}``.
+    Retention is infinite (``retention.ms=-1``) unless ``retention_ms`` is given; ``compact``
+    keeps the latest value per key instead of every event. The replication factor is
+    ``replication_factor``, else chosen from the cluster's brokers (`replication_for`).
+    ``extra_config`` adds (or overrides) topic settings, e.g.
+    ``{"message.timestamp.type": "LogAppendTime"}``.
     """
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import NewTopic
@@ -91,7 +94,7 @@ def create_topic(
         raise _not_created(connection, name, exc) from exc
     replication, durability = replication_for(brokers, replication_factor)
     config = {
-        "retention.ms": "-1",
+        "retention.ms": str(retention_ms) if retention_ms else "-1",
         "retention.bytes": "-1",
         "cleanup.policy": "compact" if compact else "delete",
         **durability,
@@ -114,6 +117,24 @@ def create_topic(
     except Exception as exc:
         raise _not_created(connection, name, exc) from exc
     return True
+
+
+def set_retention(
+    connection: KafkaConnection, name: str, retention_ms: int, timeout: float = 30.0
+) -> None:
+    """Set ``retention.ms`` of an existing topic (its other settings are left as they are)."""
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
+
+    entry = ConfigEntry("retention.ms", str(retention_ms),
+                        incremental_operation=AlterConfigOpType.SET)  # fmt: skip
+    resource = ConfigResource(ResourceType.TOPIC, name, incremental_configs=[entry])
+    admin = _admin(connection)  # kept until the answer: a dropped client cancels it
+    try:
+        admin.incremental_alter_configs([resource])[resource].result(timeout=timeout)
+    except Exception as exc:
+        raise TopicError(
+            f"could not set retention.ms of topic {name!r}: {connection.redact(str(exc))}"
+        ) from exc
 
 
 def describe_topic(connection: KafkaConnection, name: str, timeout: float = 10.0) -> TopicInfo:

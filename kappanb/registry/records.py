@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape as _esc
 
+from kappanb.core.durations import duration
 from kappanb.core.schema import Column
 from kappanb.display.html import html_table
 from kappanb.display.plain import plain_text
@@ -34,6 +35,14 @@ class TopicSpec:
     """What a run does with an event that does not decode: "dlq" (route it) or "fail"."""
     dlq: str | None = None
     """The dead-letter topic when it is not the default ``<name>.dlq``."""
+    retention_ms: int | None = None
+    """How long Kafka keeps its records (``retention.ms``), as declared with --retention;
+    None: not declared, kept forever (a topic kappanb creates) or as Kafka has it."""
+
+    @property
+    def retention_text(self) -> str:
+        """``", retention 7.0 days"``; empty when no retention was declared."""
+        return f", retention {duration(self.retention_ms)}" if self.retention_ms else ""
 
     @property
     def dlq_topic(self) -> str | None:
@@ -62,7 +71,7 @@ class TopicSpec:
         return (
             f"topic {self.name} (SQL table {self.table}), {self.partitions} partition(s){compact}"
             + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
-            + f"{self.malformed_text}\n{columns}"
+            + f"{self.malformed_text}{self.retention_text}\n{columns}"
         )
 
     def _repr_html_(self) -> str:
@@ -75,7 +84,7 @@ class TopicSpec:
             f"{self.partitions} partition(s)"
             + (f", compacted by <code>{self.key}</code>" if self.compact else "")
             + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
-            + _esc(self.malformed_text)
+            + _esc(self.malformed_text + self.retention_text)
         )
         return head + html_table(["column", "type", ""], rows)
 
@@ -150,6 +159,15 @@ class RunRecord:
     dead_letters: str = ""
     """The dead-letter topics the run writes malformed events to, comma-separated; empty
     when its topics fail fast (or the run predates dead-letter topics)."""
+
+    first_offsets: str = ""
+    """Where a run from the log's start (``earliest``, ``earliest-available``) began, as
+    Kafka had it then: ``topic@0:0,1:0;...`` (`kappanb.kafka.run_offsets`). Retention may
+    move the log's start on later; records read still count from here. Empty for other
+    starts and for runs older than retention."""
+    end_offsets: str = ""
+    """Where a bounded replay ``--until latest`` ends: the heads when it started, as
+    ``first_offsets`` spells them. Empty for other runs."""
 
     @property
     def dead_letter_topics(self) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from kappanb.core.names import output_table
-from kappanb.core.positions import ReadRange
+from kappanb.core.positions import EARLIEST_AVAILABLE, ReadRange
 from kappanb.exceptions import (
     RunConflictError,
     RunNotFoundError,
@@ -19,6 +19,7 @@ from kappanb.exceptions import (
     StartPositionError,
     TaskSlotsBusyError,
 )
+from kappanb.kafka.run_offsets import StartAt, head_offsets, offsets_text, start_offsets
 from kappanb.monitor.samplers import SAMPLERS
 from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watch_set import WatchSet, watch_runs
@@ -27,6 +28,7 @@ from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.runs import runs
 from kappanb.runs.report import RunHandle
+from kappanb.runs.retention import check_history
 from kappanb.runs.slots import SlotCount, count_slots, describe_holders
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import drop_table, table_exists, table_has_data
@@ -78,6 +80,9 @@ class RunControl:
                 f"{name} {job_version.label} already runs (run #{active[0].id}, {active[0].mode}, "
                 f"into {active[0].table}); add --restart to replace it, or stop it first"
             )
+        if mode == "replay":  # the one check of the log's history, before any side effect
+            check_history(self.registry, launcher.rest, self.endpoints.kafka, job_version,
+                          topics, rng)  # fmt: skip
         command = f"{'run' if mode == 'live' else 'replay'} {name} {job_version.label}"
         asked = f"{command} --parallelism {parallelism}" if parallelism > 1 else command
         self.check_slots(parallelism, asked, releasing=active)  # --restart frees theirs
@@ -92,6 +97,8 @@ class RunControl:
             id=0, job=name, version=job_version.version, mode=mode, table=table, group_id=group,
             start=rng.start, until=rng.until, flink_job_id="", state="SUBMITTING",
             started_at=now(), parallelism=parallelism, dead_letters=dead_letters(topics),
+            first_offsets=self.first_offsets(topics, rng),
+            end_offsets=self.end_offsets(topics, rng),
         ))  # fmt: skip
         plan = runs.RunPlan(job_version, topics, mode, rng, table, group, parallelism, reserved.id)
         try:
@@ -106,6 +113,19 @@ class RunControl:
             raise
         watching = self.watch_set(name, also=record.id) if watch else None
         return self.handle(record, url, watch=watching)
+
+    def first_offsets(self, topics: Sequence[TopicSpec], rng: ReadRange) -> str:
+        """The log's start now, for a run from it (`RunRecord.first_offsets`); else ""."""
+        if rng.start not in ("earliest", EARLIEST_AVAILABLE):
+            return ""
+        names = [t.name for t in topics]
+        return offsets_text(start_offsets(self.endpoints.kafka, names, StartAt()))
+
+    def end_offsets(self, topics: Sequence[TopicSpec], rng: ReadRange) -> str:
+        """The heads now, for a replay to them (`RunRecord.end_offsets`); else ""."""
+        if rng.until != "latest":
+            return ""
+        return offsets_text(head_offsets(self.endpoints.kafka, [t.name for t in topics]))
 
     def check_slots(
         self, parallelism: int, asked: str, releasing: Sequence[RunRecord] = ()

@@ -9,9 +9,10 @@ start again at 0 whenever a job is restored (a TaskManager lost, `resume`, `down
   and at least the group's committed offset (Flink commits its positions on every
   checkpoint and savepoint) once the run has a checkpoint of its own, or was resumed:
   a reader just restored reports -1 until it reads again. The start offset is found
-  again in Kafka from the run's ``--from``: the log's start, the offsets given, or the
-  first record at a time (``latest``: at the run's start time, to the second). These are
-  offsets, so a compacted topic's gaps count as read. After a crash the run goes back to
+  again from the run's ``--from``: the log's start (as the run recorded it when it began:
+  retention may have moved it since), the offsets given, or the first record at a time
+  (``latest``: at the run's start time, to the second). These are offsets, so a
+  compacted topic's gaps count as read. After a crash the run goes back to
   its last checkpoint and reads on from there: the figure steps back to that checkpoint's,
   never below it, and never to 0.
 - **rows committed**: the output table's ``total-records`` in its current Iceberg
@@ -41,6 +42,7 @@ from kappanb.kafka.run_offsets import (
     StartAt,
     group_offsets,
     head_offsets,
+    offsets_of,
     start_offsets,
 )
 from kappanb.registry.records import RunRecord
@@ -91,7 +93,7 @@ def run_status(
     last = f"#{latest['id']} ({count} done)" if latest else "none yet"
     # A resumed run is a new Flink job; one Flink restored itself keeps its id.
     restored = bool(run.restored_from or (checkpoints.get("latest") or {}).get("restored"))
-    positions = _reported_positions(rest, run.flink_job_id, job.get("vertices", []))
+    positions = reported_positions(rest, run.flink_job_id, job.get("vertices", []))
     read = records_read(
         endpoints.kafka, run, sources, positions, own_commits=count > 0,
         restored=restored,
@@ -122,6 +124,8 @@ def records_read(
         return None
     try:
         starts = start_offsets(connection, list(topics), start_at(run))
+        recorded = offsets_of(run.first_offsets)  # the log's start when the run began
+        starts = {t: recorded.get(t, found) for t, found in starts.items()}
         committed = group_offsets(connection, run.group_id) if own_commits else {}
         passed = offsets_passed(starts, reported, committed, restored)
         if passed is None and restored:  # unless the unknown partitions had nothing to read
@@ -170,7 +174,7 @@ def start_at(run: RunRecord) -> StartAt:
     return StartAt()
 
 
-def _reported_positions(
+def reported_positions(
     rest: FlinkRest, job_id: str, vertices: list[dict[str, Any]]
 ) -> Offsets | None:
     """Per topic (as Flink spells it) and partition, the next offset Flink's readers

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kappanb.exceptions import (
     FlinkRestError,
+    HistoryGoneError,
     JobBusyError,
     KappaError,
     NotCaughtUpError,
@@ -31,6 +32,7 @@ _STATUS: tuple[tuple[type[KappaError], int], ...] = (
     (StackBusyError, 409),
     (NotCaughtUpError, 409),
     (RunConflictError, 409),
+    (HistoryGoneError, 409),  # replay from earliest on a log that lost its start
     (RunNotFoundError, 409),  # e.g. stop a version that is not running
     (StackNotRunningError, 503),
     (ServiceStartError, 503),

@@ -82,6 +82,10 @@ def server_properties(layout: HomeLayout, port: int, controller_port: int) -> st
         "auto.create.topics.enable": "false",
         "log.retention.ms": "-1",
         "log.retention.bytes": "-1",
+        # A topic declared with --retention loses its expired segments within 5 s, not
+        # Kafka's default 5 min: `retention` then reports, and a replay from earliest is
+        # refused, soon after records expire. Cheap on one local broker's few topics.
+        "log.retention.check.interval.ms": "5000",
     }
     return "".join(f"{key}={value}\n" for key, value in props.items())
 

@@ -50,11 +50,13 @@ def topic_spec(
     table: str | None = None,
     on_malformed: str | None = None,
     dlq: str | None = None,
+    retention: str | None = None,
 ) -> TopicSpec:
     """Check a topic declaration; raise with what to change."""
     check_topic_name(name)
     columns = parse_columns(schema)
     policy = malformed_policy(name, compact, on_malformed, dlq)
+    retention_ms = retention_of(retention, compact)
     check_event_time(columns, event_time)
     if event_time is None and parse_duration_ms(watermark) > 0:
         raise SchemaError("--watermark needs --event-time: the column the watermark follows")
@@ -82,7 +84,29 @@ def topic_spec(
         key=key,
         on_malformed=policy,
         dlq=dlq,
+        retention_ms=retention_ms,
     )
+
+
+def retention_of(retention: str | None, compact: bool) -> int | None:
+    """The checked --retention in milliseconds (None: not given, the log keeps everything)."""
+    if retention is None:
+        return None
+    if compact:
+        raise SchemaError(
+            "--retention deletes a topic's old records by time; a compacted topic keeps the "
+            "latest value per key instead: drop --retention or --compact"
+        )
+    try:
+        ms = parse_duration_ms(retention)
+    except SchemaError:
+        ms = -1
+    if ms <= 0:
+        raise SchemaError(
+            f"--retention {retention!r} is not a time to keep records: write e.g. '7 d', "
+            "'12 h' or '30 min'; leave --retention out to keep every record forever"
+        )
+    return ms
 
 
 def _derived_table(topic: str) -> str:
@@ -131,9 +155,8 @@ def check_redeclaration(registry: Registry, spec: TopicSpec) -> None:
                 "choose another with --table"
             )
         # The malformed-event policy may change: it applies to runs started from then on.
-        same = replace(
-            known, partitions=spec.partitions, created_at="", on_malformed="", dlq=None
-        ) == replace(spec, created_at="", on_malformed="", dlq=None)
+        # So may the retention: it changes how far back the log reaches, not what it says.
+        same = _declared(replace(known, partitions=spec.partitions)) == _declared(spec)
         if known.name == spec.name and not same:
             readers = [f"{v.job} {v.label}" for v in registry.versions() if spec.name in v.sources]
             if readers:
@@ -142,6 +165,11 @@ def check_redeclaration(registry: Registry, spec: TopicSpec) -> None:
                     "a different schema, event time, watermark, key or table would change "
                     "them. Declare a new topic version instead (e.g. ….v2)"
                 )
+
+
+def _declared(spec: TopicSpec) -> TopicSpec:
+    """What of a declaration the job versions reading the topic depend on."""
+    return replace(spec, created_at="", on_malformed="", dlq=None, retention_ms=None)
 
 
 def find_topic(registry: Registry, name: str) -> TopicSpec:

@@ -123,7 +123,19 @@ CASES: list[Case] = [
     ),
     _c("topic pay.v1 --schema 'a STRING'", SchemaError, "Declare a new topic version instead"),
     _c("topic pay.v2", USAGE, "required: --schema"),
+    _c("topic pay.v2 --schema 'a STRING' --retention soon", SchemaError, "write e.g. '7 d'"),
+    _c("topic pay.v2 --schema 'a STRING' --retention '0 s'", SchemaError, "not a time to keep"),
+    _c(
+        "topic pay.v2 --schema 'a STRING' --compact --key a --retention 7d",
+        SchemaError,
+        "drop --retention or --compact",
+    ),
     _c("topics all", USAGE, "unrecognized arguments: all"),
+    # ---- retention ---------------------------------------------------------------------
+    _c("retention", USAGE, "required: topic"),
+    _c("retention nope.v1", UnknownTopicError, "Declare it with `topic"),
+    _c("retention pay.v1 --window lately", SchemaError, "is not a duration"),
+    _c("retention pay.v1 --window '0 s'", SchemaError, "a time above 0"),
     # ---- produce -----------------------------------------------------------------------
     _c("produce nope.v1 --generator payments", UnknownTopicError, "Declare it with `topic"),
     _c("produce pay.v1", USAGE, "needs either SOURCE"),

@@ -75,6 +75,9 @@ def test_what_a_positional_completes_is_read_from_its_declaration() -> None:
         after_job = ["v1", "v2"] if first == "job" and second == "version" else []
         assert complete(f"%kappa {name} daily ", NAMES) == after_job, name
     assert TAKES_JOB >= TAKES_VERSION and "diff" in TAKES_VERSION and "produce" in TAKES_TOPIC
+    assert "retention" in TAKES_TOPIC and complete("%kappa retention ", NAMES) == ["pay.v1"]
+    assert "--window" in complete("%kappa retention pay.v1 --", NAMES)
+    assert "--retention" in complete("%kappa topic pay.v2 --re", NAMES)
 
 
 def test_only_the_declared_cell_subcommands_take_a_cell() -> None:

@@ -123,3 +123,17 @@ def test_garbage_until_names_only_what_until_accepts(until: str) -> None:
     assert f"--until {until!r}" in message
     assert "latest" in message and "timestamp" in message
     assert "partition offsets" not in message  # a bounded replay cannot end at offsets
+
+
+def test_earliest_available_reads_what_the_log_still_has() -> None:
+    rng = read_range("earliest-available", "latest")
+    assert rng.start == "earliest-available" and rng.bounded and not rng.uses_offsets()
+    assert rng.source_options() == {
+        "scan.startup.mode": "earliest-offset",
+        "scan.bounded.mode": "latest-offset",
+    }
+
+
+def test_a_timestamp_is_exact_to_the_millisecond() -> None:
+    opts = read_range("2026-12-05T10:57:21.123", None).source_options()
+    assert opts["scan.startup.timestamp-millis"] == str(int(_ms(2026, 12, 5, 10, 57)) + 21_123)

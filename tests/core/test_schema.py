@@ -125,6 +125,9 @@ def test_check_event_time_wrong_type(name: str) -> None:
         ("2h", 7_200_000),
         (" 10 Seconds ", 10_000),
         ("0 s", 0),
+        ("7d", 604_800_000),
+        ("1 day", 86_400_000),
+        ("2 days", 172_800_000),
     ],
 )
 def test_parse_duration_ms(text: str, ms: int) -> None:

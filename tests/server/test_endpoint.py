@@ -74,6 +74,7 @@ def test_names_are_the_parsers_words_and_the_registrys_names(served: Served) -> 
     assert names["topic_of_table"] == {"merchant_names": "merchants.v1", "pay_v1": "pay.v1"}
     assert names["tables"] == ["counts", "counts__v1"]  # the alias, the run's table
     assert "promote" in names["takes"]["version"] and "produce" in names["takes"]["topic"]
+    assert "retention" in names["takes"]["topic"] and "--window" in names["flags"]["retention"]
     served.registry.add_version(JobVersion("later", 0, "sql", "SELECT 1", "later", "",
                                            output=(Column("a", "INT"),)))  # fmt: skip
     again = served.server.get("names").json()  # read from the registry on each request

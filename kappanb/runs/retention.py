@@ -1,0 +1,173 @@
+"""A topic's retention report (`RetentionReport`) from Kafka, the registry and Flink, and
+the one check that refuses a replay whose start needs records retention deleted.
+
+Replay throughput is measured, never assumed: for the newest replay run of each job
+version that reads the topic and that Flink still knows, the records it read from the
+topic over the time Flink ran it. Records read are offsets passed since its start, as
+`status` counts them while it runs; a finished bounded replay read up to its end (for
+``--until latest`` the heads it recorded when it started). Flink's time of a finished
+job includes its final checkpoint, so a short replay's throughput errs low. A replay's
+Flink job that the cluster forgot (it was restarted) cannot be measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kappanb.core.positions import EARLIEST_AVAILABLE, ReadRange
+from kappanb.exceptions import HistoryGoneError
+from kappanb.flink.rest import FlinkRest
+from kappanb.kafka.connection import KafkaConnection
+from kappanb.kafka.log_extent import LogExtent, log_extent
+from kappanb.kafka.run_offsets import StartAt, offsets_of, start_offsets
+from kappanb.registry.base import Registry
+from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
+from kappanb.runs.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
+from kappanb.runs.run_metrics import records_read, reported_positions, start_at
+
+Gap = tuple[int, int, int]
+"""A partition, the first offset a replay needs there and the first offset it still has."""
+
+
+def retention_report(
+    registry: Registry, rest: FlinkRest, kafka: KafkaConnection, topic: TopicSpec,
+    window_ms: int = 3_600_000, extent: LogExtent | None = None,
+) -> RetentionReport:  # fmt: skip
+    """The report of ``topic`` now (``extent``: its log, if just read); growth is measured
+    over the last ``window_ms``."""
+    extent = extent or log_extent(kafka, topic.name, window_ms)
+    rates, why = replay_rates(registry, rest, kafka, topic.name)
+    return RetentionReport(extent, ArchiveCoverage(), rates, why)
+
+
+def replay_rates(
+    registry: Registry, rest: FlinkRest, kafka: KafkaConnection, topic: str
+) -> tuple[list[ReplayRate], str]:
+    """The measured replays of the topic's job versions, or why there is none."""
+    readers = {(v.job, v.version) for v in registry.versions() if topic in v.sources}
+    if not readers:
+        return [], "no job reads this topic"
+    replays = [r for r in registry.runs(None)
+               if r.mode == "replay" and (r.job, r.version) in readers]  # fmt: skip
+    if not replays:
+        return [], "no replay of a job reading it has run yet"
+    newest: dict[tuple[str, int], RunRecord] = {}
+    for run in replays:  # in id order: the last one of each version stays
+        newest[(run.job, run.version)] = run
+    rates = [r for run in newest.values() if (r := _measured(rest, kafka, run, topic))]
+    if not rates:
+        return [], "its replays' Flink jobs are gone from the cluster or have read nothing yet"
+    return rates, ""
+
+
+def _measured(
+    rest: FlinkRest, kafka: KafkaConnection, run: RunRecord, topic: str
+) -> ReplayRate | None:
+    try:
+        job = rest.job(run.flink_job_id)
+    except Exception:
+        return None
+    state = str(job.get("state", "?"))
+    if state == "FINISHED" and run.until is not None:
+        read: int | None = bounded_read(kafka, run, topic)
+    else:  # running: how far it is; stopped or failed: its last checkpoint's offsets
+        vertices = job.get("vertices", [])
+        running = state in ACTIVE_STATES
+        reported = reported_positions(rest, run.flink_job_id, vertices) if running else {}
+        read = records_read(kafka, run, [topic], reported, own_commits=True,
+                            restored=bool(run.restored_from))  # fmt: skip
+    seconds = float(job.get("duration", 0)) / 1000
+    if not read or seconds <= 0:
+        return None
+    return ReplayRate(run.job, run.version, run.id, state, read, seconds)
+
+
+def bounded_read(kafka: KafkaConnection, run: RunRecord, topic: str) -> int | None:
+    """What a finished bounded replay read of ``topic``: from where it began to where its
+    ``--until`` ended it. (Its consumer group has only its last checkpoint's offsets.)"""
+    ends = offsets_of(run.end_offsets).get(topic)
+    if ends is None and run.until != "latest":
+        until = int(ReadRange(until=run.until).source_options()["scan.bounded.timestamp-millis"])
+        ends = start_offsets(kafka, [topic], StartAt(millis=until)).get(topic)
+    starts = offsets_of(run.first_offsets).get(topic)
+    if starts is None:
+        starts = start_offsets(kafka, [topic], start_at(run)).get(topic, {})
+    if ends is None:
+        return None
+    return sum(max(0, end - starts.get(p, end)) for p, end in ends.items())
+
+
+# ---- the check before a replay starts ---------------------------------------------------
+def check_history(
+    registry: Registry, rest: FlinkRest, kafka: KafkaConnection, job_version: JobVersion,
+    topics: Sequence[TopicSpec], rng: ReadRange,
+) -> None:  # fmt: skip
+    """Refuse a replay whose start needs records the log no longer has: it would start at
+    the first record left, silently leaving out the history before it."""
+    if rng.start in (EARLIEST_AVAILABLE, "latest"):
+        return
+    for topic in topics:
+        extent = log_extent(kafka, topic.name)
+        gaps = history_gaps(extent, needed_offsets(kafka, extent, rng))
+        if gaps:
+            report = retention_report(registry, rest, kafka, topic, extent=extent)
+            raise HistoryGoneError(refusal(job_version, rng, report, gaps))
+
+
+def needed_offsets(kafka: KafkaConnection, extent: LogExtent, rng: ReadRange) -> dict[int, int]:
+    """Per partition, the first offset a replay from ``rng.start`` needs the log to have."""
+    if rng.start == "earliest":
+        return {p.partition: 0 for p in extent.partitions}
+    options = rng.source_options()
+    if rng.uses_offsets():  # the partitions not named start at the log's start
+        given = dict(pair.split(":") for pair in rng.start.split(","))
+        return {p.partition: int(given.get(str(p.partition), 0)) for p in extent.partitions}
+    millis = int(options["scan.startup.timestamp-millis"])
+    # Records at or after `millis` within the retention time are never deleted by it; a
+    # partition whose first record left is at or before `millis` lost nothing after it.
+    # (A log kept forever that lost its start lost it otherwise: no time is known kept.)
+    kept = extent.retention_ms > 0 and millis >= extent.at_ms - extent.retention_ms
+    firsts = start_offsets(kafka, [extent.topic], StartAt(millis=millis))[extent.topic]
+    return {
+        p.partition: firsts[p.partition]
+        if kept or (p.earliest_ms is not None and p.earliest_ms <= millis)
+        else 0
+        for p in extent.partitions
+        if firsts.get(p.partition) == p.earliest
+    }
+
+
+def history_gaps(extent: LogExtent, needed: dict[int, int]) -> list[Gap]:
+    """The partitions where a needed offset is below the first one still in the log."""
+    return [
+        (p.partition, needed[p.partition], p.earliest)
+        for p in extent.partitions
+        if p.partition in needed and needed[p.partition] < p.earliest
+    ]
+
+
+def refusal(
+    job_version: JobVersion, rng: ReadRange, report: RetentionReport, gaps: list[Gap]
+) -> str:
+    """Why the replay is refused, the report, and the ways out."""
+    name = f"{job_version.job} {job_version.label}"
+    where = "; ".join(
+        f"partition {p} from offset {needed}, but its log starts at {earliest}"
+        for p, needed, earliest in gaps
+    )
+    firsts = [p.earliest_ms for p in report.extent.partitions if not p.from_zero and p.earliest_ms]
+    since = (
+        [f"- `replay {name} --from {moment(max(firsts))}`: from the first record every "
+         "partition still has, a history that starts then"]
+        if firsts else []
+    )  # fmt: skip
+    return "\n".join([
+        f"replay {name} --from {rng.start} needs records of {report.topic} that retention "
+        f"deleted ({where}). Nothing was started: a replay never starts silently at the "
+        "first record left.",
+        "", str(report), "", "Ways out:", *since,
+        f"- `replay {name} --from {EARLIEST_AVAILABLE}`: each partition from its first "
+        "record left, accepting that the history before it is gone",
+        f"- a replay from an archive of {report.topic} would read the deleted records: "
+        f"{report.topic} has no archive",
+    ])  # fmt: skip

@@ -1,0 +1,185 @@
+"""The retention report of a topic: how far back its log reaches, what an archive holds,
+and whether replays outrun the topic's growth. No I/O: `kappanb.runs.retention` gathers
+the figures.
+
+Headroom is a replay's measured throughput divided by the topic's growth rate; the Kappa
+architecture wants 5 to 10 times (`HEADROOM_WANTED`). The ETA of a full replay is the
+records in the log over the rate at which a replay closes on the head (its throughput
+minus the growth); a replay no faster than the growth never catches up (no ETA).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+
+from kappanb.core.durations import duration
+from kappanb.display.html import html_table, number, text_table
+from kappanb.display.plain import plain_text
+from kappanb.kafka.log_extent import LogExtent, PartitionExtent
+
+HEADROOM_WANTED = 5.0
+"""The least headroom (replay throughput over growth) the report calls enough."""
+
+
+def moment(ms: int | None) -> str:
+    """A Kafka timestamp as UTC text that ``--from`` takes back (to the millisecond)."""
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+
+
+@dataclass(frozen=True)
+class ArchiveCoverage:
+    """What an archive of the topic holds, per partition: offsets ``[0, upto)``. Empty
+    (and `exists` False) while the topic has no archive, which kappanb has none of yet."""
+
+    exists: bool = False
+    upto: Mapping[int, int] = field(default_factory=dict)
+
+    def fills(self, partition: PartitionExtent) -> bool:
+        """Whether the archive holds every record the log lost in ``partition``."""
+        return partition.from_zero or self.upto.get(partition.partition, 0) >= partition.earliest
+
+    def describe(self, partition: int) -> str:
+        if not self.exists:
+            return "no archive"
+        return f"offsets 0-{self.upto[partition] - 1}" if self.upto.get(partition) else "nothing"
+
+
+@dataclass(frozen=True)
+class ReplayRate:
+    """One replay run of a job reading the topic: records it read in the seconds it ran."""
+
+    job: str
+    version: int
+    run_id: int
+    state: str
+    records: int
+    seconds: float
+
+    @property
+    def per_s(self) -> float | None:
+        return self.records / self.seconds if self.seconds > 0 and self.records > 0 else None
+
+
+@plain_text
+@dataclass(frozen=True)
+class RetentionReport:
+    """A topic's log now (`LogExtent`), its archive, and its jobs' measured replays."""
+
+    extent: LogExtent
+    archive: ArchiveCoverage = ArchiveCoverage()
+    rates: Sequence[ReplayRate] = ()
+    """The newest measured replay of each job version that reads the topic."""
+    unmeasured: str = ""
+    """Why no replay throughput is known, when none is."""
+
+    @property
+    def topic(self) -> str:
+        return self.extent.topic
+
+    @property
+    def full_replay_from_log(self) -> bool:
+        """Whether a replay from the log alone reads every record ever written."""
+        return self.extent.from_zero
+
+    @property
+    def full_replay_possible(self) -> bool:
+        """From the log, or from the archive for what the log lost."""
+        return all(self.archive.fills(p) for p in self.extent.partitions)
+
+    @property
+    def log_records(self) -> int:
+        """What a replay from the log reads now."""
+        return sum(p.records for p in self.extent.partitions)
+
+    def headroom(self, rate: ReplayRate) -> float | None:
+        """Throughput over growth; None when either is unknown or the topic did not grow."""
+        growth = self.extent.growth_per_s
+        return rate.per_s / growth if rate.per_s is not None and growth > 0 else None
+
+    def eta_s(self, rate: ReplayRate) -> float | None:
+        """Seconds a full replay from the log takes to reach the head at ``rate``; None
+        when the rate is unknown or does not outrun the growth (it never catches up)."""
+        closing = (rate.per_s or 0.0) - self.extent.growth_per_s
+        return self.log_records / closing if rate.per_s is not None and closing > 0 else None
+
+    # ---- text --------------------------------------------------------------------------
+    def _partition_rows(self) -> list[list[object]]:
+        return [
+            [p.partition, number(p.earliest), moment(p.earliest_ms), number(p.head),
+             "yes" if p.from_zero else f"no: 0-{p.earliest - 1} gone",
+             self.archive.describe(p.partition)]
+            for p in self.extent.partitions
+        ]  # fmt: skip
+
+    _PARTITION_HEADERS = ("partition", "earliest offset", "its timestamp (UTC)", "head",
+                          "starts at 0", "archive")  # fmt: skip
+    _RATE_HEADERS = ("replay", "records read", "in", "throughput", "headroom", "full replay ETA")
+
+    def _rate_rows(self) -> list[list[object]]:
+        rows: list[list[object]] = []
+        for r in self.rates:
+            per_s, headroom, eta = r.per_s, self.headroom(r), self.eta_s(r)
+            rows.append([
+                f"{r.job} v{r.version} run #{r.run_id} ({r.state})", number(r.records),
+                duration(int(r.seconds * 1000)),
+                f"{number(round(per_s))}/s" if per_s is not None else "not measured",
+                _headroom_text(headroom, self.extent.growth_per_s, per_s),
+                duration(int(eta * 1000)) if eta is not None else _no_eta(per_s),
+            ])  # fmt: skip
+        return rows
+
+    def summary(self) -> list[str]:
+        e = self.extent
+        kept = f"retention {duration(e.retention_ms)}" if e.retention_ms > 0 else "kept forever"
+        if self.full_replay_from_log:
+            replay = "the log starts at offset 0: a full replay from the log alone is possible"
+        else:
+            gone = ", ".join(f"{p.partition}: 0-{p.earliest - 1}" for p in e.partitions
+                             if not p.from_zero)  # fmt: skip
+            filled = (
+                "the archive holds them" if self.full_replay_possible else "no archive holds them"
+            )
+            replay = (
+                f"early records are gone (partition: offsets {gone}) and {filled}: "
+                + ("a full replay needs the archive" if self.full_replay_possible
+                   else "a full replay is not possible")
+            )  # fmt: skip
+        growth = f"growth {e.growth_per_s:,.1f} records/s over the last {duration(e.window_ms)}"
+        return [f"topic {e.topic}: {kept}; {number(self.log_records)} records in the log",
+                replay, growth]  # fmt: skip
+
+    def __str__(self) -> str:
+        parts = [*self.summary(), "", text_table(self._PARTITION_HEADERS, self._partition_rows())]
+        if self.rates:
+            parts += ["", text_table(self._RATE_HEADERS, self._rate_rows())]
+        else:
+            parts += ["", f"replay throughput: not measured ({self.unmeasured})"]
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        lines = "<br>".join(escape(line) for line in self.summary())
+        body = html_table(self._PARTITION_HEADERS, self._partition_rows())
+        if self.rates:
+            body += html_table(self._RATE_HEADERS, self._rate_rows())
+        else:
+            body += f"<p>replay throughput: not measured ({escape(self.unmeasured)})</p>"
+        return f"<b>retention</b> <code>{escape(self.topic)}</code><br>{lines}{body}"
+
+
+def _headroom_text(headroom: float | None, growth: float, per_s: float | None) -> str:
+    if per_s is None:
+        return "not measured"
+    if growth <= 0:
+        return "no growth to outrun"
+    assert headroom is not None
+    low = f" (below the {HEADROOM_WANTED:g}x wanted)" if headroom < HEADROOM_WANTED else ""
+    return f"{headroom:,.1f}x{low}"
+
+
+def _no_eta(per_s: float | None) -> str:
+    return "not measured" if per_s is None else "never: no faster than the growth"
