@@ -87,6 +87,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Before a notebook's kernel starts (in its file's setup): point it at the stack."""
     if isinstance(item, IPyNbCell):
+        if os.environ.get("KAPPANB_PROFILE", "embedded") != "embedded":
+            return  # the notebooks run on the profile's cluster (scripts/notebooks-on-cluster)
         embedded = session_stack(item.config)
         os.environ["KAPPANB_HOME"] = str(embedded.settings.home)
         os.environ["KAPPANB_CHECKPOINT_INTERVAL"] = NOTEBOOK_CHECKPOINT_INTERVAL
