@@ -170,3 +170,15 @@ class RequestError(KappaError):
 
 class FormatBuildError(KappaError):
     """kappanb's own Flink format (kappa-json) could not be compiled."""
+
+
+class ArchiveRunningError(RunConflictError):
+    """An archive of the topic is already running: a second one would duplicate its rows."""
+
+
+class ArchiveColumnError(SchemaError):
+    """The topic declares a column the archive keeps a record's Kafka fields in."""
+
+
+class ArchiveNotFoundError(RunNotFoundError):
+    """The topic has no archive (or none running, for a command that needs one)."""

@@ -147,7 +147,7 @@ def build_overview(
         endpoints = stack.endpoints()
         try:
             control = launcher(endpoints)
-            runs = control.reconciled(None)
+            runs = [r for r in control.reconciled(None) if r.mode != "archive"]  # no job's
             if kafka_up:
                 figures = _sample_active(
                     registry, _newest(runs), control, endpoints, polled, problems, verdicts
