@@ -29,6 +29,7 @@ from kappanb.versions import definitions
 from kappanb.versions.archive_ddl import (
     archive_group,
     archive_job,
+    archive_lock,
     archive_statements,
     archive_table,
     check_archivable,
@@ -45,6 +46,11 @@ def is_archive(run: RunRecord) -> bool:
 def archived_topic(run: RunRecord) -> str:
     """The topic an archive run mirrors (its job is ``archive.<topic>``)."""
     return run.job.removeprefix("archive.")
+
+
+def lock_of(run: RunRecord) -> str:
+    """The lock a command on ``run`` holds: its job's, or its archive's."""
+    return archive_lock(archived_topic(run)) if is_archive(run) else run.job
 
 
 def run_sources(registry: Registry, run: RunRecord) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from kappanb.stack.health import StackHealth, command
 from kappanb.tables.archive_coverage import archive_coverage
 from kappanb.tables.catalog import committed_rows
 from kappanb.versions import definitions
-from kappanb.versions.archive_ddl import archive_job, check_archivable
+from kappanb.versions.archive_ddl import archive_job, archive_lock, check_archivable
 
 
 class ArchiveCommands:
@@ -38,7 +38,7 @@ class ArchiveCommands:
             check_archivable(spec)
         archives = ArchiveControl(self._control())
         what = f"archive {spec.name}{' --stop' if stop else ''}"
-        with self.registry.job_lock(archive_job(spec.name), what):
+        with self.registry.job_lock(archive_lock(spec.name), what):
             return archives.stop(spec.name) if stop else archives.start(spec)
 
     @command

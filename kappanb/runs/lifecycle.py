@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from kappanb.exceptions import KappaError
 from kappanb.registry.kinds import RunState
 from kappanb.registry.records import RunRecord
-from kappanb.runs.archive import ArchiveControl, archived_topic, is_archive
+from kappanb.runs.archive import ArchiveControl, archived_topic, is_archive, lock_of
 from kappanb.runs.control import RunControl
 from kappanb.runs.slots import count_slots
 from kappanb.versions import definitions
@@ -56,7 +56,8 @@ def suspend_all(control: RunControl, say: Callable[[str], None]) -> RunsCarried:
         what = f"{run.job} v{run.version} (run #{run.id}, {run.mode})"
         say(f"suspending {what} with a savepoint ...")
         try:
-            with control.registry.job_lock(run.job, f"down (suspend {run.job} v{run.version})"):
+            doing = f"down (suspend {run.job} v{run.version})"
+            with control.registry.job_lock(lock_of(run), doing):
                 stopped = launcher.stop(run, savepoint=True)
         except KappaError as exc:
             carried.failed.append(
@@ -118,7 +119,7 @@ def resume_all(control: RunControl, say: Callable[[str], None]) -> RunsCarried:
             continue
         say(f"resuming {what} ...")
         try:
-            with control.registry.job_lock(run.job, f"up (resume {run.job} v{run.version})"):
+            with control.registry.job_lock(lock_of(run), f"up (resume {run.job} v{run.version})"):
                 resumed = resume_one(control, run)
         except KappaError as exc:
             carried.failed.append(f"resume {what}: {exc}")

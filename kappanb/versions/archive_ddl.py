@@ -58,6 +58,13 @@ def archive_job(topic: str) -> str:
     return f"archive.{topic}"
 
 
+def archive_lock(topic: str) -> str:
+    """The lock its commands hold (`kappanb.registry.locks`), shaped like a job name (a
+    lock file's name) and with ``__``, which no job's name has. Two topics that differ only
+    in case or punctuation share it: one of their commands waits, nothing else."""
+    return f"archive__{re.sub(r'[^a-z0-9_]', '_', topic.lower())}"[:48]
+
+
 def archive_table(topic: TopicSpec) -> str:
     return f"{ARCHIVE_PREFIX}{topic.table}"
 
