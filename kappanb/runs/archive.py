@@ -19,7 +19,7 @@ from kappanb.exceptions import (
     SavepointError,
     UnknownTopicError,
 )
-from kappanb.kafka.run_offsets import head_offsets
+from kappanb.kafka.topics import topic_exists
 from kappanb.monitor.sample import sample_run
 from kappanb.registry.base import Registry, now
 from kappanb.registry.records import RunRecord, TopicSpec
@@ -95,7 +95,7 @@ class ArchiveControl:
                 f"{run.flink_job_id}, into {run.table}); `status {topic.name}` shows how far "
                 "behind the head it is"
             )
-        if topic.name not in head_offsets(self.control.endpoints.kafka, [topic.name]):
+        if not topic_exists(self.control.endpoints.kafka, topic.name):
             raise UnknownTopicError(
                 f"topic {topic.name} is declared but Kafka has no such topic (deleted since?): "
                 f"create it first, e.g. by declaring it (again) with `topic {topic.name} "
