@@ -92,17 +92,32 @@ def _marks(consumer: Any, partition: Any, timeout: float) -> tuple[int, int]:
     return int(low), int(high)
 
 
-def group_offsets(connection: KafkaConnection, group: str, timeout: float = 10.0) -> Offsets:
-    """The group's committed offsets (Flink commits its positions on each checkpoint)."""
-    from confluent_kafka import ConsumerGroupTopicPartitions
-    from confluent_kafka.admin import AdminClient
+def group_offsets(
+    connection: KafkaConnection, group: str, topics: list[str], timeout: float = 10.0
+) -> Offsets:
+    """The group's committed offsets of ``topics`` (Flink commits its positions on each
+    checkpoint); partitions never committed and unknown topics are left out.
 
-    admin = AdminClient(connection.client_config(log_level=3))
-    request = [ConsumerGroupTopicPartitions(group)]
-    futures = admin.list_consumer_group_offsets(request, request_timeout=timeout)
-    answer = futures[group].result(timeout=timeout)
+    Asked by a consumer with the group's id that never joins it (the group is not
+    disturbed), not by an admin client: librdkafka's ListConsumerGroupOffsets crashed the
+    whole process (SIGSEGV in ``rd_kafka_cgrp_op``, an admin client has no group of its
+    own) when the group's coordinator was not ready yet, as on a fresh broker."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(connection.client_config(
+        {"group.id": group, "enable.auto.commit": False}, log_level=3
+    ))  # fmt: skip
+    try:
+        partitions = []
+        for name in topics:
+            meta = consumer.list_topics(name, timeout=timeout).topics.get(name)
+            if meta is not None and meta.error is None:
+                partitions += [TopicPartition(name, p) for p in sorted(meta.partitions)]
+        answer = consumer.committed(partitions, timeout=timeout) if partitions else []
+    finally:
+        consumer.close()
     found: Offsets = {}
-    for tp in answer.topic_partitions or []:
+    for tp in answer:
         if tp.offset >= 0 and tp.error is None:
             found.setdefault(tp.topic, {})[tp.partition] = int(tp.offset)
     return found

@@ -122,7 +122,7 @@ def records_read(
         return None
     try:
         starts = start_offsets(connection, list(topics), start_at(run))
-        committed = group_offsets(connection, run.group_id) if own_commits else {}
+        committed = group_offsets(connection, run.group_id, list(topics)) if own_commits else {}
         passed = offsets_passed(starts, reported, committed, restored)
         if passed is None and restored:  # unless the unknown partitions had nothing to read
             heads = head_offsets(connection, list(topics))

@@ -13,13 +13,15 @@ from typing import Any
 import polars as pl
 import pytest
 from confluent_kafka import Producer
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.exceptions import ArchiveRunningError, UnknownTopicError
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import catalog_table_count, committed_rows
 from kappanb.tables.read import read_table
 from kappanb.workbench import Workbench
-from tests.magics.conftest import fresh_workbench
+from tests.magics.conftest import fresh_workbench, new_shell
 from tests.oracles import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -42,7 +44,9 @@ class Sent:
     good: dict[str, Any] | None
 
 
-def produce(stack: EmbeddedStack, first: int, count: int) -> dict[tuple[int, int], Sent]:
+def produce(
+    stack: EmbeddedStack, first: int, count: int, topic: str = TOPIC
+) -> dict[tuple[int, int], Sent]:
     """``count`` records over 2 partitions: every third keyed, every 50th malformed, one
     without a value; returns them by (partition, offset)."""
     producer = Producer({"bootstrap.servers": stack.endpoints().bootstrap_servers})
@@ -65,22 +69,20 @@ def produce(stack: EmbeddedStack, first: int, count: int) -> dict[tuple[int, int
             assert err is None, err
             sent[(msg.partition(), msg.offset())] = Sent(key, value, msg.timestamp()[1], good)
 
-        producer.produce(TOPIC, value, key=key, partition=i % 2, on_delivery=delivered)
+        producer.produce(topic, value, key=key, partition=i % 2, on_delivery=delivered)
     assert producer.flush(30) == 0
     assert len(sent) == count
     return sent
 
 
-def archived(workbench: Workbench) -> pl.DataFrame:
-    return read_table(workbench.stack.endpoints().catalog, ARCHIVE)
-
-
-def rows_once_archived(workbench: Workbench, expected: int) -> pl.DataFrame:
+def rows_once_archived(
+    workbench: Workbench, expected: int, topic: str = TOPIC, table: str = ARCHIVE
+) -> pl.DataFrame:
     """The archive table once it holds ``expected`` rows (waits on the commits)."""
     catalog = workbench.stack.endpoints().catalog
-    count = eventually(lambda: committed_rows(catalog, ARCHIVE), lambda n: n == expected, 180)
-    assert count == expected, workbench.status(TOPIC)
-    return archived(workbench)
+    count = eventually(lambda: committed_rows(catalog, table), lambda n: n == expected, 180)
+    assert count == expected, workbench.status(topic)
+    return read_table(catalog, table)
 
 
 def check_exactly(frame: pl.DataFrame, sent: dict[tuple[int, int], Sent]) -> None:
@@ -135,6 +137,12 @@ def test_the_archive_keeps_every_record_once_while_it_runs_and_across_a_stop(
     twice = re.escape(f"an archive of {TOPIC} is already running")
     with pytest.raises(ArchiveRunningError, match=twice):
         workbench.archive(TOPIC)
+    shell = new_shell(workbench)  # the magic twin says it in one line
+    try:
+        with pytest.raises(UsageError, match=twice):
+            shell.run_line_magic("kappa", f"archive {TOPIC}")
+    finally:
+        InteractiveShell.clear_instance()
     assert workbench.runs() == runs_before
     assert catalog_table_count(idle_stack.endpoints().catalog) == tables_before
 
