@@ -112,3 +112,51 @@ def test_lag_says_how_far_behind_per_partition() -> None:
     assert str(lag) == "1,200 behind the head (p0 0, p1 1,200)"
     assert ArchiveLag(TOPIC.name, {0: 0, 1: 0}).caught_up
     assert not ArchiveLag(TOPIC.name, {}).caught_up  # nothing known is not caught up
+
+
+def test_a_failed_submission_leaves_no_record_and_no_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flink took the table's CREATE, then the submission failed: the table and the
+    reserved run are gone again, so a new `archive` starts clean."""
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import LongType, NestedField
+
+    from kappanb.kafka.connection import KafkaConnection
+    from kappanb.runs import archive
+    from kappanb.tables.catalog import CatalogLocation, table_exists
+
+    registry = LocalRegistry(tmp_path / "registry.sqlite")
+    registry.put_topic(TOPIC)
+    catalog = CatalogLocation("kappanb", tmp_path / "c.db", tmp_path / "w")
+    catalog.init()
+    table = "archive__rides_trips_v1"
+
+    class Launcher:
+        def reconciled(self, job: str) -> list[RunRecord]:
+            return registry.runs(job)
+
+        def submit_statements(self, statements: Any, **kwargs: Any) -> tuple[str, str]:
+            assert registry.runs(archive_job(TOPIC.name))[0].state == "SUBMITTING"
+            schema = Schema(NestedField(1, "kafka_offset", LongType(), required=False))
+            catalog.open().create_table(("default", table), schema)
+            raise RuntimeError("the connection to Flink broke")
+
+    @dataclass
+    class Endpoints:
+        kafka: Any
+        catalog: Any
+
+    class Control:
+        def __init__(self) -> None:
+            self.registry, self.launcher = registry, Launcher()
+            self.endpoints = Endpoints(KafkaConnection.plain("b:1"), catalog)
+
+        def check_slots(self, parallelism: int, asked: str) -> None:
+            pass
+
+    monkeypatch.setattr(archive, "topic_exists", lambda _kafka, _name: True)
+    with pytest.raises(RuntimeError, match="connection to Flink broke"):
+        archive.ArchiveControl(Control()).start(TOPIC)  # type: ignore[arg-type]
+    assert registry.runs(None) == []
+    assert not table_exists(catalog, table)
