@@ -95,14 +95,34 @@ def _marks(consumer: Any, partition: Any, timeout: float) -> tuple[int, int]:
 def group_offsets(
     connection: KafkaConnection, group: str, topics: list[str], timeout: float = 10.0
 ) -> Offsets:
-    """The group's committed offsets of ``topics`` (Flink commits its positions on each
-    checkpoint); partitions never committed and unknown topics are left out.
+    """The group's committed offsets (Flink commits its positions on each checkpoint).
 
-    Asked by a consumer with the group's id that never joins it (the group is not
-    disturbed), not by an admin client: librdkafka's ListConsumerGroupOffsets crashed the
-    whole process (SIGSEGV in ``rd_kafka_cgrp_op``, an admin client has no group of its
-    own) when the group's coordinator was not ready yet, as on a fresh broker."""
-    from confluent_kafka import Consumer, TopicPartition
+    Asked by an admin client, once a consumer with the group's id (it never joins the
+    group) got an answer from the group's coordinator: librdkafka's admin
+    ListConsumerGroupOffsets crashes the whole process (SIGSEGV in ``rd_kafka_cgrp_op``:
+    an admin client has no group of its own) when the coordinator is not ready yet, as on
+    a fresh broker whose first group this is. Not ready: `KafkaException`, no crash."""
+    from confluent_kafka import ConsumerGroupTopicPartitions
+    from confluent_kafka.admin import AdminClient
+
+    _coordinator_answers(connection, group, topics, timeout)
+    admin = AdminClient(connection.client_config(log_level=3))
+    request = [ConsumerGroupTopicPartitions(group)]
+    futures = admin.list_consumer_group_offsets(request, request_timeout=timeout)
+    answer = futures[group].result(timeout=timeout)
+    found: Offsets = {}
+    for tp in answer.topic_partitions or []:
+        if tp.offset >= 0 and tp.error is None:
+            found.setdefault(tp.topic, {})[tp.partition] = int(tp.offset)
+    return found
+
+
+def _coordinator_answers(
+    connection: KafkaConnection, group: str, topics: list[str], timeout: float
+) -> None:
+    """Return once ``group``'s coordinator answered a consumer's offset fetch for
+    ``topics``; raise `KafkaException` when it did not (yet)."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
 
     consumer = Consumer(connection.client_config(
         {"group.id": group, "enable.auto.commit": False}, log_level=3
@@ -116,8 +136,6 @@ def group_offsets(
         answer = consumer.committed(partitions, timeout=timeout) if partitions else []
     finally:
         consumer.close()
-    found: Offsets = {}
-    for tp in answer:
-        if tp.offset >= 0 and tp.error is None:
-            found.setdefault(tp.topic, {})[tp.partition] = int(tp.offset)
-    return found
+    errors = [tp.error for tp in answer if tp.error is not None]
+    if errors:
+        raise KafkaException(errors[0])
