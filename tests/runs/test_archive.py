@@ -125,6 +125,11 @@ def test_the_archive_keeps_every_record_once_while_it_runs_and_across_a_stop(
     assert f"#{started.run.id} archive.{TOPIC}: 0 behind the head" in str(workbench.status(TOPIC))
     assert any(r.run.mode == "archive" for r in workbench.status().rows)
 
+    # Queried like an output, by its table's name.
+    counted = workbench.sql(f"SELECT COUNT(*) AS n, COUNT(parse_error) AS bad FROM {ARCHIVE}")
+    malformed = sum(1 for s in sent.values() if s.good is None and s.value is not None)
+    assert counted.row(0) == (len(sent), malformed)
+
     # More records while it runs arrive too.
     sent |= produce(idle_stack, 400, 100)
     check_exactly(rows_once_archived(workbench, len(sent)), sent)
