@@ -160,3 +160,16 @@ def test_a_failed_submission_leaves_no_record_and_no_table(
         archive.ArchiveControl(Control()).start(TOPIC)  # type: ignore[arg-type]
     assert registry.runs(None) == []
     assert not table_exists(catalog, table)
+
+
+def test_status_says_how_far_behind_an_archive_is_in_text_and_html(tmp_path: Path) -> None:
+    from kappanb.runs.report import RunStatus, StatusReport
+
+    registry = LocalRegistry(tmp_path / "registry.sqlite")
+    run = archive_run(registry)
+    lag = ArchiveLag(TOPIC.name, {0: 3, 1: 0})
+    url = f"http://flink/#/job/running/{run.flink_job_id}"
+    report = StatusReport([RunStatus(run, url, 40, 37, "#2 (2 done)", behind=lag)])
+    line = f"#{run.id} archive.{TOPIC.name}: 3 behind the head (p0 3, p1 0)"
+    assert line in str(report) and line in report._repr_html_()
+    assert f'href="{url}"' in report._repr_html_()  # the link to its Flink job
