@@ -174,3 +174,15 @@ class FormatBuildError(KappaError):
 
 class HistoryGoneError(KappaError):
     """A replay would need records that the log's retention already deleted."""
+
+
+class ArchiveRunningError(RunConflictError):
+    """An archive of the topic is already running: a second one would duplicate its rows."""
+
+
+class ArchiveColumnError(SchemaError):
+    """The topic declares a column the archive keeps a record's Kafka fields in."""
+
+
+class ArchiveNotFoundError(RunNotFoundError):
+    """The topic has no archive (or none running, for a command that needs one)."""

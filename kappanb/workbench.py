@@ -31,6 +31,8 @@ from kappanb.registry.kinds import RunMode
 from kappanb.registry.open import open_registry
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.runs import lifecycle, runs
+from kappanb.runs.archive import archive_lags, is_archive, run_sources, status_scope
+from kappanb.runs.archive_commands import ArchiveCommands
 from kappanb.runs.control import RunControl, checked_start
 from kappanb.runs.overview import Overview, build_overview
 from kappanb.runs.report import JobList, RunHandle, StatusReport
@@ -59,7 +61,7 @@ def _quiet(_msg: str) -> None:
     pass
 
 
-class Workbench(ServingCommands):
+class Workbench(ServingCommands, ArchiveCommands):
     """Topics, jobs, versions and runs of one kappanb home, on the stack it is given.
 
     ``stack``: any `Stack` (an existing cluster, a test's fake); else the embedded stack of
@@ -372,23 +374,23 @@ class Workbench(ServingCommands):
 
     @command
     def status(self, name: str | None = None) -> StatusReport:
-        """Every run (of one job), reconciled with Flink, with records and checkpoints."""
-        if name is not None:
-            definitions.find_version(self.registry, name, None)
-        endpoints = self.endpoints()
-        launcher = self._launcher(endpoints)
-        rows = launcher.reconciled(name)
-        sources = {
-            r.id: definitions.find_version(self.registry, r.job, r.version).sources
-            for r in rows
-            if r.active
-        }
+        """Every run (of one job, or the archive of one topic), reconciled with Flink, with
+        records and checkpoints; an active archive with how far behind the head it is."""
+        scope = status_scope(self.registry, name) if name is not None else None
+        control = self._control()
+        launcher, endpoints = control.launcher, control.endpoints
+        rows = launcher.reconciled(scope)
+        sources = {r.id: run_sources(self.registry, r) for r in rows if r.active}
         tallies = self.stack.places.dead_letter_tallies
         statuses = run_statuses(launcher.rest, rows, endpoints, sources, tallies)
-        topics = {r: [definitions.find_topic(self.registry, t) for t in ts]
-                  for r, ts in sources.items()}  # fmt: skip
+        topics = {r.id: [definitions.find_topic(self.registry, t) for t in sources[r.id]]
+                  for r in rows if r.active and not is_archive(r)}  # fmt: skip
         held = run_holds(launcher.rest, endpoints.kafka, rows, topics)
-        return StatusReport([replace(s, held=held.get(s.run.id, "")) for s in statuses])
+        lags = archive_lags(control, rows)
+        return StatusReport([
+            replace(s, held=held.get(s.run.id, ""), behind=lags.get(s.run.id))
+            for s in statuses
+        ])  # fmt: skip
 
     @command
     def watch(

@@ -91,7 +91,7 @@ def cmd_down(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 
 @subcommand(
     "status", "health of the stack, then every run of every job (or of NAME)",
-    arg("name", nargs="?", help="only this job's runs", completes="job"),
+    arg("name", nargs="?", help="only this job's runs, or this topic's archive", completes="job"),
     arg("--json", action="store_true", help="print the stack's health as JSON"),
 )  # fmt: skip
 def cmd_status(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
@@ -316,6 +316,15 @@ def cmd_stop(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 )  # fmt: skip
 def cmd_resume(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.resume(args.name, args.version)
+
+
+@subcommand(
+    "archive", "mirror a topic's records, from its first offset, into its Iceberg archive",
+    arg("topic", completes="topic"),
+    arg("--stop", action="store_true", help="stop the running archive (with a savepoint)"),
+)  # fmt: skip
+def cmd_archive(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
+    return wb.archive(args.topic, stop=args.stop)
 
 
 @subcommand(

@@ -109,11 +109,20 @@ def _marks(consumer: Any, partition: Any, timeout: float) -> tuple[int, int]:
     return int(low), int(high)
 
 
-def group_offsets(connection: KafkaConnection, group: str, timeout: float = 10.0) -> Offsets:
-    """The group's committed offsets (Flink commits its positions on each checkpoint)."""
+def group_offsets(
+    connection: KafkaConnection, group: str, topics: list[str], timeout: float = 10.0
+) -> Offsets:
+    """The group's committed offsets (Flink commits its positions on each checkpoint).
+
+    Asked by an admin client, once a consumer with the group's id (it never joins the
+    group) got an answer from the group's coordinator: librdkafka's admin
+    ListConsumerGroupOffsets crashes the whole process (SIGSEGV in ``rd_kafka_cgrp_op``:
+    an admin client has no group of its own) when the coordinator is not ready yet, as on
+    a fresh broker whose first group this is. Not ready: `KafkaException`, no crash."""
     from confluent_kafka import ConsumerGroupTopicPartitions
     from confluent_kafka.admin import AdminClient
 
+    _coordinator_answers(connection, group, topics, timeout)
     admin = AdminClient(connection.client_config(log_level=3))
     request = [ConsumerGroupTopicPartitions(group)]
     futures = admin.list_consumer_group_offsets(request, request_timeout=timeout)
@@ -123,3 +132,27 @@ def group_offsets(connection: KafkaConnection, group: str, timeout: float = 10.0
         if tp.offset >= 0 and tp.error is None:
             found.setdefault(tp.topic, {})[tp.partition] = int(tp.offset)
     return found
+
+
+def _coordinator_answers(
+    connection: KafkaConnection, group: str, topics: list[str], timeout: float
+) -> None:
+    """Return once ``group``'s coordinator answered a consumer's offset fetch for
+    ``topics``; raise `KafkaException` when it did not (yet)."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    consumer = Consumer(connection.client_config(
+        {"group.id": group, "enable.auto.commit": False}, log_level=3
+    ))  # fmt: skip
+    try:
+        partitions = []
+        for name in topics:
+            meta = consumer.list_topics(name, timeout=timeout).topics.get(name)
+            if meta is not None and meta.error is None:
+                partitions += [TopicPartition(name, p) for p in sorted(meta.partitions)]
+        answer = consumer.committed(partitions, timeout=timeout) if partitions else []
+    finally:
+        consumer.close()
+    errors = [tp.error for tp in answer if tp.error is not None]
+    if errors:
+        raise KafkaException(errors[0])

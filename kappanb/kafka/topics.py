@@ -155,6 +155,18 @@ def describe_topic(connection: KafkaConnection, name: str, timeout: float = 10.0
     return TopicInfo(name, len(topic.partitions), {k: v.value for k, v in configs.items()})
 
 
+def topic_exists(connection: KafkaConnection, name: str, timeout: float = 10.0) -> bool:
+    """Does Kafka have topic ``name``? Asked by an admin client: no consumer group (and so
+    no ``__consumer_offsets``) is made, and no topic is created by asking."""
+    try:
+        metadata = _admin(connection).list_topics(topic=name, timeout=timeout)
+    except Exception as exc:
+        where, why = connection.bootstrap_servers, connection.redact(str(exc))
+        raise TopicError(f"could not reach Kafka at {where}: {why}") from exc
+    topic = metadata.topics.get(name)
+    return topic is not None and topic.error is None
+
+
 def end_offsets(connection: KafkaConnection, name: str, timeout: float = 10.0) -> dict[int, int]:
     """The next offset to be written, per partition (the head of the log)."""
     from confluent_kafka import Consumer, TopicPartition

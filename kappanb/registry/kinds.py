@@ -17,9 +17,10 @@ from typing import Literal, TypeVar, get_args
 
 from kappanb.exceptions import UnknownValueError
 
-RunMode = Literal["live", "replay"]
+RunMode = Literal["live", "replay", "archive"]
 """A live run owns the version's consumer group (``kappanb.JOB.vN``) and can serve
-readers; a replay reads beside it with a fresh group, from a start and maybe to an end."""
+readers; a replay reads beside it with a fresh group, from a start and maybe to an end;
+an archive mirrors a topic's records into its archive table (`kappanb.runs.archive`)."""
 
 JobKind = Literal["sql", "python"]
 """What a job version's text is: Flink SQL, or a PyFlink cell (``job --python``)."""

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from kappanb.exceptions import KappaError
 from kappanb.registry.kinds import RunState
 from kappanb.registry.records import RunRecord
+from kappanb.runs.archive import ArchiveControl, archived_topic, is_archive, lock_of
 from kappanb.runs.control import RunControl
 from kappanb.runs.slots import count_slots
+from kappanb.versions import definitions
 
 SUSPENDED: RunState = "SUSPENDED"
 """A run `down` stopped with a savepoint; `up` resumes it."""
@@ -54,7 +56,8 @@ def suspend_all(control: RunControl, say: Callable[[str], None]) -> RunsCarried:
         what = f"{run.job} v{run.version} (run #{run.id}, {run.mode})"
         say(f"suspending {what} with a savepoint ...")
         try:
-            with control.registry.job_lock(run.job, f"down (suspend {run.job} v{run.version})"):
+            doing = f"down (suspend {run.job} v{run.version})"
+            with control.registry.job_lock(lock_of(run), doing):
                 stopped = launcher.stop(run, savepoint=True)
         except KappaError as exc:
             carried.failed.append(
@@ -84,6 +87,14 @@ def resume_order(runs: list[RunRecord], served: set[tuple[str, int]]) -> list[Ru
     return sorted(runs, key=lambda r: ((r.job, r.version) not in served, r.mode != "live", r.id))
 
 
+def resume_one(control: RunControl, run: RunRecord) -> RunRecord:
+    """Resume ``run``: a job version's last run, or a topic's archive (`kappanb.runs.archive`)."""
+    if not is_archive(run):
+        return control.resume(run.job, run.version).run
+    topic = definitions.find_topic(control.registry, archived_topic(run))
+    return ArchiveControl(control).go_on(topic, run).run
+
+
 def resume_all(control: RunControl, say: Callable[[str], None]) -> RunsCarried:
     """Resume what `down` suspended and what a crashed cluster lost, while slots last."""
     carried = RunsCarried()
@@ -108,11 +119,11 @@ def resume_all(control: RunControl, say: Callable[[str], None]) -> RunsCarried:
             continue
         say(f"resuming {what} ...")
         try:
-            with control.registry.job_lock(run.job, f"up (resume {run.job} v{run.version})"):
-                handle = control.resume(run.job, run.version)
+            with control.registry.job_lock(lock_of(run), f"up (resume {run.job} v{run.version})"):
+                resumed = resume_one(control, run)
         except KappaError as exc:
             carried.failed.append(f"resume {what}: {exc}")
             continue
         free -= run.parallelism
-        carried.done.append(f"resumed {what} from {handle.run.restored_from}")
+        carried.done.append(f"resumed {what} from {resumed.restored_from}")
     return carried

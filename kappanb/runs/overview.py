@@ -147,7 +147,8 @@ def build_overview(
         endpoints = stack.endpoints()
         try:
             control = launcher(endpoints)
-            runs = control.reconciled(None)
+            # An archive is no job's version: the panel lists jobs (`status` shows archives).
+            runs = [r for r in control.reconciled(None) if r.mode != "archive"]
             if kafka_up:
                 figures = _sample_active(
                     registry, _newest(runs), control, endpoints, polled, problems, verdicts

@@ -13,6 +13,7 @@ from kappanb.display.plain import plain_text
 from kappanb.exceptions import RunNotFoundError
 from kappanb.registry.kinds import RunState
 from kappanb.registry.records import JobVersion, RunRecord
+from kappanb.runs.archive_report import ArchiveLag
 
 if TYPE_CHECKING:
     from kappanb.monitor.watch_set import WatchSet
@@ -249,6 +250,8 @@ class RunStatus:
     held: str = ""
     """For a run that has read everything: the partition holding its watermark below what
     its data closes (windows not fired yet), as `kappanb.monitor.holds` says it."""
+    behind: ArchiveLag | None = None
+    """For an active archive: records behind the head of the log, per partition."""
 
     @property
     def records_in_cell(self) -> object:
@@ -310,6 +313,7 @@ class StatusReport:
             for s in self.rows
             if s.held
         ]
+        errors += [f"  #{s.run.id} {s.run.job}: {s.behind}" for s in self.rows if s.behind]
         return text_table(_HEADERS, self._cells(False)) + (
             "\n" + "\n".join(errors) if errors else ""
         )
@@ -317,7 +321,12 @@ class StatusReport:
     def _repr_html_(self) -> str:
         if not self.rows:
             return "<i>no runs yet: start one with <code>%kappa run NAME</code></i>"
-        return html_table(_HEADERS, self._cells(True))
+        lags = [
+            f"#{s.run.id} {escape(s.run.job)}: {escape(str(s.behind))}"
+            for s in self.rows
+            if s.behind
+        ]
+        return html_table(_HEADERS, self._cells(True)) + "<br>".join(lags)
 
 
 @plain_text

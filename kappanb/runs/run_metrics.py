@@ -126,7 +126,7 @@ def records_read(
         starts = start_offsets(connection, list(topics), start_at(run))
         recorded = offsets_of(run.first_offsets)  # the log's start when the run began
         starts = {t: recorded.get(t, found) for t, found in starts.items()}
-        committed = group_offsets(connection, run.group_id) if own_commits else {}
+        committed = group_offsets(connection, run.group_id, list(topics)) if own_commits else {}
         passed = offsets_passed(starts, reported, committed, restored)
         if passed is None and restored:  # unless the unknown partitions had nothing to read
             heads = head_offsets(connection, list(topics))

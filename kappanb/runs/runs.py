@@ -6,7 +6,8 @@ The registry remembers it; Flink's REST API says what it is doing now.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,25 +149,51 @@ class RunLauncher:
 
         When the submission fails, a table it created is dropped again.
         """
-        config = {**self.config, "parallelism.default": str(plan.parallelism)}
         self.ensure_dead_letter_topics(plan.topics)
-        if restore:
-            config["execution.state-recovery.path"] = restore
         client, create = FlinkSqlClient(self.endpoints), restore is None
-        if create:  # a cluster's catalog may not have the namespace yet
-            init_catalog(self.endpoints.catalog)
-        try:
+        config = self.job_config(plan.parallelism, restore)
+        with self.creating(plan.table, create):
             if plan.job_version.kind == "python":
                 build = self._python_build(plan, create)
                 job = client.submit_with(build, job_name=plan.pipeline_name, config=config)
             else:
                 statements = self.statements(plan, create_table=create)
                 job = client.submit(statements, job_name=plan.pipeline_name, config=config)
-        except (FlinkSubmitError, JobDefinitionError):
-            if restore is None:
-                drop_table(self.endpoints.catalog, plan.table)
-            raise
         return job.job_id, job.web_url
+
+    def submit_statements(
+        self, statements: Sequence[str], *, job_name: str, table: str,
+        restore: str | None = None,
+    ) -> tuple[str, str]:  # fmt: skip
+        """Submit a job kappanb wrote the SQL of (an archive) with a run's settings, at
+        parallelism 1; the same (job id, link) and the same undo as `submit`."""
+        config = self.job_config(1, restore)
+        with self.creating(table, restore is None):
+            job = FlinkSqlClient(self.endpoints).submit(
+                list(statements), job_name=job_name, config=config
+            )
+        return job.job_id, job.web_url
+
+    def job_config(self, parallelism: int, restore: str | None) -> dict[str, str]:
+        """A run's Flink settings; ``restore``: the savepoint or checkpoint it starts from."""
+        config = {**self.config, "parallelism.default": str(parallelism)}
+        if restore:
+            config["execution.state-recovery.path"] = restore
+        return config
+
+    @contextmanager
+    def creating(self, table: str, create: bool) -> Iterator[None]:
+        """Around a submission that creates ``table`` (``create``): the catalog is made
+        usable first (a cluster's may not have the namespace yet), and the table is dropped
+        again when Flink refuses the job."""
+        if create:
+            init_catalog(self.endpoints.catalog)
+        try:
+            yield
+        except (FlinkSubmitError, JobDefinitionError):
+            if create:
+                drop_table(self.endpoints.catalog, table)
+            raise
 
     def ensure_dead_letter_topics(self, topics: Sequence[TopicSpec]) -> None:
         """Create the DLQ topics a run writes to and the clocks it reads, if missing

@@ -19,7 +19,7 @@ from kappanb.tables.catalog import DEFAULT_NAMESPACE
 from kappanb.versions import malformed
 
 
-def _with(options: dict[str, str]) -> str:
+def with_clause(options: dict[str, str]) -> str:
     body = ",\n  ".join(f"{literal(k)} = {literal(v)}" for k, v in options.items())
     return f"WITH (\n  {body}\n)"
 
@@ -96,7 +96,7 @@ def source_ddl(topic: TopicSpec, connection: KafkaConnection, group_id: str, rng
     name = malformed.log_table(topic) if routed or clocked(topic) else topic.table
     return (
         f"CREATE TEMPORARY TABLE {quote(name)} (\n  {columns}{_watermark(topic)}{key}\n)"
-        f" {_with(options)}"
+        f" {with_clause(options)}"
     )
 
 
@@ -120,7 +120,8 @@ def sink_ddl(catalog: str, table: str, job_version: JobVersion) -> str:
         keys = ", ".join(quote(k) for k in job_version.key)
         columns += f",\n  PRIMARY KEY ({keys}) NOT ENFORCED"
         options["write.upsert.enabled"] = "true"
-    return f"CREATE TABLE {qualified_table(catalog, table)} (\n  {columns}\n) {_with(options)}"
+    table_name = qualified_table(catalog, table)
+    return f"CREATE TABLE {table_name} (\n  {columns}\n) {with_clause(options)}"
 
 
 ONE_WRITER = "/*+ OPTIONS('write-parallelism'='1') */"

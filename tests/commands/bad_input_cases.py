@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kappanb.exceptions import (
+    ArchiveNotFoundError,
     CommandLineError,
     CompareError,
     InvalidNameError,
@@ -136,6 +137,21 @@ CASES: list[Case] = [
     _c("retention nope.v1", UnknownTopicError, "Declare it with `topic"),
     _c("retention pay.v1 --window lately", SchemaError, "is not a duration"),
     _c("retention pay.v1 --window '0 s'", SchemaError, "a time above 0"),
+    # ---- archive -----------------------------------------------------------------------
+    _c("archive nope.v1", UnknownTopicError, "Declare it with `topic NAME --schema"),
+    _c("archive pay.v1 now", USAGE, "unrecognized arguments: now"),
+    _c(
+        "archive bad.gone.v1",
+        UnknownTopicError,
+        "Kafka has no such topic (deleted since?): create it first",
+        stack=True,
+    ),
+    _c(
+        "archive bad.pay.v1 --stop",
+        ArchiveNotFoundError,
+        "no archive of bad.pay.v1 is running (never started)",
+        stack=True,
+    ),
     # ---- produce -----------------------------------------------------------------------
     _c("produce nope.v1 --generator payments", UnknownTopicError, "Declare it with `topic"),
     _c("produce pay.v1", USAGE, "needs either SOURCE"),

@@ -137,6 +137,7 @@ MAGIC = [
     ("replya counts", None, "invalid choice: 'replya'"),
     ("topic \"it's\" --schema 'a STRING'", None, "not a valid topic name"),
     ("produce pay.v1 missing", None, "no variable 'missing' in the notebook: define it first"),
+    ("archive nope.v1", None, "unknown topic 'nope.v1'"),
 ]
 
 
@@ -171,6 +172,7 @@ CLI = [
     (["sql"], 1, "the query is empty"),  # stdin: blank
     (["show", "counts", "v0"], 2, "'v0' is not a version: write v1, v2"),
     (["run", "counts", "--quiet", "--watch"], 2, "not allowed with argument --quiet"),
+    (["archive", "nope.v1"], 1, "unknown topic 'nope.v1'"),
 ]
 
 

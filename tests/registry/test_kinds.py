@@ -23,8 +23,8 @@ from kappanb.registry.store import LocalRegistry
 
 
 def test_known_values_pass_through_unchanged() -> None:
-    assert RUN_MODES == ("live", "replay")
-    assert [run_mode(m) for m in RUN_MODES] == ["live", "replay"]
+    assert RUN_MODES == ("live", "replay", "archive")
+    assert [run_mode(m) for m in RUN_MODES] == ["live", "replay", "archive"]
     assert job_kind("python") == "python" and switch_kind("first live run") == "first live run"
     assert flink_job_state("RECONCILING") == "RECONCILING"
     assert {"SUBMITTING", "STOPPED", "LOST"} | set(FLINK_JOB_STATES) == set(RUN_STATES)

@@ -41,7 +41,7 @@ def why(workbench: Workbench, seen: list[tuple[int | None, int | None, str]]) ->
     try:
         counts = rest.checkpoints(run.flink_job_id).get("counts")
         state = rest.job_state(run.flink_job_id)
-        committed = group_offsets(endpoints.kafka, run.group_id)
+        committed = group_offsets(endpoints.kafka, run.group_id, [TOPIC])
     except Exception as exc:
         return f"last figures {seen[-3:]}; could not ask: {exc!r}"
     return (

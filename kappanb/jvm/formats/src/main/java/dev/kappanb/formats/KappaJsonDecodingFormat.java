@@ -24,6 +24,8 @@ final class KappaJsonDecodingFormat implements DecodingFormat<DeserializationSch
     static final String ERROR = "error";
     static final String RAW = "raw";
     static final String RAW_ENCODING = "raw-encoding";
+    /** The record's value as it was, for every record (valid, malformed or null): the archive. */
+    static final String BYTES = "bytes";
 
     private final DecodingFormat<DeserializationSchema<RowData>> json;
     private final Set<String> notNull;
@@ -45,7 +47,7 @@ final class KappaJsonDecodingFormat implements DecodingFormat<DeserializationSch
         if (!metadataKeys.isEmpty()) {
             List<DataTypes.Field> fields = new ArrayList<>();
             for (String key : metadataKeys) {
-                fields.add(DataTypes.FIELD(key, DataTypes.STRING()));
+                fields.add(DataTypes.FIELD(key, BYTES.equals(key) ? DataTypes.BYTES() : DataTypes.STRING()));
             }
             produced = DataTypeUtils.appendRowFields(physicalDataType, fields);
         }
@@ -85,6 +87,7 @@ final class KappaJsonDecodingFormat implements DecodingFormat<DeserializationSch
         metadata.put(ERROR, DataTypes.STRING());
         metadata.put(RAW, DataTypes.STRING());
         metadata.put(RAW_ENCODING, DataTypes.STRING());
+        metadata.put(BYTES, DataTypes.BYTES());
         return metadata;
     }
 

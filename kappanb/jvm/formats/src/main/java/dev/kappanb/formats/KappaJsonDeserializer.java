@@ -82,7 +82,9 @@ final class KappaJsonDeserializer implements DeserializationSchema<RowData> {
     @Override
     public RowData deserialize(byte[] message) throws IOException {
         if (message == null) {
-            return null;
+            // A record without a value (a tombstone): kept only where its bytes are asked
+            // for (an archive keeps every record), as a row of NULLs; runs skip it as before.
+            return keepsBytes() ? withMetadata(null, null, null) : null;
         }
         RowData row;
         String error;
@@ -103,29 +105,48 @@ final class KappaJsonDeserializer implements DeserializationSchema<RowData> {
         if (metadataKeys.length == 0 || (row == null && error == null)) {
             return row;
         }
+        return withMetadata(error == null ? (GenericRowData) row : null, error, message);
+    }
+
+    private boolean keepsBytes() {
+        for (String key : metadataKeys) {
+            if (KappaJsonDecodingFormat.BYTES.equals(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The row with the requested metadata after its fields: a valid row's fields ({@code
+     * valid}) or NULLs; {@code error}, {@code raw} and {@code raw-encoding} only for a
+     * malformed event; {@code bytes} (the value as it was, NULL for none) always.
+     */
+    private RowData withMetadata(GenericRowData valid, String error, byte[] message) {
         GenericRowData out = new GenericRowData(arity + metadataKeys.length);
-        if (error == null) {
-            GenericRowData valid = (GenericRowData) row;
+        if (valid != null) {
             out.setRowKind(valid.getRowKind());
             for (int i = 0; i < arity; i++) {
                 out.setField(i, valid.getField(i));
             }
-            return out;
         }
-        String[] raw = raw(message);
+        String[] raw = error == null ? null : raw(message);
         for (int k = 0; k < metadataKeys.length; k++) {
-            String value;
+            Object value;
             switch (metadataKeys[k]) {
+                case KappaJsonDecodingFormat.BYTES:
+                    value = message;
+                    break;
                 case KappaJsonDecodingFormat.ERROR:
-                    value = error;
+                    value = error == null ? null : StringData.fromString(error);
                     break;
                 case KappaJsonDecodingFormat.RAW:
-                    value = raw[0];
+                    value = raw == null ? null : StringData.fromString(raw[0]);
                     break;
                 default:
-                    value = raw[1];
+                    value = raw == null ? null : StringData.fromString(raw[1]);
             }
-            out.setField(arity + k, StringData.fromString(value));
+            out.setField(arity + k, value);
         }
         return out;
     }

@@ -17,7 +17,9 @@ import org.apache.flink.table.factories.DynamicTableFactory;
  * a row with NULL fields and the readable metadata {@code error} (why), {@code raw} (the
  * event as text, or base64) and {@code raw-encoding} ({@code utf-8} or {@code base64}),
  * instead of failing the job. Valid events have {@code error} = NULL. A field listed in
- * {@code kappa-json.not-null} (or declared NOT NULL) that is null makes the event malformed too. Without any of
+ * {@code kappa-json.not-null} (or declared NOT NULL) that is null makes the event malformed too.
+ * The metadata {@code bytes} is the value as it was, for every record: with it, a record
+ * without a value is a row of NULLs too (the archive keeps every record). Without any of
  * the metadata columns declared, the format fails like Flink's JSON format does.
  *
  * <p>Takes the same options as {@code json} ({@code kappa-json.fail-on-missing-field}, ...).
