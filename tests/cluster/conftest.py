@@ -4,6 +4,7 @@ after the package's last test."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
@@ -13,8 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from kappanb.cluster.layout import PROFILE_NAME
 from kappanb.cluster.local import LocalCluster
 from kappanb.cluster.results import ClusterUpResult
+from kappanb.exceptions import KappaError
+from kappanb.stack.external import ExternalStack
+from kappanb.workbench import Workbench
 
 
 @dataclass
@@ -46,3 +51,21 @@ def started() -> Iterator[SessionCluster]:
 @pytest.fixture(scope="package")
 def local_cluster(started: SessionCluster) -> LocalCluster:
     return started.cluster
+
+
+@pytest.fixture
+def workbench(
+    local_cluster: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workbench]:
+    """A Workbench on the cluster's profile, chosen by name as a user would."""
+    monkeypatch.setenv("KAPPANB_CONFIG", str(local_cluster.profile_file))
+    monkeypatch.setenv("KAPPANB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KAPPANB_CHECKPOINT_INTERVAL", "2 s")
+    monkeypatch.delenv("KAPPANB_PROFILE", raising=False)
+    wb = Workbench(profile=PROFILE_NAME, auto_up=False)
+    assert isinstance(wb.stack, ExternalStack)
+    yield wb
+    for run in wb.runs():  # leave the cluster's slots free for the next test
+        if run.active:
+            with contextlib.suppress(KappaError):  # it may have ended meanwhile
+                wb.stop(run.job, run.version)

@@ -7,22 +7,15 @@ Runs before test_local_cluster.py, whose last test takes the package's cluster d
 
 from __future__ import annotations
 
-import contextlib
 import json
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kappanb.cluster import flink_nodes
-from kappanb.cluster.layout import PROFILE_NAME
-from kappanb.cluster.local import LocalCluster
-from kappanb.exceptions import KappaError
 from kappanb.generators import PaymentsGenerator
-from kappanb.stack.external import ExternalStack
 from kappanb.tables.catalog import DEFAULT_NAMESPACE, open_catalog, serving_table, table_exists
 from kappanb.tables.rest_catalog import table_files
 from kappanb.workbench import Workbench
@@ -40,24 +33,6 @@ FROM {table}
 WHERE {condition}
 GROUP BY CAST(event_time AS DATE)
 """
-
-
-@pytest.fixture
-def workbench(
-    local_cluster: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Workbench]:
-    """A Workbench on the cluster's profile, chosen by name as a user would."""
-    monkeypatch.setenv("KAPPANB_CONFIG", str(local_cluster.profile_file))
-    monkeypatch.setenv("KAPPANB_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("KAPPANB_CHECKPOINT_INTERVAL", "2 s")
-    monkeypatch.delenv("KAPPANB_PROFILE", raising=False)
-    wb = Workbench(profile=PROFILE_NAME, auto_up=False)
-    assert isinstance(wb.stack, ExternalStack)
-    yield wb
-    for run in wb.runs():  # leave the cluster's slots free for the next test
-        if run.active:
-            with contextlib.suppress(KappaError):  # it may have ended meanwhile
-                wb.stop(run.job, run.version)
 
 
 DAILY = 600

@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -217,6 +218,17 @@ def kill_while_reading(
     `LAST_SAFE_SHARE` of them by the positions Flink reports). Measured just
     before the kill (a killed TaskManager's metrics are gone). Why not, when the job read
     everything or ended first: such a trial missed its moment and is to be retried."""
+    return act_while_reading(
+        rest, job_id, total, fraction, lambda: kill(stack, "flink-taskmanager"), timeout
+    )
+
+
+def act_while_reading(
+    rest: FlinkRest, job_id: str, total: int, fraction: float, act: Callable[[], None],
+    timeout: float = 120,
+) -> Killed | str:  # fmt: skip
+    """`kill_while_reading` with any fault: ``act()`` at that moment (on a cluster: kill one
+    of its TaskManagers, brokers or its JobManager)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = rest.job_state(job_id)
@@ -228,7 +240,7 @@ def kill_while_reading(
             return f"the job read {read / total:.0%} before its moment ({fraction:.0%})"
         if done >= 1 and read >= fraction * total:
             restarts = rest.restarts(job_id)
-            kill(stack, "flink-taskmanager")
+            act()
             return Killed(read / total, done, restarts)
         time.sleep(0.05)
     raise AssertionError(f"the moment ({fraction:.0%} read) never came within {timeout:.0f} s")
