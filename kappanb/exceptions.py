@@ -174,3 +174,11 @@ class FormatBuildError(KappaError):
 
 class HistoryGoneError(KappaError):
     """A replay would need records that the log's retention already deleted."""
+
+
+class CompactionConflictError(KappaError):
+    """Compaction kept losing the race against other commits and gave up, changing nothing."""
+
+
+class CompactionUnsupportedError(KappaError):
+    """The table's layout is one kappanb's compaction cannot rewrite (say which, and why)."""
