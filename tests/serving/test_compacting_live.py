@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +18,7 @@ import pytest
 
 from kappanb.exceptions import UnknownJobError, UnknownVersionError
 from kappanb.stack.embedded import EmbeddedStack
+from kappanb.tables import compaction
 from kappanb.tables.catalog import DEFAULT_NAMESPACE, open_catalog
 from kappanb.tables.rewrite_commit import live_files
 from kappanb.workbench import Workbench
@@ -82,7 +83,28 @@ def _current_files(wb: Workbench) -> tuple[int, int]:
     return len(files.data), len(files.deletes)
 
 
-def test_compaction_races_the_live_job_and_loses_no_row(stack: EmbeddedStack) -> None:
+def _lose_to_a_checkpoint(
+    monkeypatch: pytest.MonkeyPatch, wb: Workbench, while_: Callable[[], bool]
+) -> None:
+    """Make each compaction's first commit wait until Flink has committed after the
+    snapshot it read (while ``while_()``): that commit then loses the race, for sure."""
+    real = compaction.replace_commit
+
+    def late(table: Any, base: Any, *args: Any) -> None:
+        head = args[2]
+        if head.snapshot_id == base.snapshot_id and while_():
+            catalog = open_catalog(wb.stack.endpoints().catalog)
+            eventually(lambda: catalog.load_table(table.name()).current_snapshot(),
+                       lambda s: s.snapshot_id != base.snapshot_id or not while_(),
+                       timeout=60)  # fmt: skip
+        real(table, base, *args)
+
+    monkeypatch.setattr(compaction, "replace_commit", late)
+
+
+def test_compaction_races_the_live_job_and_loses_no_row(
+    stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     wb = Workbench(replace(stack.settings, checkpoint_interval="1 s"), auto_up=False)
     wb.topic(TOPIC, "merchant STRING, amount BIGINT", partitions=1, table=SOURCE)
     wb.job(JOB, SQL)
@@ -96,11 +118,13 @@ def test_compaction_races_the_live_job_and_loses_no_row(stack: EmbeddedStack) ->
 
         results = []
         producer = threading.Thread(target=lambda: [trickle.add(6) for _ in range(8)])
+        _lose_to_a_checkpoint(monkeypatch, wb, while_=producer.is_alive)
         producer.start()  # during: compactions race the job's checkpoints
         while producer.is_alive():
             results.append(wb.compact(JOB))
         producer.join()
         assert len(results) >= 1 and all(r.compacted.files_after >= 1 for r in results)
+        assert sum(r.compacted.retries for r in results) >= 1  # each lost to Flink once
 
         want = oracle(trickle.events)  # after: all in, the job still committing (empty)
         assert eventually(trickle.read, lambda rows: rows == want, timeout=90) == want
