@@ -18,7 +18,9 @@ from kappanb.tables.compaction import compact_table
 from kappanb.tables.merge_read import read_snapshot
 from kappanb.tables.rewrite_commit import live_files
 from tests.tables.upsert_tables import (
+    ORACLE,
     SCHEMA,
+    age,
     commit_delta,
     data_file,
     equality_delete,
@@ -36,17 +38,7 @@ def _plain_scan(table: Table) -> list[tuple[str, int]]:
 
 
 def _aged(tmp_path: Path) -> Table:
-    """Three checkpoints of an upsert: a, b, c; then a and b updated (b twice in one
-    checkpoint: a position delete); then c updated. Live: a=2, b=3, c=4."""
-    table = new_table(tmp_path)
-    table = commit_delta(table, [data_file(table, [("a", 1), ("b", 1), ("c", 1)])], [])
-    second = data_file(table, [("a", 2), ("b", 2), ("b", 3)])
-    deletes = [equality_delete(table, ["a", "b"]), position_delete(table, second.file_path, [1])]
-    table = commit_delta(table, [second], deletes)
-    return commit_delta(table, [data_file(table, [("c", 4)])], [equality_delete(table, ["c"])])
-
-
-ORACLE = [("a", 2), ("b", 3), ("c", 4)]
+    return age(new_table(tmp_path))
 
 
 def test_compaction_applies_every_delete_and_leaves_no_delete_file(tmp_path: Path) -> None:

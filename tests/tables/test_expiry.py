@@ -10,7 +10,8 @@ from kappanb.tables.compaction import compact_table
 from kappanb.tables.expiry import expire_snapshots
 from kappanb.tables.merge_read import read_snapshot
 from kappanb.tables.rewrite_commit import live_files
-from tests.tables.test_compaction import ORACLE, _aged
+from tests.tables.test_compaction import _aged
+from tests.tables.upsert_tables import ORACLE
 
 
 def _now_ms() -> int:

@@ -109,3 +109,17 @@ def commit_delta(
     )
     commit_snapshot(table, snapshot_id, parent_id, manifests, summary)
     return table.refresh()
+
+
+ORACLE = [("a", 2), ("b", 3), ("c", 4)]
+"""The live rows of an `age`d table."""
+
+
+def age(table: Table) -> Table:
+    """Three checkpoints of an upsert: a, b, c; then a and b updated (b twice in one
+    checkpoint: a position delete); then c updated. Live: `ORACLE`."""
+    table = commit_delta(table, [data_file(table, [("a", 1), ("b", 1), ("c", 1)])], [])
+    second = data_file(table, [("a", 2), ("b", 2), ("b", 3)])
+    deletes = [equality_delete(table, ["a", "b"]), position_delete(table, second.file_path, [1])]
+    table = commit_delta(table, [second], deletes)
+    return commit_delta(table, [data_file(table, [("c", 4)])], [equality_delete(table, ["c"])])
