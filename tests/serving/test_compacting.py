@@ -107,3 +107,10 @@ def test_the_magic_and_the_cli_delegate(
     assert "compacted upserts__v2" in out and "snapshot(s) older than 0 ms expired" in out
     after = _snapshots(home)
     assert after[0] == before[0] and len(after[1]) == 1  # v2: only the compacted snapshot
+
+
+def test_compact_defaults_to_the_served_version(home: Workbench) -> None:
+    home.registry.switch(JOB, 1, f"{JOB}__v1", kind="first live run", expect_from=None)
+    untouched = _snapshots(home)[1]
+    assert home.compact(JOB).version == 1
+    assert _snapshots(home)[1] == untouched
