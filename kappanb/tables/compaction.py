@@ -58,44 +58,58 @@ class Compacted:
 
 
 def compact_table(table: Table, *, max_attempts: int = MAX_ATTEMPTS) -> Compacted:
-    """Rewrite the table's current snapshot (see the module's docstring)."""
+    """Rewrite the table's current snapshot (see the module's docstring); at most
+    ``max_attempts`` commits are tried, counting a rewrite given up for a conflicting
+    commit as one."""
     if (reason := check_layout(table)) is not None:
         raise CompactionUnsupportedError(f"cannot compact {table.name()[-1]}: {reason}")
-    retries = 0
-    while True:
+    attempts = retries = 0
+    while attempts < max_attempts:
         table = table.refresh()
         base = table.current_snapshot()
         base_files = live_files(table, base)
         if base is None or not _worth_it(base_files):
             return _result(table, base_files, base_files, retries, None)
         added, rows = _rewrite(table, base)
-        while True:
-            head = table.current_snapshot()
-            assert head is not None
-            head_files = (
-                base_files if head.snapshot_id == base.snapshot_id else live_files(table, head)
-            )
-            if not _can_rebase(table, base, base_files, head, head_files):
-                _discard(table, added)
-                break  # compute again from the new head
-            try:
-                replace_commit(table, base, base_files, added, head, head_files)
-            except Exception as exc:
-                if not _lost_race(exc):
-                    _discard(table, added)
-                    raise
-                retries += 1
-                if retries >= max_attempts:
-                    _discard(table, added)
-                    raise CompactionConflictError(
-                        f"compacting {table.name()[-1]} lost the race to other commits "
-                        f"{retries} times; nothing was changed, try again"
-                    ) from None
-                table = table.refresh()
-                continue
+        committed, lost = _commit_rebasing(table, base, base_files, added, max_attempts - attempts)
+        attempts, retries = attempts + max(lost, 1), retries + lost
+        if committed:
             table = table.refresh()
             after = live_files(table, table.current_snapshot())
             return _result(table, base_files, after, retries, rows, table.current_snapshot())
+    raise CompactionConflictError(
+        f"compacting {table.name()[-1]} lost the race to other commits {retries} times "
+        f"in {attempts} attempts; nothing was changed, try again"
+    )
+
+
+def _commit_rebasing(
+    table: Table, base: Snapshot, base_files: LiveFiles, added: list[DataFile], chances: int
+) -> tuple[bool, int]:
+    """Commit ``added`` in place of S's files on the newest head, building again after a
+    lost race while the head still allows it: (committed, races lost). Unless committed,
+    the written files are deleted."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    lost = 0
+    try:
+        while lost < chances:
+            head = table.refresh().current_snapshot()
+            assert head is not None  # it descends from S, or S is gone from its history
+            same = head.snapshot_id == base.snapshot_id
+            head_files = base_files if same else live_files(table, head)
+            if not _can_rebase(table, base, base_files, head, head_files):
+                break  # compute again from the new head
+            try:
+                replace_commit(table, base, base_files, added, head, head_files)
+                return True, lost
+            except CommitFailedException:
+                lost += 1
+    except BaseException:
+        _discard(table, added)
+        raise
+    _discard(table, added)
+    return False, lost
 
 
 def _worth_it(files: LiveFiles) -> bool:
@@ -148,12 +162,6 @@ def _position_deletes_name(table: Table, head_files: LiveFiles, base_files: Live
         if old & {str(p) for p in named.unique().to_pylist()}:
             return True
     return False
-
-
-def _lost_race(exc: Exception) -> bool:
-    from pyiceberg.exceptions import CommitFailedException
-
-    return isinstance(exc, CommitFailedException)
 
 
 def _discard(table: Table, files: list[DataFile]) -> None:

@@ -75,10 +75,13 @@ class Trickle:
         assert eventually(self.read, lambda rows: rows == want, timeout=90) == want
 
 
+def _table(wb: Workbench) -> Any:
+    catalog = open_catalog(wb.stack.endpoints().catalog)
+    return catalog.load_table((DEFAULT_NAMESPACE, wb.runs(JOB)[-1].table))
+
+
 def _current_files(wb: Workbench) -> tuple[int, int]:
-    table = open_catalog(wb.stack.endpoints().catalog).load_table(
-        (DEFAULT_NAMESPACE, wb.runs(JOB)[-1].table)
-    )
+    table = _table(wb)
     files = live_files(table, table.current_snapshot())
     return len(files.data), len(files.deletes)
 
@@ -131,11 +134,12 @@ def test_compaction_races_the_live_job_and_loses_no_row(
         last = wb.compact(JOB, retain="0s")
         assert (last.compacted.delete_files_after, last.compacted.rows) == (0, len(want))
         assert last.expired.snapshots >= 1 and last.expired.files >= 1
+        compacted = _table(wb).snapshot_by_id(last.compacted.snapshot_id or 0)
+        assert compacted is not None and compacted.summary is not None
+        assert compacted.summary["flink.job-id"] is not None  # Flink's restore finds its
+        assert compacted.summary["flink.max-committed-checkpoint-id"] is not None  # checkpoint
         assert _current_files(wb)[1] == 0  # idle: Flink's empty commits add no delete file
-        table = open_catalog(wb.stack.endpoints().catalog).load_table(
-            (DEFAULT_NAMESPACE, wb.runs(JOB)[-1].table)
-        )
-        plain = table.scan().to_arrow().select(["merchant", "payments", "total"]).to_pylist()
+        plain = _table(wb).scan().to_arrow().select(["merchant", "payments", "total"]).to_pylist()
         assert frozenset((r["merchant"], r["payments"], r["total"]) for r in plain) == want
 
         trickle.add(10)  # the job goes on committing on top of the compacted table

@@ -154,3 +154,21 @@ def test_a_partitioned_table_is_refused(tmp_path: Path) -> None:
     other = table.catalog.create_table(("default", "p"), SCHEMA, partition_spec=spec)
     with pytest.raises(CompactionUnsupportedError, match="partitioned"):
         compact_table(other)
+
+
+def test_rewrites_given_up_for_conflicts_count_as_attempts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = _aged(tmp_path)
+
+    def foreign(t: Table) -> None:  # always a position delete on a file compaction read
+        entries = live_files(t.refresh(), t.current_snapshot()).data
+        commit_delta(t, [], [position_delete(t, entries[0].data_file.file_path, [0])])
+
+    _racing(monkeypatch, foreign, times=100)
+    with pytest.raises(CompactionConflictError, match="3 times in 3 attempts"):
+        compact_table(table, max_attempts=3)
+    table = table.refresh()
+    assert table.current_snapshot().summary.operation.value == "overwrite"  # type: ignore[union-attr]
+    on_disk = {p.as_uri() for p in (tmp_path / "wh").rglob("*.parquet")}
+    assert on_disk == live_files(table, table.current_snapshot()).paths
