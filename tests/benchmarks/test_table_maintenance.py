@@ -27,3 +27,4 @@ def test_a_small_run_measures_both_tables_against_a_fresh_one(
     reads = result["read_seconds"]
     assert all(reads[k] > 0 for k in ("fresh", "off", "on"))
     assert result["ratio_off_to_fresh"] == reads["off"] / reads["fresh"]
+    assert reads["on_before_compaction"] > 0  # timed before each compaction
