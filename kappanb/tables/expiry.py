@@ -52,9 +52,18 @@ def expire_snapshots(table: Table, older_than_ms: int) -> Expired:
     )
     table = table.refresh()  # kept snapshots, a commit that raced in included
     unused = reached - _files_of(table, table.snapshots(), live_only=True)
-    for path in sorted(unused):
+    return Expired(len(doomed), sum(_delete(table, path) for path in sorted(unused)))
+
+
+def _delete(table: Table, path: str) -> bool:
+    """Delete the file; False when it was gone already. A manifest that a kept snapshot
+    still lists (Flink's commits carry compaction's manifests on) names the files an
+    earlier compaction replaced, as deleted entries: an earlier expiry removed them."""
+    try:
         table.io.delete(path)
-    return Expired(len(doomed), len(unused))
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _files_of(table: Table, snapshots: list[Snapshot], *, live_only: bool) -> set[str]:
