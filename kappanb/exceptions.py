@@ -186,3 +186,11 @@ class ArchiveColumnError(SchemaError):
 
 class ArchiveNotFoundError(RunNotFoundError):
     """The topic has no archive (or none running, for a command that needs one)."""
+
+
+class CompactionConflictError(KappaError):
+    """Compaction kept losing the race against other commits and gave up, changing nothing."""
+
+
+class CompactionUnsupportedError(KappaError):
+    """The table's layout is one kappanb's compaction cannot rewrite (say which, and why)."""

@@ -29,10 +29,12 @@ from kappanb.commands.argument_types import (
 )
 from kappanb.commands.context import Context, read_text_file
 from kappanb.commands.declaration import Arg, CommandTable, Handler, OneOf, arg, one_of
+from kappanb.commands.maintenance import cmd_compact
 from kappanb.commands.results import FullStatus, OutputFrame, TextResult
 from kappanb.core.durations import duration
 from kappanb.exceptions import CommandLineError, ProfileNotReadyError
 from kappanb.profiles.load import profile_names
+from kappanb.serving.compacting import DEFAULT_RETENTION
 from kappanb.stack.jars import JarCache
 from kappanb.stack.layout import SERVICES
 from kappanb.workbench import Workbench
@@ -394,6 +396,14 @@ def cmd_retire(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 @subcommand("sweep", "remove the retired tables whose grace period has passed")
 def cmd_sweep(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.sweep()
+
+
+subcommand(
+    "compact", "rewrite a version's table into few files, deletes applied; expire old snapshots",
+    JOB, version_arg(nargs="?", help="v1, v2, ... (default: the one readers get)"),
+    arg("--retain", type=grace, metavar="AGE", default=DEFAULT_RETENTION,
+        help="keep snapshots younger than this for time travel (default: 1d)"),
+)(cmd_compact)  # fmt: skip
 
 
 # ---- the outputs, and the story -----------------------------------------------------------

@@ -1,6 +1,7 @@
 """The API's commands over the versions' outputs: compare two (`diff`), switch what
 readers get (`promote`, `rollback`, `retire`, `history`, `serving`), remove retired tables
-whose grace period has passed (`sweep`) and read them (`read`, `sql`).
+whose grace period has passed (`sweep`), read them (`read`, `sql`) and keep them fast to
+read (`compact`).
 `kappanb.workbench.Workbench` has them; they reach the stack through what it gives
 (`_control`, `_launcher`), each checking its input before the stack is asked.
 """
@@ -17,6 +18,7 @@ from kappanb.exceptions import RunNotFoundError
 from kappanb.registry.base import Registry
 from kappanb.runs.control import RunControl
 from kappanb.runs.runs import RunLauncher
+from kappanb.serving.compacting import DEFAULT_RETENTION, CompactResult, compact_output
 from kappanb.serving.comparing import check_diff, check_flink_for, compare_versions, in_flight_runs
 from kappanb.serving.removal import Swept, sweep
 from kappanb.serving.serving import (
@@ -38,7 +40,7 @@ from kappanb.versions import definitions
 
 
 class ServingCommands:
-    """diff, promote, rollback, retire, history, serving, sweep, read and sql."""
+    """diff, promote, rollback, retire, history, serving, sweep, read, compact and sql."""
 
     registry: Registry
     stack: Stack
@@ -136,8 +138,26 @@ class ServingCommands:
         version's (the alias, resolved once: one version's snapshot, never a mix), or before
         any live run the newest version that ran. Reads the catalog's files only: works with
         the stack down, and never starts it."""
+        return scan_table(self._catalog(), self._output_of(name, version)[1])
+
+    def compact(
+        self, name: str, version: int | None = None, *, retain: str = DEFAULT_RETENTION
+    ) -> CompactResult:
+        """Rewrite a version's output table (default: the served version's) into few data
+        files with every delete applied, then expire its snapshots older than ``retain``
+        ("1d", "36h"; the current one always stays). Safe while its run keeps committing;
+        needs the catalog only."""
+        grace_ms(retain)  # a wrong retention changes nothing
+        self._output_of(name, version)  # an unknown job or version: refused before the lock
+        with self.registry.job_lock(name, f"compact {name}"):
+            resolved, table = self._output_of(name, version)  # what serves now
+            return compact_output(self._catalog(), name, resolved, table, retain=retain)
+
+    def _output_of(self, name: str, version: int | None) -> tuple[int, str]:
+        """The version meant and its output table: the served one by default, before any
+        live run the newest that ran."""
         if version is None and (current := self.registry.serving(name)) is not None:
-            return scan_table(self._catalog(), current.table)
+            return current.to_version, current.table
         mine = self.registry.runs(name)
         if version is not None:
             definitions.find_version(self.registry, name, version)
@@ -145,7 +165,7 @@ class ServingCommands:
         if not mine:
             definitions.find_version(self.registry, name, version)
             raise RunNotFoundError(f"{name} has no run yet, so no output table: `run {name}`")
-        return scan_table(self._catalog(), mine[-1].table)
+        return mine[-1].version, mine[-1].table
 
     def _catalog(self) -> Catalog:
         """The Iceberg catalog: files in the home's layout. Reads need no service, so

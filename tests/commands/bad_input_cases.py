@@ -316,7 +316,7 @@ CASES: list[Case] = [
     _c("watch counts v5", UnknownVersionError, "its versions are v1"),
     _c("watch counts --interval 0", USAGE, "must be above 0"),
     _c("watch bad_counts", RunNotFoundError, "no run of bad_counts is running", stack=True),
-    # ---- diff, promote, rollback, history, retire, sweep ----------------------------------
+    # ---- diff, promote, rollback, history, retire, sweep, compact ------------------------
     _c("diff counts v1", USAGE, "required: new"),
     _c("diff nope v1 v2", UnknownJobError, "Define one with"),
     _c("diff counts v1 v2", UnknownVersionError, "its versions are v1"),
@@ -342,6 +342,12 @@ CASES: list[Case] = [
     _c("retire counts v1 --remove-after=-7d", USAGE, "is not a grace period"),
     _c("retire counts v1 --drop --remove-after 7d", USAGE, "not allowed with argument --drop"),
     _c("sweep now", USAGE, "unrecognized arguments: now"),
+    _c("compact", USAGE, "required: name"),
+    _c("compact nope", UnknownJobError, "Define one with"),
+    _c("compact fresh", RunNotFoundError, "no output table: `run fresh`"),
+    _c("compact counts v4", UnknownVersionError, "its versions are v1"),
+    _c("compact counts --retain soon", USAGE, "is not a grace period"),
+    _c("compact counts v1 now", USAGE, "unrecognized arguments: now"),
     # ---- sql and demo ------------------------------------------------------------------
     _c("sql", QueryError, "write a SELECT over job names"),
     _c("sql", QueryError, "write a SELECT over job names", cell="  \n"),

@@ -1,0 +1,192 @@
+"""Read time of an aged updating table against a fresh one, with maintenance on and off.
+
+    .venv/bin/python benchmarks/table_maintenance.py                 # 150 commits
+    .venv/bin/python benchmarks/table_maintenance.py --commits 20    # a quick check
+        [--compact-every 25] [--home HOME] [--out DIR]
+
+On the embedded stack (a fresh one in a temporary home unless --home names a running
+one), two live runs of the same GROUP BY read one topic with 1 s checkpoints: "off" is
+never compacted, "on" is compacted (`Workbench.compact`) every --compact-every commits,
+which stands in for an automatic trigger. A trickle of events (one batch per commit,
+each waited for in both tables) ages both by the same commits. Then a "fresh" table gets
+the same rows in one data file. Each table is read with `read` (median of 3), its rows
+checked against a Python oracle; the ratios aged/fresh are the figures, "on" both at the
+end and at its worst (read just before each compaction, while the jobs run: the median).
+Goal (issue 22): "on" within 1.5x of fresh, its files bounded. JSON in benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.machine import machine
+from kappanb.settings import StackSettings
+from kappanb.stack.embedded import EmbeddedStack
+from kappanb.tables.catalog import DEFAULT_NAMESPACE, open_catalog
+from kappanb.tables.read import read_table
+from kappanb.tables.rewrite_commit import live_files
+from kappanb.workbench import Workbench
+
+SQL = "SELECT merchant, COUNT(*) AS payments, SUM(amount) AS total FROM {source} GROUP BY merchant"
+MERCHANTS, BATCH = 200, 40
+Rows = frozenset[tuple[str, int, int]]
+
+
+def oracle(events: list[dict[str, Any]]) -> Rows:
+    counts: dict[str, int] = defaultdict(int)
+    totals: dict[str, int] = defaultdict(int)
+    for e in events:
+        counts[e["merchant"]] += 1
+        totals[e["merchant"]] += e["amount"]
+    return frozenset((m, counts[m], totals[m]) for m in counts)
+
+
+def _rows(wb: Workbench, job: str) -> Rows:
+    frame = wb.read(job).collect().select("merchant", "payments", "total")
+    return frozenset((str(m), int(p), int(t)) for m, p, t in frame.iter_rows())
+
+
+def _wait_for(probe: Callable[[], Rows], want: Rows, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while probe() != want:
+        if time.monotonic() > deadline:
+            raise SystemExit("a table did not reach the oracle in time")
+        time.sleep(0.2)
+
+
+def _files(wb: Workbench, job: str) -> dict[str, int]:
+    table = _table(wb, job)
+    files = live_files(table, table.current_snapshot())
+    return {"data_files": len(files.data), "delete_files": len(files.deletes)}
+
+
+def _table(wb: Workbench, job: str) -> Any:
+    catalog = open_catalog(wb.stack.endpoints().catalog)
+    return catalog.load_table((DEFAULT_NAMESPACE, wb.runs(job)[-1].table))
+
+
+def _timed(read: Callable[[], object], rounds: int = 3) -> float:
+    times = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        read()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def _fresh_copy(wb: Workbench, job: str) -> str:
+    """A new table with the aged table's schema and rows, in one data file."""
+    from kappanb.tables.merge_read import read_snapshot
+    from kappanb.tables.rewrite_commit import write_data_files
+
+    aged = _table(wb, job)
+    name = f"{job}_fresh"
+    fresh = open_catalog(wb.stack.endpoints().catalog).create_table(
+        (DEFAULT_NAMESPACE, name), aged.schema(), properties={"format-version": "2"}
+    )
+    files = write_data_files(fresh, read_snapshot(aged))
+    with fresh.transaction() as tx, tx.update_snapshot().fast_append() as append:
+        for file in files:
+            append.append_data_file(file)
+    return name
+
+
+def measure(wb: Workbench, commits: int, compact_every: int, seed: int = 7) -> dict[str, Any]:
+    """Age the "off" and "on" runs by ``commits`` commits; read them and a fresh copy."""
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    topic, source = f"maint.events.{stamp}", f"maint_{stamp}"
+    wb.topic(topic, "merchant STRING, amount BIGINT", partitions=1, table=source)
+    off, on = f"maint_off_{stamp}", f"maint_on_{stamp}"
+    for job in (off, on):
+        wb.job(job, SQL.format(source=source), note="table maintenance benchmark")
+        wb.run(job, watch=False)
+    rng, events, compacted = random.Random(seed), [], 0
+    aged_on: list[float] = []
+    try:
+        for i in range(1, commits + 1):
+            batch = [{"merchant": f"m{rng.randrange(MERCHANTS)}", "amount": rng.randrange(1, 999)}
+                     for _ in range(BATCH)]  # fmt: skip
+            events += batch
+            wb.produce(topic, batch)
+            want = oracle(events)
+            for job in (off, on):
+                _wait_for(lambda job=job: _rows(wb, job), want)  # type: ignore[misc]
+            if i % compact_every == 0:  # "on" at its worst first: the most commits since
+                aged_on.append(_timed(lambda: wb.read(on).collect()))
+                compacted += 1
+                wb.compact(on)
+    finally:
+        for job in (off, on):
+            wb.stop(job, 1)
+    fresh = _fresh_copy(wb, off)
+    catalog = wb.stack.endpoints().catalog
+    reads = {
+        "fresh": _timed(lambda: read_table(catalog, fresh)),
+        "off": _timed(lambda: wb.read(off).collect()),
+        "on": _timed(lambda: wb.read(on).collect()),
+        "on_before_compaction": statistics.median(aged_on) if aged_on else 0.0,
+    }
+    if {r for r in (_rows(wb, off), _rows(wb, on))} != {want}:
+        raise SystemExit("a table's rows differ from the oracle")
+    return {
+        "commits": commits, "compact_every": compact_every, "compactions": compacted,
+        "rows": len(want), "events": len(events), "read_seconds": reads,
+        "ratio_off_to_fresh": reads["off"] / reads["fresh"],
+        "ratio_on_to_fresh": reads["on"] / reads["fresh"],
+        "ratio_on_before_compaction_to_fresh": (
+            statistics.median(aged_on) / reads["fresh"] if aged_on else 0.0
+        ),
+        "files": {"off": _files(wb, off), "on": _files(wb, on)},
+    }  # fmt: skip
+
+
+def _open_stack(home: Path | None, cleanup: ExitStack) -> EmbeddedStack:
+    if home is not None:
+        stack = EmbeddedStack(StackSettings.from_env({**os.environ, "KAPPANB_HOME": str(home)}))
+        if not stack.status().healthy:
+            raise SystemExit(f"the stack of {home} is not running: `kappanb up` it first")
+        return stack
+    temp = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="kappanb-maint-bench-"))
+    stack = EmbeddedStack(StackSettings.from_env({**os.environ, "KAPPANB_HOME": temp}))
+    print(f"starting a stack in {temp} ...", flush=True)
+    stack.up()
+    cleanup.callback(stack.down)
+    return stack
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commits", type=int, default=150)
+    parser.add_argument("--compact-every", type=int, default=25)
+    parser.add_argument("--home", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args(argv)
+    with ExitStack() as cleanup:
+        stack = _open_stack(args.home, cleanup)
+        wb = Workbench(replace(stack.settings, checkpoint_interval="1 s"), auto_up=False)
+        result = measure(wb, args.commits, args.compact_every)
+    result["machine"] = machine()
+    print(json.dumps(result, indent=2))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"table_maintenance-{date.today()}.json").write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
