@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from kappanb.cluster import flink_nodes
 from kappanb.cluster.local import LocalCluster
 from kappanb.flink.rest import FlinkRest
 from kappanb.generators import PaymentsGenerator
+from kappanb.kafka.produce import produce_json
 from kappanb.runs.report import RunHandle
 from kappanb.workbench import Workbench
 from tests.faults.recovery import Killed, act_while_reading
@@ -149,13 +151,25 @@ def test_the_jobmanager_killed_and_started_again_then_up_resumes_a_live_run_exac
     """A live run (a bounded replay resumed after its JobManager died read to its end and
     did not finish: left open, see docs/existing-cluster.md)."""
     wb, job = workbench, "fault_jm"
-    events = _events(wb, "cluster.fault.jm.v1", "fault_jm_payments", seed=43)
+    topic = "cluster.fault.jm.v1"
+    wb.topic(topic, "payments", event_time="event_time", watermark="30 s", partitions=3,
+             table="fault_jm_payments")  # fmt: skip
     wb.job(job, SQL.format(table="fault_jm_payments"))
     rest = FlinkRest(wb.stack.endpoints().flink_rest_url)
     live = wb.run(job)
     lost_job = live.run.flink_job_id
-    moment = act_while_reading(rest, lost_job, EVENTS, 0.3,
-                               lambda: _kill(local_cluster, "flink-jobmanager"), 240)  # fmt: skip
+    # Paced, as a live feed: the run cannot read it all before its first checkpoint (it
+    # did, in CI, with the events there before it started).
+    events = list(PaymentsGenerator(seed=43).events(EVENTS))
+    kafka = wb.stack.endpoints().kafka
+    feed = threading.Thread(target=produce_json, args=(kafka, topic, events),
+                            kwargs={"rate": 20_000})  # fmt: skip
+    feed.start()
+    try:
+        kill = partial(_kill, local_cluster, "flink-jobmanager")
+        moment = act_while_reading(rest, lost_job, EVENTS, 0.2, kill, 240)
+    finally:
+        feed.join()
     assert isinstance(moment, Killed), moment
     local_cluster.up()  # a new JobManager, without the job; the TaskManagers register again
     assert eventually(lambda: local_cluster.status().healthy, bool, timeout=120)
