@@ -23,7 +23,6 @@ from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic, set_retention
 from kappanb.monitor.polled import PolledCatchUp
-from kappanb.monitor.samplers import SAMPLERS
 from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watch_set import WatchSet
 from kappanb.monitor.watcher import stop_all
@@ -254,22 +253,7 @@ class Workbench(ServingCommands, ArchiveCommands):
                 raise ProduceError(
                     f"event {missing} has no {spec.key!r}, the key of {spec.name}; nothing sent"
                 )
-        sent = produce_json(self.endpoints().kafka, spec.name, records, key=spec.key, rate=rate)
-        self._rearm_readers(spec)
-        return sent
-
-    def _rearm_readers(self, spec: TopicSpec) -> None:
-        """A run that was caught up before these records is not until it has read them and
-        committed their output: `wait()` right after `produce` then means what it says
-        (a live run watched since it started had caught up on the empty topic)."""
-        names = {spec.name, spec.table}
-        reads = {(v.job, v.version): set(v.sources) for v in self.registry.versions()}
-        readers = set()
-        for run in self.registry.runs(None):
-            read = reads.get((run.job, run.version))
-            if run.active and (not read or names & read):  # unknown sources: rearm too
-                readers.add(run.id)
-        SAMPLERS.rearm_runs(readers)
+        return produce_json(self.endpoints().kafka, spec.name, records, key=spec.key, rate=rate)
 
     # ---- jobs and versions -----------------------------------------------------------
     @command

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kappanb.monitor.watcher import RunWatch
@@ -87,16 +87,6 @@ class SharedSamplers:
             del self._shared[key]
         shared.watch.stop(timeout=0)  # no wait here: this may run in any thread, in a GC
         return True
-
-    def rearm_runs(self, run_ids: Collection[int]) -> int:
-        """Judge "caught up" afresh for the watches of these runs (records were just sent to
-        a topic they read: a wait or a panel says caught up only once those records are read
-        and a checkpoint has committed their output). How many watches were re-armed."""
-        with self._lock:
-            watches = [s.watch for key, s in self._shared.items() if key[0] in run_ids]
-        for watch in watches:
-            watch.rearm()
-        return len(watches)
 
     def leases(self, key: SamplerKey) -> int:
         """How many leases the watch of ``key`` has (0: none is shared)."""

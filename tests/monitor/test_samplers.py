@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from kappanb.monitor.history import CaughtUp
 from kappanb.monitor.sample import Sample
 from kappanb.monitor.samplers import SharedSamplers
 from kappanb.monitor.watcher import RunWatch
@@ -100,28 +99,3 @@ def test_a_watch_whose_run_ended_is_replaced_by_the_next_lease() -> None:
     ended.release()  # the old lease gives back nothing of the new watch's
     assert samplers.leases((4, "f", 1000)) == 1
     fresh.release()
-
-
-def test_records_sent_to_a_run_rearm_its_watch_until_a_checkpoint_commits_them() -> None:
-    checkpoints = [1]
-
-    def take() -> Sample:
-        return Sample(at=time.time(), state="RUNNING", read_positions={T: {0: 10}},
-                      end_offsets={T: {0: 10}}, checkpoints=checkpoints[0])  # fmt: skip
-
-    samplers = SharedSamplers()
-    rule = CaughtUp(threshold=0, hold=2, committed=True)
-    lease = samplers.acquire((7, "f7", 0), lambda: RunWatch("r7", take, rule=rule,
-                                                             interval=0.01), 0.01)  # fmt: skip
-    other = samplers.acquire((8, "f8", 0), builder("r8", []), 0.01)
-    lease.watch.start()
-    assert not until(lambda: lease.watch.caught_up, 0.3)  # no checkpoint since it got close
-    checkpoints[0] = 2
-    assert until(lambda: lease.watch.caught_up)
-    assert samplers.rearm_runs({7, 99}) == 1  # run 8's watch is not one of them
-    assert not lease.watch.caught_up
-    assert not until(lambda: lease.watch.caught_up, 0.3)  # what was sent is not committed
-    checkpoints[0] = 3
-    assert until(lambda: lease.watch.caught_up) and lease.watch.wait(5)
-    lease.release()
-    other.release()
