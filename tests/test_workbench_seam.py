@@ -109,6 +109,7 @@ def test_up_sweeps_the_retired_tables_that_are_due_and_says_so(tmp_path: Path) -
         wb.registry.switch("daily", version, f"daily__v{version}", kind="promote",
                            expect_from=before)  # fmt: skip
     now = wb.registry.clock()
+    wb.registry.clock = lambda: now  # frozen: scheduled at exactly `now`, however slow
     wb.registry.schedule_removal("daily", 1, "daily__v1", 86_400_000)
     assert "daily__v1" not in str(wb.up())  # not due: up says nothing of it
     wb.registry.clock = lambda: now + 86_400_000
