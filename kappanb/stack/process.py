@@ -50,7 +50,7 @@ class PidRecord:
         """True when the pid is alive, not a zombie, and is the process we started."""
         try:
             proc = psutil.Process(self.pid)
-            if proc.status() == psutil.STATUS_ZOMBIE and not threads_left(self.pid):
+            if proc.status() == psutil.STATUS_ZOMBIE and not threads_outlive(self.pid):
                 _reap(self.pid)
                 return False
             ticks = start_ticks(self.pid)
@@ -85,6 +85,23 @@ def threads_left(pid: int) -> bool:
         return any(task != str(pid) for task in os.listdir(_PROC / str(pid) / "task"))
     except OSError:
         return False
+
+
+ZOMBIE_GRACE = 10.0
+"""Seconds a zombie's threads get to end before it counts as running (`threads_outlive`)."""
+
+
+def threads_outlive(pid: int, seconds: float | None = None) -> bool:
+    """True when a zombie's other threads still run ``seconds`` later: a JVM whose main
+    thread ended. A JVM killed with -9 also shows as a zombie with threads for a moment,
+    while the kernel takes its threads and memory down (seconds for a large heap): `up`
+    right after such a kill saw a live TaskManager and started none."""
+    deadline = time.monotonic() + (ZOMBIE_GRACE if seconds is None else seconds)
+    while threads_left(pid):
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def boot_id() -> str | None:

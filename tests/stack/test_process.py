@@ -204,10 +204,12 @@ def test_find_by_marks_finds_a_session_leader_without_its_pid_file(tmp_path: Pat
 
 
 def test_a_process_whose_main_thread_ended_runs_until_its_last_thread_ends(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A JVM stopping: its main thread ends first, so the process shows as a zombie while
-    its other threads still run. It is running until the last one ends, then reaped."""
+    its other threads still run. It is running until the last one ends (once they outlive
+    the grace a killed JVM's threads get to go), then reaped."""
+    monkeypatch.setattr(process, "ZOMBIE_GRACE", 0.5)
     code = (
         "import ctypes, threading, time\n"
         "threading.Thread(target=time.sleep, args=(2,)).start()\n"
