@@ -28,20 +28,12 @@ from kappanb.generators import PaymentsGenerator
 from kappanb.kafka.produce import produce_json
 from kappanb.runs.report import RunHandle
 from kappanb.workbench import Workbench
+from tests.cluster.test_jobs_on_cluster import SQL
 from tests.faults.recovery import Killed, act_while_reading
 from tests.oracles import daily_payments, eventually
 
 pytestmark = [pytest.mark.cluster, pytest.mark.integration]
 
-SQL = """
-SELECT CAST(event_time AS DATE) AS `day`,
-       COUNT(DISTINCT merchant_id) AS merchants,
-       COUNT(*) AS payments,
-       SUM(amount_cents) AS amount
-FROM {table}
-WHERE captured
-GROUP BY CAST(event_time AS DATE)
-"""
 EVENTS = 150_000
 """Enough that a replay on the cluster takes a checkpoint (every second here) well before
 its end."""
@@ -111,7 +103,7 @@ def test_a_taskmanager_killed_mid_replay_restarts_on_the_other_exactly(
 ) -> None:
     wb, job = workbench, "fault_tm"
     events = _events(wb, "cluster.fault.tm.v1", "fault_tm_payments", seed=41)
-    wb.job(job, SQL.format(table="fault_tm_payments"))
+    wb.job(job, SQL.format(table="fault_tm_payments", condition="captured"))
     rest = FlinkRest(wb.stack.endpoints().flink_rest_url)
 
     def kill_its_taskmanager(handle: RunHandle) -> None:
@@ -137,7 +129,7 @@ def test_a_broker_killed_mid_replay_leaves_the_replay_reading_from_two(
 ) -> None:
     wb, job = workbench, "fault_broker"
     events = _events(wb, "cluster.fault.broker.v1", "fault_broker_payments", seed=42)
-    wb.job(job, SQL.format(table="fault_broker_payments"))
+    wb.job(job, SQL.format(table="fault_broker_payments", condition="captured"))
     handle, _killed = _replay_through(wb, job, lambda _h: _kill(local_cluster, "kafka-2"))
     _exact(wb, job, events, handle)
     assert local_cluster.status().service("kafka-2").state == "stopped"  # read from two
@@ -154,7 +146,7 @@ def test_the_jobmanager_killed_and_started_again_then_up_resumes_a_live_run_exac
     topic = "cluster.fault.jm.v1"
     wb.topic(topic, "payments", event_time="event_time", watermark="30 s", partitions=3,
              table="fault_jm_payments")  # fmt: skip
-    wb.job(job, SQL.format(table="fault_jm_payments"))
+    wb.job(job, SQL.format(table="fault_jm_payments", condition="captured"))
     rest = FlinkRest(wb.stack.endpoints().flink_rest_url)
     live = wb.run(job)
     lost_job = live.run.flink_job_id
