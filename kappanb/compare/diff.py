@@ -57,6 +57,9 @@ class Diff:
     unfinalised: tuple[int, int] = (0, 0)
     """Keys the old and the new version had not finalised (a key only one version has
     counts against the other, which may still write it)."""
+    without_watermark: tuple[str, ...] = ()
+    """Labels of running versions that had no watermark when compared (restored from a
+    checkpoint and not read a record since): none of their rows counted as final."""
 
     @property
     def identical(self) -> bool:

@@ -89,10 +89,7 @@ def diff_html(diff: Diff) -> str:
     parts.append(_chart_image(diff))
     note = _pending_note(diff)
     if note:
-        parts.append(
-            f"<div><i>{escape(note[2:])}: a version's watermark is behind their event "
-            "time, so its rows may still change</i></div>"
-        )
+        parts.append(f"<div><i>{escape(note[2:])}: {escape(_pending_reason(diff))}</i></div>")
     return "<div>" + "".join(parts) + "</div>"
 
 
@@ -107,6 +104,19 @@ def _pending_note(diff: Diff) -> str:
         label = diff.old_label if old else diff.new_label
         why = f"{label} has not finalised {'it' if n == 1 else 'them'} yet"
     return f"; {n:,} {plural(n, 'key')} not compared ({why})"
+
+
+def _pending_reason(diff: Diff) -> str:
+    """Why keys were not compared: a watermark behind them, or none at all."""
+    missing = diff.without_watermark
+    if not missing:
+        return "a version's watermark is behind their event time, so its rows may still change"
+    who = " and ".join(missing)
+    has = "has" if len(missing) == 1 else "have"
+    return (
+        f"{who} {has} no watermark yet (restarted from a checkpoint and read no record "
+        "since), so no row of theirs counts as final; diff again once new records are read"
+    )
 
 
 def _title(diff: Diff) -> str:

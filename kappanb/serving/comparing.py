@@ -12,6 +12,7 @@ the diff says so (`in_flight_runs`, `check_flink_for`) rather than guess.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import polars as pl
 
@@ -42,11 +43,13 @@ def compare_versions(
     runs = [_output_run(registry, catalog, flink, v) for v in job_versions]
     frames = [_read(catalog, run, where) for run in runs]
     marks = [_watermark(flink, run) for run in runs]
-    return diff_outputs(
+    diff = diff_outputs(
         frames[0], frames[1], list(columns), old_watermark_ms=marks[0], new_watermark_ms=marks[1],
         tolerance=tolerance, old_label=job_versions[0].label, new_label=job_versions[1].label,
         job=job,
     )  # fmt: skip
+    unknown = tuple(v.label for v, mark in zip(job_versions, marks, strict=True) if mark == -1)
+    return replace(diff, without_watermark=unknown) if unknown else diff
 
 
 def in_flight_runs(registry: Registry, job: str, versions: Iterable[int]) -> list[RunRecord]:
@@ -145,7 +148,8 @@ def _read(catalog: Catalog, run: RunRecord, where: str | None) -> pl.DataFrame:
 
 
 def _watermark(flink: RunLauncher | None, run: RunRecord) -> int | None:
-    """The running version's watermark now; None when it ended (all it wrote is final)."""
+    """The running version's watermark now; None when it ended (all it wrote is final),
+    -1 when it has none (restored from a checkpoint, no record read since)."""
     if not run.active:
         return None
     if flink is None:  # `in_flight_runs` found it: the caller had to pass Flink

@@ -93,15 +93,18 @@ def flink_config(
         # The REST API serves metrics it fetched from the TaskManagers at most this often
         # (default 10 s); the watch panel samples about once a second.
         "metrics.fetcher.update-interval": 500,
-        # A lost TaskManager (or JobManager) is noticed in seconds, not the default 50 s: on
+        # A lost TaskManager (or JobManager) is noticed in 15 s, not the default 50 s: on
         # loopback a missed heartbeat is a dead process, and the job restarts from its
-        # checkpoint sooner. Two failed heartbeat RPCs in a row (4 s) mark it unreachable.
+        # checkpoint sooner. Failed heartbeat RPCs do not count (default: two in a row mark
+        # the peer unreachable): on a loaded machine a live TaskManager was disconnected
+        # that way, and every job restarted with no watermark until new records came.
         # Job states and checkpoint figures about as fresh as the metrics: the REST API
         # caches a job's graph for this long (default 3 s), and its checkpoint statistics.
         "web.refresh-interval": "1 s",
         "rest.cache.checkpoint-statistics.timeout": "500 ms",
         "heartbeat.interval": "2 s",
         "heartbeat.timeout": "15 s",
+        "heartbeat.rpc-failure-threshold": -1,
         # A TaskManager that outlived its JobManager keeps trying to register with the new
         # one; retry at most every 2 s (default up to 30 s, 10 s after an error).
         "cluster.registration.max-timeout": "2 s",

@@ -103,3 +103,20 @@ def test_repr_html_draws_a_picture_of_at_most_60_labelled_keys() -> None:
         return "data:image/png;base64," in html
 
     assert picture(60) and not picture(61)  # chart() still draws any number on demand
+
+
+def test_repr_html_says_when_a_version_has_no_watermark() -> None:
+    from dataclasses import replace
+
+    from kappanb.compare.finalised import diff_outputs
+
+    old = daily([1, 2], [10, 20])
+    new = daily([1, 2], [10, 21])
+    behind = diff_outputs(old, new, ["day"], old_watermark_ms=-1, new_watermark_ms=-1,
+                          old_label="v1", new_label="v2")  # fmt: skip
+    assert behind.pending_keys == 2 and behind.changed.is_empty()
+    assert "watermark is behind their event time" in behind._repr_html_()
+    restored = replace(behind, without_watermark=("v1", "v2"))
+    html = restored._repr_html_()
+    assert "v1 and v2 have no watermark yet (restarted from a checkpoint" in html
+    assert "behind their event time" not in html
