@@ -10,12 +10,14 @@ and removed, and the once-only listeners are dropped once called or once samplin
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import replace
 
 from kappanb.monitor.history import CaughtUp, RunHistory
 from kappanb.monitor.holds import WatermarkHold
+from kappanb.monitor.log_waiter import LogWaiter
 from kappanb.monitor.sample import Sample
 from kappanb.registry.records import ACTIVE_STATES
 
@@ -168,6 +170,29 @@ class RunWatch:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until caught up, finished or no longer sampled; True unless timed out."""
         return self._settled.wait(timeout)
+
+    def wait_for_log(self, timeout: float | None = None) -> bool:
+        """Block until the run has caught up (`CaughtUp`) *and* committed, in a completed
+        checkpoint, every record the log held when asked; True when it has.
+
+        Unlike ``caught_up``, which stays once met, this judges from the log as it is now:
+        after a `produce`, a read right after it returns shows the produced records. The
+        target is fixed when asked, so a feed that goes on cannot starve it. A bounded
+        replay waits to finish instead. Returns False at ``timeout`` or when sampling
+        ends first (the run stopped or failed)."""
+        if self.bounded:
+            self.wait(timeout)
+            return self.finished
+        waiter = LogWaiter()
+        self.on_update(waiter)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not waiter.done.wait(0.5):
+                if self.ended or (deadline is not None and time.monotonic() >= deadline):
+                    break
+        finally:
+            self.remove_update(waiter)
+        return waiter.reached
 
     # ---- the loop ----------------------------------------------------------------------
     def start(self) -> RunWatch:

@@ -100,8 +100,7 @@ class RunHandle:
         run that has read everything but whose watermark a partition holds back is not
         caught up (windows its data closes have not fired): ``hold`` names the partition."""
         own = self._require_watch()
-        own.wait(timeout)
-        return own.finished if self.bounded else own.caught_up
+        return own.wait_for_log(timeout)
 
     def stop_watching(self) -> None:
         """Give back the handle's share in the samplers (the run goes on); the thread of a

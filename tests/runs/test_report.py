@@ -25,13 +25,16 @@ def record(run_id: int, mode: str, until: str | None = None) -> RunRecord:
 
 
 def closing(gap: list[int], final: str = "RUNNING") -> Callable[[], Sample]:
+    """Samples ``gap`` records behind in turn, each committed in a new checkpoint."""
     steps = iter(gap)
+    taken = iter(range(1, 10**6))
 
     def take() -> Sample:
         behind = next(steps, None)
         state = "RUNNING" if behind is not None else final
         read = 1000 - (behind if behind is not None else 0)
         return Sample(at=time.time(), state=state, read_positions={T: {0: read}},
+                      committed={T: {0: read}}, checkpoints=next(taken),
                       end_offsets={T: {0: 1000}})  # fmt: skip
 
     return take
