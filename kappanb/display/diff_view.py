@@ -89,7 +89,9 @@ def diff_html(diff: Diff) -> str:
     parts.append(_chart_image(diff))
     note = _pending_note(diff)
     if note:
-        parts.append(f"<div><i>{escape(note[2:])}: {escape(_pending_reason(diff))}</i></div>")
+        parts.append(
+            f"<div><i>{escape(note[2:])}: {escape(_pending_reason(diff), quote=False)}</i></div>"
+        )
     return "<div>" + "".join(parts) + "</div>"
 
 
