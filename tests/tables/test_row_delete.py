@@ -14,8 +14,8 @@ from pyiceberg.table import Table
 from kappanb.exceptions import RowDeleteConflictError, RowDeleteUnsupportedError
 from kappanb.tables import row_delete
 from kappanb.tables.merge_read import read_snapshot
-from kappanb.tables.row_delete import delete_rows, matching_rows
 from kappanb.tables.rewrite_commit import live_files
+from kappanb.tables.row_delete import delete_rows, matching_rows
 from tests.tables.upsert_tables import commit_delta, data_file, equality_delete, new_table
 
 FIRST = [("a", 1), ("b", 2), ("c", None), ("a", 3)]
