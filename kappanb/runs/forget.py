@@ -55,6 +55,7 @@ def forget_events(
     check_where(request.where, table_schema(table), request.archive)
     archived = _read(catalog, request.archive, request.where)
     matched = archived.filter(request.where.expr.fill_null(False))
+    extent = log_extent(kafka, request.topic.name, window_ms=60_000)  # before any tombstone
     config = describe_topic(kafka, request.topic.name).config
     compacted = "compact" in config.get("cleanup.policy", "")
     sent = _tombstone(kafka, request.topic.name, _pairs(matched)) if compacted else set()
@@ -63,7 +64,6 @@ def forget_events(
     if late:
         sent |= _tombstone(kafka, request.topic.name, late)
     left = matching_rows(table.refresh(), request.where.expr, deletion.snapshot_id)
-    extent = log_extent(kafka, request.topic.name, window_ms=60_000)
     keyless = int(deletion.matched.get_column(KEY).null_count()) if deletion.rows else 0
     return ForgetReport(
         topic=request.topic.name, where=request.where.text, archive=request.archive,

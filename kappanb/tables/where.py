@@ -56,7 +56,7 @@ def parse_where(text: str) -> Where:
 
 def check_where(where: Where, schema: Mapping[str, pl.DataType], table: str) -> None:
     """Refuse a condition that names a column ``table`` lacks, or is not a condition on
-    its columns' types (checked on an empty frame: no row is read)."""
+    its columns' types (evaluated on an empty frame: no row is read)."""
     unknown = [c for c in where.columns if c not in schema]
     if unknown:
         raise WhereError(
@@ -64,7 +64,8 @@ def check_where(where: Where, schema: Mapping[str, pl.DataType], table: str) -> 
             f"its columns: {', '.join(schema)}"
         )
     try:
-        dtype = pl.LazyFrame(schema=dict(schema)).select(where.expr).collect_schema().dtypes()[0]
+        # Eagerly on no rows: polars checks the operands' types only when it evaluates.
+        dtype = pl.DataFrame(schema=dict(schema)).select(where.expr).dtypes[0]
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise WhereError(
