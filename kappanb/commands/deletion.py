@@ -10,4 +10,6 @@ from kappanb.workbench import Workbench
 
 
 def cmd_forget(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
-    return wb.forget(args.topic, where=args.where, deadline=args.deadline)
+    return wb.forget(
+        args.topic, where=args.where, deadline=args.deadline, expire_history=args.expire_history
+    )

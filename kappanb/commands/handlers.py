@@ -339,6 +339,9 @@ subcommand(
         "\"driver_id = 'd42'\""),
     arg("--deadline", type=grace, default=DEFAULT_DEADLINE, metavar="TIME",
         help="by when the events must be gone from the log too (default: 30d)"),
+    arg("--expire-history", action="store_true",
+        help="also expire the archive's snapshots before the delete and delete their files "
+        "(no time travel to before it)"),
 )(cmd_forget)  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from kappanb.registry.records import TopicSpec
 from kappanb.runs.forget_deadline import DEFAULT_SEGMENT_MS, NO_BOUND, LogDeadline, LogPolicy
 from kappanb.runs.forget_report import DerivedTable, ForgetReport, Tombstones
 from kappanb.tables.catalog import Catalog, table_exists
+from kappanb.tables.expiry import Expired, expire_snapshots
 from kappanb.tables.read import scan_table
 from kappanb.tables.row_delete import delete_rows, matching_rows, table_schema
 from kappanb.tables.where import Where, check_where
@@ -45,6 +46,9 @@ class ForgetRequest:
     where: Where
     archive: str
     deadline_ms: int
+    expire_history: bool = False
+    """Expire the archive's snapshots before the delete, deleting the files only they
+    reach: time travel no longer shows the events (nor anything else before the delete)."""
 
 
 def forget_events(
@@ -64,6 +68,7 @@ def forget_events(
     if late:
         sent |= _tombstone(kafka, request.topic.name, late)
     left = matching_rows(table.refresh(), request.where.expr, deletion.snapshot_id)
+    history = _expire(table, deletion.snapshot_id) if request.expire_history else None
     keyless = int(deletion.matched.get_column(KEY).null_count()) if deletion.rows else 0
     return ForgetReport(
         topic=request.topic.name, where=request.where.text, archive=request.archive,
@@ -72,8 +77,17 @@ def forget_events(
         unarchived=_unarchived(archived, extent),
         tombstones=Tombstones(compacted, len(sent), keyless if compacted else 0),
         derived=derived_tables(registry, catalog, request.topic.name, request.where),
-        log=_log_deadline(request, config, extent, deletion.matched),
+        log=_log_deadline(request, config, extent, deletion.matched), history=history,
     )  # fmt: skip
+
+
+def _expire(table: Any, snapshot_id: int | None) -> Expired:
+    """Expire every snapshot before the delete's (before the current one, if none)."""
+    table = table.refresh()
+    snapshot = (
+        table.current_snapshot() if snapshot_id is None else table.snapshot_by_id(snapshot_id)
+    )
+    return expire_snapshots(table, snapshot.timestamp_ms) if snapshot else Expired(0, 0)
 
 
 def _read(catalog: Catalog, table: str, where: Where) -> pl.DataFrame:

@@ -34,12 +34,17 @@ class ForgetCommands:
         raise NotImplementedError
 
     @command
-    def forget(self, topic: str, *, where: str, deadline: str = DEFAULT_DEADLINE) -> ForgetReport:
+    def forget(
+        self, topic: str, *, where: str, deadline: str = DEFAULT_DEADLINE,
+        expire_history: bool = False,
+    ) -> ForgetReport:  # fmt: skip
         """Delete the events of ``topic`` that ``where`` (a SQL condition on the archive's
         columns) matches from its archive, write tombstones for their keys when the topic
         is compacted, and report the output tables that may still hold rows derived from
         them (with the replays that rebuild them from the archive) and when the Kafka log
-        drops them, against ``deadline`` (``30d``)."""
+        drops them, against ``deadline`` (``30d``). ``expire_history`` expires the archive's
+        snapshots before the delete too, deleting the files that held the events (no time
+        travel before it; a replay reading an older snapshot of the archive would fail)."""
         spec = definitions.find_topic(self.registry, topic)
         condition = parse_where(where)
         deadline_ms = grace_ms(deadline)
@@ -59,6 +64,6 @@ class ForgetCommands:
                 f"the archive table {table} of {spec.name} is gone from the catalog: "
                 f"`archive {spec.name}` again; nothing was deleted"
             )
-        request = ForgetRequest(spec, condition, table, deadline_ms)
+        request = ForgetRequest(spec, condition, table, deadline_ms, expire_history)
         with self.registry.job_lock(archive_lock(spec.name), f"forget {spec.name}"):
             return forget_events(request, endpoints.catalog, endpoints.kafka, self.registry)

@@ -12,6 +12,7 @@ from html import escape
 from kappanb.display.html import html_table, text_table
 from kappanb.display.plain import plain_text
 from kappanb.runs.forget_deadline import LogDeadline
+from kappanb.tables.expiry import Expired
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class ForgetReport:
     tombstones: Tombstones
     derived: tuple[DerivedTable, ...]
     log: LogDeadline
+    history: Expired | None = None
+    """What `--expire-history` expired; None when not asked."""
 
     @property
     def replays(self) -> list[str]:
@@ -81,6 +84,7 @@ class ForgetReport:
             f"forget {self.topic} --where {self.where!r}",
             f"archive {self.archive}: {self.deleted:,} event(s) deleted ({files}; {snap}); "
             f"its current snapshot holds {self.left:,} matching",
+            self._history_line(),
             self.tombstones.line(),
         ]
         if self.unarchived:
@@ -90,6 +94,17 @@ class ForgetReport:
                 f"{self.topic}` shows it caught up"
             )
         return lines
+
+    def _history_line(self) -> str:
+        if self.history is None:
+            return (
+                "history: the archive's earlier snapshots still hold them (time travel) until "
+                "expired: `forget` again with --expire-history"
+            )
+        return (
+            f"history: {self.history.snapshots} earlier snapshot(s) expired, "
+            f"{self.history.files} file(s) deleted"
+        )
 
     def derived_rows(self) -> list[list[object]]:
         return [

@@ -21,6 +21,7 @@ from kappanb.kafka.topics import end_offsets
 from kappanb.runs.forget_report import ForgetReport
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import committed_rows
+from kappanb.tables.merge_read import read_snapshot
 from kappanb.tables.read import read_table
 from kappanb.workbench import Workbench
 from tests.magics.conftest import fresh_workbench, new_shell
@@ -101,7 +102,8 @@ def kappanb_snapshots(catalog: Any, table: str) -> list[int]:
     """The snapshots a row-level delete committed (Flink's are appends)."""
     loaded = catalog.open().load_table(("default", table))
     marked = [(s.snapshot_id, s.summary) for s in loaded.snapshots()]
-    return [i for i, summary in marked if summary and "kappanb.deleted-rows" in summary]
+    return [i for i, summary in marked
+            if summary and "kappanb.deleted-rows" in summary.additional_properties]  # fmt: skip
 
 
 def test_forget_deletes_tombstones_and_names_the_replays(idle_stack: EmbeddedStack) -> None:
@@ -146,6 +148,7 @@ def test_forget_deletes_tombstones_and_names_the_replays(idle_stack: EmbeddedSta
         "rides_by_driver", 1, "rides_by_driver__v1", 1,
     )  # fmt: skip
     assert report.replays == ["replay rides_by_driver v1 --from archive"]
+    assert kappanb_snapshots(catalog, RIDES_ARCHIVE) == [report.snapshot_id]
     assert report.log.in_log == len(gone) and not report.log.meets and report.log.too_long
     text = str(report)
     assert "retention forever" in text and f"`topic {RIDES} --schema ... --retention" in text
@@ -173,6 +176,16 @@ def test_forget_deletes_tombstones_and_names_the_replays(idle_stack: EmbeddedSta
     assert isinstance(none, ForgetReport)
     assert (none.deleted, none.snapshot_id, none.log.in_log) == (0, None, 0)
     assert positions(read_table(catalog, RIDES_ARCHIVE)) == set(sent_rides) - gone
+
+    # With --expire-history no snapshot, so no time travel, reaches d2's rides any more.
+    expired = wb.forget(RIDES, where="driver_id = 'd9'", expire_history=True)
+    assert expired.history is not None and expired.history.files >= 1
+    table = catalog.open().load_table(("default", RIDES_ARCHIVE))
+    for snapshot in table.snapshots():
+        frame = pl.from_arrow(read_snapshot(table, snapshot.snapshot_id))
+        assert (
+            isinstance(frame, pl.DataFrame) and frame.filter(pl.col("driver_id") == "d2").is_empty()
+        )
     for topic in (RIDES, DRIVERS):
         wb.archive(topic, stop=True)
     wb.stop("rides_by_driver", 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kappanb.runs.forget_deadline import DAY_MS, LogDeadline, LogPolicy
 from kappanb.runs.forget_report import DerivedTable, ForgetReport, Tombstones
+from kappanb.tables.expiry import Expired
 
 NOW = 1_800_000_000_000
 
@@ -41,6 +42,10 @@ def test_the_text_says_what_was_deleted_what_to_replay_and_when_the_log_forgets(
                                 "replay totals v2 --from archive"]  # fmt: skip
     assert "12 matching event(s) still in the log: no time is bound; WARNING" in text
     assert "WARNING: the archive" not in text
+    assert "earlier snapshots still hold them (time travel) until expired" in text
+    assert "history: 3 earlier snapshot(s) expired, 2 file(s) deleted" in str(
+        report(history=Expired(3, 2))
+    )
 
 
 def test_an_archive_behind_the_log_and_a_topic_not_compacted_are_said() -> None:
