@@ -34,6 +34,10 @@ from kappanb.tables.row_delete import delete_rows, matching_rows, table_schema
 from kappanb.tables.where import Where, check_where
 from kappanb.versions.archive_ddl import KEY, OFFSET, PARTITION, TIMESTAMP
 
+NEVER_RUN = (
+    "never run, no output yet; a run from the log would read the events while the log holds "
+    "them: start it from the archive"
+)
 Pair = tuple[int, bytes]
 """A partition and a record key: where a tombstone goes."""
 
@@ -160,13 +164,16 @@ def _int(config: dict[str, Any], name: str, default: int) -> int:
 def derived_tables(
     registry: Registry, catalog: Catalog, topic: str, where: Where
 ) -> tuple[DerivedTable, ...]:
-    """The output tables of every job version that reads ``topic`` (and has written one),
-    checked row by row where the table has the condition's columns."""
+    """The output tables of every job version that reads ``topic``, checked row by row where
+    the table has the condition's columns; a version never run, as one without a table (a
+    dropped table holds nothing)."""
     found = []
     for version in registry.versions():
         if topic not in version.sources:
             continue
         runs = registry.runs(version.job, version.version)
+        if not runs:
+            found.append(DerivedTable(version.job, version.version, "-", None, NEVER_RUN))
         for name in dict.fromkeys(r.table for r in runs if r.mode != "archive"):
             if table_exists(catalog, name):
                 matching, note = _check(catalog, name, where)
