@@ -123,6 +123,11 @@ def test_forget_deletes_tombstones_and_names_the_replays(idle_stack: EmbeddedSta
     archived(wb, DRIVERS_ARCHIVE, len(sent_drivers))
     out = eventually(lambda: wb.read("rides_by_driver").collect(), lambda f: f.height == 4, 120)
     assert sorted(out.rows()) == [(f"d{d}", 10) for d in range(4)]
+    wb.job(
+        "rides_by_driver",
+        "SELECT driver_id, SUM(fare) AS fares FROM forget_rides GROUP BY driver_id",
+        key=["driver_id"],
+    )  # v2: never run
 
     # Wrong conditions change nothing: no snapshot, no tombstone.
     catalog = idle_stack.endpoints().catalog
@@ -143,11 +148,12 @@ def test_forget_deletes_tombstones_and_names_the_replays(idle_stack: EmbeddedSta
     after = read_table(catalog, RIDES_ARCHIVE)
     assert positions(after) == positions(before) - gone == set(sent_rides) - gone
     assert not report.tombstones.compacted and report.tombstones.written == 0
-    (derived,) = report.derived
-    assert (derived.job, derived.version, derived.table, derived.matching) == (
+    ran, never = report.derived
+    assert (ran.job, ran.version, ran.table, ran.matching) == (
         "rides_by_driver", 1, "rides_by_driver__v1", 1,
     )  # fmt: skip
-    assert report.replays == ["replay rides_by_driver v1 --from archive"]
+    assert (never.version, never.table, never.matching) == (2, "-", None)
+    assert report.replays == [f"replay rides_by_driver v{v} --from archive" for v in (1, 2)]
     assert kappanb_snapshots(catalog, RIDES_ARCHIVE) == [report.snapshot_id]
     assert report.log.in_log == len(gone) and not report.log.meets and report.log.too_long
     text = str(report)
