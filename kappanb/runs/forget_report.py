@@ -81,7 +81,7 @@ class ForgetReport:
         snap = f"snapshot {self.snapshot_id}" if self.snapshot_id else "no new snapshot"
         files = f"{self.files_rewritten} file(s) rewritten, {self.files_dropped} dropped"
         lines = [
-            f"forget {self.topic} --where {self.where!r}",
+            f"forget {self.topic} --where {self.where!r}",  # as the shell takes it back
             f"archive {self.archive}: {self.deleted:,} event(s) deleted ({files}; {snap}); "
             f"its current snapshot holds {self.left:,} matching",
             self._history_line(),
@@ -99,7 +99,7 @@ class ForgetReport:
         if self.history is None:
             return (
                 "history: the archive's earlier snapshots still hold them (time travel) until "
-                "expired: `forget` again with --expire-history"
+                f"expired: `forget {self.topic} --where {self.where!r} --expire-history`"
             )
         return (
             f"history: {self.history.snapshots} earlier snapshot(s) expired, "
@@ -125,7 +125,8 @@ class ForgetReport:
 
     def _repr_html_(self) -> str:
         head, *rest = self.summary()
-        parts = [f"<b>{escape(head)}</b>", "<br>".join(escape(line) for line in rest)]
+        facts = [line.split(": ", 1) if ": " in line else [line, ""] for line in rest]
+        parts = [f"<b>{escape(head)}</b>", html_table(["", "what forget did"], facts)]
         if self.derived:
             headers = ["version", "table", "matching rows", "why", "to rebuild"]
             parts.append(html_table(headers, self.derived_rows()))

@@ -57,6 +57,7 @@ def test_an_archive_behind_the_log_and_a_topic_not_compacted_are_said() -> None:
 
 def test_the_html_is_a_table_with_every_value_escaped() -> None:
     html = report()._repr_html_()
-    assert html.count("<tr>") == 4 and "by_driver__v1_b" in html
+    assert html.count("<tr>") == 4 + 4 and "by_driver__v1_b" in html  # facts, then outputs
+    assert "<td" in html.split("archive archive__rides")[0] and "12 event(s) deleted" in html
     assert "d&lt;42&gt;" in html and "d<42>" not in html
     assert "replay totals v2 --from archive" in html and "WARNING" in html
