@@ -7,15 +7,17 @@ the surviving rows with pyiceberg's own parquet writer, which needs a newer pyar
 Flink's wheel allows (see `kappanb.tables.rewrite_commit`). So each live data file holding a
 matching row is read, the rows that do not match are written to a new file with
 `write_data_files`, and one ``overwrite`` snapshot (``delete`` when no row is left to keep)
-swaps the files, with the condition evaluated on every row of the file, so the delete is
-exact whatever the condition says. A row for which the condition is NULL is kept.
+swaps the files. The condition is evaluated once over every live row, so the delete is
+exact whatever the condition says (``fare = max(fare)`` means the table's maximum, not each
+file's). A row for which the condition is NULL is kept.
 
 Optimistic concurrency: the commit requires ``main`` to still be the head it was built on.
-A lost race (Flink committed a checkpoint) refreshes the table; the files already filtered
-are reused while they are still live, and only the files committed since are read, so the
-rows Flink appended meanwhile are filtered too and a long first pass still wins. If a file
-already filtered is gone (another writer rewrote it), everything is built again. Attempts
-are bounded; giving up deletes the files this delete wrote and changes nothing.
+A lost race (Flink committed a checkpoint) refreshes the table: only the files committed
+since are read, the condition is evaluated again over all live rows (so the rows Flink
+appended meanwhile are filtered too, and a long first pass still wins), and a file whose
+matches did not change keeps the file written for it. A file another writer removed is
+dropped from the work. Attempts are bounded; giving up deletes the files this delete wrote
+and changes nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from kappanb.exceptions import RowDeleteConflictError, RowDeleteUnsupportedError
 from kappanb.tables.merge_read import FileRef, read_data_files
@@ -52,6 +55,8 @@ class _Filtered:
 
     entry: ManifestEntry
     matched: pl.DataFrame
+    mask: pl.Series
+    """Which of its rows matched (they are deleted)."""
     written: list[DataFile] = field(default_factory=list)
 
 
@@ -81,6 +86,7 @@ def delete_rows(
     if (reason := check_layout(table)) is not None:
         raise RowDeleteUnsupportedError(f"cannot delete rows of {table.name()[-1]}: {reason}")
     done: dict[str, _Filtered] = {}
+    rows: dict[str, Any] = {}  # each live file's rows, read once
     retries = 0
     try:
         for _attempt in range(max_attempts):
@@ -89,13 +95,9 @@ def delete_rows(
             if head is None:
                 return _nothing(table, retries)
             entries = _live_data(table, head)
-            if not done.keys() <= {e.data_file.file_path for e in entries}:
-                _discard(table, done.values())  # a file filtered before was rewritten
-                done.clear()
-            _filter_new(table, entries, done, condition)
+            _filter(table, entries, rows, done, condition)
             hit = [f for f in done.values() if f.matched.height]
             if not hit:
-                _discard(table, done.values())
                 return _nothing(table, retries)
             committed = _commit(table, head, entries, hit)
             if committed is not None:
@@ -130,26 +132,57 @@ def _live_data(table: Table, head: Snapshot) -> list[ManifestEntry]:
     return live.data
 
 
-def _filter_new(
-    table: Table, entries: list[ManifestEntry], done: dict[str, _Filtered], condition: pl.Expr
-) -> None:
-    """Filter the files not filtered yet: their matching rows, and the rest written anew."""
-    new = [e for e in entries if e.data_file.file_path not in done]
-    refs = [FileRef(e.data_file.file_path, 0, 0, None) for e in new]
-    for entry, (_ref, rows) in zip(new, read_data_files(table, refs), strict=True):
-        frame = pl.from_arrow(rows)
-        assert isinstance(frame, pl.DataFrame)
-        mask = frame.select(condition.fill_null(False).alias(_MATCH)).to_series()
-        if mask.len() == 1 and frame.height != 1:  # a condition on no column: a constant
-            mask = pl.Series(_MATCH, [bool(mask[0])] * frame.height)
-        matched = frame.filter(mask)
-        filtered = _Filtered(entry, matched)
-        done[entry.data_file.file_path] = filtered
-        if matched.height and matched.height < frame.height:
-            import pyarrow as pa  # type: ignore[import-untyped]
+def _filter(
+    table: Table, entries: list[ManifestEntry], rows: dict[str, Any], done: dict[str, _Filtered],
+    condition: pl.Expr,
+) -> None:  # fmt: skip
+    """Evaluate the condition over every live row at once (an aggregate in it, say
+    ``fare = max(fare)``, means the whole table, not each file), then per file: its
+    matching rows, and the rest written anew. Files read before are not read again, and
+    a file whose matches did not change keeps what was written for it."""
+    live = {e.data_file.file_path for e in entries}
+    for gone in [p for p in done if p not in live]:  # rewritten by another writer
+        _discard(table, [done.pop(gone)])
+    for path in [p for p in rows if p not in live]:
+        del rows[path]
+    missing = [FileRef(e.data_file.file_path, 0, 0, None) for e in entries
+               if e.data_file.file_path not in rows]  # fmt: skip
+    rows.update((ref.path, loaded) for ref, loaded in read_data_files(table, missing))
+    masks = _masks(table, [rows[e.data_file.file_path] for e in entries], condition)
+    for entry, mask in zip(entries, masks, strict=True):
+        path = entry.data_file.file_path
+        known = done.get(path)
+        if known is not None and known.mask.equals(mask):
+            continue
+        if known is not None:
+            _discard(table, [known])
+        done[path] = _filtered(table, entry, rows[path], mask)
 
-            kept = rows.filter(pa.array((~mask).to_list(), pa.bool_()))
-            filtered.written = write_data_files(table, kept)
+
+def _masks(table: Table, files: list[Any], condition: pl.Expr) -> list[pl.Series]:
+    """Per file, which of its rows the condition matches, evaluated over all of them."""
+    whole = pl.from_arrow(pa.concat_tables(files) if files else _empty(table).to_arrow())
+    assert isinstance(whole, pl.DataFrame)
+    mask = whole.select(condition.fill_null(False).alias(_MATCH)).to_series()
+    if mask.len() == 1 and whole.height != 1:  # a constant (a condition on no column)
+        mask = pl.Series(_MATCH, [bool(mask[0])] * whole.height)
+    out, start = [], 0
+    for file in files:
+        out.append(mask.slice(start, file.num_rows))
+        start += file.num_rows
+    return out
+
+
+def _filtered(table: Table, entry: ManifestEntry, rows: Any, mask: pl.Series) -> _Filtered:
+    """One file's matching rows, and its other rows written as a new file (none when all
+    or none of its rows match)."""
+    frame = pl.from_arrow(rows)
+    assert isinstance(frame, pl.DataFrame)
+    matched = frame.filter(mask)
+    filtered = _Filtered(entry, matched, mask)
+    if matched.height and matched.height < frame.height:
+        filtered.written = write_data_files(table, rows.filter(pa.array((~mask).to_list())))
+    return filtered
 
 
 def _commit(

@@ -110,3 +110,12 @@ def test_a_table_with_delete_files_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RowDeleteUnsupportedError, match="not append-only"):
         delete_rows(table, pl.col("k") == "a")
     assert table.refresh().current_snapshot() == head
+
+
+def test_an_aggregate_in_the_condition_means_the_whole_table_not_each_file(
+    tmp_path: Path,
+) -> None:
+    table = appended(tmp_path, FIRST, SECOND, THIRD)
+    done = delete_rows(table, pl.sql_expr("n = max(n)"))  # the table's maximum: 6
+    assert done.matched.rows() == [("a", 6)]
+    assert rows_of(table) == sorted(FIRST + SECOND, key=repr)
