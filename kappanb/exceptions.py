@@ -194,3 +194,19 @@ class CompactionConflictError(KappaError):
 
 class CompactionUnsupportedError(KappaError):
     """The table's layout is one kappanb's compaction cannot rewrite (say which, and why)."""
+
+
+class WhereError(KappaError):
+    """A --where that does not parse, names no column of its table, or is not a condition."""
+
+
+class RowDeleteConflictError(KappaError):
+    """A row-level delete lost the race to other commits too often; nothing was deleted."""
+
+
+class RowDeleteUnsupportedError(KappaError):
+    """A table whose layout kappanb's row-level delete cannot rewrite; nothing was deleted."""
+
+
+class TombstoneError(ProduceError):
+    """Tombstones that Kafka did not acknowledge."""

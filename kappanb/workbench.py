@@ -33,6 +33,7 @@ from kappanb.runs import lifecycle, runs
 from kappanb.runs.archive import archive_lags, is_archive, run_sources, status_scope
 from kappanb.runs.archive_commands import ArchiveCommands
 from kappanb.runs.control import RunControl, checked_start
+from kappanb.runs.forget_commands import ForgetCommands
 from kappanb.runs.overview import Overview, build_overview
 from kappanb.runs.report import JobList, RunHandle, StatusReport
 from kappanb.runs.retention import retention_report
@@ -60,7 +61,7 @@ def _quiet(_msg: str) -> None:
     pass
 
 
-class Workbench(ServingCommands, ArchiveCommands):
+class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
     """Topics, jobs, versions and runs of one kappanb home, on the stack it is given.
 
     ``stack``: any `Stack` (an existing cluster, a test's fake); else the embedded stack of

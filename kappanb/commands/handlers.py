@@ -29,11 +29,13 @@ from kappanb.commands.argument_types import (
 )
 from kappanb.commands.context import Context, read_text_file
 from kappanb.commands.declaration import Arg, CommandTable, Handler, OneOf, arg, one_of
+from kappanb.commands.deletion import cmd_forget
 from kappanb.commands.maintenance import cmd_compact
 from kappanb.commands.results import FullStatus, OutputFrame, TextResult
 from kappanb.core.durations import duration
 from kappanb.exceptions import CommandLineError, ProfileNotReadyError
 from kappanb.profiles.load import profile_names
+from kappanb.runs.forget_commands import DEFAULT_DEADLINE
 from kappanb.serving.compacting import DEFAULT_RETENTION
 from kappanb.stack.jars import JarCache
 from kappanb.stack.layout import SERVICES
@@ -327,6 +329,20 @@ def cmd_resume(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 )  # fmt: skip
 def cmd_archive(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.archive(args.topic, stop=args.stop)
+
+
+subcommand(
+    "forget", "a deletion request: delete matching events from the topic's archive, "
+    "tombstone their keys (compacted topics); say what to replay and when the log drops them",
+    arg("topic", completes="topic"),
+    arg("--where", required=True, help="a SQL condition on the archive's columns: "
+        "\"driver_id = 'd42'\""),
+    arg("--deadline", type=grace, default=DEFAULT_DEADLINE, metavar="TIME",
+        help="by when the events must be gone from the log too (default: 30d)"),
+    arg("--expire-history", action="store_true",
+        help="also expire the archive's snapshots before the delete and delete their files "
+        "(no time travel to before it)"),
+)(cmd_forget)  # fmt: skip
 
 
 @subcommand(

@@ -98,6 +98,16 @@ def read_files(
     return data, deletes
 
 
+def read_data_files(
+    table: Table, refs: Sequence[FileRef], schema: Schema | None = None
+) -> list[Loaded]:
+    """Data files read in ``schema`` (default: the table's current one), in ``refs``' order."""
+    schema = table.schema() if schema is None else schema
+    target = _arrow_schema(schema)
+    columns = [(f.field_id, f.name, target.field(f.name).type) for f in schema.fields]
+    return _read_all(table.io, list(refs), lambda _r: columns)
+
+
 def plan_files(table: Table, snapshot: Snapshot) -> list[FileRef]:
     """Every live data and delete file of the snapshot, from its manifests."""
     specs = table.specs()

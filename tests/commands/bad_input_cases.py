@@ -16,6 +16,7 @@ from kappanb.exceptions import (
     ArchiveNotFoundError,
     CommandLineError,
     CompareError,
+    DurationError,
     InvalidNameError,
     JobDefinitionError,
     KappaError,
@@ -29,6 +30,7 @@ from kappanb.exceptions import (
     UnknownJobError,
     UnknownTopicError,
     UnknownVersionError,
+    WhereError,
 )
 
 GOOD_SQL = "SELECT merchant_id, COUNT(*) AS n FROM pay_v1 GROUP BY merchant_id"
@@ -151,6 +153,28 @@ CASES: list[Case] = [
         ArchiveNotFoundError,
         "no archive of bad.pay.v1 is running (never started)",
         stack=True,
+    ),
+    # ---- forget ------------------------------------------------------------------------
+    _c("forget pay.v1", USAGE, "required: --where"),
+    _c("forget nope.v1 --where \"merchant_id = 'm1'\"", UnknownTopicError, "Declare it with"),
+    _c("forget pay.v1 --where 'merchant_id ='", WhereError, "does not parse as a SQL condition"),
+    _c("forget pay.v1 --where '1 = 1'", WhereError, "names no column, so it would match"),
+    _c("forget pay.v1 --where ' '", WhereError, "--where is empty: give a SQL condition"),
+    _c(
+        "forget pay.v1 --where \"merchant_id = 'm1'\" --deadline soon",
+        USAGE,
+        "is not a grace period",
+    ),
+    _c(
+        "forget pay.v1 --where \"merchant_id = 'm1'\" --deadline 0s",
+        DurationError,
+        "a deadline is a time above 0",
+    ),
+    _c(
+        "forget pay.v1 --where \"merchant_id = 'm1'\"",
+        ArchiveNotFoundError,
+        "has no archive, and forget deletes from it (the archive also gives the keys to "
+        "tombstone): `archive pay.v1` first",
     ),
     # ---- produce -----------------------------------------------------------------------
     _c("produce nope.v1 --generator payments", UnknownTopicError, "Declare it with `topic"),

@@ -138,6 +138,7 @@ MAGIC = [
     ("topic \"it's\" --schema 'a STRING'", None, "not a valid topic name"),
     ("produce pay.v1 missing", None, "no variable 'missing' in the notebook: define it first"),
     ("archive nope.v1", None, "unknown topic 'nope.v1'"),
+    ("forget pay.v1 --where \"merchant_id = 'm1'\"", None, "`archive pay.v1` first"),
 ]
 
 
@@ -173,6 +174,8 @@ CLI = [
     (["show", "counts", "v0"], 2, "'v0' is not a version: write v1, v2"),
     (["run", "counts", "--quiet", "--watch"], 2, "not allowed with argument --quiet"),
     (["archive", "nope.v1"], 1, "unknown topic 'nope.v1'"),
+    (["forget", "pay.v1", "--where", "1 = 1"], 1, "names no column"),
+    (["forget", "pay.v1"], 2, "required: --where"),
 ]
 
 

@@ -1,0 +1,200 @@
+"""A deletion request (`forget TOPIC --where ...`): the matching events out of the topic's
+archive, tombstones for their keys on a compacted topic, and what is left to do (the
+outputs that may hold rows derived from them, the log's retention against a deadline).
+
+Order, so that a failure half-way loses nothing a second `forget` needs: the matching rows
+are found first (their keys and partitions come from the archive's ``kafka_key`` and
+``kafka_partition``), then the tombstones are written, then the rows are deleted (exactly
+the rows the condition matches, `kappanb.tables.row_delete`); a tombstone failure leaves the
+archive as it was, so `forget` again finds the same keys. Rows the archive appended
+meanwhile that match are deleted too, and get their tombstones after the delete.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from kappanb.exceptions import WhereError
+from kappanb.kafka.connection import KafkaConnection
+from kappanb.kafka.log_extent import LogExtent, log_extent
+from kappanb.kafka.tombstones import write_tombstones
+from kappanb.kafka.topics import describe_topic
+from kappanb.registry.base import Registry
+from kappanb.registry.records import TopicSpec
+from kappanb.runs.forget_deadline import DEFAULT_SEGMENT_MS, NO_BOUND, LogDeadline, LogPolicy
+from kappanb.runs.forget_report import DerivedTable, ForgetReport, Tombstones
+from kappanb.tables.catalog import Catalog, table_exists
+from kappanb.tables.expiry import Expired, expire_snapshots
+from kappanb.tables.read import scan_table
+from kappanb.tables.row_delete import delete_rows, matching_rows, table_schema
+from kappanb.tables.where import Where, check_where
+from kappanb.versions.archive_ddl import KEY, OFFSET, PARTITION, TIMESTAMP
+
+NEVER_RUN = (
+    "never run, no output yet; a run from the log would read the events while the log holds "
+    "them: start it from the archive"
+)
+Pair = tuple[int, bytes]
+"""A partition and a record key: where a tombstone goes."""
+
+
+@dataclass(frozen=True)
+class ForgetRequest:
+    """What to forget, where the archive is, and the deadline the log is held to."""
+
+    topic: TopicSpec
+    where: Where
+    archive: str
+    deadline_ms: int
+    expire_history: bool = False
+    """Expire the archive's snapshots before the delete, deleting the files only they
+    reach: time travel no longer shows the events (nor anything else before the delete)."""
+
+
+def forget_events(
+    request: ForgetRequest, catalog: Catalog, kafka: KafkaConnection, registry: Registry
+) -> ForgetReport:
+    """Carry out ``request`` (see the module's docstring) and report."""
+    table = catalog.open().load_table(("default", request.archive))
+    check_where(request.where, table_schema(table), request.archive)
+    archived = _read(catalog, request.archive, request.where)
+    matched = archived.filter(request.where.expr.fill_null(False))
+    extent = log_extent(kafka, request.topic.name, window_ms=60_000)  # before any tombstone
+    config = describe_topic(kafka, request.topic.name).config
+    compacted = "compact" in config.get("cleanup.policy", "")
+    sent = _tombstone(kafka, request.topic.name, _pairs(matched)) if compacted else set()
+    deletion = delete_rows(table, request.where.expr)
+    late = _pairs(deletion.matched) - sent if compacted else set()
+    if late:
+        sent |= _tombstone(kafka, request.topic.name, late)
+    left = matching_rows(table.refresh(), request.where.expr, deletion.snapshot_id)
+    history = _expire(table, deletion.snapshot_id) if request.expire_history else None
+    keyless = int(deletion.matched.get_column(KEY).null_count()) if deletion.rows else 0
+    return ForgetReport(
+        topic=request.topic.name, where=request.where.text, archive=request.archive,
+        deleted=deletion.rows, files_rewritten=deletion.files_rewritten,
+        files_dropped=deletion.files_dropped, snapshot_id=deletion.snapshot_id, left=left,
+        unarchived=_unarchived(archived, extent),
+        tombstones=Tombstones(compacted, len(sent), keyless if compacted else 0),
+        derived=derived_tables(registry, catalog, request.topic.name, request.where),
+        log=_log_deadline(request, config, extent, deletion.matched), history=history,
+    )  # fmt: skip
+
+
+def _expire(table: Any, snapshot_id: int | None) -> Expired:
+    """Expire every snapshot before the delete's (before the current one, if none)."""
+    table = table.refresh()
+    snapshot = (
+        table.current_snapshot() if snapshot_id is None else table.snapshot_by_id(snapshot_id)
+    )
+    return expire_snapshots(table, snapshot.timestamp_ms) if snapshot else Expired(0, 0)
+
+
+def _read(catalog: Catalog, table: str, where: Where) -> pl.DataFrame:
+    """The archive's current snapshot; the condition evaluated once on it, so a value
+    that does not fit (a type polars only meets in the rows) fails before any change."""
+    frame = scan_table(catalog, table).collect()
+    try:
+        frame.select(where.expr.fill_null(False).sum())
+    except pl.exceptions.PolarsError as exc:
+        first = str(exc).splitlines()[0]
+        raise WhereError(
+            f"--where {where.text!r} failed on {table}: {first}; nothing was deleted"
+        ) from None
+    return frame
+
+
+def _pairs(rows: pl.DataFrame) -> set[Pair]:
+    """(partition, key) of the rows that have a key."""
+    if not rows.height:
+        return set()
+    keyed = rows.select(PARTITION, KEY).drop_nulls().unique()
+    return {(int(p), bytes(k)) for p, k in keyed.iter_rows()}
+
+
+def _tombstone(kafka: KafkaConnection, topic: str, pairs: set[Pair]) -> set[Pair]:
+    write_tombstones(kafka, topic, pairs)
+    return pairs
+
+
+def _unarchived(archived: pl.DataFrame, extent: LogExtent) -> int:
+    """Records in the log past the highest offset the archive holds, per partition."""
+    highest: dict[int, int] = {}
+    if archived.height:
+        tops = archived.group_by(PARTITION).agg(pl.col(OFFSET).max())
+        highest = {int(p): int(o) for p, o in tops.iter_rows()}
+    return sum(
+        max(0, p.head - max(p.earliest, highest.get(p.partition, -1) + 1))
+        for p in extent.partitions
+    )
+
+
+def _log_deadline(
+    request: ForgetRequest, config: dict[str, Any], extent: LogExtent, deleted: pl.DataFrame
+) -> LogDeadline:
+    """The deleted events still in the log, and when the log drops them."""
+    firsts = {p.partition: p.earliest for p in extent.partitions}
+    in_log = deleted.filter(
+        pl.col(OFFSET) >= pl.col(PARTITION).replace_strict(firsts, default=0, return_dtype=pl.Int64)
+    ) if deleted.height else deleted  # fmt: skip
+    newest = in_log.get_column(TIMESTAMP).max() if in_log.height else None
+    newest_ms = None if newest is None else int(newest.timestamp() * 1000)  # type: ignore[union-attr]
+    policy = LogPolicy(
+        cleanup=str(config.get("cleanup.policy", "delete")),
+        retention_ms=_int(config, "retention.ms", -1),
+        segment_ms=_int(config, "segment.ms", DEFAULT_SEGMENT_MS),
+        max_compaction_lag_ms=_int(config, "max.compaction.lag.ms", NO_BOUND),
+        delete_retention_ms=_int(config, "delete.retention.ms", 86_400_000),
+    )
+    return LogDeadline(request.topic.name, policy, request.deadline_ms, int(time.time() * 1000),
+                       in_log.height, newest_ms)  # fmt: skip
+
+
+def _int(config: dict[str, Any], name: str, default: int) -> int:
+    try:
+        return int(config.get(name, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def derived_tables(
+    registry: Registry, catalog: Catalog, topic: str, where: Where
+) -> tuple[DerivedTable, ...]:
+    """The output tables of every job version that reads ``topic``, checked row by row where
+    the table has the condition's columns; a version never run, as one without a table (a
+    dropped table holds nothing)."""
+    found = []
+    for version in registry.versions():
+        if topic not in version.sources:
+            continue
+        runs = registry.runs(version.job, version.version)
+        if not runs:
+            found.append(DerivedTable(version.job, version.version, "-", None, NEVER_RUN))
+        for name in dict.fromkeys(r.table for r in runs if r.mode != "archive"):
+            if table_exists(catalog, name):
+                matching, note = _check(catalog, name, where)
+                found.append(DerivedTable(version.job, version.version, name, matching, note))
+    return tuple(found)
+
+
+def _check(catalog: Catalog, name: str, where: Where) -> tuple[int | None, str]:
+    """Matching rows of an output table, and what that says."""
+    frame = scan_table(catalog, name)
+    schema = frame.collect_schema()
+    missing = [c for c in where.columns if c not in schema]
+    if missing:
+        return None, (
+            f"no column {', '.join(missing)}: it cannot be checked row by row, and its rows "
+            "(aggregates) may derive from the events"
+        )
+    try:
+        count = int(frame.select(where.expr.fill_null(False).sum()).collect().item() or 0)
+    except pl.exceptions.PolarsError as exc:
+        return None, f"could not be checked ({str(exc).splitlines()[0]})"
+    if count:
+        return count, f"{count:,} row(s) match the condition"
+    return 0, "no row matches, but aggregates over the events (counts, sums) may include them"
