@@ -4,9 +4,14 @@ The caught-up rule (`kappanb.monitor.history.CaughtUp`) fires once: records prod
 after it are not waited for by it. A `LogWaiter` fixes its target when asked instead: the
 heads of the log in the first sample taken after it was added (one taken before may have
 read the heads before the records the caller produced). It is reached once the rule has
-fired, the consumer group's committed offsets (Flink commits them for a completed
-checkpoint) cover the target with no watermark held, and one more checkpoint completed
-after that: the output tables commit on the same checkpoints.
+fired, no watermark is held, and a completed checkpoint covers the target; the output
+tables commit on the same checkpoints:
+
+- when the consumer group's committed offsets cover it (Flink commits them for a
+  completed checkpoint), one more checkpoint completed after that sample;
+- when only the read positions do (a source that commits no offsets, e.g. a compacted
+  topic's upsert source), two more: with one checkpoint at a time, the second to
+  complete after the sample was triggered after it, so its barrier follows those reads.
 """
 
 from __future__ import annotations
@@ -33,6 +38,12 @@ def covers(committed: Offsets, target: Offsets) -> bool:
     )
 
 
+def read_positions(sample: Sample) -> Offsets:
+    """Where the run reads next per partition: Flink's position, else the group's commit."""
+    topics = sample.read_positions.keys() | sample.committed.keys()
+    return {t: {**sample.committed.get(t, {}), **sample.read_positions.get(t, {})} for t in topics}
+
+
 class LogWaiter:
     """An update listener of one `RunWatch`; ``done`` is set when it is reached or the run
     ended, ``reached`` says which."""
@@ -43,8 +54,8 @@ class LogWaiter:
         self.target: Offsets | None = None
         self._seen: Sample | None = None
         self._skipped = False
-        self._covered_at: int | None = None
-        """Completed checkpoints in the sample whose committed offsets covered the target."""
+        self._needed: int | None = None
+        """Completed checkpoints that mean the target is committed (module docstring)."""
 
     def __call__(self, watch: RunWatch) -> None:
         sample = watch.history.latest
@@ -64,11 +75,14 @@ class LogWaiter:
     def step(self, sample: Sample, *, fired: bool, held: bool) -> None:
         """Judge one sample taken after the target was fixed."""
         assert self.target is not None
-        if self._covered_at is None:
-            ready = fired and not held and sample.state == "RUNNING"
-            if ready and covers(sample.committed, self.target):
-                self._covered_at = sample.checkpoints
+        if self._needed is None:
+            if not (fired and not held and sample.state == "RUNNING"):
+                return
+            if covers(sample.committed, self.target):
+                self._needed = sample.checkpoints + 1
+            elif covers(read_positions(sample), self.target):
+                self._needed = sample.checkpoints + 2
             return
-        if sample.checkpoints > self._covered_at:
+        if sample.checkpoints >= self._needed:
             self.reached = True
             self.done.set()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from kappanb.monitor.history import CaughtUp
 from kappanb.monitor.log_waiter import LogWaiter, covers
@@ -123,4 +124,32 @@ def test_a_wait_times_out_unreached() -> None:
     started = time.monotonic()
     assert not watch.wait_for_log(timeout=0.5)
     assert time.monotonic() - started < 5
+    watch.stop()
+
+
+def test_read_positions_without_commits_need_two_more_checkpoints() -> None:
+    waiter = LogWaiter()
+    waiter.target = {T: {0: 10}}
+    read = Sample(at=0, state="RUNNING", read_positions={T: {0: 10}}, checkpoints=7)
+    waiter.step(read, fired=True, held=False)
+    for checkpoints in (7, 8):  # the 8th may have been triggered before those reads
+        waiter.step(replace(read, checkpoints=checkpoints), fired=True, held=False)
+        assert not waiter.reached
+    waiter.step(replace(read, checkpoints=9), fired=True, held=False)
+    assert waiter.reached
+
+
+def test_a_source_that_commits_no_offsets_is_waited_for_by_its_read_positions() -> None:
+    log = Log(head=3_000)
+    take = log.take
+
+    def uncommitted() -> Sample:
+        return replace(take(), committed={})
+
+    rule = CaughtUp(threshold=10, hold=2)
+    watch = RunWatch("v1 live", uncommitted, rule=rule, interval=0.005).start()
+    assert watch.wait_for_log(timeout=20)
+    log.produce(4_000)
+    assert watch.wait_for_log(timeout=20)
+    assert log.read >= 7_000
     watch.stop()
