@@ -24,6 +24,8 @@ EARLIEST_AVAILABLE = "earliest-available"
 ARCHIVE = "archive"
 """The start that reads the topic's archive, then the log from the archive's end."""
 _WORDS = ("earliest", EARLIEST_AVAILABLE, ARCHIVE, "latest")
+START_WORDS = _WORDS
+"""The words ``--from`` takes (besides timestamps and offsets), for completion."""
 _OFFSETS = re.compile(r"[0-9]+:[0-9]+(,[0-9]+:[0-9]+)*")  # ASCII digits only
 
 

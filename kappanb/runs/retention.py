@@ -168,6 +168,7 @@ def refusal(
         "", str(report), "", "Ways out:", *since,
         f"- `replay {name} --from {EARLIEST_AVAILABLE}`: each partition from its first "
         "record left, accepting that the history before it is gone",
-        f"- a replay from an archive of {report.topic} would read the deleted records: "
-        f"{report.topic} has no archive",
+        f"- `replay {name} --from archive`: the history from the archive of {report.topic}, "
+        "if it read the deleted records before they went (`archive TOPIC` starts one: it "
+        "can read only what the log still has)",
     ])  # fmt: skip
