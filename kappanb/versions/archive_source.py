@@ -14,10 +14,11 @@ that lowest time, so no archived event is ever late). Its event-time column is a
 attribute like the Kafka side's, and the union of the two keeps it: windows work. The
 watermark of the union is the lower of the two sides' until the archive side ends.
 
-Malformed archived records (``parse_error`` set) are left out: a topic that fails fast
-refuses such a replay before it starts (`kappanb.runs.archive_replay`), a topic with a
-dead-letter topic routed them there when its runs met them. The Kafka side routes or fails
-as any run's does.
+Records without a value (tombstones), which the archive keeps as rows of NULLs, are left
+out as runs skip them. Malformed archived records (``parse_error`` set) are left out: a
+topic that fails fast refuses such a replay before it starts
+(`kappanb.runs.archive_replay`), a topic with a dead-letter topic routed them there when
+its runs met them. The Kafka side routes or fails as any run's does.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from kappanb.kafka.connection import KafkaConnection
 from kappanb.registry.records import TopicSpec
 from kappanb.tables.catalog import DEFAULT_NAMESPACE
 from kappanb.versions import malformed
-from kappanb.versions.archive_ddl import PARSE_ERROR, archive_columns, archive_table
+from kappanb.versions.archive_ddl import PARSE_ERROR, VALUE, archive_columns, archive_table
 from kappanb.versions.ddl import clocked, source_ddl, with_clause
 
 FLIP27_SOURCE = {"table.exec.iceberg.use-flip27-source": "true"}
@@ -74,7 +75,7 @@ def history_ddl(
     declared columns (all nullable, as the archive keeps them) and ``parse_error``."""
     declared = archive_columns(topic)[-len(topic.columns) :]
     lines = [f"{quote(c.name)} {c.type}" for c in declared]
-    lines.append(f"{quote(PARSE_ERROR)} STRING")
+    lines += [f"{quote(VALUE)} BYTES", f"{quote(PARSE_ERROR)} STRING"]
     options = {
         "connector": "iceberg",
         **{k: v for k, v in catalog_properties.items() if k not in _CATALOG_ONLY},
@@ -109,7 +110,8 @@ def union_view_ddl(topic: TopicSpec) -> str:
     names = ", ".join(quote(c.name) for c in topic.columns)
     return (
         f"CREATE TEMPORARY VIEW {quote(topic.table)} AS\n"
-        f"SELECT {names} FROM {quote(history_table(topic))} WHERE {quote(PARSE_ERROR)} IS NULL\n"
+        f"SELECT {names} FROM {quote(history_table(topic))}\n"
+        f"WHERE {quote(PARSE_ERROR)} IS NULL AND {quote(VALUE)} IS NOT NULL\n"
         f"UNION ALL\nSELECT {names} FROM {quote(tail_table(topic))}"
     )
 

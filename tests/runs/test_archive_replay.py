@@ -94,9 +94,9 @@ def declare(wb: Workbench, **options: object) -> None:
     wb.topic(TOPIC, SCHEMA, partitions=PARTITIONS, table=TABLE, event_time="ts", **options)
 
 
-def every_event() -> pl.DataFrame:
-    """The oracle's input: every event ever produced, in both partitions."""
-    rows = [event(o, p) for o in range(HISTORY + TAIL) for p in range(PARTITIONS)]
+def every_event(end: int = HISTORY + TAIL) -> pl.DataFrame:
+    """The oracle's input: every event produced below offset ``end``, in both partitions."""
+    rows = [event(o, p) for o in range(end) for p in range(PARTITIONS)]
     frame = pl.DataFrame(rows, schema=["id", "ts"], orient="row")
     return frame.with_columns(pl.col("ts").dt.replace_time_zone(None))
 
@@ -188,3 +188,14 @@ def test_a_replay_from_the_archive_gives_every_event_ever_produced(
     )
     got = read_table(catalog, windowed.run.table).sort("window_start")
     assert got.select("window_start", "n", "total").equals(oracle)
+
+    # Unbounded: the archive, then the log on as records arrive; caught up at the head.
+    unbounded = wb.replay(IDS, start="archive", new_table=True)
+    assert unbounded.run.first_offsets == f"{TOPIC}@0:{HISTORY},1:{HISTORY}"
+    assert unbounded.wait(timeout=240), f"the replay did not catch up: {wb.status(IDS)}"
+    assert read_table(catalog, unbounded.run.table).sort("id").equals(everything.sort("id"))
+    produce(bootstrap, HISTORY + TAIL, HISTORY + TAIL + 50)
+    assert unbounded.wait(timeout=120), f"it did not catch up again: {wb.status(IDS)}"
+    more = every_event(HISTORY + TAIL + 50).sort("id")
+    assert read_table(catalog, unbounded.run.table).sort("id").equals(more)
+    wb.stop(IDS, 1)

@@ -4,12 +4,14 @@ archived offset of each partition, refused where the archive and the log leave a
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from kappanb.core.positions import read_range
 from kappanb.core.schema import parse_columns
-from kappanb.exceptions import ArchiveReplayError, StartPositionError
+from kappanb.exceptions import ArchiveNotFoundError, ArchiveReplayError, StartPositionError
+from kappanb.kafka.connection import KafkaConnection
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.runs.archive_replay import (
     check_archive_range,
@@ -17,10 +19,12 @@ from kappanb.runs.archive_replay import (
     handoff,
     handoff_offsets,
     handoffs_of,
+    plan_handoffs,
     snapshots_text,
 )
 from kappanb.runs.run_metrics import start_at
 from kappanb.tables.archive_coverage import PinnedArchive
+from kappanb.tables.catalog import DEFAULT_NAMESPACE, CatalogLocation, init_catalog
 from kappanb.versions.archive_source import Handoff
 
 TOPIC = TopicSpec(name="t.v1", table="t_v1", columns=parse_columns("id BIGINT"), partitions=3)
@@ -108,3 +112,22 @@ def test_archive_is_a_start_and_reads_no_offsets_itself() -> None:
     assert rng.from_archive and rng.bounded and not rng.uses_offsets()
     assert rng.source_options() == {"scan.bounded.mode": "latest-offset"}
     assert not read_range("earliest", None).from_archive
+
+
+def test_no_archive_table_or_one_without_a_snapshot_is_refused(tmp_path: Path) -> None:
+    """Refused from the catalog alone: Kafka (nothing listens here) is never asked."""
+    catalog = CatalogLocation("kappanb", tmp_path / "c.db", tmp_path / "w")
+    init_catalog(catalog)
+    nowhere = KafkaConnection.plain("127.0.0.1:1")
+    with pytest.raises(ArchiveNotFoundError) as refused:
+        plan_handoffs(catalog, nowhere, CMD, [TOPIC])
+    message = str(refused.value)
+    assert message.startswith("replay ids v2 --from archive: topic t.v1 has no archive")
+    assert "`archive t.v1`" in message and "Nothing was started" in message
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import LongType, NestedField
+
+    fields = NestedField(1, "kafka_partition", LongType()), NestedField(2, "id", LongType())
+    catalog.open().create_table((DEFAULT_NAMESPACE, "archive__t_v1"), Schema(*fields))
+    with pytest.raises(ArchiveNotFoundError, match="has committed nothing yet"):
+        plan_handoffs(catalog, nowhere, CMD, [TOPIC])
