@@ -7,7 +7,8 @@ As in test_retention, the first `OLD` records of each partition carry Kafka time
 of 2020 and the topic's small segments roll at `OLD`: once the topic is declared with a
 day of retention (after the archive has read them), Kafka deletes exactly those. The
 archive is stopped before the tail is produced, so the tail is in the log only and the
-handoff is at `HISTORY` in each partition.
+handoff is one past the history in each partition. A record without a value and one that
+is not JSON in each part check that the archive side leaves out what runs skip or route.
 """
 
 from __future__ import annotations
@@ -52,26 +53,36 @@ EVENT_START = datetime(2026, 12, 1, tzinfo=UTC)
 PAD = "x" * 1000  # about 1,000 records a 1 MiB segment
 
 
-def event(offset: int, partition: int) -> tuple[int, datetime]:
-    """The id and event time at ``offset`` of ``partition``, in the order produced."""
-    n = offset * PARTITIONS + partition
+def event(index: int, partition: int) -> tuple[int, datetime]:
+    """The id and event time of a partition's ``index``-th event, in the order produced."""
+    n = index * PARTITIONS + partition
     return n, EVENT_START + timedelta(seconds=n)
 
 
 def produce(bootstrap: str, first: int, last: int) -> None:
-    """Offsets ``first`` to ``last - 1`` of each partition; below `OLD` stamped in 2020."""
+    """Events ``first`` to ``last - 1`` of each partition; below `OLD` (their offsets too)
+    stamped in 2020."""
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
-    for offset in range(first, last):
-        if offset == OLD:  # no batch mixes 2020 and recent records: a segment rolls here
+    for index in range(first, last):
+        if index == OLD:  # no batch mixes 2020 and recent records: a segment rolls here
             assert producer.flush(60) == 0
-        stamp = OLD_MS + offset * 1000 if offset < OLD else RECENT_MS + offset
+        stamp = OLD_MS + index * 1000 if index < OLD else RECENT_MS + index
         for partition in range(PARTITIONS):
-            n, ts = event(offset, partition)
+            n, ts = event(index, partition)
             text = {"id": n, "ts": ts.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], "pad": PAD}
             producer.produce(TOPIC, json.dumps(text).encode(), partition=partition,
                              timestamp=stamp)  # fmt: skip
         producer.poll(0)
     assert producer.flush(60) == 0
+
+
+def oddities(bootstrap: str) -> None:
+    """A record without a value (partition 0) and one that is not JSON (partition 1): runs
+    skip the first and route the second to the dead-letter topic; the archive keeps both."""
+    producer = Producer({"bootstrap.servers": bootstrap})
+    producer.produce(TOPIC, None, key=b"gone", partition=0, timestamp=RECENT_MS + HISTORY)
+    producer.produce(TOPIC, b"not JSON", partition=1, timestamp=RECENT_MS + HISTORY)
+    assert producer.flush(30) == 0
 
 
 def small_segments(bootstrap: str) -> None:
@@ -95,7 +106,7 @@ def declare(wb: Workbench, **options: object) -> None:
 
 
 def every_event(end: int = HISTORY + TAIL) -> pl.DataFrame:
-    """The oracle's input: every event produced below offset ``end``, in both partitions."""
+    """The oracle's input: the first ``end`` events of both partitions."""
     rows = [event(o, p) for o in range(end) for p in range(PARTITIONS)]
     frame = pl.DataFrame(rows, schema=["id", "ts"], orient="row")
     return frame.with_columns(pl.col("ts").dt.replace_time_zone(None))
@@ -117,6 +128,7 @@ def forgotten(stack: EmbeddedStack) -> Workbench:
     declare(wb)
     small_segments(bootstrap)
     produce(bootstrap, 0, HISTORY)
+    oddities(bootstrap)
     wb.job(IDS, f"SELECT id, ts FROM {TABLE}")
     wb.job(WINDOWS, (
         "SELECT window_start, COUNT(*) AS n, SUM(id) AS total FROM TABLE(TUMBLE(TABLE "
@@ -154,29 +166,32 @@ def test_a_replay_from_the_archive_gives_every_event_ever_produced(
     catalog = idle_stack.endpoints().catalog
     archived = wb.archive(TOPIC)
     table = archived.run.table
-    count = eventually(lambda: committed_rows(catalog, table), lambda n: n == 2 * HISTORY, 180)
-    assert count == PARTITIONS * HISTORY, wb.status(TOPIC)
+    archived_rows = PARTITIONS * (HISTORY + 1)  # with the oddities
+    count = eventually(lambda: committed_rows(catalog, table), lambda n: n == archived_rows, 180)
+    assert count == archived_rows, wb.status(TOPIC)
     wb.archive(TOPIC, stop=True)  # what comes next is in the log only
     declare(wb, retention="1 d")
     starts = eventually(lambda: log_starts(bootstrap), lambda s: set(s.values()) == {OLD}, 120)
     assert set(starts.values()) == {OLD}, f"retention deleted no segment in 2 min: {starts}"
     produce(bootstrap, HISTORY, HISTORY + TAIL)
+    oddities(bootstrap)
+    handoff = f"{TOPIC}@0:{HISTORY + 1},1:{HISTORY + 1}"
 
     everything = every_event()
     handle = wb.replay(IDS, start="archive", until="latest")
     assert handle.wait(timeout=240), f"the bounded replay did not finish: {wb.status(IDS)}"
     run = handle.run
     assert (run.start, run.until) == ("archive", "latest")
-    assert run.first_offsets == f"{TOPIC}@0:{HISTORY},1:{HISTORY}"  # the handoffs
+    assert run.first_offsets == handoff  # one past what the archive holds
     assert run.archive_snapshots.startswith(f"{TOPIC}@")
-    assert f"archive, then Kafka from {TOPIC}@0:{HISTORY}" in str(wb.status(IDS))
+    assert f"archive, then Kafka from {handoff}" in str(wb.status(IDS))
     out = read_table(catalog, run.table).sort("id")
     assert out.height == everything.height  # no gap, no overlap: each event once
     assert out.equals(everything.sort("id"))
 
     # Its Kafka positions start at the handoff: it read the tail of the log, no more.
     (rate,) = [r for r in wb.retention(TOPIC).rates if r.run_id == run.id]
-    assert rate.records == PARTITIONS * TAIL
+    assert rate.records == PARTITIONS * (TAIL + 1)
 
     # A windowed job over the view: the union keeps the event time (a rowtime attribute).
     windowed = wb.replay(WINDOWS, start="archive", until="latest")
@@ -191,7 +206,7 @@ def test_a_replay_from_the_archive_gives_every_event_ever_produced(
 
     # Unbounded: the archive, then the log on as records arrive; caught up at the head.
     unbounded = wb.replay(IDS, start="archive", new_table=True)
-    assert unbounded.run.first_offsets == f"{TOPIC}@0:{HISTORY},1:{HISTORY}"
+    assert unbounded.run.first_offsets == handoff
     assert unbounded.wait(timeout=240), f"the replay did not catch up: {wb.status(IDS)}"
     assert read_table(catalog, unbounded.run.table).sort("id").equals(everything.sort("id"))
     produce(bootstrap, HISTORY + TAIL, HISTORY + TAIL + 50)
