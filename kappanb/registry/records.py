@@ -163,8 +163,9 @@ class RunRecord:
     first_offsets: str = ""
     """Where a run from the log's start (``earliest``, ``earliest-available``) began, as
     Kafka had it then: ``topic@0:0,1:0;...`` (`kappanb.kafka.run_offsets`). Retention may
-    move the log's start on later; records read still count from here. Empty for other
-    starts and for runs older than retention."""
+    move the log's start on later; records read still count from here. For a replay
+    ``--from archive``: its handoffs, where its Kafka side began. Empty for other starts
+    and for runs older than retention."""
     end_offsets: str = ""
     """Where a bounded replay ``--until latest`` ends: the heads when it started, as
     ``first_offsets`` spells them. Empty for other runs."""

@@ -32,7 +32,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.cli import main
 from kappanb.core.names import output_table
-from kappanb.exceptions import ArchiveNotFoundError
+from kappanb.exceptions import ArchiveNotFoundError, ArchiveReplayError
 from kappanb.flink.rest import FlinkRest
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import committed_rows, table_exists
@@ -59,7 +59,7 @@ def event(index: int, partition: int) -> tuple[int, datetime]:
     return n, EVENT_START + timedelta(seconds=n)
 
 
-def produce(bootstrap: str, first: int, last: int) -> None:
+def produce(bootstrap: str, first: int, last: int, topic: str = TOPIC) -> None:
     """Events ``first`` to ``last - 1`` of each partition; below `OLD` (their offsets too)
     stamped in 2020."""
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
@@ -70,7 +70,7 @@ def produce(bootstrap: str, first: int, last: int) -> None:
         for partition in range(PARTITIONS):
             n, ts = event(index, partition)
             text = {"id": n, "ts": ts.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], "pad": PAD}
-            producer.produce(TOPIC, json.dumps(text).encode(), partition=partition,
+            producer.produce(topic, json.dumps(text).encode(), partition=partition,
                              timestamp=stamp)  # fmt: skip
         producer.poll(0)
     assert producer.flush(60) == 0
@@ -85,17 +85,17 @@ def oddities(bootstrap: str) -> None:
     assert producer.flush(30) == 0
 
 
-def small_segments(bootstrap: str) -> None:
+def small_segments(bootstrap: str, topic: str = TOPIC) -> None:
     entry = ConfigEntry("segment.bytes", "1048576", incremental_operation=AlterConfigOpType.SET)
-    resource = ConfigResource(ResourceType.TOPIC, TOPIC, incremental_configs=[entry])
+    resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=[entry])
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.incremental_alter_configs([resource])[resource].result(timeout=30)
 
 
-def log_starts(bootstrap: str) -> dict[int, int]:
+def log_starts(bootstrap: str, topic: str = TOPIC) -> dict[int, int]:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "test-archive-replay"})
     try:
-        return {p: consumer.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=10)[0]
+        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[0]
                 for p in range(PARTITIONS)}  # fmt: skip
     finally:
         consumer.close()
@@ -112,11 +112,11 @@ def every_event(end: int = HISTORY + TAIL) -> pl.DataFrame:
     return frame.with_columns(pl.col("ts").dt.replace_time_zone(None))
 
 
-def nothing_made(wb: Workbench, stack: EmbeddedStack, jobs_before: int) -> None:
+def nothing_made(wb: Workbench, stack: EmbeddedStack, jobs_before: int, job: str = IDS) -> None:
     catalog = stack.endpoints().catalog
-    assert [r for r in wb.runs() if r.mode == "replay"] == []
+    assert [r for r in wb.runs() if r.mode == "replay" and r.job == job] == []
     assert len(FlinkRest(stack.endpoints().flink_rest_url).jobs()) == jobs_before
-    assert not table_exists(catalog, output_table(IDS, 1))
+    assert not table_exists(catalog, output_table(job, 1))
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +214,34 @@ def test_a_replay_from_the_archive_gives_every_event_ever_produced(
     more = every_event(HISTORY + TAIL + 50).sort("id")
     assert read_table(catalog, unbounded.run.table).sort("id").equals(more)
     wb.stop(IDS, 1)
+
+
+def test_an_archive_behind_what_retention_deleted_is_refused_and_creates_nothing(
+    forgotten: Workbench, idle_stack: EmbeddedStack
+) -> None:
+    """The archive read the first `EARLY` events of each partition and was stopped; then
+    retention deleted up to `OLD`: the offsets between are in neither."""
+    wb, topic, job, early = forgotten, "forgetful.gaps.v1", "forgetful_gaps", 300
+    bootstrap, catalog = idle_stack.endpoints().bootstrap_servers, idle_stack.endpoints().catalog
+    wb.topic(topic, SCHEMA, partitions=PARTITIONS, table="forgetful_gaps_t", event_time="ts")
+    small_segments(bootstrap, topic)
+    produce(bootstrap, 0, early, topic)
+    table = wb.archive(topic).run.table
+    rows = eventually(lambda: committed_rows(catalog, table), lambda n: n == 2 * early, 180)
+    assert rows == PARTITIONS * early, wb.status(topic)
+    wb.archive(topic, stop=True)
+    produce(bootstrap, early, OLD + 100, topic)
+    wb.topic(topic, SCHEMA, partitions=PARTITIONS, table="forgetful_gaps_t", event_time="ts",
+             retention="1 d")  # fmt: skip
+    starts = eventually(lambda: log_starts(bootstrap, topic), lambda s: set(s.values()) == {OLD},
+                        120)  # fmt: skip
+    assert set(starts.values()) == {OLD}, f"retention deleted no segment in 2 min: {starts}"
+    wb.job(job, "SELECT id FROM forgetful_gaps_t")
+    jobs_before = len(FlinkRest(idle_stack.endpoints().flink_rest_url).jobs())
+    with pytest.raises(ArchiveReplayError) as refused:
+        wb.replay(job, start="archive", watch=False)
+    message = str(refused.value)
+    assert f"the archive of {topic} holds up to offset {early - 1} of partition 0" in message
+    assert f"the log starts at {OLD}: offsets {early} to {OLD - 1} are in neither" in message
+    assert "Nothing was started" in message and "--from earliest-available" in message
+    nothing_made(wb, idle_stack, jobs_before, job)
