@@ -35,8 +35,14 @@ from kappanb.versions import malformed
 from kappanb.versions.archive_ddl import PARSE_ERROR, VALUE, archive_columns, archive_table
 from kappanb.versions.ddl import clocked, source_ddl, with_clause
 
-FLIP27_SOURCE = {"table.exec.iceberg.use-flip27-source": "true"}
-"""The job setting Iceberg's source watermark needs (the older source has none)."""
+FLIP27_SOURCE = {
+    "table.exec.iceberg.use-flip27-source": "true",
+    "table.exec.iceberg.infer-source-parallelism": "false",
+}
+"""The job settings of a replay from the archive: Iceberg's source watermark needs the
+FLIP-27 source (the older one has none); and a bounded Iceberg source would otherwise
+ask for one task per file (up to 100), more than the run's slots, where an archive has a
+file per checkpoint: it runs at the run's ``--parallelism`` like every operator."""
 _CATALOG_ONLY = ("type", "default-database")
 """`Catalog.flink_properties` that are ``CREATE CATALOG``'s, not the connector table's."""
 
