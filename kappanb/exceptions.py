@@ -188,6 +188,11 @@ class ArchiveNotFoundError(RunNotFoundError):
     """The topic has no archive (or none running, for a command that needs one)."""
 
 
+class ArchiveReplayError(KappaError):
+    """A replay from the archive cannot be exact: the archive and the log leave a gap, or
+    the archive holds records the topic's policy fails on."""
+
+
 class CompactionConflictError(KappaError):
     """Compaction kept losing the race against other commits and gave up, changing nothing."""
 

@@ -306,8 +306,9 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
 
         ``start="earliest"`` (the default) needs the log from offset 0: a replay of a topic
         whose early records retention deleted is refused with the `retention` report;
-        ``start="earliest-available"`` accepts the partial history. A bounded replay
-        (``until``) ends by itself: ``handle.finished``, ``on_finished``."""
+        ``start="earliest-available"`` accepts the partial history; ``start="archive"``
+        reads the topic's archive, then the log from where it ends (`archive` first). A
+        bounded replay (``until``) ends by itself: ``handle.finished``, ``on_finished``."""
         rng = read_range(start, until)
         return self._start(name, version, "replay", rng, restart, new_table, parallelism, watch)
 

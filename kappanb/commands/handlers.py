@@ -293,7 +293,7 @@ def cmd_run(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     "replay", "replay a version beside the live one, with a fresh consumer group",
     *_start_arguments(
         arg("--from", dest="start",
-            help="earliest | earliest-available | TIMESTAMP | 0:120,1:98"),
+            help="earliest | earliest-available | archive | TIMESTAMP | 0:120,1:98"),
         arg("--until", help="latest | TIMESTAMP: a bounded replay"),
     ),
 )  # fmt: skip

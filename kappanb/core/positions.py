@@ -2,6 +2,8 @@
 
 ``--from``: ``earliest`` (offset 0, the default for a replay), ``earliest-available`` (the
 first record each partition still has: a replay accepts that retention deleted the rest),
+``archive`` (the topic's archive, then the log from where the archive ends: a replay
+reads its Kafka side from per-partition handoff offsets, `kappanb.versions.archive_source`),
 ``latest``, a timestamp
 (``2026-03-04``, ``2026-03-04T12:00``, ``2026-03-04 12:00:00+01:00``) or partition offsets
 (``0:120,1:98``). ``--until``: ``latest`` (the head of the log when the replay starts)
@@ -19,7 +21,11 @@ from kappanb.exceptions import StartPositionError
 
 EARLIEST_AVAILABLE = "earliest-available"
 """The start that reads what the log still has, where ``earliest`` insists on offset 0."""
-_WORDS = ("earliest", EARLIEST_AVAILABLE, "latest")
+ARCHIVE = "archive"
+"""The start that reads the topic's archive, then the log from the archive's end."""
+_WORDS = ("earliest", EARLIEST_AVAILABLE, ARCHIVE, "latest")
+START_WORDS = _WORDS
+"""The words ``--from`` takes (besides timestamps and offsets), for completion."""
 _OFFSETS = re.compile(r"[0-9]+:[0-9]+(,[0-9]+:[0-9]+)*")  # ASCII digits only
 
 
@@ -40,6 +46,12 @@ class ReadRange:
     def uses_offsets(self) -> bool:
         return bool(_OFFSETS.fullmatch(self.start))
 
+    @property
+    def from_archive(self) -> bool:
+        """Does the run read its history from the archive? Its Kafka side then starts at
+        offsets known only when it starts (the handoff), not in these options."""
+        return self.start == ARCHIVE
+
 
 def read_range(start: str | None, until: str | None) -> ReadRange:
     """Validate ``--from`` and ``--until`` (raising with the accepted forms) and keep them."""
@@ -58,6 +70,8 @@ def _start_options(start: str) -> dict[str, str]:
         return {"scan.startup.mode": f"{start}-offset"}
     if start == EARLIEST_AVAILABLE:  # Kafka's earliest is the first record still there
         return {"scan.startup.mode": "earliest-offset"}
+    if start == ARCHIVE:  # the Kafka side's offsets are the handoff's, fixed at the start
+        return {}
     if _OFFSETS.fullmatch(start):
         pairs = [p.split(":") for p in start.split(",")]
         spec = ";".join(f"partition:{p},offset:{o}" for p, o in pairs)
@@ -85,7 +99,7 @@ def _millis(text: str) -> str:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise StartPositionError(
-            f"{text!r} is not a position: use earliest, latest, earliest-available, a "
+            f"{text!r} is not a position: use earliest, latest, earliest-available, archive, a "
             "timestamp like 2026-03-04T12:00 (UTC unless it has an offset) or partition "
             "offsets like 0:120,1:98"
         ) from None

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 
 from kappanb.commands.parser import SUBCOMMANDS
 from kappanb.commands.vocabulary import TAKES_JOB, TAKES_TOPIC, TAKES_VERSION, flags_of
+from kappanb.core.positions import START_WORDS
+
+FLAG_WORDS = {"--from": START_WORDS, "--until": ("latest",)}
+"""The words a flag's value may be (it also takes a timestamp or offsets, not offered)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ def complete(line: str, names: KnownNames) -> list[str]:
     command, args, current = words[0], words[1:-1], words[-1]
     if current.startswith("-"):
         return flags_of(command)
+    if args and args[-1] in FLAG_WORDS:
+        return [w for w in FLAG_WORDS[args[-1]] if w.startswith(current)]
     positional = [a for a in args if not a.startswith("-")]
     if not positional:
         if command in TAKES_JOB:

@@ -163,11 +163,16 @@ class RunRecord:
     first_offsets: str = ""
     """Where a run from the log's start (``earliest``, ``earliest-available``) began, as
     Kafka had it then: ``topic@0:0,1:0;...`` (`kappanb.kafka.run_offsets`). Retention may
-    move the log's start on later; records read still count from here. Empty for other
-    starts and for runs older than retention."""
+    move the log's start on later; records read still count from here. For a replay
+    ``--from archive``: its handoffs, where its Kafka side began. Empty for other starts
+    and for runs older than retention."""
     end_offsets: str = ""
     """Where a bounded replay ``--until latest`` ends: the heads when it started, as
     ``first_offsets`` spells them. Empty for other runs."""
+    archive_snapshots: str = ""
+    """A replay ``--from archive``: the archive snapshot it reads of each topic,
+    ``topic@snapshot_id;...``; its ``first_offsets`` are the handoffs, where its Kafka side
+    starts (`kappanb.runs.archive_replay`). Empty for other runs."""
 
     @property
     def dead_letter_topics(self) -> tuple[str, ...]:
@@ -176,6 +181,14 @@ class RunRecord:
     @property
     def label(self) -> str:
         return f"v{self.version}"
+
+    @property
+    def start_label(self) -> str:
+        """Where it started, as `status` shows it: a replay from the archive says where
+        its Kafka side began."""
+        if self.archive_snapshots and self.first_offsets:
+            return f"archive, then Kafka from {self.first_offsets}"
+        return self.start
 
     @property
     def active(self) -> bool:

@@ -27,6 +27,14 @@ from kappanb.registry.base import Registry, now
 from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.runs import runs
+from kappanb.runs.archive_replay import (
+    Handoffs,
+    check_archive_range,
+    handoff_offsets,
+    handoffs_of,
+    plan_handoffs,
+    snapshots_text,
+)
 from kappanb.runs.report import RunHandle
 from kappanb.runs.retention import check_history
 from kappanb.runs.slots import SlotCount, count_slots, describe_holders
@@ -41,6 +49,8 @@ def checked_start(
     """The version to start and the topics it reads, or why it cannot start so."""
     job_version = definitions.find_version(registry, name, version)
     topics = [definitions.find_topic(registry, t) for t in job_version.sources]
+    if rng.from_archive:
+        check_archive_range(job_version, topics, rng)
     if rng.uses_offsets() and len(topics) > 1:
         raise StartPositionError("partition offsets in --from need a job that reads one topic")
     compacted = [t.name for t in topics if t.compact]
@@ -80,7 +90,12 @@ class RunControl:
                 f"{name} {job_version.label} already runs (run #{active[0].id}, {active[0].mode}, "
                 f"into {active[0].table}); add --restart to replace it, or stop it first"
             )
-        if mode == "replay":  # the one check of the log's history, before any side effect
+        handoffs: Handoffs = {}
+        if rng.from_archive:  # the archive and the log must meet, before any side effect
+            command = f"replay {name} {job_version.label}"
+            handoffs = plan_handoffs(self.endpoints.catalog, self.endpoints.kafka, command,
+                                     topics)  # fmt: skip
+        elif mode == "replay":  # the one check of the log's history, before any side effect
             check_history(self.registry, launcher.rest, self.endpoints.kafka, job_version,
                           topics, rng)  # fmt: skip
         command = f"{'run' if mode == 'live' else 'replay'} {name} {job_version.label}"
@@ -97,10 +112,12 @@ class RunControl:
             id=0, job=name, version=job_version.version, mode=mode, table=table, group_id=group,
             start=rng.start, until=rng.until, flink_job_id="", state="SUBMITTING",
             started_at=now(), parallelism=parallelism, dead_letters=dead_letters(topics),
-            first_offsets=self.first_offsets(topics, rng),
-            end_offsets=self.end_offsets(topics, rng),
+            first_offsets=handoff_offsets(handoffs) or self.first_offsets(topics, rng),
+            end_offsets=self.end_offsets(topics, rng), archive_snapshots=snapshots_text(handoffs),
         ))  # fmt: skip
-        plan = runs.RunPlan(job_version, topics, mode, rng, table, group, parallelism, reserved.id)
+        plan = runs.RunPlan(
+            job_version, topics, mode, rng, table, group, parallelism, reserved.id, handoffs
+        )
         try:
             job_id, url = launcher.submit(plan)
         except BaseException:
@@ -250,7 +267,7 @@ class RunControl:
         rng = ReadRange(last.start, last.until)
         plan = runs.RunPlan(
             job_version, topics, last.mode, rng, last.table, last.group_id, last.parallelism,
-            last.id,
+            last.id, handoffs_of(last),
         )  # fmt: skip
         job_id, url = self.launcher.submit(plan, restore=point)
         record = self.registry.update_run(

@@ -219,7 +219,7 @@ class RunHandle:
         r = self.run
         head = escape(self.message) if self.message else escape(self.heading())
         headers = ["Flink job", "consumer group", "output table", "from", "until"]
-        row: list[object] = [link(self.web_url, r.flink_job_id), r.group_id, r.table, r.start,
+        row: list[object] = [link(self.web_url, r.flink_job_id), r.group_id, r.table, r.start_label,
                              r.until or "-"]  # fmt: skip
         if r.savepoint and not r.active:  # a stopped run: where it resumes from
             headers.append("savepoint")
@@ -288,7 +288,7 @@ class StatusReport:
             elif s.held:
                 state = f"{r.state}, {s.held}" if html else f"{r.state} (held)"
             cells.append([
-                r.job, f"v{r.version}", r.mode, state, job_cell, r.group_id, r.table, r.start,
+                r.job, f"v{r.version}", r.mode, state, job_cell, r.group_id, r.table, r.start_label,
                 r.until or "-", s.records_in_cell, s.records_out, s.last_checkpoint,
                 s.malformed_text,
             ])  # fmt: skip

@@ -104,8 +104,8 @@ def check_history(
 ) -> None:  # fmt: skip
     """Refuse a replay whose start needs records the log no longer has: it would start at
     the first record left, silently leaving out the history before it."""
-    if rng.start in (EARLIEST_AVAILABLE, "latest"):
-        return
+    if rng.start in (EARLIEST_AVAILABLE, "latest") or rng.from_archive:
+        return  # a replay from the archive checks the archive meets the log instead
     for topic in topics:
         extent = log_extent(kafka, topic.name)
         gaps = history_gaps(extent, needed_offsets(kafka, extent, rng))
@@ -168,6 +168,7 @@ def refusal(
         "", str(report), "", "Ways out:", *since,
         f"- `replay {name} --from {EARLIEST_AVAILABLE}`: each partition from its first "
         "record left, accepting that the history before it is gone",
-        f"- a replay from an archive of {report.topic} would read the deleted records: "
-        f"{report.topic} has no archive",
+        f"- `replay {name} --from archive`: the history from the archive of {report.topic}, "
+        "if it read the deleted records before they went (`archive TOPIC` starts one: it "
+        "can read only what the log still has)",
     ])  # fmt: skip

@@ -162,7 +162,7 @@ def offsets_passed(
 def start_at(run: RunRecord) -> StartAt:
     """Where the run began, from its ``--from`` (``latest``: its start time)."""
     options = ReadRange(run.start).source_options()
-    mode = options["scan.startup.mode"]
+    mode = options.get("scan.startup.mode")  # none for --from archive: its first_offsets
     if mode == "specific-offsets":
         pairs = [part.split(",") for part in options["scan.startup.specific-offsets"].split(";")]
         return StartAt(offsets={int(p[10:]): int(o[7:]) for p, o in pairs})

@@ -6,9 +6,9 @@ The registry remembers it; Flink's REST API says what it is doing now.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,8 @@ from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, Topic
 from kappanb.stack.checkpoints import as_dir_uri, join
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import drop_table, init_catalog
-from kappanb.versions import ddl, malformed
+from kappanb.versions import archive_source, ddl, malformed
+from kappanb.versions.archive_source import Handoff
 from kappanb.versions.planner import split_cell
 from kappanb.versions.python_job import run_cell
 
@@ -49,6 +50,8 @@ class RunPlan:
     parallelism: int = 1
     run_id: int = 0
     """The registry's id of the run, written into its dead-letter records."""
+    handoffs: Mapping[str, Handoff] = field(default_factory=dict)
+    """A replay from the archive: per topic, its archive snapshot and handoff offsets."""
 
     @property
     def pipeline_name(self) -> str:
@@ -109,7 +112,14 @@ class RunLauncher:
         ]
 
     def _sources(self, plan: RunPlan) -> list[str]:
-        kafka = self.endpoints.kafka
+        kafka, catalog = self.endpoints.kafka, self.endpoints.catalog
+        if plan.rng.from_archive:
+            return [
+                s for t in plan.topics for s in archive_source.source_statements(
+                    t, kafka, plan.group_id, plan.handoffs[t.name], plan.rng.until,
+                    catalog.name, catalog.flink_properties(),
+                )
+            ]  # fmt: skip
         return [
             s for t in plan.topics for s in ddl.source_statements(t, kafka, plan.group_id, plan.rng)
         ]
@@ -152,6 +162,8 @@ class RunLauncher:
         self.ensure_dead_letter_topics(plan.topics)
         client, create = FlinkSqlClient(self.endpoints), restore is None
         config = self.job_config(plan.parallelism, restore)
+        if plan.rng.from_archive:
+            config.update(archive_source.FLIP27_SOURCE)
         with self.creating(plan.table, create):
             if plan.job_version.kind == "python":
                 build = self._python_build(plan, create)

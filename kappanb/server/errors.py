@@ -9,6 +9,7 @@ does not answer (503, 502).
 from __future__ import annotations
 
 from kappanb.exceptions import (
+    ArchiveReplayError,
     FlinkRestError,
     HistoryGoneError,
     JobBusyError,
@@ -33,6 +34,7 @@ _STATUS: tuple[tuple[type[KappaError], int], ...] = (
     (NotCaughtUpError, 409),
     (RunConflictError, 409),
     (HistoryGoneError, 409),  # replay from earliest on a log that lost its start
+    (ArchiveReplayError, 409),  # replay from an archive that does not meet the log
     (RunNotFoundError, 409),  # e.g. stop a version that is not running
     (StackNotRunningError, 503),
     (ServiceStartError, 503),

@@ -45,6 +45,11 @@ class Catalog(Protocol):
         """``CREATE CATALOG`` for a Flink SQL session (holds the secrets, for Flink only)."""
         ...
 
+    def flink_properties(self) -> dict[str, str]:
+        """The options of `flink_ddl` (secrets revealed, for Flink only): an Iceberg
+        ``connector`` table outside the catalog reaches it with them."""
+        ...
+
     def open(self) -> Any:
         """pyiceberg's catalog."""
         ...
@@ -90,19 +95,19 @@ class CatalogLocation:
         return f"jdbc:sqlite:{self.database}"
 
     def flink_ddl(self) -> str:
-        return ddl_with(
-            self.name,
-            {
-                "type": "iceberg",
-                "catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
-                "uri": self.jdbc_uri,
-                "warehouse": self.warehouse.as_uri(),
-                "default-database": DEFAULT_NAMESPACE,
-                "jdbc.schema-version": "V1",
-                # Passed to the SQLite driver: wait for a lock rather than fail.
-                "jdbc.busy_timeout": "30000",
-            },
-        )
+        return ddl_with(self.name, self.flink_properties())
+
+    def flink_properties(self) -> dict[str, str]:
+        return {
+            "type": "iceberg",
+            "catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
+            "uri": self.jdbc_uri,
+            "warehouse": self.warehouse.as_uri(),
+            "default-database": DEFAULT_NAMESPACE,
+            "jdbc.schema-version": "V1",
+            # Passed to the SQLite driver: wait for a lock rather than fail.
+            "jdbc.busy_timeout": "30000",
+        }
 
     def open(self) -> Any:
         """pyiceberg's SqlCatalog over the shared database (creates its tables if missing)."""

@@ -44,13 +44,15 @@ class RestCatalogLocation:
         return {"uri": self.uri, "warehouse": self.warehouse, **self.properties, **revealed}
 
     def flink_ddl(self) -> str:
-        props = {
+        return ddl_with(self.name, self.flink_properties())
+
+    def flink_properties(self) -> dict[str, str]:
+        return {
             "type": "iceberg",
             "catalog-type": "rest",
             "default-database": DEFAULT_NAMESPACE,
             **self.catalog_properties(),
         }
-        return ddl_with(self.name, props)
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)

@@ -48,8 +48,12 @@ def source_statements(
     return [table]
 
 
-def source_ddl(topic: TopicSpec, connection: KafkaConnection, group_id: str, rng: ReadRange) -> str:
-    """``CREATE TEMPORARY TABLE`` reading ``topic`` as JSON from the given position.
+def source_ddl(
+    topic: TopicSpec, connection: KafkaConnection, group_id: str, rng: ReadRange,
+    name: str | None = None,
+) -> str:  # fmt: skip
+    """``CREATE TEMPORARY TABLE`` reading ``topic`` as JSON from the given position, named
+    ``name`` when it is read directly (default: ``topic.table``).
 
     Every declared field must be in each event (an explicit JSON null is a value): an event
     without one is malformed, like one that is not JSON or has a wrong type. With the
@@ -93,9 +97,9 @@ def source_ddl(topic: TopicSpec, connection: KafkaConnection, group_id: str, rng
     columns = malformed.log_columns(topic.columns) if routed else format_columns(topic.columns)
     if clocked(topic):
         columns += f",\n  {malformed.TOPIC_COLUMN}"
-    name = malformed.log_table(topic) if routed or clocked(topic) else topic.table
+    table = malformed.log_table(topic) if routed or clocked(topic) else name or topic.table
     return (
-        f"CREATE TEMPORARY TABLE {quote(name)} (\n  {columns}{_watermark(topic)}{key}\n)"
+        f"CREATE TEMPORARY TABLE {quote(table)} (\n  {columns}{_watermark(topic)}{key}\n)"
         f" {with_clause(options)}"
     )
 

@@ -80,14 +80,15 @@ def not_null_option(columns: tuple[Column, ...]) -> dict[str, str]:
     return {"kappa-json.not-null": ",".join(names)} if names else {}
 
 
-def view_ddl(topic: TopicSpec, clocked: bool = False) -> str:
-    """The table the job's SQL reads: the declared columns of the valid events (a routed
-    topic) of the topic itself (``clocked``: not its clock's heartbeats)."""
+def view_ddl(topic: TopicSpec, clocked: bool = False, name: str | None = None) -> str:
+    """The table the job's SQL reads (``name``, default ``topic.table``): the declared
+    columns of the valid events (a routed topic) of the topic itself (``clocked``: not its
+    clock's heartbeats)."""
     names = ", ".join(quote(c.name) for c in topic.columns)
     keep = [f"{quote(ERROR)} IS NULL"] if routes(topic) else []
     keep += [f"{quote(TOPIC)} = {literal(topic.name)}"] if clocked else []
     return (
-        f"CREATE TEMPORARY VIEW {quote(topic.table)} AS\nSELECT {names} "
+        f"CREATE TEMPORARY VIEW {quote(name or topic.table)} AS\nSELECT {names} "
         f"FROM {quote(log_table(topic))} WHERE {' AND '.join(keep)}"
     )
 

@@ -98,7 +98,7 @@ def test_the_refusal_gives_the_report_and_the_ways_out() -> None:
     assert "Nothing was started" in text and str(report) in text
     assert "`replay counts v2 --from 2026-01-01T00:00:02.000`" in text
     assert "`replay counts v2 --from earliest-available`" in text
-    assert "pay.v1 has no archive" in text
+    assert "`replay counts v2 --from archive`: the history from the archive of pay.v1" in text
 
 
 def test_a_finished_bounded_replay_read_from_where_it_began_to_its_end() -> None:

@@ -13,6 +13,7 @@ from kappanb.registry.store import LocalRegistry
 from kappanb.runs.runs import RunLauncher, RunPlan
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import CatalogLocation
+from kappanb.versions.archive_source import Handoff
 
 TOPIC = TopicSpec(
     "orders.v1", "orders", parse_columns("id STRING, amount BIGINT, ts TIMESTAMP(3)"), "ts"
@@ -73,3 +74,25 @@ def test_flink_job_names_carry_the_run_number() -> None:
     first, second = plan("replay", ReadRange(), run_id=4), plan("replay", ReadRange(), run_id=5)
     assert first.pipeline_name == "kappanb totals v2 replay run #4 -> totals__v2"
     assert first.pipeline_name != second.pipeline_name  # two runs of one version
+
+
+def test_a_replay_from_the_archive_reads_the_union_and_routes_the_logs_malformed_events(
+    tmp_path: Path,
+) -> None:
+    handoff = Handoff("orders.v1", 31, {0: 12})
+    rng = read_range("archive", "latest")
+    from_archive = replace(plan("replay", rng), handoffs={"orders.v1": handoff})
+    history, log, tail, view, sink, insert, dlq_sink, dlq_insert = launcher(tmp_path).statements(
+        from_archive, True
+    )
+    assert history.startswith("CREATE TEMPORARY TABLE `_kappanb_history_orders`")
+    assert "'snapshot-id' = '31'" in history and "'catalog-name' = 'kappanb'" in history
+    assert f"'uri' = 'jdbc:sqlite:{tmp_path / 'catalog.db'}'" in history  # the run's catalog
+    assert "'scan.startup.specific-offsets' = 'partition:0,offset:12'" in log
+    assert "'scan.bounded.mode' = 'latest-offset'" in log
+    assert tail.startswith("CREATE TEMPORARY VIEW `_kappanb_tail_orders`")
+    assert view.startswith("CREATE TEMPORARY VIEW `orders` AS") and "UNION ALL" in view
+    assert sink.startswith("CREATE TABLE `kappanb`.") and "FROM orders" in insert
+    assert "write-parallelism" in insert  # bounded: one writer, as any bounded replay
+    assert dlq_sink.startswith("CREATE TEMPORARY TABLE `_kappanb_dlq_orders`")
+    assert "FROM `_kappanb_log_orders`" in dlq_insert  # the log's malformed events only

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from kappanb.exceptions import (
+    ArchiveNotFoundError,
+    ArchiveReplayError,
     CommandLineError,
     FlinkRestError,
     JobBusyError,
@@ -29,6 +31,7 @@ from kappanb.server.errors import status_for
         (UnknownJobError, 404), (UnknownVersionError, 404),
         (JobBusyError, 409), (StackBusyError, 409), (NotCaughtUpError, 409),
         (RunConflictError, 409), (RunNotFoundError, 409),
+        (ArchiveReplayError, 409), (ArchiveNotFoundError, 409),
         (StackNotRunningError, 503), (FlinkRestError, 502),
         (PromoteError, 400), (RequestError, 400), (CommandLineError, 400), (KappaError, 400),
     ],

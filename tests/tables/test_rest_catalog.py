@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from kappanb.core.schema import parse_columns
 from kappanb.core.secrets import Secret, redacted_errors
 from kappanb.exceptions import FlinkSubmitError
 from kappanb.kafka.connection import KafkaConnection
+from kappanb.registry.records import TopicSpec
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import CatalogLocation
 from kappanb.tables.rest_catalog import RestCatalogLocation
+from kappanb.versions.archive_source import Handoff, history_ddl
 
 CREDENTIAL = "AKID:cat-s3cr'et"
 S3_SECRET = "s3-very-secret-key"
@@ -51,6 +54,18 @@ def test_the_flink_ddl_is_a_rest_catalog_with_every_property_and_the_secrets() -
         "credential": CREDENTIAL, "s3.secret-access-key": S3_SECRET,
     }  # fmt: skip
     assert "'cat-s3cr''et'" not in ddl and "cat-s3cr''et" in ddl  # the quote doubled
+    assert rest().flink_properties() == got  # what a replay's Iceberg connector table gets
+
+
+def test_a_replay_from_the_archive_reaches_the_rest_catalog_as_the_session_does() -> None:
+    handoff = Handoff("rides.v1", 5, {0: 3})
+    topic = TopicSpec("rides.v1", "rides", parse_columns("id BIGINT"))
+    text = history_ddl(topic, handoff, "kappanb", rest().flink_properties())
+    got = options(text)
+    assert got["connector"] == "iceberg" and got["catalog-type"] == "rest"
+    assert got["uri"] == "http://127.0.0.1:8181" and got["warehouse"] == "s3://warehouse"
+    assert got["credential"] == CREDENTIAL and got["s3.secret-access-key"] == S3_SECRET
+    assert "type" not in got and "default-database" not in got
 
 
 def test_pyiceberg_gets_the_same_properties_with_the_secrets_revealed() -> None:
