@@ -24,6 +24,9 @@ from kappanb.registry.base import Registry
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.runs.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
 from kappanb.runs.run_metrics import records_read, reported_positions, start_at
+from kappanb.tables.archive_coverage import archive_coverage
+from kappanb.tables.catalog import Catalog
+from kappanb.versions.archive_ddl import archive_job
 
 Gap = tuple[int, int, int]
 """A partition, the first offset a replay needs there and the first offset it still has."""
@@ -32,12 +35,24 @@ Gap = tuple[int, int, int]
 def retention_report(
     registry: Registry, rest: FlinkRest, kafka: KafkaConnection, topic: TopicSpec,
     window_ms: int = 3_600_000, extent: LogExtent | None = None,
+    catalog: Catalog | None = None,
 ) -> RetentionReport:  # fmt: skip
     """The report of ``topic`` now (``extent``: its log, if just read); growth is measured
-    over the last ``window_ms``."""
+    over the last ``window_ms``; ``catalog``: where its archive's table is, if it has one."""
     extent = extent or log_extent(kafka, topic.name, window_ms)
     rates, why = replay_rates(registry, rest, kafka, topic.name)
-    return RetentionReport(extent, ArchiveCoverage(), rates, why)
+    return RetentionReport(extent, archive_covered(registry, catalog, topic), rates, why)
+
+
+def archive_covered(
+    registry: Registry, catalog: Catalog | None, topic: TopicSpec
+) -> ArchiveCoverage:
+    """What the topic's archive table holds now (its current snapshot); no archive when it
+    never had one (or no catalog was given)."""
+    archives = registry.runs(archive_job(topic.name))
+    if not archives or catalog is None:
+        return ArchiveCoverage()
+    return ArchiveCoverage.of_ranges(archive_coverage(catalog, archives[-1].table))
 
 
 def replay_rates(

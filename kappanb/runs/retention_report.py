@@ -33,11 +33,23 @@ def moment(ms: int | None) -> str:
 
 @dataclass(frozen=True)
 class ArchiveCoverage:
-    """What an archive of the topic holds, per partition: offsets ``[0, upto)``. Empty
-    (and `exists` False) while the topic has no archive, which kappanb has none of yet."""
+    """What an archive of the topic holds, per partition: offsets ``[0, upto)``, or a
+    range ``later`` (lowest, highest) that does not start at 0 (the archive began after
+    retention had deleted the start). Empty (and `exists` False) while the topic has no
+    archive."""
 
     exists: bool = False
     upto: Mapping[int, int] = field(default_factory=dict)
+    later: Mapping[int, tuple[int, int]] = field(default_factory=dict)
+
+    @classmethod
+    def of_ranges(cls, ranges: Mapping[int, tuple[int, int]]) -> ArchiveCoverage:
+        """An existing archive holding, per partition, offsets (lowest, highest)."""
+        return cls(
+            True,
+            upto={p: high + 1 for p, (low, high) in ranges.items() if low == 0},
+            later={p: r for p, r in ranges.items() if r[0] > 0},
+        )
 
     def fills(self, partition: PartitionExtent) -> bool:
         """Whether the archive holds every record the log lost in ``partition``."""
@@ -46,6 +58,9 @@ class ArchiveCoverage:
     def describe(self, partition: int) -> str:
         if not self.exists:
             return "no archive"
+        if partition in self.later:
+            low, high = self.later[partition]
+            return f"offsets {low}-{high} (not from 0)"
         return f"offsets 0-{self.upto[partition] - 1}" if self.upto.get(partition) else "nothing"
 
 

@@ -190,8 +190,13 @@ def test_a_replay_from_the_archive_gives_every_event_ever_produced(
     assert out.equals(everything.sort("id"))
 
     # Its Kafka positions start at the handoff: it read the tail of the log, no more.
-    (rate,) = [r for r in wb.retention(TOPIC).rates if r.run_id == run.id]
+    report = wb.retention(TOPIC)
+    (rate,) = [r for r in report.rates if r.run_id == run.id]
     assert rate.records == PARTITIONS * (TAIL + 1)
+    # The retention report says what the archive holds: what the log lost, and more.
+    assert report.archive.upto == {p: HISTORY + 1 for p in range(PARTITIONS)}
+    assert not report.full_replay_from_log and report.full_replay_possible
+    assert f"offsets 0-{HISTORY}" in str(report)
 
     # A windowed job over the view: the union keeps the event time (a rowtime attribute).
     windowed = wb.replay(WINDOWS, start="archive", until="latest")

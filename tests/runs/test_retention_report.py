@@ -107,3 +107,15 @@ def test_a_finished_bounded_replay_read_from_where_it_began_to_its_end() -> None
         "FINISHED", "", first_offsets="pay.v1@0:2000,1:0", end_offsets="pay.v1@0:5000,1:4000",
     )  # fmt: skip
     assert bounded_read(None, run, "pay.v1") == 3000 + 4000  # type: ignore[arg-type]
+
+
+def test_coverage_from_archived_ranges_says_which_start_at_zero() -> None:
+    archive = ArchiveCoverage.of_ranges({0: (0, 2499), 1: (40, 99)})
+    assert archive.upto == {0: 2500} and archive.later == {1: (40, 99)}
+    assert archive.describe(0) == "offsets 0-2499"
+    assert archive.describe(1) == "offsets 40-99 (not from 0)"
+    assert archive.describe(2) == "nothing"
+    report = RetentionReport(extent(), archive)
+    assert report.full_replay_possible  # partition 0 lost 0-1999, all archived; 1 has all
+    gone = RetentionReport(extent(), ArchiveCoverage.of_ranges({0: (5, 2499)}))
+    assert not gone.full_replay_possible  # 0-4 went before the archive read them
