@@ -114,6 +114,17 @@ class CommandTable(Mapping[str, Subcommand]):
 
         return declare
 
+    @classmethod
+    def merged(cls, *tables: CommandTable) -> CommandTable:
+        """One table of the subcommands of ``tables``, in their order, then each's own."""
+        table = cls()
+        for part in tables:
+            for name, declared in part.items():
+                if name in table._declared:
+                    raise ValueError(f"subcommand {name!r} is declared twice")
+                table._declared[name] = declared
+        return table
+
     def taking(self, names: Completes, position: int) -> frozenset[str]:
         """The subcommands whose positional at ``position`` takes ``names``."""
         return frozenset(c.name for c in self.values() if c.completes_at(position) == names)

@@ -1,8 +1,8 @@
 """One argument parser for `%kappa ...` and `kappanb ...`: the same words, the same checks.
 
-Built from the subcommands' declarations (handlers.py), once per process for each program
-name: parsing leaves no state in a parser, and no declared default is mutable, so every
-call can share it.
+Built from the subcommands' declarations (`kappanb.commands.handlers`), once per process
+for each program name: parsing leaves no state in a parser, and no declared default is
+mutable, so every call can share it.
 """
 
 from __future__ import annotations

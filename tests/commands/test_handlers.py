@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from kappanb.commands.context import Context
-from kappanb.commands.handlers import cmd_job
 from kappanb.commands.parser import build_parser
+from kappanb.commands.run_commands import cmd_job
 from kappanb.exceptions import CommandLineError, UnknownJobError
 from kappanb.settings import StackSettings
 from kappanb.workbench import Workbench
