@@ -238,7 +238,8 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
             raise SchemaError(f"--window {window!r}: the growth is measured over a time above 0")
         endpoints = self.endpoints()
         rest = self._launcher(endpoints).rest
-        return retention_report(self.registry, rest, endpoints.kafka, spec, window_ms)
+        return retention_report(self.registry, rest, endpoints.kafka, spec, window_ms,
+                                catalog=endpoints.catalog)  # fmt: skip
 
     @command
     def produce(self, topic: str, events: Any, *, rate: float | None = None) -> ProduceResult:

@@ -24,6 +24,9 @@ from kappanb.registry.base import Registry
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.runs.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
 from kappanb.runs.run_metrics import records_read, reported_positions, start_at
+from kappanb.tables.archive_coverage import archive_coverage
+from kappanb.tables.catalog import Catalog, table_exists
+from kappanb.versions.archive_ddl import archive_table
 
 Gap = tuple[int, int, int]
 """A partition, the first offset a replay needs there and the first offset it still has."""
@@ -32,12 +35,25 @@ Gap = tuple[int, int, int]
 def retention_report(
     registry: Registry, rest: FlinkRest, kafka: KafkaConnection, topic: TopicSpec,
     window_ms: int = 3_600_000, extent: LogExtent | None = None,
+    catalog: Catalog | None = None,
 ) -> RetentionReport:  # fmt: skip
     """The report of ``topic`` now (``extent``: its log, if just read); growth is measured
-    over the last ``window_ms``."""
+    over the last ``window_ms``; what its archive holds is read from ``catalog``."""
     extent = extent or log_extent(kafka, topic.name, window_ms)
     rates, why = replay_rates(registry, rest, kafka, topic.name)
-    return RetentionReport(extent, ArchiveCoverage(), rates, why)
+    held = archive_held(catalog, topic) if catalog is not None else ArchiveCoverage()
+    return RetentionReport(extent, held, rates, why)
+
+
+def archive_held(catalog: Catalog, topic: TopicSpec) -> ArchiveCoverage:
+    """What the topic's archive holds from offset 0 on, per partition (offsets a deletion
+    request took out count as held: `archive_coverage`); a partition whose archive starts
+    later holds nothing a replay could use."""
+    table = archive_table(topic)
+    if not table_exists(catalog, table):
+        return ArchiveCoverage()
+    covered = archive_coverage(catalog, table)
+    return ArchiveCoverage(True, {p: high + 1 for p, (low, high) in covered.items() if low == 0})
 
 
 def replay_rates(
@@ -100,7 +116,7 @@ def bounded_read(kafka: KafkaConnection, run: RunRecord, topic: str) -> int | No
 # ---- the check before a replay starts ---------------------------------------------------
 def check_history(
     registry: Registry, rest: FlinkRest, kafka: KafkaConnection, job_version: JobVersion,
-    topics: Sequence[TopicSpec], rng: ReadRange,
+    topics: Sequence[TopicSpec], rng: ReadRange, catalog: Catalog | None = None,
 ) -> None:  # fmt: skip
     """Refuse a replay whose start needs records the log no longer has: it would start at
     the first record left, silently leaving out the history before it."""
@@ -110,7 +126,8 @@ def check_history(
         extent = log_extent(kafka, topic.name)
         gaps = history_gaps(extent, needed_offsets(kafka, extent, rng))
         if gaps:
-            report = retention_report(registry, rest, kafka, topic, extent=extent)
+            report = retention_report(registry, rest, kafka, topic, extent=extent,
+                                      catalog=catalog)  # fmt: skip
             raise HistoryGoneError(refusal(job_version, rng, report, gaps))
 
 

@@ -34,7 +34,7 @@ def moment(ms: int | None) -> str:
 @dataclass(frozen=True)
 class ArchiveCoverage:
     """What an archive of the topic holds, per partition: offsets ``[0, upto)``. Empty
-    (and `exists` False) while the topic has no archive, which kappanb has none of yet."""
+    (and `exists` False) while the topic has no archive."""
 
     exists: bool = False
     upto: Mapping[int, int] = field(default_factory=dict)

@@ -84,6 +84,8 @@ def test_a_replay_from_the_archive_after_forget_leaves_no_trace(
     left = read_table(catalog, ARCHIVE)
     assert left.filter(pl.col("driver_id") == GONE).is_empty()
     assert left.height == len(sent) - 4
+    held = wb.retention(TOPIC).archive  # what it read, forgotten offsets included
+    assert held.exists and held.upto == ends
 
     handle = wb.replay(JOB, start="archive", until="latest")
     assert handle.wait(timeout=240), f"the bounded replay did not finish: {wb.status(JOB)}"
