@@ -97,7 +97,7 @@ class RunControl:
                                      topics)  # fmt: skip
         elif mode == "replay":  # the one check of the log's history, before any side effect
             check_history(self.registry, launcher.rest, self.endpoints.kafka, job_version,
-                          topics, rng)  # fmt: skip
+                          topics, rng, self.endpoints.catalog)  # fmt: skip
         command = f"{'run' if mode == 'live' else 'replay'} {name} {job_version.label}"
         asked = f"{command} --parallelism {parallelism}" if parallelism > 1 else command
         self.check_slots(parallelism, asked, releasing=active)  # --restart frees theirs

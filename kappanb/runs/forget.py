@@ -27,6 +27,7 @@ from kappanb.registry.base import Registry
 from kappanb.registry.records import TopicSpec
 from kappanb.runs.forget_deadline import DEFAULT_SEGMENT_MS, NO_BOUND, LogDeadline, LogPolicy
 from kappanb.runs.forget_report import DerivedTable, ForgetReport, Tombstones
+from kappanb.tables.archive_coverage import record_deleted
 from kappanb.tables.catalog import Catalog, table_exists
 from kappanb.tables.expiry import Expired, expire_snapshots
 from kappanb.tables.read import scan_table
@@ -67,7 +68,7 @@ def forget_events(
     config = describe_topic(kafka, request.topic.name).config
     compacted = "compact" in config.get("cleanup.policy", "")
     sent = _tombstone(kafka, request.topic.name, _pairs(matched)) if compacted else set()
-    deletion = delete_rows(table, request.where.expr)
+    deletion = delete_rows(table, request.where.expr, record=record_deleted)
     late = _pairs(deletion.matched) - sent if compacted else set()
     if late:
         sent |= _tombstone(kafka, request.topic.name, late)

@@ -25,8 +25,8 @@ from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, Topic
 from kappanb.runs.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
 from kappanb.runs.run_metrics import records_read, reported_positions, start_at
 from kappanb.tables.archive_coverage import archive_coverage
-from kappanb.tables.catalog import Catalog
-from kappanb.versions.archive_ddl import archive_job
+from kappanb.tables.catalog import Catalog, table_exists
+from kappanb.versions.archive_ddl import archive_table
 
 Gap = tuple[int, int, int]
 """A partition, the first offset a replay needs there and the first offset it still has."""
@@ -38,21 +38,20 @@ def retention_report(
     catalog: Catalog | None = None,
 ) -> RetentionReport:  # fmt: skip
     """The report of ``topic`` now (``extent``: its log, if just read); growth is measured
-    over the last ``window_ms``; ``catalog``: where its archive's table is, if it has one."""
+    over the last ``window_ms``; what its archive holds is read from ``catalog``."""
     extent = extent or log_extent(kafka, topic.name, window_ms)
     rates, why = replay_rates(registry, rest, kafka, topic.name)
-    return RetentionReport(extent, archive_covered(registry, catalog, topic), rates, why)
+    return RetentionReport(extent, archive_covered(catalog, topic), rates, why)
 
 
-def archive_covered(
-    registry: Registry, catalog: Catalog | None, topic: TopicSpec
-) -> ArchiveCoverage:
-    """What the topic's archive table holds now (its current snapshot); no archive when it
-    never had one (or no catalog was given)."""
-    archives = registry.runs(archive_job(topic.name))
-    if not archives or catalog is None:
+def archive_covered(catalog: Catalog | None, topic: TopicSpec) -> ArchiveCoverage:
+    """What the topic's archive holds, per partition (offsets a deletion request took out
+    count as held: `archive_coverage`); no archive when it has no table (or no catalog
+    was given)."""
+    table = archive_table(topic)
+    if catalog is None or not table_exists(catalog, table):
         return ArchiveCoverage()
-    return ArchiveCoverage.of_ranges(archive_coverage(catalog, archives[-1].table))
+    return ArchiveCoverage.of_ranges(archive_coverage(catalog, table))
 
 
 def replay_rates(
@@ -115,7 +114,7 @@ def bounded_read(kafka: KafkaConnection, run: RunRecord, topic: str) -> int | No
 # ---- the check before a replay starts ---------------------------------------------------
 def check_history(
     registry: Registry, rest: FlinkRest, kafka: KafkaConnection, job_version: JobVersion,
-    topics: Sequence[TopicSpec], rng: ReadRange,
+    topics: Sequence[TopicSpec], rng: ReadRange, catalog: Catalog | None = None,
 ) -> None:  # fmt: skip
     """Refuse a replay whose start needs records the log no longer has: it would start at
     the first record left, silently leaving out the history before it."""
@@ -125,7 +124,8 @@ def check_history(
         extent = log_extent(kafka, topic.name)
         gaps = history_gaps(extent, needed_offsets(kafka, extent, rng))
         if gaps:
-            report = retention_report(registry, rest, kafka, topic, extent=extent)
+            report = retention_report(registry, rest, kafka, topic, extent=extent,
+                                      catalog=catalog)  # fmt: skip
             raise HistoryGoneError(refusal(job_version, rng, report, gaps))
 
 

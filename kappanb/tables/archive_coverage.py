@@ -4,10 +4,19 @@ Read from the table's current snapshot (what the archive's checkpoints committed
 trails the archive's job by up to one checkpoint interval. A retention report compares it
 with the earliest offsets still in the log: a replay from the archive needs no gap between.
 `pin_archive` fixes the snapshot such a replay reads, and what it holds.
+
+A deletion request (`forget`) takes rows out of the archive, but not out of what it has
+read: the offsets it deleted stay covered, or a handoff computed from the rows left would
+move back and Kafka would deliver the forgotten events again (or an archive whose first
+rows were forgotten would seem to start late). So the delete's commit records, in the
+table property `DELETED_OFFSETS`, per partition the lowest and highest offset any delete
+took out (`record_deleted`), and the coverage is the rows' ranges widened by those. A table
+property outlives the snapshots that expire.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -16,10 +25,14 @@ from kappanb.tables.catalog import DEFAULT_NAMESPACE, Catalog, open_catalog, tab
 from kappanb.tables.read import scan_table
 
 PARTITION, OFFSET = "kafka_partition", "kafka_offset"
+DELETED_OFFSETS = "kappanb.archive.deleted-offsets"
+"""Table property: ``partition:lowest-highest`` of the offsets deletes took out, by commas."""
+Ranges = dict[int, tuple[int, int]]
 
 
-def archive_coverage(location: Catalog, table: str) -> dict[int, tuple[int, int]]:
-    """Per partition, (lowest, highest) offset archived; empty when nothing is yet."""
+def archive_coverage(location: Catalog, table: str) -> Ranges:
+    """Per partition, (lowest, highest) offset archived, deleted rows included; empty when
+    nothing is yet."""
     if not table_has_data(location, table):
         return {}
     frame = (
@@ -28,7 +41,41 @@ def archive_coverage(location: Catalog, table: str) -> dict[int, tuple[int, int]
         .agg(pl.col(OFFSET).min().alias("low"), pl.col(OFFSET).max().alias("high"))
         .collect()
     )
-    return {int(p): (int(lo), int(hi)) for p, lo, hi in frame.iter_rows()}
+    rows = {int(p): (int(lo), int(hi)) for p, lo, hi in frame.iter_rows()}
+    properties = open_catalog(location).load_table((DEFAULT_NAMESPACE, table)).properties
+    return widened(rows, deleted_offsets(properties))
+
+
+def deleted_offsets(properties: Mapping[str, str]) -> Ranges:
+    """The ranges `DELETED_OFFSETS` records (empty when no delete took rows out)."""
+    found: Ranges = {}
+    for entry in filter(None, properties.get(DELETED_OFFSETS, "").split(",")):
+        partition, _, span = entry.partition(":")
+        low, _, high = span.partition("-")
+        found[int(partition)] = (int(low), int(high))
+    return found
+
+
+def widened(rows: Ranges, deleted: Ranges) -> Ranges:
+    """Per partition, the range that holds both the rows' and the deleted offsets."""
+    out = dict(rows)
+    for partition, (low, high) in deleted.items():
+        held = out.get(partition)
+        out[partition] = (low, high) if held is None else (min(low, held[0]), max(high, held[1]))
+    return out
+
+
+def record_deleted(properties: Mapping[str, str], deleted: pl.DataFrame) -> dict[str, str]:
+    """The property update a delete of ``deleted`` (an archive's rows) commits with."""
+    if not deleted.height:
+        return {}
+    ranges = deleted.group_by(PARTITION).agg(
+        pl.col(OFFSET).min().alias("low"), pl.col(OFFSET).max().alias("high")
+    )
+    now = {int(p): (int(lo), int(hi)) for p, lo, hi in ranges.iter_rows()}
+    merged = widened(deleted_offsets(properties), now)
+    text = ",".join(f"{p}:{lo}-{hi}" for p, (lo, hi) in sorted(merged.items()))
+    return {DELETED_OFFSETS: text}
 
 
 PARSE_ERROR = "parse_error"
@@ -41,7 +88,7 @@ class PinnedArchive:
 
     snapshot_id: int
     coverage: dict[int, tuple[int, int]]
-    """Per partition, (lowest, highest) offset in the snapshot."""
+    """Per partition, (lowest, highest) offset the snapshot holds or a delete took out."""
     malformed: int
     first_malformed: tuple[int, int] | None = None
     """The (partition, offset) of the first record that did not decode, if any."""
@@ -49,7 +96,8 @@ class PinnedArchive:
 
 def pin_archive(location: Catalog, table: str) -> PinnedArchive | None:
     """The table's current snapshot and what it covers; None when it has no table or no
-    snapshot yet. Deletes are applied (a deletion request's rows are not history)."""
+    snapshot yet. Deletes are applied (a deletion request's rows are not history), but the
+    offsets they took out stay covered (see the module's docstring)."""
     from pyiceberg.exceptions import NoSuchTableError
 
     from kappanb.tables.merge_read import read_snapshot
@@ -69,9 +117,10 @@ def pin_archive(location: Catalog, table: str) -> PinnedArchive | None:
     )
     bad = rows.filter(pl.col(PARSE_ERROR).is_not_null()).sort(PARTITION, OFFSET)
     first = (int(bad[PARTITION][0]), int(bad[OFFSET][0])) if bad.height else None
+    held = {int(p): (int(lo), int(hi)) for p, lo, hi in ranges.iter_rows()}
     return PinnedArchive(
         snapshot.snapshot_id,
-        {int(p): (int(lo), int(hi)) for p, lo, hi in ranges.iter_rows()},
+        widened(held, deleted_offsets(iceberg.properties)),
         bad.height,
         first,
     )

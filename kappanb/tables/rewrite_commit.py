@@ -156,13 +156,20 @@ def replace_commit(
 
 def commit_snapshot(
     table: Table, snapshot_id: int, parent_id: int | None, manifests: list[ManifestFile],
-    summary: Summary,
+    summary: Summary, properties: dict[str, str] | None = None,
 ) -> None:  # fmt: skip
     """Write the manifest list and commit the snapshot as ``main``'s new head, on condition
-    that ``main`` is still ``parent_id``; on failure, delete this attempt's metadata files."""
+    that ``main`` is still ``parent_id``, with ``properties`` set on the table in the same
+    commit; on failure, delete this attempt's metadata files."""
     from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
     from pyiceberg.table.snapshots import Snapshot
-    from pyiceberg.table.update import AddSnapshotUpdate, AssertRefSnapshotId, SetSnapshotRefUpdate
+    from pyiceberg.table.update import (
+        AddSnapshotUpdate,
+        AssertRefSnapshotId,
+        SetPropertiesUpdate,
+        SetSnapshotRefUpdate,
+        TableUpdate,
+    )
 
     sequence_number = table.metadata.next_sequence_number()
     manifest_list = _write_manifest_list(table, snapshot_id, parent_id, sequence_number, manifests)
@@ -178,12 +185,13 @@ def commit_snapshot(
         "snapshot_id": snapshot_id, "parent_snapshot_id": parent_id,
         "ref_name": MAIN_BRANCH, "type": SnapshotRefType.BRANCH,
     }  # fmt: skip
+    updates: tuple[TableUpdate, ...] = (
+        AddSnapshotUpdate(snapshot=snapshot), SetSnapshotRefUpdate(**move),
+    )  # fmt: skip
+    if properties:
+        updates += (SetPropertiesUpdate(updates=properties),)
     try:
-        table.catalog.commit_table(
-            table,
-            (AssertRefSnapshotId(**head),),
-            (AddSnapshotUpdate(snapshot=snapshot), SetSnapshotRefUpdate(**move)),
-        )
+        table.catalog.commit_table(table, (AssertRefSnapshotId(**head),), updates)
     except Exception:
         for path in [*(m.manifest_path for m in manifests), manifest_list]:
             table.io.delete(path)  # this attempt's metadata files: nothing refers to them

@@ -22,6 +22,7 @@ and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 
 MAX_ATTEMPTS = 8
 _MATCH = "__kappanb_match"
+Record = Callable[[Mapping[str, str], pl.DataFrame], dict[str, str]]
+"""From the table's properties and the rows a commit deletes, the properties it sets."""
 
 
 @dataclass
@@ -79,10 +82,12 @@ class RowDeletion:
 
 
 def delete_rows(
-    table: Table, condition: pl.Expr, *, max_attempts: int = MAX_ATTEMPTS
-) -> RowDeletion:
+    table: Table, condition: pl.Expr, *, max_attempts: int = MAX_ATTEMPTS,
+    record: Record | None = None,
+) -> RowDeletion:  # fmt: skip
     """Delete the rows of ``table``'s current snapshot for which ``condition`` is true (see
-    the module's docstring); rows committed by others while it works are filtered too."""
+    the module's docstring); rows committed by others while it works are filtered too.
+    ``record`` gives table properties to set in the delete's commit (what it deleted)."""
     if (reason := check_layout(table)) is not None:
         raise RowDeleteUnsupportedError(f"cannot delete rows of {table.name()[-1]}: {reason}")
     done: dict[str, _Filtered] = {}
@@ -99,7 +104,7 @@ def delete_rows(
             hit = [f for f in done.values() if f.matched.height]
             if not hit:
                 return _nothing(table, retries)
-            committed = _commit(table, head, entries, hit)
+            committed = _commit(table, head, entries, hit, record)
             if committed is not None:
                 return _result(table, hit, retries, committed)
             retries += 1
@@ -186,8 +191,9 @@ def _filtered(table: Table, entry: ManifestEntry, rows: Any, mask: pl.Series) ->
 
 
 def _commit(
-    table: Table, head: Snapshot, entries: list[ManifestEntry], hit: list[_Filtered]
-) -> int | None:
+    table: Table, head: Snapshot, entries: list[ManifestEntry], hit: list[_Filtered],
+    record: Record | None,
+) -> int | None:  # fmt: skip
     """One snapshot on top of ``head``: the files with matches replaced by their kept rows;
     its id, or None when ``main`` moved on meanwhile (nothing committed)."""
     from pyiceberg.exceptions import CommitFailedException
@@ -202,9 +208,11 @@ def _commit(
     )  # fmt: skip
     rows = sum(e.data_file.record_count for e in kept) + sum(f.record_count for f in added)
     summary = _summary(head, hit, added, files=len(kept) + len(added), rows=rows)
+    deleted = pl.concat([f.matched for f in hit], how="vertical_relaxed")
+    properties = record(table.metadata.properties, deleted) if record else None
     try:
         manifests = [] if manifest is None else [manifest]
-        commit_snapshot(table, snapshot_id, head.snapshot_id, manifests, summary)
+        commit_snapshot(table, snapshot_id, head.snapshot_id, manifests, summary, properties)
     except CommitFailedException:
         return None
     return snapshot_id

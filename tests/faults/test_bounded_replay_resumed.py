@@ -68,7 +68,8 @@ def test_a_bounded_replay_resumed_after_down_and_up_finishes_with_every_window(
     resumed = wb.watch(JOB)
     assert resumed.wait(300), resumed.progress_line()
     run = wb.runs(JOB)[-1]
-    assert run.state == "FINISHED", f"run #{run.id} is {run.state}, not FINISHED"
+    state = rest.job_state(run.flink_job_id)
+    assert state == "FINISHED", f"run #{run.id}'s job is {state}, not FINISHED"
     got = {
         r["window_start"]: (r["trips"], r["fares"])
         for r in wb.read(JOB, 1).collect().iter_rows(named=True)
