@@ -93,6 +93,12 @@ def flink_config(
         # The REST API serves metrics it fetched from the TaskManagers at most this often
         # (default 10 s); the watch panel samples about once a second.
         "metrics.fetcher.update-interval": 500,
+        # ... and asks each TaskManager for them with this timeout (default 10 min): while
+        # one ask waits on a TaskManager that died, no metric of any job is refreshed. After
+        # a killed TaskManager every offset and watermark stayed frozen for minutes (CI:
+        # notebook 04's diffs right after notebook 03's kill). Also the REST handlers' ask
+        # timeout: a job submission or a savepoint trigger answers well within it.
+        "web.timeout": "60 s",
         # A lost TaskManager (or JobManager) is noticed in 15 s, not the default 50 s: on
         # loopback a missed heartbeat is a dead process, and the job restarts from its
         # checkpoint sooner. Failed heartbeat RPCs do not count (default: two in a row mark
