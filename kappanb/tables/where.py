@@ -40,7 +40,7 @@ def parse_where(text: str) -> Where:
     try:
         expr = pl.sql_expr(text)
     except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = _first_line(exc)
         raise WhereError(
             f"--where {text!r} does not parse as a SQL condition ({first}); quote strings "
             "with single quotes: --where \"driver_id = 'd42'\""
@@ -67,7 +67,7 @@ def check_where(where: Where, schema: Mapping[str, pl.DataType], table: str) -> 
         # Eagerly on no rows: polars checks the operands' types only when it evaluates.
         dtype = pl.DataFrame(schema=dict(schema)).select(where.expr).dtypes[0]
     except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = _first_line(exc)
         raise WhereError(
             f"--where {where.text!r} does not fit the types of {table}'s columns: {first} "
             "(write dates as DATE '2026-03-04', times as TIMESTAMP '2026-03-04 12:00:00')"
@@ -77,3 +77,8 @@ def check_where(where: Where, schema: Mapping[str, pl.DataType], table: str) -> 
             f"--where {where.text!r} is a {dtype}, not a condition: compare a column with a "
             "value, e.g. --where \"driver_id = 'd42'\""
         )
+
+
+def _first_line(exc: Exception) -> str:
+    """What polars said, first line (its messages go on with hints and plans)."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
