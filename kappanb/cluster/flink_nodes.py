@@ -29,6 +29,7 @@ S3_PLUGIN = "s3-fs-hadoop"
 S3_REGION = "us-east-1"
 CHECKPOINTS = f"s3://{STATE_BUCKET}/checkpoints"
 SAVEPOINTS = f"s3://{STATE_BUCKET}/savepoints"
+JOB_ARCHIVE = f"s3://{STATE_BUCKET}/completed-jobs"
 
 
 def rest_url(ports: Mapping[str, int]) -> str:
@@ -69,6 +70,7 @@ def config(
         {
             "execution.checkpointing.dir": CHECKPOINTS,
             "execution.checkpointing.savepoint-dir": SAVEPOINTS,
+            "jobmanager.archive.fs.dir": JOB_ARCHIVE,
             "state.backend.type": "rocksdb",
             "execution.checkpointing.incremental": True,
             # Small TaskManagers: leave the task heap more than the default 40 % managed

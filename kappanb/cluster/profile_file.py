@@ -39,6 +39,7 @@ def profile(layout: ClusterLayout, ports: Mapping[str, int]) -> dict[str, Any]:
             "rest_url": flink_nodes.rest_url(ports),
             "checkpoints": flink_nodes.CHECKPOINTS,
             "savepoints": flink_nodes.SAVEPOINTS,
+            "job_archive": flink_nodes.JOB_ARCHIVE,
             "state_backend": "rocksdb",
             "properties": {
                 "s3.endpoint": s3,

@@ -12,6 +12,7 @@ from typing import Any
 
 from kappanb.exceptions import FlinkRestError
 from kappanb.flink.errors import flink_error_message
+from kappanb.flink.job_archive import exception_text
 
 TERMINAL_STATES = frozenset({"FINISHED", "FAILED", "CANCELED"})
 
@@ -69,10 +70,7 @@ class FlinkRest:
 
     def root_exception(self, job_id: str) -> str:
         """The job's root exception, as its deepest cause's message; '' when it has none."""
-        data = self._request("GET", f"/jobs/{job_id}/exceptions")
-        history = data.get("exceptionHistory", {}).get("entries", [])
-        text = history[0].get("stacktrace", "") if history else data.get("root-exception", "")
-        return flink_error_message(Exception(str(text))) if text else ""
+        return exception_text(self._request("GET", f"/jobs/{job_id}/exceptions"))
 
     def cancel(self, job_id: str) -> None:
         self._request("PATCH", f"/jobs/{job_id}?mode=cancel")

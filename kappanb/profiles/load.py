@@ -15,6 +15,7 @@ The file is YAML, found at ``$KAPPANB_CONFIG``, else ``./.kappanb.yaml``, else
           rest_url: http://jobmanager:8081
           checkpoints: s3://lake/kappanb/checkpoints
           savepoints: s3://lake/kappanb/savepoints
+          job_archive: s3://lake/flink/completed-jobs   # optional: jobmanager.archive.fs.dir
         iceberg:
           uri: http://catalog:8181
           warehouse: s3://lake/warehouse

@@ -34,6 +34,9 @@ class FlinkConfig:
     checkpoints: str
     """A directory URI, e.g. ``s3://bucket/kappanb/checkpoints``."""
     savepoints: str
+    job_archive: str | None = None
+    """The cluster's ``jobmanager.archive.fs.dir``, when it keeps one: a run that ended before
+    a JobManager restart is then known as ended, not lost."""
     state_backend: StateBackend = "rocksdb"
     """RocksDB (incremental checkpoints) lets state outgrow a TaskManager's heap."""
     properties: Mapping[str, str] = field(default_factory=dict)

@@ -21,11 +21,12 @@ from kappanb.exceptions import (
     JobDefinitionError,
     SavepointError,
 )
+from kappanb.flink.job_archive import ArchivedJob, parse_archive
 from kappanb.flink.rest import FlinkRest
 from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient, is_insert
 from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.topics import create_topic
-from kappanb.registry.base import Registry, now
+from kappanb.registry.base import Registry, now, time_text
 from kappanb.registry.kinds import RunMode, flink_job_state
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.stack.checkpoints import as_dir_uri, join
@@ -80,8 +81,10 @@ class RunLauncher:
         savepoints_dir: str | Path,
         checkpoint_interval: str,
         watermark_idle_timeout: str = "5 s",
+        job_archive: str | None = None,
     ) -> None:
         self.endpoints = endpoints
+        self.job_archive = job_archive
         self.registry = registry
         self.rest = FlinkRest(endpoints.flink_rest_url)
         self.checkpoints_dir = as_dir_uri(checkpoints_dir)
@@ -269,6 +272,26 @@ class RunLauncher:
         """The registry's runs (of a job, of a version), each reconciled with Flink."""
         return [self.reconcile(r) for r in self.registry.runs(job, version)]
 
+    def _archived(self, flink_job_id: str) -> ArchivedJob | None:
+        """How the job ended, from the JobManager's archive (None: not archived)."""
+        if self.job_archive is None:
+            return None
+        content = self.endpoints.state.read_small_file(join(self.job_archive, flink_job_id))
+        return None if content is None else parse_archive(content, flink_job_id)
+
+    def _ended_before_restart(self, run: RunRecord, ended: ArchivedJob) -> RunRecord:
+        """A run whose job ended before the JobManager restarted: its archived ending."""
+        state = flink_job_state(ended.state)
+        when = ended.end_time_ms
+        changes: dict[str, Any] = {
+            "state": state,
+            "ended_at": now() if when is None else time_text(when),
+        }
+        if state == "FAILED":
+            cause = self.endpoints.redact(ended.root_exception)
+            changes["error"] = malformed.fail_fast_hint(cause, self._topics_of(run))
+        return self.registry.update_run(run.id, if_flink_job=run.flink_job_id, **changes)
+
     def _topics_of(self, run: RunRecord) -> list[TopicSpec]:
         job_versions = [v for v in self.registry.versions(run.job) if v.version == run.version]
         sources = set(job_versions[0].sources) if job_versions else set()
@@ -282,6 +305,8 @@ class RunLauncher:
             job = self.rest.find_job(run.flink_job_id)
         except FlinkRestError:
             return run  # cluster unreachable: keep what we know, say so in status
+        if job is None and (ended := self._archived(run.flink_job_id)) is not None:
+            return self._ended_before_restart(run, ended)
         if job is None:
             return self.registry.update_run(
                 run.id,

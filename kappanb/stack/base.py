@@ -39,6 +39,10 @@ class StackPlaces:
     kappanb lists through `Endpoints.state`."""
     savepoints: str
     """Where `stop --savepoint`, `down` and `retire` ask Flink to write savepoints (a URI)."""
+    job_archive: str | None = None
+    """Where the JobManager archives every job that ended (``jobmanager.archive.fs.dir``, a
+    directory URI), so a run that ended before a JobManager restart is known as ended
+    (None: the cluster keeps no archive kappanb can read)."""
     registry_log: RegistryLogPlace | None = None
     """The Kafka log holding the registry of a cluster shared by several machines (None:
     the registry is ``registry_db`` alone, on this machine)."""

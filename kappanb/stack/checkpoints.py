@@ -88,3 +88,13 @@ class StateStorage:
             if filesystem.get_file_info(metadata).type == fs.FileType.File:
                 return f"{job_dir}/chk-{number}"
         return None
+
+    def read_small_file(self, uri: str) -> bytes | None:
+        """The content of a small file (a job's archive), or None when it is not there or
+        cannot be read."""
+        filesystem, path = self.filesystem(uri)
+        try:
+            with filesystem.open_input_stream(path) as stream:
+                return bytes(stream.read())
+        except (OSError, FileNotFoundError):
+            return None

@@ -77,6 +77,7 @@ class EmbeddedStack:
             dead_letter_tallies=layout.dead_letter_tallies,
             checkpoints=layout.flink_checkpoints.as_uri(),
             savepoints=layout.flink_savepoints.as_uri(),
+            job_archive=layout.flink_job_archive.as_uri(),
         )
 
     def with_task_slots(self, slots: int) -> EmbeddedStack:

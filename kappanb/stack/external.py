@@ -69,6 +69,7 @@ class ExternalStack:
             dead_letter_tallies=home / "dead-letters",
             checkpoints=self.flink.checkpoints,
             savepoints=self.flink.savepoints,
+            job_archive=self.flink.job_archive,
         )
 
     def endpoints(self) -> Endpoints:

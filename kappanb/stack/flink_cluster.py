@@ -123,6 +123,9 @@ def flink_config(
         "web.tmpdir": str(layout.flink_tmp / "web"),
         "execution.checkpointing.dir": layout.flink_checkpoints.as_uri(),
         "execution.checkpointing.savepoint-dir": layout.flink_savepoints.as_uri(),
+        # Every job that ends is archived here (its REST answers, state included): after a
+        # JobManager restart, a run that had finished is read as FINISHED, not as lost.
+        "jobmanager.archive.fs.dir": layout.flink_job_archive.as_uri(),
         "execution.checkpointing.num-retained": 3,
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
         "state.backend.type": "hashmap",
@@ -132,7 +135,10 @@ def flink_config(
 def write_conf(layout: HomeLayout, config: dict[str, Any]) -> None:
     conf = layout.flink_conf
     conf.mkdir(parents=True, exist_ok=True)
-    for folder in (layout.flink_tmp, layout.flink_checkpoints, layout.flink_savepoints):
+    for folder in (
+        layout.flink_tmp, layout.flink_checkpoints, layout.flink_savepoints,
+        layout.flink_job_archive,
+    ):  # fmt: skip
         folder.mkdir(parents=True, exist_ok=True)
     (conf / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
     dist_conf = flink_dist() / "conf"

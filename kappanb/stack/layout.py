@@ -89,6 +89,11 @@ class HomeLayout:
         return self.flink_dir / "savepoints"
 
     @property
+    def flink_job_archive(self) -> Path:
+        """Where the JobManager archives each job that ended (``jobmanager.archive.fs.dir``)."""
+        return self.flink_dir / "completed-jobs"
+
+    @property
     def flink_tmp(self) -> Path:
         return self.flink_dir / "tmp"
 

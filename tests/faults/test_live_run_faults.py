@@ -37,7 +37,8 @@ class LiveRun:
 
     def __init__(self, wb: Workbench, name: str, seed: int) -> None:
         self.wb, self.job = wb, f"{name}_daily"
-        self.topic, table = f"faults.{name}.payments", f"{name}_payments"
+        self.topic = f"faults.{name}.payments"
+        self.table = table = f"{name}_payments"
         wb.topic(self.topic, PAYMENTS_SCHEMA, partitions=2, table=table, event_time="event_time")
         wb.job(self.job, DAILY_SQL.format(table=table))
         self.stream = PaymentsGenerator(seed=seed).events(10 * PART)
@@ -93,16 +94,38 @@ def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
     return action(), time.monotonic() - began
 
 
+def _replay_finished_unseen(stack: EmbeddedStack, wb: Workbench, live: LiveRun) -> str:
+    """A bounded replay of ``live``'s topic that finished while kappanb did not look: the
+    registry still says RUNNING. The name of its job."""
+    once = "jm_once"
+    wb.job(once, DAILY_SQL.format(table=live.table))
+    run = wb.replay(once, until="latest", watch=False).run
+    rest = FlinkRest(stack.endpoints().flink_rest_url)
+    assert rest.wait_for_state(run.flink_job_id, timeout=120) == "FINISHED"
+    # The JobManager archives a job just after it ends: a kill before that loses it.
+    archived = stack.layout.flink_job_archive / run.flink_job_id
+    began = time.monotonic()
+    while not archived.is_file():
+        assert time.monotonic() - began < 60, f"Flink never archived {run.flink_job_id}"
+        time.sleep(0.2)
+    assert [r.state for r in wb.registry.runs(once)] == ["RUNNING"]  # not reconciled yet
+    return once
+
+
 def test_a_killed_jobmanager_comes_back_with_up_and_the_run_resumes_from_its_checkpoint(
     fault_stack: EmbeddedStack, fault_wb: Workbench
 ) -> None:
     live = _start(fault_wb, "jm", seed=91)
+    once = _replay_finished_unseen(fault_stack, fault_wb, live)
     live.produce_part()  # the job is reading this part when its JobManager dies
     old_job = live.flink_job()
     kill(fault_stack, "flink-jobmanager")
     killed = time.monotonic()
     up, up_seconds = _timed(fault_wb.up)
     assert any(line.startswith("resumed jm_daily v1") for line in up.runs), up.runs
+    # The replay had finished: the new JobManager does not know it, its archive does.
+    assert [r.state for r in fault_wb.runs(once)] == ["FINISHED"], up.runs
+    assert not any(once in line for line in up.runs), up.runs
     run = fault_wb.runs(live.job)[-1]
     assert run.state == "RUNNING" and run.flink_job_id != old_job
     assert run.restored_from and old_job in run.restored_from  # its retained checkpoint
