@@ -18,6 +18,8 @@ from kappanb.display.html import html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
 from kappanb.kafka.connection import KafkaConnection
+from kappanb.kafka.run_offsets import offsets_of
+from kappanb.monitor.bounded_end import EndOfInput
 from kappanb.monitor.history import CaughtUp, RunHistory, sample_hold
 from kappanb.monitor.progress import CATCHING_UP, Progress, progress
 from kappanb.monitor.release import release_hold
@@ -204,17 +206,21 @@ def watch_runs(
     samplers: SharedSamplers | None = SAMPLERS,
     serving: int | None = None,
     verdicts: CaughtUpVerdicts | None = None,
+    finish_dir: str | None = None,
 ) -> WatchSet:
     """A watch per run (not started): the run's shared one from ``samplers``, or (None) one
     of the set's own. Replays compare their watermark with the live run's. An unbounded
     replay of the ``serving`` version (promoted) is labelled as the live run it now is.
-    ``verdicts``: where a run's caught-up verdict is recorded for other processes (the panel)."""
+    ``verdicts``: where a run's caught-up verdict is recorded for other processes (the panel).
+    ``finish_dir``: where the savepoint goes that ends a bounded replay stuck at its end
+    (`kappanb.monitor.bounded_end`; None: such a replay is left as it is)."""
     watched: list[WatchedRun] = []
     live: Lease | RunWatch | None = None
     for run in sorted(runs, key=lambda r: r.mode != "live"):  # live first
         make = partial(
-            _run_watch, job, run, sources[run.version], rest, endpoints, interval, threshold
-        )
+            _run_watch, job, run, sources[run.version], rest, endpoints, interval, threshold,
+            finish_dir,
+        )  # fmt: skip
         compare = live if run.mode != "live" else None
         lease: Lease | None = None
         if samplers is None:
@@ -245,8 +251,11 @@ def run_label(run: RunRecord, serving: int | None = None) -> str:
 
 def _run_watch(
     job: str, run: RunRecord, topics: Sequence[TopicSpec], rest: FlinkRest,
-    endpoints: Endpoints, interval: float, threshold: int, live: RunWatch | None,
+    endpoints: Endpoints, interval: float, threshold: int, finish_dir: str | None,
+    live: RunWatch | None,
 ) -> RunWatch:  # fmt: skip
+    """A run's watch; a bounded replay's also drains it when it is stuck at its end
+    (`kappanb.monitor.bounded_end`), with its savepoint under ``finish_dir``."""
     sample = partial(
         sample_run, rest, endpoints.kafka, run.flink_job_id, run.group_id,
         [t.name for t in topics],
@@ -263,6 +272,11 @@ def _run_watch(
         interval=interval, thread_name=f"{job} {label} #{run.id}",
     )  # fmt: skip
     watch.on_update(partial(_release_hold, endpoints.kafka, topics))
+    if run.until is not None and run.end_offsets and finish_dir:
+        end = {t.replace(".", "_"): p for t, p in offsets_of(run.end_offsets).items()}
+        target = f"{finish_dir.rstrip('/')}/{run.job}-v{run.version}-run{run.id}-end"
+        drain = partial(rest.stop_with_savepoint, run.flink_job_id, target, drain=True)
+        watch.on_update(EndOfInput(end, drain))
     return watch
 
 
