@@ -35,7 +35,7 @@ from kappanb.core.names import output_table
 from kappanb.exceptions import ArchiveNotFoundError, ArchiveReplayError
 from kappanb.flink.rest import FlinkRest
 from kappanb.stack.embedded import EmbeddedStack
-from kappanb.tables.catalog import committed_rows, table_exists
+from kappanb.tables.catalog import Catalog, committed_rows, table_exists
 from kappanb.tables.read import read_table
 from kappanb.workbench import Workbench
 from tests.magics.conftest import fresh_workbench, new_shell
@@ -44,6 +44,9 @@ from tests.oracles import eventually
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 TOPIC, TABLE = "forgetful.rides.v1", "forgetful_rides"
+KEPT, KEPT_TABLE = "kept.rides.v1", "kept_rides"
+"""A second topic given the same records, whose log keeps everything: the replay from the
+archive must equal its replay from offset 0."""
 SCHEMA = "id BIGINT, ts TIMESTAMP(3), pad STRING"
 IDS, WINDOWS = "forgetful_ids", "forgetful_minutes"
 PARTITIONS, OLD, HISTORY, TAIL = 2, 1200, 1500, 400
@@ -76,12 +79,12 @@ def produce(bootstrap: str, first: int, last: int, topic: str = TOPIC) -> None:
     assert producer.flush(60) == 0
 
 
-def oddities(bootstrap: str) -> None:
+def oddities(bootstrap: str, topic: str = TOPIC) -> None:
     """A record without a value (partition 0) and one that is not JSON (partition 1): runs
     skip the first and route the second to the dead-letter topic; the archive keeps both."""
     producer = Producer({"bootstrap.servers": bootstrap})
-    producer.produce(TOPIC, None, key=b"gone", partition=0, timestamp=RECENT_MS + HISTORY)
-    producer.produce(TOPIC, b"not JSON", partition=1, timestamp=RECENT_MS + HISTORY)
+    producer.produce(topic, None, key=b"gone", partition=0, timestamp=RECENT_MS + HISTORY)
+    producer.produce(topic, b"not JSON", partition=1, timestamp=RECENT_MS + HISTORY)
     assert producer.flush(30) == 0
 
 
@@ -126,15 +129,31 @@ def forgotten(stack: EmbeddedStack) -> Workbench:
     wb = fresh_workbench(stack)
     bootstrap = stack.endpoints().bootstrap_servers
     declare(wb)
+    wb.topic(KEPT, SCHEMA, partitions=PARTITIONS, table=KEPT_TABLE, event_time="ts")
     small_segments(bootstrap)
-    produce(bootstrap, 0, HISTORY)
-    oddities(bootstrap)
-    wb.job(IDS, f"SELECT id, ts FROM {TABLE}")
-    wb.job(WINDOWS, (
-        "SELECT window_start, COUNT(*) AS n, SUM(id) AS total FROM TABLE(TUMBLE(TABLE "
-        f"{TABLE}, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end"
-    ))  # fmt: skip
+    for topic in (TOPIC, KEPT):
+        produce(bootstrap, 0, HISTORY, topic)
+        oddities(bootstrap, topic)
+    for job, table in ((IDS, TABLE), (f"kept_{IDS}", KEPT_TABLE)):
+        wb.job(job, f"SELECT id, ts FROM {table}")
+    for job, table in ((WINDOWS, TABLE), (f"kept_{WINDOWS}", KEPT_TABLE)):
+        wb.job(job, windows_sql(table))
     return wb
+
+
+def windows_sql(table: str) -> str:
+    return (
+        "SELECT window_start, COUNT(*) AS n, SUM(id) AS total FROM TABLE(TUMBLE(TABLE "
+        f"{table}, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end"
+    )
+
+
+def replayed_from_offset_0(wb: Workbench, job: str, catalog: Catalog, order: str) -> pl.DataFrame:
+    """The output of ``job`` over the topic that kept everything, replayed from offset 0."""
+    handle = wb.replay(job, until="latest")
+    assert handle.wait(timeout=240), f"the replay of {job} did not finish: {wb.status(job)}"
+    assert handle.run.start == "earliest"
+    return read_table(catalog, handle.run.table).sort(order)
 
 
 def test_without_an_archive_the_replay_is_refused_and_creates_nothing(
@@ -173,8 +192,9 @@ def test_a_replay_from_the_archive_gives_every_event_ever_produced(
     declare(wb, retention="1 d")
     starts = eventually(lambda: log_starts(bootstrap), lambda s: set(s.values()) == {OLD}, 120)
     assert set(starts.values()) == {OLD}, f"retention deleted no segment in 2 min: {starts}"
-    produce(bootstrap, HISTORY, HISTORY + TAIL)
-    oddities(bootstrap)
+    for topic in (TOPIC, KEPT):
+        produce(bootstrap, HISTORY, HISTORY + TAIL, topic)
+        oddities(bootstrap, topic)
     handoff = f"{TOPIC}@0:{HISTORY + 1},1:{HISTORY + 1}"
 
     everything = every_event()
@@ -188,6 +208,7 @@ def test_a_replay_from_the_archive_gives_every_event_ever_produced(
     out = read_table(catalog, run.table).sort("id")
     assert out.height == everything.height  # no gap, no overlap: each event once
     assert out.equals(everything.sort("id"))
+    assert out.equals(replayed_from_offset_0(wb, f"kept_{IDS}", catalog, "id"))
 
     # Its Kafka positions start at the handoff: it read the tail of the log, no more.
     report = wb.retention(TOPIC)
@@ -208,6 +229,8 @@ def test_a_replay_from_the_archive_gives_every_event_ever_produced(
     )
     got = read_table(catalog, windowed.run.table).sort("window_start")
     assert got.select("window_start", "n", "total").equals(oracle)
+    kept = replayed_from_offset_0(wb, f"kept_{WINDOWS}", catalog, "window_start")
+    assert got.equals(kept)
 
     # Unbounded: the archive, then the log on as records arrive; caught up at the head.
     unbounded = wb.replay(IDS, start="archive", new_table=True)
