@@ -18,6 +18,7 @@ from kappanb.display.html import html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
 from kappanb.kafka.connection import KafkaConnection
+from kappanb.monitor.bounded_reads import BoundedRead
 from kappanb.monitor.history import CaughtUp, RunHistory, sample_hold
 from kappanb.monitor.progress import CATCHING_UP, Progress, progress
 from kappanb.monitor.release import release_hold
@@ -204,17 +205,21 @@ def watch_runs(
     samplers: SharedSamplers | None = SAMPLERS,
     serving: int | None = None,
     verdicts: CaughtUpVerdicts | None = None,
+    bounded: Mapping[int, Sequence[BoundedRead]] | None = None,
 ) -> WatchSet:
     """A watch per run (not started): the run's shared one from ``samplers``, or (None) one
     of the set's own. Replays compare their watermark with the live run's. An unbounded
     replay of the ``serving`` version (promoted) is labelled as the live run it now is.
-    ``verdicts``: where a run's caught-up verdict is recorded for other processes (the panel)."""
+    ``verdicts``: where a run's caught-up verdict is recorded for other processes (the panel).
+    ``bounded``: per run id, the topics it reads only up to fixed offsets (the older
+    version of a followed topic, `kappanb.monitor.bounded_reads`), besides ``sources``."""
     watched: list[WatchedRun] = []
     live: Lease | RunWatch | None = None
     for run in sorted(runs, key=lambda r: r.mode != "live"):  # live first
         make = partial(
-            _run_watch, job, run, sources[run.version], rest, endpoints, interval, threshold
-        )
+            _run_watch, job, run, sources[run.version], rest, endpoints, interval, threshold,
+            bounded=(bounded or {}).get(run.id, ()),
+        )  # fmt: skip
         compare = live if run.mode != "live" else None
         lease: Lease | None = None
         if samplers is None:
@@ -246,11 +251,13 @@ def run_label(run: RunRecord, serving: int | None = None) -> str:
 def _run_watch(
     job: str, run: RunRecord, topics: Sequence[TopicSpec], rest: FlinkRest,
     endpoints: Endpoints, interval: float, threshold: int, live: RunWatch | None,
+    bounded: Sequence[BoundedRead] = (),
 ) -> RunWatch:  # fmt: skip
     sample = partial(
         sample_run, rest, endpoints.kafka, run.flink_job_id, run.group_id,
-        [t.name for t in topics],
+        [t.name for t in topics] + [b.topic for b in bounded],
         {t.name: t.event_time for t in topics if t.event_time and not t.compact},
+        bounded,
     )  # fmt: skip
     count = MalformedCount(endpoints.kafka, run.id, run.dead_letter_topics)
     delay = max((t.watermark_ms for t in topics), default=0)
