@@ -2,11 +2,12 @@
 one follows (`kappanb.versions.chain`), read to the cut where it was sealed.
 
 For such a topic the target of catching up is the cut, not the log's end (an outside
-producer may have appended past it; the run never reads those). Its Flink source ends
-there and finishes: a finished task reports no offsets any more, and its last positions
-may never have been committed (offsets are committed on checkpoints, which a finished
-source takes no part in). A source whose vertex has FINISHED has read every offset up to
-its cut, which is what a sample says then.
+producer may have appended past it; the run never uses those). In a bounded run its Flink
+source ends there and finishes: a finished task reports no offsets any more, and its last
+positions may never have been committed (offsets are committed on checkpoints, which a
+finished source takes no part in). A source whose vertex has FINISHED has read every
+offset up to its cut, which is what a sample says then. (Unbounded, the source reads on
+past the cut and reports its positions as any source does.)
 """
 
 from __future__ import annotations

@@ -1,20 +1,27 @@
 """The Flink SQL of a topic that follows an older version (`kappanb.versions.chain`).
 
 The table the job's SQL reads (``<table>`` of the newer topic) becomes a view, as for a
-replay from the archive (`kappanb.versions.archive_source`): the older topic's Kafka
-table, bounded at the cut (``scan.bounded.mode`` ``specific-offsets``: each partition
-ends at the offset it had when the newer version was declared), through the mapping,
-``UNION ALL`` the newer topic's Kafka table read as any run reads it. A run that starts
-at ``latest`` reads the newer topic alone (the older one is sealed: nothing is added to
-what runs read of it).
+replay from the archive (`kappanb.versions.archive_source`): the older topic's records
+before the cut (per partition, the end offset it had when the newer version was
+declared), through the mapping, ``UNION ALL`` the newer topic's Kafka table read as any
+run reads it. A run that starts at ``latest`` reads the newer topic alone (the older one
+is sealed: nothing is added to what runs read of it).
+
+The older side keeps its records before the cut by their partition and offset. Its
+source ends at the cut (``scan.bounded.mode`` ``specific-offsets``) only in a bounded
+run, which ends when every source has: a source that finishes sends the end-of-time
+watermark, and once the newer side's partitions fall idle (no record for the idle
+timeout) that would be the union's watermark, firing every window the newer records
+have not closed yet, before their late records. Unbounded, the older side reads on (an
+outside producer's records past the cut are left out) and falls idle itself.
 
 Event time: the older table has a computed column ``_kappanb_next_<event time>``, the
 newer event time as the mapping gives it, and its watermark is on that column (with the
 newer topic's delay), so both sides of the union carry a rowtime attribute and windows
 work. The union's watermark is the lower of the two until the older side has read to
-the cut; then that source finishes (its watermark goes to the end of time) and the
-newer side alone moves it. The older side has no clock (`kappanb.kafka.clock`): Flink's
-Kafka source takes offsets for one topic only, and a side that finishes needs none.
+the cut and fallen idle (or finished); then the newer side alone moves it. The older side
+has no clock (`kappanb.kafka.clock`): its records all precede the newer ones, and it
+falls idle once read.
 
 Malformed events of each side go where its own topic declares: the older topic's to its
 dead-letter topic (an INSERT of the run reading the older table), or they fail the run.
@@ -62,6 +69,16 @@ def bounded_at(cut: dict[int, int]) -> dict[str, str]:
     return {"scan.bounded.mode": "specific-offsets", "scan.bounded.specific-offsets": spec}
 
 
+def within_cut(newer: TopicSpec) -> str:
+    """The SQL condition that keeps the older topic's records before the cut."""
+    kept = [
+        f"({quote(malformed.PARTITION)} = {p} AND {quote(malformed.OFFSET)} < {o})"
+        for p, o in sorted(newer.cut_offsets.items())
+        if o > 0
+    ]
+    return "(" + " OR ".join(kept or ["FALSE"]) + ")"
+
+
 def _watermark(newer: TopicSpec) -> str:
     if not newer.event_time:
         return ""
@@ -78,6 +95,8 @@ def older_ddl(
     event time as a computed column carrying the watermark."""
     routed = malformed.routes(older)
     columns = malformed.log_columns(older.columns) if routed else format_columns(older.columns)
+    if not routed:  # where each record is, for `within_cut` (a routed table has them)
+        columns += ",\n  " + ",\n  ".join(malformed.METADATA_COLUMNS[-2:])
     if newer.event_time:
         given = dict((c.name, e) for c, e in column_sources(newer, older))[newer.event_time]
         columns += f",\n  {quote(NEXT_PREFIX + newer.event_time)} AS {given}"
@@ -87,8 +106,8 @@ def older_ddl(
         "topic": older.name,
         **connection.flink_options(),
         "properties.group.id": group_id,
-        **ReadRange(rng.start).source_options(),  # where the run starts; no --until
-        **bounded_at(newer.cut_offsets),
+        **ReadRange(rng.start).source_options(),  # where the run starts
+        **(bounded_at(newer.cut_offsets) if rng.bounded else {}),
         "format": fmt,
         f"{fmt}.fail-on-missing-field": "true",
         f"{fmt}.ignore-parse-errors": "false",
@@ -108,10 +127,11 @@ def older_view_ddl(older: TopicSpec, newer: TopicSpec) -> str:
             selected.append(f"{quote(NEXT_PREFIX + column.name)} AS {quote(column.name)}")
         else:
             selected.append(f"{expression} AS {quote(column.name)}")
-    keep = f"\nWHERE {quote(malformed.ERROR)} IS NULL" if malformed.routes(older) else ""
+    valid = f" AND {quote(malformed.ERROR)} IS NULL" if malformed.routes(older) else ""
     return (
         f"CREATE TEMPORARY VIEW {quote(older_view(newer))} AS\n"
-        f"SELECT {', '.join(selected)}\nFROM {quote(older_table(newer))}{keep}"
+        f"SELECT {', '.join(selected)}\nFROM {quote(older_table(newer))}\n"
+        f"WHERE {within_cut(newer)}{valid}"
     )
 
 
@@ -159,5 +179,7 @@ def dead_letter_statements(
     sink = older_dlq_table(newer)
     return [
         malformed.dlq_sink_ddl(older, connection, name=sink),
-        malformed.dlq_insert(older, run, source=older_table(newer), sink=sink),
+        malformed.dlq_insert(
+            older, run, source=older_table(newer), sink=sink, condition=within_cut(newer)
+        ),
     ]

@@ -111,10 +111,12 @@ def dlq_sink_ddl(topic: TopicSpec, connection: KafkaConnection, name: str | None
 
 
 def dlq_insert(
-    topic: TopicSpec, run: RunIdentity, source: str | None = None, sink: str | None = None
-) -> str:
+    topic: TopicSpec, run: RunIdentity, source: str | None = None, sink: str | None = None,
+    condition: str = "",
+) -> str:  # fmt: skip
     """The INSERT of ``topic``'s malformed events read from ``source`` (default its
-    `log_table`) into ``sink`` (default its `dlq_table`)."""
+    `log_table`) into ``sink`` (default its `dlq_table`); ``condition``: of those, only
+    the ones it holds for (SQL kappanb generated)."""
     text = literal
     return (
         f"INSERT INTO {quote(sink or dlq_table(topic))}\n"
@@ -122,6 +124,7 @@ def dlq_insert(
         f"{quote(PARTITION)}, {quote(OFFSET)}, {text(run.job)}, {run.version}, "
         f"CAST({run.run_id} AS BIGINT), {text(run.mode)}\n"
         f"FROM {quote(source or log_table(topic))} WHERE {quote(ERROR)} IS NOT NULL"
+        + (f" AND {condition}" if condition else "")
     )  # a heartbeat of the topic's clock is a valid row: never one of these
 
 

@@ -151,11 +151,12 @@ def test_the_sealed_message_says_where_to_produce() -> None:
 
 
 # ---- the SQL of the chain -----------------------------------------------------------------
-def test_the_older_side_ends_at_the_cut_with_the_newer_event_time_as_its_watermark() -> None:
-    text = chain_source.older_ddl(V1, SEALED, KAFKA, "g", ReadRange())
+def test_the_older_side_carries_the_newer_event_time_as_its_watermark() -> None:
+    text = chain_source.older_ddl(V1, SEALED, KAFKA, "g", ReadRange(until="latest"))
     assert text.startswith("CREATE TEMPORARY TABLE `_kappanb_older_rides_trips_v2` (")
-    assert "'topic' = 'rides.trips.v1'" in text  # no clock: a bounded side ends by itself
+    assert "'topic' = 'rides.trips.v1'" in text  # no clock: its records precede the newer
     assert "'scan.startup.mode' = 'earliest-offset'" in text
+    # A bounded run ends it at the cut: the run ends when every source has.
     assert "'scan.bounded.mode' = 'specific-offsets'" in text
     cut = "'scan.bounded.specific-offsets' = 'partition:0,offset:120;partition:1,offset:98'"
     assert cut in text
@@ -166,6 +167,24 @@ def test_the_older_side_ends_at_the_cut_with_the_newer_event_time_as_its_waterma
     )
     # v1 routes malformed events: its columns are nullable and its errors are kept
     assert "`_kappanb_error` STRING METADATA FROM 'value.error'" in text
+
+
+def test_unbounded_the_older_side_never_finishes_and_keeps_what_precedes_the_cut() -> None:
+    """A finished source's end-of-time watermark would fire the windows the newer side has
+    not closed, as soon as its partitions fall idle: an unbounded run keeps it reading."""
+    text = chain_source.older_ddl(V1, SEALED, KAFKA, "g", ReadRange())
+    assert "scan.bounded" not in text
+    assert chain_source.within_cut(SEALED) == (
+        "((`_kappanb_partition` = 0 AND `_kappanb_offset` < 120) OR "
+        "(`_kappanb_partition` = 1 AND `_kappanb_offset` < 98))"
+    )
+    assert chain_source.within_cut(replace(SEALED, cut="0:0,1:5")) == (
+        "((`_kappanb_partition` = 1 AND `_kappanb_offset` < 5))"
+    )
+    failing = chain_source.older_ddl(replace(V1, on_malformed="fail"), SEALED, KAFKA, "g",
+                                     ReadRange())  # fmt: skip
+    assert "`_kappanb_offset` BIGINT METADATA FROM 'offset' VIRTUAL" in failing
+    assert "`trip_id` STRING NOT NULL" in failing  # as declared: it fails fast
 
 
 def test_the_older_side_starts_where_the_run_starts() -> None:
@@ -180,9 +199,9 @@ def test_the_mapped_view_keeps_the_rowtime_and_only_valid_records() -> None:
     assert "`trip_id` AS `trip_id`" in text
     assert "CAST(CAST(fare * 100 AS BIGINT) AS BIGINT) AS `fare_cents`" in text
     assert "`_kappanb_next_event_time` AS `event_time`" in text
-    assert text.endswith("WHERE `_kappanb_error` IS NULL")
+    assert text.endswith(f"WHERE {chain_source.within_cut(SEALED)} AND `_kappanb_error` IS NULL")
     failing = chain_source.older_view_ddl(replace(V1, on_malformed="fail"), SEALED)
-    assert "WHERE" not in failing
+    assert failing.endswith(f"WHERE {chain_source.within_cut(SEALED)}")
 
 
 def test_the_table_a_job_reads_is_the_union_of_both_sides() -> None:
@@ -209,6 +228,9 @@ def test_the_older_side_routes_its_malformed_events_to_its_own_dead_letter_topic
     sink, insert = chain_source.dead_letter_statements(V1, SEALED, KAFKA, run)
     assert "`_kappanb_older_dlq_rides_trips_v2`" in sink and "'rides.trips.v1.dlq'" in sink
     assert insert.startswith("INSERT INTO `_kappanb_older_dlq_rides_trips_v2`")
-    assert "FROM `_kappanb_older_rides_trips_v2` WHERE `_kappanb_error` IS NOT NULL" in insert
+    assert insert.endswith(
+        "FROM `_kappanb_older_rides_trips_v2` WHERE `_kappanb_error` IS NOT NULL AND "
+        + chain_source.within_cut(SEALED)
+    )  # an outside producer's malformed records past the cut are not the run's
     failing = replace(V1, on_malformed="fail")
     assert chain_source.dead_letter_statements(failing, SEALED, KAFKA, run) == []
