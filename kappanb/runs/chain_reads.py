@@ -92,7 +92,8 @@ def cut_offsets(olders: Mapping[str, TopicSpec], topics: Sequence[TopicSpec]) ->
 
 
 def older_sides(registry: Registry, runs: Sequence[RunRecord]) -> dict[int, list[BoundedRead]]:
-    """Per run (of a job version) that reads an older topic version, those reads."""
+    """Per run (of a job version) that reads an older topic version, those reads (for
+    figures: a run whose older version is no longer declared is left out, not refused)."""
     declared = registry.topics()
     by_name = {t.name: t for t in declared}
     versions = {(v.job, v.version): v for v in registry.versions()}
@@ -102,7 +103,10 @@ def older_sides(registry: Registry, runs: Sequence[RunRecord]) -> dict[int, list
         if version is None:  # an archive's run, or a job the registry lost
             continue
         topics = [by_name[name] for name in version.sources if name in by_name]
-        olders = older_reads(declared, topics, ReadRange(run.start, run.until))
+        try:
+            olders = older_reads(declared, topics, ReadRange(run.start, run.until))
+        except UnknownTopicError:  # figures go on without it (starting such a run says why)
+            continue
         if olders:
             found[run.id] = bounded_reads(olders, topics)
     return found

@@ -167,10 +167,12 @@ def derived_tables(
 ) -> tuple[DerivedTable, ...]:
     """The output tables of every job version that reads ``topic``, checked row by row where
     the table has the condition's columns; a version never run, as one without a table (a
-    dropped table holds nothing)."""
+    dropped table holds nothing). A version reading a newer topic version that follows
+    ``topic`` reads it too (`kappanb.versions.chain`)."""
+    read_as = {topic} | {t.name for t in registry.topics() if t.follows == topic}
     found = []
     for version in registry.versions():
-        if topic not in version.sources:
+        if not read_as & set(version.sources):
             continue
         runs = registry.runs(version.job, version.version)
         if not runs:
