@@ -383,7 +383,8 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         rows = launcher.reconciled(scope)
         sources = {r.id: run_sources(self.registry, r) for r in rows if r.active}
         bounded = older_sides(self.registry, rows)  # a followed topic's older version
-        reads = {i: (*(b.topic for b in bounded.get(i, ())), *s) for i, s in sources.items()}
+        reads = {i: tuple(dict.fromkeys([*(b.topic for b in bounded.get(i, ())), *s]))
+                 for i, s in sources.items()}  # fmt: skip
         tallies = self.stack.places.dead_letter_tallies
         statuses = run_statuses(launcher.rest, rows, endpoints, reads, tallies, bounded)
         topics = {r.id: [definitions.find_topic(self.registry, t) for t in sources[r.id]]

@@ -255,7 +255,7 @@ def _run_watch(
 ) -> RunWatch:  # fmt: skip
     sample = partial(
         sample_run, rest, endpoints.kafka, run.flink_job_id, run.group_id,
-        [t.name for t in topics] + [b.topic for b in bounded],
+        list(dict.fromkeys([*(b.topic for b in bounded), *(t.name for t in topics)])),
         {t.name: t.event_time for t in topics if t.event_time and not t.compact},
         bounded,
     )  # fmt: skip

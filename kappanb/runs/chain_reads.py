@@ -81,8 +81,9 @@ def bounded_reads(
 
 
 def read_topics(olders: Mapping[str, TopicSpec], topics: Sequence[TopicSpec]) -> list[TopicSpec]:
-    """The topics a run reads from Kafka: the older versions, then ``topics``."""
-    return [*olders.values(), *topics]
+    """The topics a run reads from Kafka: the older versions, then ``topics`` (each once:
+    a job may read an older version's table beside its follower's)."""
+    return list({t.name: t for t in [*olders.values(), *topics]}.values())
 
 
 def cut_offsets(olders: Mapping[str, TopicSpec], topics: Sequence[TopicSpec]) -> Offsets:

@@ -189,9 +189,10 @@ def _sample_active(
     for run in active:
         sources = _sources(job_versions.get((run.job, run.version)), topics)
         cut = older.get(run.id, [])
+        names = list(dict.fromkeys([*(b.topic for b in cut), *(t.name for t in sources)]))
         try:
             sample = sample_run(control.rest, endpoints.kafka, run.flink_job_id,
-                                run.group_id, [t.name for t in sources] + [b.topic for b in cut],
+                                run.group_id, names,
                                 {t.name: t.event_time for t in sources
                                  if t.event_time and not t.compact}, cut)  # fmt: skip
         except Exception as exc:

@@ -37,6 +37,7 @@ def test_runs_from_before_the_newer_version_read_the_older_one_first() -> None:
     assert cut_offsets(older, [V2]) == {"rides.trips.v1": {0: 120, 1: 98}}
     assert older_reads([V1, V2], [V2], ReadRange("latest")) == {}
     assert older_reads([V1, V2], [V1], ReadRange()) == {}  # the older alone, as before
+    assert read_topics(older, [V1, V2]) == [V1, V2]  # both tables: each topic once
 
 
 def test_an_older_version_no_longer_declared_is_named() -> None:

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 from confluent_kafka import Producer
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.exceptions import SealedTopicError, TopicMappingError
 from kappanb.kafka.run_offsets import head_offsets
@@ -22,7 +24,7 @@ from kappanb.kafka.topics import topic_exists
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.read import read_table
 from kappanb.workbench import Workbench
-from tests.magics.conftest import fresh_workbench
+from tests.magics.conftest import fresh_workbench, new_shell
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -128,6 +130,13 @@ def test_a_replay_reads_both_versions_in_event_time_order_up_to_the_cut(
         wb.produce(V1, [v1_event(0)])
     assert f"{V1} is sealed: {V2} follows it since" in str(refused.value)
     assert f"produce to {V2}" in str(refused.value)
+    shell = new_shell(wb)  # the magic twin says it in one line
+    try:
+        shell.user_ns["late"] = [v1_event(0)]
+        with pytest.raises(UsageError, match=f"{V1} is sealed"):
+            shell.run_line_magic("kappa", f"produce {V1} late")
+    finally:
+        InteractiveShell.clear_instance()
     assert head_offsets(kafka, [V1])[V1] == ends
     produce_v1(bootstrap, [v1_event(i) for i in range(5)])  # an outside producer: past the cut
     wb.produce(V2, [v2_event(j) for j in range(N2)])
