@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -19,6 +20,9 @@ from kappanb.runs.chain_reads import (
     older_sides,
     read_topics,
 )
+from kappanb.runs.forget import derived_tables
+from kappanb.tables.catalog import Catalog
+from kappanb.tables.where import Where
 
 V1 = TopicSpec("rides.trips.v1", "rides_trips_v1", parse_columns("fare DOUBLE"))
 V2 = TopicSpec(
@@ -78,3 +82,16 @@ def test_the_older_sides_of_runs_for_status_and_watch(tmp_path: Path) -> None:
     assert (side.topic, side.source, dict(side.ends)) == (
         "rides.trips.v1", "_kappanb_older_rides_trips_v2", {0: 120, 1: 98}
     )  # fmt: skip
+
+
+def test_forget_names_the_versions_that_read_the_topic_through_its_follower(
+    tmp_path: Path,
+) -> None:
+    registry = LocalRegistry(tmp_path / "registry.db")
+    for topic in (V1, V2):
+        registry.put_topic(topic)
+    registry.add_version(VERSION)  # reads v2, never run: no table to look into
+    (derived,) = derived_tables(registry, cast(Catalog, None), V1.name, cast(Where, None))
+    assert (derived.job, derived.via) == ("fares", "rides.trips.v2")
+    assert "--from archive" not in derived.replay  # refused for a chain: not offered
+    assert derived_tables(registry, cast(Catalog, None), "other.v1", cast(Where, None)) == ()
