@@ -13,6 +13,7 @@ from kappanb.kafka.connection import KafkaConnection
 from kappanb.registry.records import TopicSpec
 from kappanb.versions import chain, chain_source
 from kappanb.versions.definitions import topic_spec
+from kappanb.versions.following import with_known_cut
 from kappanb.versions.malformed import RunIdentity
 
 KAFKA = KafkaConnection.plain("b:1")
@@ -234,3 +235,10 @@ def test_the_older_side_routes_its_malformed_events_to_its_own_dead_letter_topic
     )  # an outside producer's malformed records past the cut are not the run's
     failing = replace(V1, on_malformed="fail")
     assert chain_source.dead_letter_statements(failing, SEALED, KAFKA, run) == []
+
+
+def test_a_redeclared_follower_keeps_the_cut_it_was_sealed_at() -> None:
+    assert with_known_cut(V2, [V1, SEALED]).cut == SEALED.cut
+    assert with_known_cut(V2, [V1]).cut == ""  # a first declaration is sealed anew
+    other = replace(SEALED, follows="rides.trips.v0")  # it followed another: sealed anew
+    assert with_known_cut(V2, [V1, other]).cut == ""
