@@ -4,7 +4,7 @@ a DOUBLE become cents as a BIGINT). A replay covers both versions in event-time 
 its windows, one of them spanning the switch from v1 to v2, equal an oracle over the
 mapped v1 events and the v2 events. Records an outside producer appends to v1 after the
 cut are not read. Wrong declarations and events for the sealed v1 are refused with what
-to do, and create or send nothing.
+to do, and create or send nothing. A malformed v1 record goes to v1's dead-letter topic.
 """
 
 from __future__ import annotations
@@ -94,6 +94,9 @@ def chained(stack: EmbeddedStack) -> Workbench:
     bootstrap = stack.endpoints().bootstrap_servers
     wb.topic(V1, V1_SCHEMA, event_time="ts", partitions=PARTITIONS)
     produce_v1(bootstrap, [v1_event(i) for i in range(N1)])
+    producer = Producer({"bootstrap.servers": bootstrap})
+    producer.produce(V1, b"not JSON", partition=0)  # before the cut: v1's dead letters
+    assert producer.flush(30) == 0
     return wb
 
 
@@ -123,7 +126,7 @@ def test_a_replay_reads_both_versions_in_event_time_order_up_to_the_cut(
     bootstrap = idle_stack.endpoints().bootstrap_servers
     ends = head_offsets(kafka, [V1])[V1]
     v2 = wb.topic(V2, V2_SCHEMA, event_time="event_time", follows=V1, mapping=MAPPING)
-    assert v2.cut_offsets == ends == {0: N1 // 2, 1: N1 // 2, 2: 0}
+    assert v2.cut_offsets == ends == {0: N1 // 2 + 1, 1: N1 // 2, 2: 0}
     assert f"follows {V1} up to {v2.cut}" in str(v2)
 
     with pytest.raises(SealedTopicError) as refused:  # the sealed v1 takes no more events
@@ -147,6 +150,10 @@ def test_a_replay_reads_both_versions_in_event_time_order_up_to_the_cut(
     assert replay.run.end_offsets.startswith(f"{V1}@{v2.cut};{V2}@0:{N2}")
     expected = oracle()
     assert output(wb, replay.run.table).equals(expected)
+    # The malformed v1 record went to v1's dead-letter topic, as v1 declares (the default).
+    assert f"{V1}.dlq" in replay.run.dead_letter_topics
+    (row,) = [s for s in wb.status(JOB).rows if s.run.id == replay.run.id]
+    assert (row.malformed, row.malformed_exact) == (1, True)
 
     # A live run from the start reads the same chain and catches up: wait() returns once
     # a read shows every window the data closes, and no other: the last one is open (its
