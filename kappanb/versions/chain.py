@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from kappanb.core.names import quote
+from kappanb.core.names import RESERVED, quote
 from kappanb.core.schema import Column
 from kappanb.exceptions import TopicMappingError, UnknownTopicError
 from kappanb.registry.records import TopicSpec
@@ -33,8 +33,10 @@ _SQL_WORDS = """and as asc between bigint binary boolean both by bytes case cast
     leading like local millisecond minute month nanosecond not null nullif numeric or
     position precision quarter second similar smallint string substring then time
     timestamp timestamp_ltz tinyint to trailing trim true try_cast unknown varbinary
-    varchar week when with without year zone"""
-_KEYWORDS = frozenset(_SQL_WORDS.split())
+    varchar week when with without year zone array asymmetric century current_date
+    current_row_timestamp current_time current_timestamp decade dow doy isodow isoyear
+    localtime localtimestamp map microsecond millennium multiset row symmetric"""
+_KEYWORDS = frozenset(_SQL_WORDS.split()) | RESERVED
 """Words of a mapping expression that are SQL, not column names (compared in lower case)."""
 _TOKEN = re.compile(
     r"'(?:[^']|'')*'"  # a string literal
