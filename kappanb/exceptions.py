@@ -215,3 +215,12 @@ class RowDeleteUnsupportedError(KappaError):
 
 class TombstoneError(ProduceError):
     """Tombstones that Kafka did not acknowledge."""
+
+
+class TopicMappingError(SchemaError):
+    """A --follows or --map that does not give each column of the newer topic version from
+    the older one; nothing was created."""
+
+
+class SealedTopicError(ProduceError):
+    """Events for an older topic version that a newer one follows; nothing was sent."""

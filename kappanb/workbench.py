@@ -32,6 +32,7 @@ from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.runs import lifecycle, runs
 from kappanb.runs.archive import archive_lags, is_archive, run_sources, status_scope
 from kappanb.runs.archive_commands import ArchiveCommands
+from kappanb.runs.chain_reads import older_sides
 from kappanb.runs.control import RunControl, checked_start
 from kappanb.runs.forget_commands import ForgetCommands
 from kappanb.runs.overview import Overview, build_overview
@@ -51,7 +52,7 @@ from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.health import StackHealth, command
 from kappanb.stack.status import DownResult, StackStatus, UpResult
-from kappanb.versions import ddl, definitions
+from kappanb.versions import ddl, definitions, following
 from kappanb.versions.result import VersionResult
 
 Say = Callable[[str], None]
@@ -191,14 +192,24 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         topic ``dlq`` (default ``NAME.dlq``, created too) and counts them per run;
         ``on_malformed="fail"`` fails the run instead (docs/reliability.md).
         ``retention="7d"`` sets the topic's ``retention.ms``: Kafka deletes older records
-        (`retention` reports what is left); without it a new topic keeps every record."""
+        (`retention` reports what is left); without it a new topic keeps every record.
+        ``follows="rides.trips.v1"`` with ``mapping={"col": "EXPR"}`` makes this topic the
+        newer version of that one: runs read the older topic up to where it ends now (it
+        is sealed), through the mapping, then this one (`kappanb.versions.chain`)."""
         from kappanb.generators import PAYMENTS_SCHEMA
 
         spec = definitions.topic_spec(
             name, PAYMENTS_SCHEMA if schema == "payments" else schema, **options
         )
+        topics = self.registry.topics()
+        older = following.checked_chain(spec, topics)
+        spec = following.with_known_cut(spec, topics)
         definitions.check_redeclaration(self.registry, spec)
-        kafka = self.endpoints().kafka
+        endpoints = self.endpoints()
+        if older is not None:  # sealing reads the older topic's ends: before any creation
+            spec = following.sealed(spec, older, endpoints)
+            following.check_planned(self._sql(endpoints), endpoints, older, spec)
+        kafka = endpoints.kafka
         created = create_topic(kafka, name, partitions=spec.partitions, compact=spec.compact,
                                retention_ms=spec.retention_ms)  # fmt: skip
         if not created:
@@ -249,6 +260,7 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         from kappanb.kafka.records import to_records
 
         spec = definitions.find_topic(self.registry, topic)
+        following.check_not_sealed(self.registry.topics(), spec.name)
         records: Iterable[dict[str, Any]] = to_records(events)
         if not isinstance(events, Iterator):  # a collection: check it all before sending any
             records = list(records)
@@ -370,8 +382,11 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         launcher, endpoints = control.launcher, control.endpoints
         rows = launcher.reconciled(scope)
         sources = {r.id: run_sources(self.registry, r) for r in rows if r.active}
+        bounded = older_sides(self.registry, rows)  # a followed topic's older version
+        reads = {i: tuple(dict.fromkeys([*(b.topic for b in bounded.get(i, ())), *s]))
+                 for i, s in sources.items()}  # fmt: skip
         tallies = self.stack.places.dead_letter_tallies
-        statuses = run_statuses(launcher.rest, rows, endpoints, sources, tallies)
+        statuses = run_statuses(launcher.rest, rows, endpoints, reads, tallies, bounded)
         topics = {r.id: [definitions.find_topic(self.registry, t) for t in sources[r.id]]
                   for r in rows if r.active and not is_archive(r)}  # fmt: skip
         held = run_holds(launcher.rest, endpoints.kafka, rows, topics)

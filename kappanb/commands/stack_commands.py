@@ -141,12 +141,20 @@ def cmd_cluster(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object
     arg("--retention", metavar="TIME",
         help="how long Kafka keeps records, e.g. '7 d' (default: forever); `retention "
         "NAME` reports what is left"),
+    arg("--follows", metavar="OLDER",
+        help="the older version this topic follows: runs read OLDER up to where it ends "
+        "now (it is sealed), then this topic"),
+    arg("--map", action="append", default=None, metavar="COL=EXPR", dest="mapping",
+        help="a column of this topic as a Flink SQL expression over OLDER's columns, e.g. "
+        "'fare_cents=CAST(fare * 100 AS BIGINT)' (repeatable; unmapped columns are "
+        "OLDER's of the same name; COL=NULL for none)"),
 )  # fmt: skip
 def cmd_topic(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return wb.topic(
         args.name, args.schema, event_time=args.event_time, watermark=args.watermark,
         partitions=args.partitions, compact=args.compact, key=args.key, table=args.table,
         on_malformed=args.on_malformed, dlq=args.dlq, retention=args.retention,
+        follows=args.follows, mapping=args.mapping,
     )  # fmt: skip
 
 
@@ -154,10 +162,11 @@ def cmd_topic(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
 def cmd_topics(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     return TextResult.listing(
         "topics", ["topic", "SQL table", "partitions", "event time", "watermark", "malformed",
-                   "retention"],
+                   "retention", "follows"],
         [[t.name, t.table, t.partitions, t.event_time or "-", f"{t.watermark_ms / 1000:g} s",
           f"-> {t.dlq_topic}" if t.dlq_topic else "fail",
-          duration(t.retention_ms) if t.retention_ms else "-"] for t in wb.topics()],
+          duration(t.retention_ms) if t.retention_ms else "-",
+          f"{t.follows} up to {t.cut}" if t.follows else "-"] for t in wb.topics()],
     )  # fmt: skip
 
 

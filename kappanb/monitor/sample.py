@@ -11,12 +11,15 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kappanb.flink.rest import FlinkRest
 from kappanb.kafka.connection import KafkaConnection
 from kappanb.monitor.holds import has_event_time_operators
 from kappanb.registry.kinds import FlinkJobState, flink_job_state
+
+if TYPE_CHECKING:
+    from kappanb.monitor.bounded_reads import BoundedRead
 
 _OFFSET = re.compile(r"\.KafkaSourceReader\.topic\.(.+)\.partition\.(\d+)\.currentOffset$")
 _SOURCE_RATE = re.compile(r"^Source__.*\.numRecordsOutPerSecond$")
@@ -53,6 +56,9 @@ class Sample:
     no such operator outside the sources' chain); what decides which windows have fired."""
     malformed: int | None = None
     """Distinct malformed events the run sent to its dead-letter topics (None: fails fast)."""
+    finished_sources: tuple[str, ...] = ()
+    """The names of the job's source vertices that have finished (a bounded source, as
+    `kappanb.monitor.bounded_reads` reads: the older version of a followed topic)."""
 
     @property
     def event_time_lag_ms(self) -> int | None:
@@ -83,6 +89,15 @@ NO_WATERMARK = -(2**63)
 """`Sample.operator_watermark_ms` of operators that have received no watermark yet."""
 
 
+def finished_sources(vertices: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The names of the job's source vertices that have FINISHED (a bounded source)."""
+    return tuple(
+        str(v.get("name", ""))
+        for v in vertices
+        if str(v.get("name", "")).startswith("Source:") and v.get("status") == "FINISHED"
+    )
+
+
 def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
     """Rates, watermark, checkpoints and read positions of a running Flink job."""
     job = rest.job(job_id)
@@ -91,6 +106,7 @@ def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
         "state": flink_job_state(str(job["state"])) if "state" in job else "UNKNOWN",
         "positions": {},
         "event_time_operators": has_event_time_operators(str(v.get("name", "")) for v in vertices),
+        "finished_sources": finished_sources(vertices),
     }
     rate_in, pending, watermarks = 0.0, None, []
     for vertex in vertices:
@@ -166,6 +182,7 @@ def _sample_of(
         event_time_operators=figures["event_time_operators"],
         operator_watermark_ms=figures["operator_watermark"],
         read_positions=figures["positions"],
+        finished_sources=figures.get("finished_sources", ()),
         end_offsets=end_offsets,
         committed=committed or {},
     )
@@ -199,12 +216,15 @@ class MalformedCount:
 
 def sample_run(
     rest: FlinkRest, connection: KafkaConnection, job_id: str, group: str, topics: list[str],
-    event_time: Mapping[str, str] | None = None,
+    event_time: Mapping[str, str] | None = None, bounded: Sequence[BoundedRead] = (),
 ) -> Sample:  # fmt: skip
     """Sample a running job that reads ``topics`` as ``group``: Flink's figures, the heads
     of the log, the group's committed offsets and, for topics with an ``event_time``
-    field, the newest event time at the head (topics spelled as Flink's metrics do)."""
+    field, the newest event time at the head (topics spelled as Flink's metrics do).
+    ``bounded``: topics (among ``topics``) it reads only up to fixed offsets, judged
+    against those (`kappanb.monitor.bounded_reads`)."""
     from kappanb.kafka.positions import log_positions
+    from kappanb.monitor.bounded_reads import capped
 
     # Flink first: when the stack has gone (`down` in another process), its REST port
     # refuses at once and no Kafka client is made to retry a broker that is not there
@@ -217,4 +237,5 @@ def sample_run(
         {spelled[t]: v for t, v in log.committed.items()},
     )  # fmt: skip
     newest = max(log.head_event_ms.values(), default=None)
-    return replace(sample, head_event_ms=newest, partition_event_ms=log.partition_event_ms)
+    sample = replace(sample, head_event_ms=newest, partition_event_ms=log.partition_event_ms)
+    return capped(sample, bounded)

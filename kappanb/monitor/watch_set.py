@@ -20,6 +20,7 @@ from kappanb.flink.rest import FlinkRest
 from kappanb.kafka.connection import KafkaConnection
 from kappanb.kafka.run_offsets import offsets_of
 from kappanb.monitor.bounded_end import EndOfInput
+from kappanb.monitor.bounded_reads import BoundedRead
 from kappanb.monitor.history import CaughtUp, RunHistory, sample_hold
 from kappanb.monitor.progress import CATCHING_UP, Progress, progress
 from kappanb.monitor.release import release_hold
@@ -207,19 +208,22 @@ def watch_runs(
     serving: int | None = None,
     verdicts: CaughtUpVerdicts | None = None,
     finish_dir: str | None = None,
+    bounded: Mapping[int, Sequence[BoundedRead]] | None = None,
 ) -> WatchSet:
     """A watch per run (not started): the run's shared one from ``samplers``, or (None) one
     of the set's own. Replays compare their watermark with the live run's. An unbounded
     replay of the ``serving`` version (promoted) is labelled as the live run it now is.
     ``verdicts``: where a run's caught-up verdict is recorded for other processes (the panel).
     ``finish_dir``: where the savepoint goes that ends a bounded replay stuck at its end
-    (`kappanb.monitor.bounded_end`; None: such a replay is left as it is)."""
+    (`kappanb.monitor.bounded_end`; None: such a replay is left as it is).
+    ``bounded``: per run id, the topics it reads only up to fixed offsets (the older
+    version of a followed topic, `kappanb.monitor.bounded_reads`), besides ``sources``."""
     watched: list[WatchedRun] = []
     live: Lease | RunWatch | None = None
     for run in sorted(runs, key=lambda r: r.mode != "live"):  # live first
         make = partial(
             _run_watch, job, run, sources[run.version], rest, endpoints, interval, threshold,
-            finish_dir,
+            finish_dir, bounded=(bounded or {}).get(run.id, ()),
         )  # fmt: skip
         compare = live if run.mode != "live" else None
         lease: Lease | None = None
@@ -252,14 +256,15 @@ def run_label(run: RunRecord, serving: int | None = None) -> str:
 def _run_watch(
     job: str, run: RunRecord, topics: Sequence[TopicSpec], rest: FlinkRest,
     endpoints: Endpoints, interval: float, threshold: int, finish_dir: str | None,
-    live: RunWatch | None,
+    live: RunWatch | None, bounded: Sequence[BoundedRead] = (),
 ) -> RunWatch:  # fmt: skip
     """A run's watch; a bounded replay's also drains it when it is stuck at its end
     (`kappanb.monitor.bounded_end`), with its savepoint under ``finish_dir``."""
     sample = partial(
         sample_run, rest, endpoints.kafka, run.flink_job_id, run.group_id,
-        [t.name for t in topics],
+        list(dict.fromkeys([*(b.topic for b in bounded), *(t.name for t in topics)])),
         {t.name: t.event_time for t in topics if t.event_time and not t.compact},
+        bounded,
     )  # fmt: skip
     count = MalformedCount(endpoints.kafka, run.id, run.dead_letter_topics)
     delay = max((t.watermark_ms for t in topics), default=0)

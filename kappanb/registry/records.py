@@ -38,6 +38,26 @@ class TopicSpec:
     retention_ms: int | None = None
     """How long Kafka keeps its records (``retention.ms``), as declared with --retention;
     None: not declared, kept forever (a topic kappanb creates) or as Kafka has it."""
+    follows: str | None = None
+    """The older version of this topic that runs read first (`kappanb.versions.chain`):
+    its records up to ``cut``, through ``mapping``, then this topic's own."""
+    mapping: tuple[tuple[str, str], ...] = ()
+    """Per column of this topic, the Flink SQL expression over the older version's
+    columns that gives it (a column left out is the older's same-named column)."""
+    cut: str = ""
+    """Where the older version was sealed when this one was declared to follow it: per
+    partition, its end offset then (``0:120,1:98``); records past it are not read."""
+
+    @property
+    def cut_offsets(self) -> dict[int, int]:
+        """``cut`` per partition (empty for a topic that follows none)."""
+        pairs = (pair.split(":") for pair in self.cut.split(",") if pair)
+        return {int(p): int(o) for p, o in pairs}
+
+    @property
+    def follows_text(self) -> str:
+        """``", follows rides.trips.v1 up to 0:120"``; empty for a topic that follows none."""
+        return f", follows {self.follows} up to {self.cut or '-'}" if self.follows else ""
 
     @property
     def retention_text(self) -> str:
@@ -71,7 +91,7 @@ class TopicSpec:
         return (
             f"topic {self.name} (SQL table {self.table}), {self.partitions} partition(s){compact}"
             + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
-            + f"{self.malformed_text}{self.retention_text}\n{columns}"
+            + f"{self.malformed_text}{self.retention_text}{self.follows_text}\n{columns}"
         )
 
     def _repr_html_(self) -> str:
@@ -84,7 +104,7 @@ class TopicSpec:
             f"{self.partitions} partition(s)"
             + (f", compacted by <code>{self.key}</code>" if self.compact else "")
             + (f", watermark {self.watermark_ms / 1000:g} s" if self.event_time else "")
-            + _esc(self.malformed_text + self.retention_text)
+            + _esc(self.malformed_text + self.retention_text + self.follows_text)
         )
         return head + html_table(["column", "type", ""], rows)
 

@@ -195,7 +195,9 @@ def topic_of(data: dict[str, Any]) -> TopicSpec:
     # Topics recorded before the malformed-event policy existed: compacted ones keep
     # failing fast (upsert-kafka has no dead-letter route), the others get the default.
     policy = data.get("on_malformed") or ("fail" if data.get("compact") else "dlq")
-    return TopicSpec(**{**data, "columns": _columns(data["columns"]), "on_malformed": policy})
+    mapping = tuple((str(c), str(e)) for c, e in data.get("mapping", ()))
+    return TopicSpec(**{**data, "columns": _columns(data["columns"]), "on_malformed": policy,
+                        "mapping": mapping})  # fmt: skip
 
 
 def version_of(data: dict[str, Any]) -> JobVersion:

@@ -19,7 +19,13 @@ from kappanb.exceptions import (
     StartPositionError,
     TaskSlotsBusyError,
 )
-from kappanb.kafka.run_offsets import StartAt, head_offsets, offsets_text, start_offsets
+from kappanb.kafka.run_offsets import (
+    Offsets,
+    StartAt,
+    head_offsets,
+    offsets_text,
+    start_offsets,
+)
 from kappanb.monitor.samplers import SAMPLERS
 from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.monitor.watch_set import WatchSet, watch_runs
@@ -35,6 +41,13 @@ from kappanb.runs.archive_replay import (
     plan_handoffs,
     snapshots_text,
 )
+from kappanb.runs.chain_reads import (
+    check_chain_range,
+    cut_offsets,
+    older_reads,
+    older_sides,
+    read_topics,
+)
 from kappanb.runs.report import RunHandle
 from kappanb.runs.retention import check_history
 from kappanb.runs.slots import SlotCount, count_slots, describe_holders
@@ -49,6 +62,7 @@ def checked_start(
     """The version to start and the topics it reads, or why it cannot start so."""
     job_version = definitions.find_version(registry, name, version)
     topics = [definitions.find_topic(registry, t) for t in job_version.sources]
+    check_chain_range(job_version, topics, rng)
     if rng.from_archive:
         check_archive_range(job_version, topics, rng)
     if rng.uses_offsets() and len(topics) > 1:
@@ -90,6 +104,8 @@ class RunControl:
                 f"{name} {job_version.label} already runs (run #{active[0].id}, {active[0].mode}, "
                 f"into {active[0].table}); add --restart to replace it, or stop it first"
             )
+        older = older_reads(self.registry.topics(), topics, rng)
+        reads = read_topics(older, topics)  # what the run reads of Kafka
         handoffs: Handoffs = {}
         if rng.from_archive:  # the archive and the log must meet, before any side effect
             command = f"replay {name} {job_version.label}"
@@ -97,7 +113,7 @@ class RunControl:
                                      topics)  # fmt: skip
         elif mode == "replay":  # the one check of the log's history, before any side effect
             check_history(self.registry, launcher.rest, self.endpoints.kafka, job_version,
-                          topics, rng, self.endpoints.catalog)  # fmt: skip
+                          reads, rng, self.endpoints.catalog)  # fmt: skip
         command = f"{'run' if mode == 'live' else 'replay'} {name} {job_version.label}"
         asked = f"{command} --parallelism {parallelism}" if parallelism > 1 else command
         self.check_slots(parallelism, asked, releasing=active)  # --restart frees theirs
@@ -111,13 +127,15 @@ class RunControl:
         reserved = self.registry.add_run(RunRecord(
             id=0, job=name, version=job_version.version, mode=mode, table=table, group_id=group,
             start=rng.start, until=rng.until, flink_job_id="", state="SUBMITTING",
-            started_at=now(), parallelism=parallelism, dead_letters=dead_letters(topics),
-            first_offsets=handoff_offsets(handoffs) or self.first_offsets(topics, rng),
-            end_offsets=self.end_offsets(topics, rng), archive_snapshots=snapshots_text(handoffs),
+            started_at=now(), parallelism=parallelism, dead_letters=dead_letters(reads),
+            first_offsets=handoff_offsets(handoffs) or self.first_offsets(reads, rng),
+            end_offsets=self.end_offsets(reads, rng, cut_offsets(older, topics)),
+            archive_snapshots=snapshots_text(handoffs),
         ))  # fmt: skip
         plan = runs.RunPlan(
-            job_version, topics, mode, rng, table, group, parallelism, reserved.id, handoffs
-        )
+            job_version, topics, mode, rng, table, group, parallelism, reserved.id, handoffs,
+            older,
+        )  # fmt: skip
         try:
             job_id, url = launcher.submit(plan)
         except BaseException:
@@ -138,11 +156,15 @@ class RunControl:
         names = [t.name for t in topics]
         return offsets_text(start_offsets(self.endpoints.kafka, names, StartAt()))
 
-    def end_offsets(self, topics: Sequence[TopicSpec], rng: ReadRange) -> str:
-        """The heads now, for a replay to them (`RunRecord.end_offsets`); else ""."""
+    def end_offsets(
+        self, topics: Sequence[TopicSpec], rng: ReadRange, cuts: Offsets | None = None
+    ) -> str:
+        """The heads now, for a replay to them (`RunRecord.end_offsets`); else "". A topic
+        read up to a cut (``cuts``: an older version) ends there."""
         if rng.until != "latest":
             return ""
-        return offsets_text(head_offsets(self.endpoints.kafka, [t.name for t in topics]))
+        heads = head_offsets(self.endpoints.kafka, [t.name for t in topics])
+        return offsets_text({**heads, **(cuts or {})})
 
     def check_slots(
         self, parallelism: int, asked: str, releasing: Sequence[RunRecord] = ()
@@ -265,14 +287,16 @@ class RunControl:
         point = self.launcher.restore_point(last)
         topics = [definitions.find_topic(self.registry, t) for t in job_version.sources]
         rng = ReadRange(last.start, last.until)
+        older = older_reads(self.registry.topics(), topics, rng)
         plan = runs.RunPlan(
             job_version, topics, last.mode, rng, last.table, last.group_id, last.parallelism,
-            last.id, handoffs_of(last),
+            last.id, handoffs_of(last), older,
         )  # fmt: skip
         job_id, url = self.launcher.submit(plan, restore=point)
         record = self.registry.update_run(
             last.id, flink_job_id=job_id, state="RUNNING", ended_at=None, error=None,
-            restored_from=point, savepoint=None, dead_letters=dead_letters(topics),
+            restored_from=point, savepoint=None,
+            dead_letters=dead_letters(read_topics(older, topics)),
         )  # fmt: skip
         return self.handle(record, url, f"resumed {name} v{version} from {point}")
 
@@ -318,4 +342,5 @@ class RunControl:
             threshold=threshold, samplers=SAMPLERS if shared else None,
             serving=current.to_version if (current := self.registry.serving(name)) else None,
             verdicts=self.verdicts, finish_dir=self.launcher.savepoints_dir,
+            bounded=older_sides(self.registry, chosen),
         ).start()  # fmt: skip

@@ -167,18 +167,22 @@ def derived_tables(
 ) -> tuple[DerivedTable, ...]:
     """The output tables of every job version that reads ``topic``, checked row by row where
     the table has the condition's columns; a version never run, as one without a table (a
-    dropped table holds nothing)."""
+    dropped table holds nothing). A version reading a newer topic version that follows
+    ``topic`` reads it too (`kappanb.versions.chain`)."""
+    followers = {t.name for t in registry.topics() if t.follows == topic}
     found = []
     for version in registry.versions():
-        if topic not in version.sources:
+        through = sorted(followers & set(version.sources)) if topic not in version.sources else []
+        if topic not in version.sources and not through:
             continue
+        via = through[0] if through else ""
         runs = registry.runs(version.job, version.version)
         if not runs:
-            found.append(DerivedTable(version.job, version.version, "-", None, NEVER_RUN))
+            found.append(DerivedTable(version.job, version.version, "-", None, NEVER_RUN, via))
         for name in dict.fromkeys(r.table for r in runs if r.mode != "archive"):
             if table_exists(catalog, name):
                 matching, note = _check(catalog, name, where)
-                found.append(DerivedTable(version.job, version.version, name, matching, note))
+                found.append(DerivedTable(version.job, version.version, name, matching, note, via))
     return tuple(found)
 
 

@@ -44,9 +44,17 @@ class DerivedTable:
     matching: int | None
     """Rows matching the condition (the table has its columns); None: cannot be checked."""
     note: str
+    via: str = ""
+    """The newer topic version through which it reads the topic (`kappanb.versions.chain`);
+    empty when it reads the topic itself."""
 
     @property
     def replay(self) -> str:
+        if self.via:  # a chain is not replayed from the archive (`kappanb.runs.chain_reads`)
+            return (
+                f"replay {self.job} v{self.version} once the log no longer has the events "
+                f"(it reads them through {self.via}, which replays from the log only)"
+            )
         return f"replay {self.job} v{self.version} --from archive"
 
 

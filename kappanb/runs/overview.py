@@ -24,6 +24,7 @@ from kappanb.monitor.verdicts import CaughtUpVerdicts
 from kappanb.registry.base import Registry
 from kappanb.registry.kinds import RunMode, RunState
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
+from kappanb.runs.chain_reads import older_sides
 from kappanb.runs.runs import RunLauncher
 from kappanb.stack.base import Stack
 from kappanb.stack.endpoints import Endpoints
@@ -184,13 +185,16 @@ def _sample_active(
     polled.forget_all_but({(r.id, r.flink_job_id) for r in active})
     live_watermark: dict[str, int | None] = {}
     figures: dict[int, _Figures] = {}
+    older = older_sides(registry, active)  # a followed topic's older version, to its cut
     for run in active:
         sources = _sources(job_versions.get((run.job, run.version)), topics)
+        cut = older.get(run.id, [])
+        names = list(dict.fromkeys([*(b.topic for b in cut), *(t.name for t in sources)]))
         try:
             sample = sample_run(control.rest, endpoints.kafka, run.flink_job_id,
-                                run.group_id, [t.name for t in sources],
+                                run.group_id, names,
                                 {t.name: t.event_time for t in sources
-                                 if t.event_time and not t.compact})  # fmt: skip
+                                 if t.event_time and not t.compact}, cut)  # fmt: skip
         except Exception as exc:
             problems.append(f"{run.job} v{run.version} {run.mode} run #{run.id}: no figures "
                             f"from Flink or Kafka ({endpoints.redact(str(exc))})")  # fmt: skip

@@ -45,6 +45,8 @@ from kappanb.kafka.run_offsets import (
     offsets_of,
     start_offsets,
 )
+from kappanb.monitor.bounded_reads import BoundedRead, positions_with
+from kappanb.monitor.sample import finished_sources
 from kappanb.registry.records import RunRecord
 from kappanb.runs.report import RunStatus
 from kappanb.stack.endpoints import Endpoints
@@ -56,9 +58,11 @@ _OFFSET = re.compile(r"\.KafkaSourceReader\.topic\.(.+)\.partition\.(\d+)\.curre
 def run_statuses(
     rest: FlinkRest, runs: Sequence[RunRecord], endpoints: Endpoints,
     sources: Mapping[int, Sequence[str]] | None = None, tallies: Path | None = None,
+    bounded: Mapping[int, Sequence[BoundedRead]] | None = None,
 ) -> list[RunStatus]:  # fmt: skip
-    """`run_status` of each run (``sources``: per run id, the topics it reads), with the
-    malformed events each sent to its dead letters."""
+    """`run_status` of each run (``sources``: per run id, the topics it reads; ``bounded``:
+    those it reads up to a cut, `kappanb.monitor.bounded_reads`), with the malformed
+    events each sent to its dead letters."""
     wanted = {r.id: r.dead_letter_topics for r in runs if r.dead_letter_topics}
     try:
         counts: dict[int, Malformed] | None = malformed_counts(
@@ -69,7 +73,9 @@ def run_statuses(
     rows = []
     for r in runs:
         found = None if counts is None else counts.get(r.id, Malformed(0))
-        status = run_status(rest, r, endpoints, (sources or {}).get(r.id, ()))
+        status = run_status(
+            rest, r, endpoints, (sources or {}).get(r.id, ()), (bounded or {}).get(r.id, ())
+        )
         if found is not None:
             status = replace(status, malformed=found.count, malformed_exact=found.exact)
         rows.append(status)
@@ -77,8 +83,9 @@ def run_statuses(
 
 
 def run_status(
-    rest: FlinkRest, run: RunRecord, endpoints: Endpoints, sources: Sequence[str] = ()
-) -> RunStatus:
+    rest: FlinkRest, run: RunRecord, endpoints: Endpoints, sources: Sequence[str] = (),
+    bounded: Sequence[BoundedRead] = (),
+) -> RunStatus:  # fmt: skip
     """Figures of an active run (records read, rows committed, checkpoints); blanks otherwise."""
     url = endpoints.job_url(run.flink_job_id)
     if not run.active:
@@ -93,7 +100,10 @@ def run_status(
     last = f"#{latest['id']} ({count} done)" if latest else "none yet"
     # A resumed run is a new Flink job; one Flink restored itself keeps its id.
     restored = bool(run.restored_from or (checkpoints.get("latest") or {}).get("restored"))
-    positions = reported_positions(rest, run.flink_job_id, job.get("vertices", []))
+    vertices = job.get("vertices", [])
+    positions = reported_positions(rest, run.flink_job_id, vertices)
+    if positions is not None:  # a finished older topic version was read to its cut
+        positions = positions_with(positions, bounded, finished_sources(vertices))
     read = records_read(
         endpoints.kafka, run, sources, positions, own_commits=count > 0,
         restored=restored,

@@ -32,7 +32,7 @@ from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, Topic
 from kappanb.stack.checkpoints import as_dir_uri, join
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import drop_table, init_catalog
-from kappanb.versions import archive_source, ddl, malformed
+from kappanb.versions import archive_source, chain_source, ddl, malformed
 from kappanb.versions.archive_source import Handoff
 from kappanb.versions.planner import split_cell
 from kappanb.versions.python_job import run_cell
@@ -53,6 +53,9 @@ class RunPlan:
     """The registry's id of the run, written into its dead-letter records."""
     handoffs: Mapping[str, Handoff] = field(default_factory=dict)
     """A replay from the archive: per topic, its archive snapshot and handoff offsets."""
+    older: Mapping[str, TopicSpec] = field(default_factory=dict)
+    """Per topic that follows an older version, that version, read first up to the cut
+    (`kappanb.runs.chain_reads`)."""
 
     @property
     def pipeline_name(self) -> str:
@@ -124,20 +127,32 @@ class RunLauncher:
                 )
             ]  # fmt: skip
         return [
-            s for t in plan.topics for s in ddl.source_statements(t, kafka, plan.group_id, plan.rng)
-        ]
+            s for t in plan.topics for s in (
+                chain_source.source_statements(
+                    plan.older[t.name], t, kafka, plan.group_id, plan.rng
+                ) if t.name in plan.older
+                else ddl.source_statements(t, kafka, plan.group_id, plan.rng)
+            )
+        ]  # fmt: skip
 
     def _dead_letters(self, plan: RunPlan) -> list[str]:
         """The DLQ table and INSERT of each source topic that routes malformed events."""
         v = plan.job_version
         run = malformed.RunIdentity(v.job, v.version, plan.run_id, plan.mode)
         kafka = self.endpoints.kafka
+        older = [
+            statement
+            for newer, topic in plan.older.items()
+            for statement in chain_source.dead_letter_statements(
+                topic, next(t for t in plan.topics if t.name == newer), kafka, run
+            )
+        ]
         return [
             statement
             for t in plan.topics
             if malformed.routes(t)
             for statement in (malformed.dlq_sink_ddl(t, kafka), malformed.dlq_insert(t, run))
-        ]
+        ] + older
 
     def _python_build(self, plan: RunPlan, create_table: bool) -> Callable[[Any, Any], None]:
         catalog = self.endpoints.catalog.name
@@ -162,7 +177,7 @@ class RunLauncher:
 
         When the submission fails, a table it created is dropped again.
         """
-        self.ensure_dead_letter_topics(plan.topics)
+        self.ensure_dead_letter_topics([*plan.older.values(), *plan.topics])
         client, create = FlinkSqlClient(self.endpoints), restore is None
         config = self.job_config(plan.parallelism, restore)
         if plan.rng.from_archive:

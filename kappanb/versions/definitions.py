@@ -22,6 +22,7 @@ from kappanb.exceptions import (
     JobDefinitionError,
     KappaError,
     SchemaError,
+    TopicMappingError,
     UnknownJobError,
     UnknownTopicError,
     UnknownVersionError,
@@ -31,7 +32,7 @@ from kappanb.registry.base import Registry
 from kappanb.registry.kinds import JobKind
 from kappanb.registry.records import JobVersion, TopicSpec
 from kappanb.stack.endpoints import Endpoints
-from kappanb.versions import ddl, malformed
+from kappanb.versions import chain, chain_source, ddl, malformed
 from kappanb.versions.planner import ParseError, flink_parser, plan_python, plan_query, split_cell
 from kappanb.versions.python_job import compiled
 
@@ -51,9 +52,20 @@ def topic_spec(
     on_malformed: str | None = None,
     dlq: str | None = None,
     retention: str | None = None,
+    follows: str | None = None,
+    mapping: chain.MappingInput = None,
 ) -> TopicSpec:
-    """Check a topic declaration; raise with what to change."""
+    """Check a topic declaration; raise with what to change. ``follows``/``mapping``: the
+    older version it follows and how (`kappanb.versions.chain`; checked against the other
+    topics by `chain.check_follows`)."""
     check_topic_name(name)
+    if follows is not None:
+        check_topic_name(follows)
+    mapped = tuple(chain.parse_mapping(mapping).items())
+    if mapped and follows is None:
+        raise TopicMappingError(
+            "--map gives columns from an older version of the topic: name it with --follows"
+        )
     columns = parse_columns(schema)
     policy = malformed_policy(name, compact, on_malformed, dlq)
     retention_ms = retention_of(retention, compact)
@@ -85,6 +97,8 @@ def topic_spec(
         on_malformed=policy,
         dlq=dlq,
         retention_ms=retention_ms,
+        follows=follows,
+        mapping=mapped,
     )
 
 
@@ -158,7 +172,10 @@ def check_redeclaration(registry: Registry, spec: TopicSpec) -> None:
         # So may the retention: it changes how far back the log reaches, not what it says.
         same = _declared(replace(known, partitions=spec.partitions)) == _declared(spec)
         if known.name == spec.name and not same:
-            readers = [f"{v.job} {v.label}" for v in registry.versions() if spec.name in v.sources]
+            # A topic's follower reads it too (through the mapping).
+            names = {spec.name} | {t.name for t in registry.topics() if t.follows == spec.name}
+            readers = [f"{v.job} {v.label}" for v in registry.versions()
+                       if names & set(v.sources)]  # fmt: skip
             if readers:
                 raise SchemaError(
                     f"topic {spec.name} is read by {', '.join(readers)} as declared before; "
@@ -252,11 +269,8 @@ def plan_version(
 ) -> JobVersion:
     """Plan the cell with Flink against the declared topics; return an unrecorded draft."""
     used = check_definition(registry, job, cell, key=key, python=python)
-    sources = [
-        statement
-        for t in used
-        for statement in ddl.source_statements(t, endpoints.kafka, "kappanb.plan", ReadRange())
-    ]
+    declared = registry.topics()
+    sources = [statement for t in used for statement in _planned_sources(t, declared, endpoints)]
     columns = [c.name for t in used for c in t.columns]  # for a near-name hint
     tenv = client.table_env(DEFAULT_JOB_CONFIG)
     kind: JobKind = "python" if python else "sql"
@@ -281,10 +295,26 @@ def plan_version(
     )
 
 
+def _planned_sources(
+    topic: TopicSpec, declared: Sequence[TopicSpec], endpoints: Endpoints
+) -> list[str]:
+    """The statements a run from the log's start makes ``topic.table`` readable with: a
+    topic that follows an older version is planned as the chain its runs read."""
+    older = chain.older_of(declared, topic)
+    if older is not None and chain_source.reads_older(topic, ReadRange()):
+        return chain_source.source_statements(
+            older, topic, endpoints.kafka, "kappanb.plan", ReadRange()
+        )
+    return ddl.source_statements(topic, endpoints.kafka, "kappanb.plan", ReadRange())
+
+
 def _read_by(scanned: Sequence[str], mentioned: list[TopicSpec]) -> list[TopicSpec]:
     """The topics the plan really reads: a word that only looks like a table name (a
     column alias `AS payments`, a comment) is not a source. Unknown plan: all mentioned."""
-    read = [t for t in mentioned if {t.table, malformed.log_table(t)} & set(scanned)]
+    read = [
+        t for t in mentioned
+        if {t.table, malformed.log_table(t), chain_source.newer_view(t)} & set(scanned)
+    ]  # fmt: skip
     return read or mentioned
 
 

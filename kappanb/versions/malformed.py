@@ -93,7 +93,8 @@ def view_ddl(topic: TopicSpec, clocked: bool = False, name: str | None = None) -
     )
 
 
-def dlq_sink_ddl(topic: TopicSpec, connection: KafkaConnection) -> str:
+def dlq_sink_ddl(topic: TopicSpec, connection: KafkaConnection, name: str | None = None) -> str:
+    """The table of ``topic``'s dead-letter topic, named ``name`` (default `dlq_table`)."""
     dlq = topic.dlq_topic
     assert dlq is not None, f"{topic.name} fails fast: it has no dead-letter topic"
     options = {
@@ -105,17 +106,25 @@ def dlq_sink_ddl(topic: TopicSpec, connection: KafkaConnection) -> str:
         "sink.delivery-guarantee": "at-least-once",
     }
     body = ",\n  ".join(f"{literal(k)} = {literal(v)}" for k, v in options.items())
-    return f"CREATE TEMPORARY TABLE {quote(dlq_table(topic))} ({DLQ_FIELDS}) WITH (\n  {body}\n)"
+    table = quote(name or dlq_table(topic))
+    return f"CREATE TEMPORARY TABLE {table} ({DLQ_FIELDS}) WITH (\n  {body}\n)"
 
 
-def dlq_insert(topic: TopicSpec, run: RunIdentity) -> str:
+def dlq_insert(
+    topic: TopicSpec, run: RunIdentity, source: str | None = None, sink: str | None = None,
+    condition: str = "",
+) -> str:  # fmt: skip
+    """The INSERT of ``topic``'s malformed events read from ``source`` (default its
+    `log_table`) into ``sink`` (default its `dlq_table`); ``condition``: of those, only
+    the ones it holds for (SQL kappanb generated)."""
     text = literal
     return (
-        f"INSERT INTO {quote(dlq_table(topic))}\n"
+        f"INSERT INTO {quote(sink or dlq_table(topic))}\n"
         f"SELECT {quote(ERROR)}, {quote(RAW)}, {quote(ENCODING)}, {text(topic.name)}, "
         f"{quote(PARTITION)}, {quote(OFFSET)}, {text(run.job)}, {run.version}, "
         f"CAST({run.run_id} AS BIGINT), {text(run.mode)}\n"
-        f"FROM {quote(log_table(topic))} WHERE {quote(ERROR)} IS NOT NULL"
+        f"FROM {quote(source or log_table(topic))} WHERE {quote(ERROR)} IS NOT NULL"
+        + (f" AND {condition}" if condition else "")
     )  # a heartbeat of the topic's clock is a valid row: never one of these
 
 
