@@ -35,9 +35,13 @@ _SQL_WORDS = """and as asc between bigint binary boolean both by bytes case cast
     timestamp timestamp_ltz tinyint to trailing trim true try_cast unknown varbinary
     varchar week when with without year zone array asymmetric century current_date
     current_row_timestamp current_time current_timestamp decade dow doy isodow isoyear
-    localtime localtimestamp map microsecond millennium multiset row symmetric"""
+    localtime localtimestamp map microsecond millennium multiset row symmetric
+    returning empty error wrapper conditional unconditional object key lax strict format
+    json absent respect ignore nulls preceding following unbounded utf8 collate placing"""
 _KEYWORDS = frozenset(_SQL_WORDS.split()) | RESERVED
-"""Words of a mapping expression that are SQL, not column names (compared in lower case)."""
+"""Words of a mapping expression that are SQL, not column names (compared in lower case).
+A word missing here would be refused as an unknown column; a column named like one of
+them is left to Flink's plan of the mapping, which follows at declaration."""
 _TOKEN = re.compile(
     r"'(?:[^']|'')*'"  # a string literal
     r"|`((?:[^`]|``)+)`"  # a quoted identifier

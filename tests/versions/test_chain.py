@@ -70,6 +70,8 @@ def test_the_columns_an_expression_reads_are_found_past_sql_words_and_functions(
     assert chain.referenced_columns("TIMESTAMPADD(HOUR, 1, ts)") == ["ts"]
     assert chain.referenced_columns("COALESCE(ts, CURRENT_TIMESTAMP)") == ["ts"]
     assert chain.referenced_columns("EXTRACT(DOW FROM ts) = 1 AND x IS NOT NULL") == ["ts", "x"]
+    json = "JSON_VALUE(payload, '$.fare' RETURNING DOUBLE DEFAULT 0 ON EMPTY NULL ON ERROR)"
+    assert chain.referenced_columns(json) == ["payload"]
 
 
 @pytest.mark.parametrize("expression", ["fare)", "(fare", "fare; DROP TABLE x", "'fare"])
