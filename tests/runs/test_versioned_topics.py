@@ -115,7 +115,7 @@ def test_wrong_declarations_say_what_to_do_and_create_nothing(
         with pytest.raises(TopicMappingError, match=says) as refused:
             chained.topic(V2, V2_SCHEMA, event_time="event_time", follows=V1, mapping=mapping)
         assert "Nothing was created" in str(refused.value)
-    assert [t.name for t in chained.topics()] == [V1]
+    assert [t.name for t in chained.topics() if t.name.startswith("chained.")] == [V1]
     assert not topic_exists(kafka, V2) and not topic_exists(kafka, f"{V2}.dlq")
 
 
