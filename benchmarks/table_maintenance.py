@@ -14,7 +14,7 @@ batch per commit, each waited for in every table) ages them by the same commits.
 of 3), its rows checked against a Python oracle; the ratios aged/fresh are the figures,
 "on" both at the end and at its worst (read just before each compaction, while the jobs
 run: the median). "sink" is read at the end, when its last rewrite may be up to
---compact-every commits old, or a minute (the sink's rate limit).
+--compact-every commits old, or 10 s (the sink's rate limit).
 Goal (issue 22): "on" within 1.5x of fresh, its files bounded. JSON in benchmarks/results/.
 """
 

@@ -46,7 +46,7 @@ class MaintenancePolicy:
     """Rewrite the small data files after this many commits (checkpoints with data)."""
     min_input_files: int = 5
     """A rewrite waits for at least this many files to rewrite."""
-    rate_limit_s: int = 60
+    rate_limit_s: int = 10
     """At most one maintenance run of a kind in this many seconds."""
     snapshot_age_s: int = 3600
     """Snapshots younger than this stay (time travel); older ones expire."""

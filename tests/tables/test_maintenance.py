@@ -27,7 +27,7 @@ def test_default_policy_turns_every_task_on_with_its_schedule() -> None:
     assert props["flink-maintenance.expire-snapshots.max-snapshot-age-seconds"] == "3600"
     assert props["flink-maintenance.expire-snapshots.retain-last"] == "10"
     assert props["flink-maintenance.delete-orphan-files.min-age-seconds"] == str(3 * 86400)
-    assert props["flink-maintenance.rate-limit-seconds"] == "60"
+    assert props["flink-maintenance.rate-limit-seconds"] == "10"
     assert props["write.metadata.delete-after-commit.enabled"] == "true"
 
 
