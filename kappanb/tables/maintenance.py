@@ -72,6 +72,9 @@ class MaintenancePolicy:
             ORPHANS: "true",
             f"{orphans}schedule.interval-second": str(self.orphan_every_s),
             f"{orphans}min-age-seconds": str(self.orphan_min_age_s),
+            # List the table's files through its FileIO (S3FileIO on a cluster profile),
+            # not a Hadoop file system, which has no s3:// scheme there.
+            f"{orphans}use-prefix-listing": "true",
             "flink-maintenance.rate-limit-seconds": str(self.rate_limit_s),
             # Every commit writes a new metadata file; keep the last 100, delete older ones.
             "write.metadata.delete-after-commit.enabled": "true",
