@@ -5,13 +5,16 @@
         [--compact-every 25] [--home HOME] [--out DIR]
 
 On the embedded stack (a fresh one in a temporary home unless --home names a running
-one), two live runs of the same GROUP BY read one topic with 1 s checkpoints: "off" is
+one), three live runs of the same GROUP BY read one topic with 1 s checkpoints: "off" is
 never compacted, "on" is compacted (`Workbench.compact`) every --compact-every commits,
-which stands in for an automatic trigger. A trickle of events (one batch per commit,
-each waited for in both tables) ages both by the same commits. Then a "fresh" table gets
-the same rows in one data file. Each table is read with `read` (median of 3), its rows
-checked against a Python oracle; the ratios aged/fresh are the figures, "on" both at the
-end and at its worst (read just before each compaction, while the jobs run: the median).
+and "sink" is maintained by Iceberg's Flink sink (`kappanb.tables.maintenance`, its
+default policy but a rewrite every --compact-every commits). A trickle of events (one
+batch per commit, each waited for in every table) ages them by the same commits. Then a
+"fresh" table gets the same rows in one data file. Each table is read with `read` (median
+of 3), its rows checked against a Python oracle; the ratios aged/fresh are the figures,
+"on" both at the end and at its worst (read just before each compaction, while the jobs
+run: the median). "sink" is read at the end, when its last rewrite may be up to
+--compact-every commits old, or 10 s (the sink's rate limit).
 Goal (issue 22): "on" within 1.5x of fresh, its files bounded. JSON in benchmarks/results/.
 """
 
@@ -39,6 +42,7 @@ from benchmarks.machine import machine
 from kappanb.settings import StackSettings
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import DEFAULT_NAMESPACE, open_catalog
+from kappanb.tables.maintenance import MaintenancePolicy
 from kappanb.tables.read import read_table
 from kappanb.tables.rewrite_commit import live_files
 from kappanb.workbench import Workbench
@@ -68,6 +72,16 @@ def _wait_for(probe: Callable[[], Rows], want: Rows, timeout: float = 120) -> No
         if time.monotonic() > deadline:
             raise SystemExit("a table did not reach the oracle in time")
         time.sleep(0.2)
+
+
+def _wait_for_rewrite(wb: Workbench, job: str, timeout: float) -> None:
+    """Until the sink has committed a rewrite of the job's table (a ``replace`` snapshot)."""
+    deadline = time.monotonic() + timeout
+    while not any(s.summary is not None and s.summary.operation.value == "replace"
+                  for s in _table(wb, job).snapshots()):  # fmt: skip
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the sink rewrote no file of {job} in {timeout:.0f} s")
+        time.sleep(0.5)
 
 
 def _files(wb: Workbench, job: str) -> dict[str, int]:
@@ -108,14 +122,19 @@ def _fresh_copy(wb: Workbench, job: str) -> str:
 
 
 def measure(wb: Workbench, commits: int, compact_every: int, seed: int = 7) -> dict[str, Any]:
-    """Age the "off" and "on" runs by ``commits`` commits; read them and a fresh copy."""
+    """Age the "off", "on" and "sink" runs by ``commits`` commits; read them and a fresh
+    copy. The runs' tables are created by ``wb``'s stack, "sink"'s maintained by the sink."""
     stamp = time.strftime("%Y%m%d%H%M%S")
     topic, source = f"maint.events.{stamp}", f"maint_{stamp}"
-    wb.topic(topic, "merchant STRING, amount BIGINT", partitions=1, table=source)
-    off, on = f"maint_off_{stamp}", f"maint_on_{stamp}"
-    for job in (off, on):
-        wb.job(job, SQL.format(source=source), note="table maintenance benchmark")
-        wb.run(job, watch=False)
+    plain = Workbench(replace(wb.settings, table_maintenance=None), auto_up=False)
+    policy = MaintenancePolicy(rewrite_every_commits=compact_every)
+    maintained = Workbench(replace(wb.settings, table_maintenance=policy), auto_up=False)
+    plain.topic(topic, "merchant STRING, amount BIGINT", partitions=1, table=source)
+    off, on, sink = f"maint_off_{stamp}", f"maint_on_{stamp}", f"maint_sink_{stamp}"
+    for job, runner in ((off, plain), (on, plain), (sink, maintained)):
+        runner.job(job, SQL.format(source=source), note="table maintenance benchmark")
+        runner.run(job, watch=False)
+    jobs = (off, on, sink)
     rng, events, compacted = random.Random(seed), [], 0
     aged_on: list[float] = []
     try:
@@ -125,14 +144,15 @@ def measure(wb: Workbench, commits: int, compact_every: int, seed: int = 7) -> d
             events += batch
             wb.produce(topic, batch)
             want = oracle(events)
-            for job in (off, on):
+            for job in jobs:
                 _wait_for(lambda job=job: _rows(wb, job), want)  # type: ignore[misc]
             if i % compact_every == 0:  # "on" at its worst first: the most commits since
                 aged_on.append(_timed(lambda: wb.read(on).collect()))
                 compacted += 1
                 wb.compact(on)
+        _wait_for_rewrite(wb, sink, timeout=120)
     finally:
-        for job in (off, on):
+        for job in jobs:
             wb.stop(job, 1)
     fresh = _fresh_copy(wb, off)
     catalog = wb.stack.endpoints().catalog
@@ -140,19 +160,21 @@ def measure(wb: Workbench, commits: int, compact_every: int, seed: int = 7) -> d
         "fresh": _timed(lambda: read_table(catalog, fresh)),
         "off": _timed(lambda: wb.read(off).collect()),
         "on": _timed(lambda: wb.read(on).collect()),
+        "sink": _timed(lambda: wb.read(sink).collect()),
         "on_before_compaction": statistics.median(aged_on) if aged_on else 0.0,
     }
-    if {r for r in (_rows(wb, off), _rows(wb, on))} != {want}:
+    if {_rows(wb, job) for job in jobs} != {want}:
         raise SystemExit("a table's rows differ from the oracle")
     return {
         "commits": commits, "compact_every": compact_every, "compactions": compacted,
         "rows": len(want), "events": len(events), "read_seconds": reads,
         "ratio_off_to_fresh": reads["off"] / reads["fresh"],
         "ratio_on_to_fresh": reads["on"] / reads["fresh"],
+        "ratio_sink_to_fresh": reads["sink"] / reads["fresh"],
         "ratio_on_before_compaction_to_fresh": (
             statistics.median(aged_on) / reads["fresh"] if aged_on else 0.0
         ),
-        "files": {"off": _files(wb, off), "on": _files(wb, on)},
+        "files": {job.split("_")[1]: _files(wb, job) for job in jobs},
     }  # fmt: skip
 
 

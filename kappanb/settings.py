@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kappanb.exceptions import SettingsError
+from kappanb.tables.maintenance import MaintenancePolicy
 
 DEFAULT_PORTS: dict[str, int] = {
     "kafka": 9092,
@@ -63,6 +64,10 @@ class StackSettings:
     """How often jobs checkpoint; output tables commit on each checkpoint."""
     watermark_idle_timeout: str = "5 s"
     """A partition that gives a job no record for this long stops holding its watermark."""
+    table_maintenance: MaintenancePolicy | None = field(default_factory=MaintenancePolicy)
+    """How Flink maintains the output tables of unbounded runs it creates (compaction,
+    snapshot expiry, orphan files: `kappanb.tables.maintenance`); None: it does not
+    (``KAPPANB_TABLE_MAINTENANCE=off``)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> StackSettings:
@@ -83,6 +88,9 @@ class StackSettings:
             values["watermark_idle_timeout"] = _duration(
                 "KAPPANB_WATERMARK_IDLE_TIMEOUT", env["KAPPANB_WATERMARK_IDLE_TIMEOUT"]
             )
+        if env.get("KAPPANB_TABLE_MAINTENANCE"):
+            on = _switch("KAPPANB_TABLE_MAINTENANCE", env["KAPPANB_TABLE_MAINTENANCE"])
+            values["table_maintenance"] = MaintenancePolicy() if on else None
         ports = dict(DEFAULT_PORTS)
         explicit: set[str] = set()
         for name, var in _PORT_ENV.items():
@@ -104,6 +112,15 @@ def _duration(name: str, raw: str) -> str:
     if not re.fullmatch(r"\s*[0-9]+\s*(ms|s|min|h)\s*", raw):
         raise SettingsError(f"{name}={raw!r} is not a duration like '5 s', '500 ms' or '1 min'")
     return raw.strip()
+
+
+def _switch(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("on", "true", "1", "yes"):
+        return True
+    if value in ("off", "false", "0", "no"):
+        return False
+    raise SettingsError(f"{name}={raw!r} is neither 'on' nor 'off'")
 
 
 def _positive_int(name: str, raw: str) -> int:

@@ -180,7 +180,7 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         return runs.RunLauncher(
             endpoints, self.registry, places.checkpoints, places.savepoints,
             self.settings.checkpoint_interval, self.settings.watermark_idle_timeout,
-            job_archive=places.job_archive,
+            job_archive=places.job_archive, maintenance=self.settings.table_maintenance,
         )  # fmt: skip
 
     # ---- topics and events -----------------------------------------------------------

@@ -34,3 +34,14 @@ def test_keyword_overrides_win_over_environment(tmp_path: Path) -> None:
 def test_bad_numbers_are_named_in_the_message(value: str) -> None:
     with pytest.raises(SettingsError, match=f"KAPPANB_FLINK_REST_PORT={value!r}"):
         StackSettings.from_env({"KAPPANB_FLINK_REST_PORT": value})
+
+
+def test_table_maintenance_is_on_by_default_and_switched_off_by_environment() -> None:
+    from kappanb.tables.maintenance import MaintenancePolicy
+
+    assert StackSettings.from_env({}).table_maintenance == MaintenancePolicy()
+    assert StackSettings.from_env({"KAPPANB_TABLE_MAINTENANCE": "off"}).table_maintenance is None
+    on = StackSettings.from_env({"KAPPANB_TABLE_MAINTENANCE": "on"})
+    assert on.table_maintenance == MaintenancePolicy()
+    with pytest.raises(SettingsError, match="KAPPANB_TABLE_MAINTENANCE='sometimes'"):
+        StackSettings.from_env({"KAPPANB_TABLE_MAINTENANCE": "sometimes"})

@@ -32,6 +32,7 @@ from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, Topic
 from kappanb.stack.checkpoints import as_dir_uri, join
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import drop_table, init_catalog
+from kappanb.tables.maintenance import V2_SINK, MaintenancePolicy, table_maintained
 from kappanb.versions import archive_source, chain_source, ddl, malformed
 from kappanb.versions.archive_source import Handoff
 from kappanb.versions.planner import split_cell
@@ -85,8 +86,11 @@ class RunLauncher:
         checkpoint_interval: str,
         watermark_idle_timeout: str = "5 s",
         job_archive: str | None = None,
+        maintenance: MaintenancePolicy | None = None,
     ) -> None:
         self.endpoints = endpoints
+        self.maintenance = maintenance
+        """How the output tables of unbounded runs are maintained; None: not at all."""
         self.job_archive = job_archive
         self.registry = registry
         self.rest = FlinkRest(endpoints.flink_rest_url)
@@ -108,7 +112,7 @@ class RunLauncher:
         INSERT per dead-letter topic (the same for a live run and a replay)."""
         catalog = self.endpoints.catalog.name
         parts = split_cell(plan.job_version.text, plan.job_version.job)
-        sink = [ddl.sink_ddl(catalog, plan.table, plan.job_version)] if create_table else []
+        sink = [self._sink_ddl(plan)] if create_table else []
         return [
             *self._sources(plan),
             *(s.text for s in parts.setup),
@@ -116,6 +120,29 @@ class RunLauncher:
             ddl.insert_sql(catalog, plan.table, parts.query.text, bounded=plan.rng.bounded),
             *self._dead_letters(plan),
         ]
+
+    def _sink_ddl(self, plan: RunPlan) -> str:
+        """The output table, with the maintenance properties when the run maintains it."""
+        catalog, policy = self.endpoints.catalog.name, self.maintains(plan)
+        properties = None if policy is None else policy.table_properties()
+        return ddl.sink_ddl(catalog, plan.table, plan.job_version, properties)
+
+    def maintains(self, plan: RunPlan) -> MaintenancePolicy | None:
+        """The policy a new table of ``plan`` is maintained by: unbounded runs only (live
+        runs and replays that go on live); a bounded replay's table is finished when it
+        ends (`compact` it on demand), and its one writer (`ddl.ONE_WRITER`) is the v1
+        sink's fix."""
+        return None if plan.rng.bounded else self.maintenance
+
+    def sink_config(self, plan: RunPlan, create: bool) -> dict[str, str]:
+        """The sink-v2 setting when the run's table is (to be) maintained. A resumed run
+        asks the table, not today's policy: its checkpoint holds the state of the sink the
+        table was created for, and only the same job graph restores it."""
+        if create:
+            maintained = self.maintains(plan) is not None
+        else:
+            maintained = table_maintained(self.endpoints.catalog, plan.table)
+        return {V2_SINK: "true"} if maintained else {}
 
     def _sources(self, plan: RunPlan) -> list[str]:
         kafka, catalog = self.endpoints.kafka, self.endpoints.catalog
@@ -161,7 +188,7 @@ class RunLauncher:
             for statement in self._sources(plan):
                 tenv.execute_sql(statement)
             if create_table:
-                tenv.execute_sql(ddl.sink_ddl(catalog, plan.table, plan.job_version))
+                tenv.execute_sql(self._sink_ddl(plan))
             result = run_cell(tenv, plan.job_version.text, plan.job_version.job)
             statement_set.add_insert(ddl.qualified_table(catalog, plan.table), result)
             for statement in self._dead_letters(plan):
@@ -179,7 +206,7 @@ class RunLauncher:
         """
         self.ensure_dead_letter_topics([*plan.older.values(), *plan.topics])
         client, create = FlinkSqlClient(self.endpoints), restore is None
-        config = self.job_config(plan.parallelism, restore)
+        config = {**self.job_config(plan.parallelism, restore), **self.sink_config(plan, create)}
         if plan.rng.from_archive:
             config.update(archive_source.FLIP27_SOURCE)
         with self.creating(plan.table, create):

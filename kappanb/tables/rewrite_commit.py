@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 FILE_ROWS = 1_000_000  # rows per compacted data file
 KEPT_SUMMARY_PREFIX = "flink."  # Flink's committer finds its last checkpoint here
+CHECKPOINT_KEY = "flink.max-committed-checkpoint-id"
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def replace_commit(
     commit_snapshot(
         table, snapshot_id, head.snapshot_id,
         [m for m in (data_manifest, delete_manifest) if m is not None],
-        _summary(head, live, added=len(added), removed=len(gone)),
+        _summary(_flink_commit(table, head), live, added=len(added), removed=len(gone)),
     )  # fmt: skip
 
 
@@ -282,6 +283,18 @@ def _write_manifest_list(
     ) as writer:  # fmt: skip
         writer.add_manifests(manifests)
     return location
+
+
+def _flink_commit(table: Table, head: Snapshot) -> Snapshot:
+    """The newest snapshot from ``head`` back that Flink's committer wrote (its summary
+    names its checkpoint), else ``head``: a rewrite by Iceberg's own Flink maintenance
+    (`kappanb.tables.maintenance`) between carries no checkpoint of its own."""
+    from pyiceberg.table.snapshots import ancestors_of
+
+    for snapshot in ancestors_of(head, table.metadata):
+        if snapshot.summary is not None and snapshot.summary[CHECKPOINT_KEY] is not None:
+            return snapshot
+    return head
 
 
 def _summary(parent: Snapshot, live: LiveFiles, *, added: int, removed: int) -> Summary:

@@ -9,6 +9,8 @@ go to Flink and nowhere else; text shown to anyone passes `KafkaConnection.redac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kappanb.core.names import literal, quote
 from kappanb.core.positions import ReadRange
 from kappanb.core.schema import Column, format_columns
@@ -116,10 +118,13 @@ def qualified_table(catalog: str, table: str) -> str:
     return f"{quote(catalog)}.{quote(DEFAULT_NAMESPACE)}.{quote(table)}"
 
 
-def sink_ddl(catalog: str, table: str, job_version: JobVersion) -> str:
-    """``CREATE TABLE`` for a run's Iceberg output: upsert on the key when the query updates."""
+def sink_ddl(
+    catalog: str, table: str, job_version: JobVersion, properties: Mapping[str, str] | None = None
+) -> str:
+    """``CREATE TABLE`` for a run's Iceberg output: upsert on the key when the query updates;
+    ``properties`` go to the table too (`kappanb.tables.maintenance`)."""
     columns = format_columns(job_version.output)
-    options = {"format-version": "2"}
+    options = {"format-version": "2", **(properties or {})}
     if job_version.updating:
         keys = ", ".join(quote(k) for k in job_version.key)
         columns += f",\n  PRIMARY KEY ({keys}) NOT ENFORCED"

@@ -108,7 +108,10 @@ def _lose_to_a_checkpoint(
 def test_compaction_races_the_live_job_and_loses_no_row(
     stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    wb = Workbench(replace(stack.settings, checkpoint_interval="1 s"), auto_up=False)
+    # The subject is `compact` against the job's own commits: the sink's automatic
+    # maintenance stays off (tests/tables/test_maintenance_live.py has both together).
+    settings = replace(stack.settings, checkpoint_interval="1 s", table_maintenance=None)
+    wb = Workbench(settings, auto_up=False)
     wb.topic(TOPIC, "merchant STRING, amount BIGINT", partitions=1, table=SOURCE)
     wb.job(JOB, SQL)
     wb.run(JOB, watch=False)

@@ -172,3 +172,29 @@ def test_rewrites_given_up_for_conflicts_count_as_attempts(
     assert table.current_snapshot().summary.operation.value == "overwrite"  # type: ignore[union-attr]
     on_disk = {p.as_uri() for p in (tmp_path / "wh").rglob("*.parquet")}
     assert on_disk == live_files(table, table.current_snapshot()).paths
+
+
+def test_the_checkpoint_of_the_last_flink_commit_survives_a_rewrite_without_one(
+    tmp_path: Path,
+) -> None:
+    """Iceberg's Flink maintenance commits rewrites whose summary names no checkpoint; a
+    compaction on top still carries the job's last committed checkpoint, so a restore
+    after an expiry does not commit that checkpoint's files again."""
+    from pyiceberg.table.snapshots import Operation, Summary
+
+    from kappanb.tables.rewrite_commit import commit_snapshot
+
+    table = _aged(tmp_path)
+    flink = table.current_snapshot()
+    assert flink is not None and flink.summary is not None
+    checkpoint = flink.summary["flink.max-committed-checkpoint-id"]
+    manifests = flink.manifests(table.io)
+    between = table.metadata.new_snapshot_id()  # like a rewrite by Flink's maintenance
+    commit_snapshot(table, between, flink.snapshot_id, manifests, Summary(Operation.REPLACE))
+    table = table.refresh()
+    assert table.current_snapshot().summary["flink.max-committed-checkpoint-id"] is None  # type: ignore[union-attr]
+
+    compact_table(table)
+    summary = table.refresh().current_snapshot().summary  # type: ignore[union-attr]
+    assert summary is not None and summary["flink.max-committed-checkpoint-id"] == checkpoint
+    assert _rows(table) == ORACLE

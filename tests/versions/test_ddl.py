@@ -227,3 +227,10 @@ def test_catalog_ddl_quotes_paths_with_quotes(tmp_path: Path) -> None:
 def test_offsets_are_ascii_digits_only(start: str) -> None:
     with pytest.raises(StartPositionError, match="is not a position"):
         read_range(start, None)
+
+
+def test_sink_ddl_carries_table_properties() -> None:
+    props = {"flink-maintenance.rewrite.enabled": "true"}
+    ddl = sink_ddl("c", "t", _version(True, ("day",)), props)
+    assert "'format-version' = '2',\n  'flink-maintenance.rewrite.enabled' = 'true'" in ddl
+    assert "'write.upsert.enabled' = 'true'" in ddl
