@@ -15,9 +15,15 @@ import polars as pl
 
 _WIDTH, _HEIGHT = 240, 150
 # Labels thinned so none overlap, and the event-time date said once (the lowest label):
-# "%Y-%m-%d %H:%M" on every tick repeated one label, and wall-clock labels collided.
+# "%Y-%m-%d %H:%M" on every tick repeated one label, and wall-clock labels collided; but
+# over months every tick is a midnight, and "00:00:00" four times said nothing.
 _CLOCK = alt.Axis(format="%H:%M:%S", labelAngle=0, tickCount=3, labelOverlap="greedy")
-EVENT_TIME_LABELS = "timeFormat(datum.value, datum.index == 0 ? '%b %d %H:%M' : '%H:%M:%S')"
+EVENT_TIME_LABELS = (
+    "timeFormat(datum.value, hours(datum.value) + minutes(datum.value) + seconds(datum.value)"
+    " == 0 ? '%Y-%m-%d' : datum.index == 0 ? '%b %d %H:%M' : '%H:%M:%S')"
+)
+"""A tick at midnight (the ticks of a span of days or months) is a date; others show the
+time, the lowest with its day."""
 _EVENT_TIME = alt.Axis(labelExpr=EVENT_TIME_LABELS, tickCount=4, labelOverlap="greedy")
 _LEGEND = alt.Legend(orient="top", title=None)
 """Above each chart: visible whatever width the output area leaves for it."""
