@@ -110,13 +110,10 @@ class FlinkRest:
         result: dict[str, Any] = self._request("GET", f"/jobs/{job_id}/checkpoints")
         return result
 
-    def stop_with_savepoint(
-        self, job_id: str, target: str, timeout: float = 120.0, *, drain: bool = False
-    ) -> str:
-        """Take a savepoint and stop the job; return the savepoint's location. ``drain``:
-        emit the final watermark first (windows fire; the job ends FINISHED)."""
+    def stop_with_savepoint(self, job_id: str, target: str, timeout: float = 120.0) -> str:
+        """Take a savepoint and stop the job; return the savepoint's location."""
         trigger = self._request(
-            "POST", f"/jobs/{job_id}/stop", {"targetDirectory": target, "drain": drain}
+            "POST", f"/jobs/{job_id}/stop", {"targetDirectory": target, "drain": False}
         )["request-id"]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

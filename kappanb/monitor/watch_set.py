@@ -18,8 +18,6 @@ from kappanb.display.html import html_table, link, text_table
 from kappanb.display.plain import plain_text
 from kappanb.flink.rest import FlinkRest
 from kappanb.kafka.connection import KafkaConnection
-from kappanb.kafka.run_offsets import offsets_of
-from kappanb.monitor.bounded_end import EndOfInput
 from kappanb.monitor.bounded_reads import BoundedRead
 from kappanb.monitor.history import CaughtUp, RunHistory, sample_hold
 from kappanb.monitor.progress import CATCHING_UP, Progress, progress
@@ -207,15 +205,12 @@ def watch_runs(
     samplers: SharedSamplers | None = SAMPLERS,
     serving: int | None = None,
     verdicts: CaughtUpVerdicts | None = None,
-    finish_dir: str | None = None,
     bounded: Mapping[int, Sequence[BoundedRead]] | None = None,
 ) -> WatchSet:
     """A watch per run (not started): the run's shared one from ``samplers``, or (None) one
     of the set's own. Replays compare their watermark with the live run's. An unbounded
     replay of the ``serving`` version (promoted) is labelled as the live run it now is.
     ``verdicts``: where a run's caught-up verdict is recorded for other processes (the panel).
-    ``finish_dir``: where the savepoint goes that ends a bounded replay stuck at its end
-    (`kappanb.monitor.bounded_end`; None: such a replay is left as it is).
     ``bounded``: per run id, the topics it reads only up to fixed offsets (the older
     version of a followed topic, `kappanb.monitor.bounded_reads`), besides ``sources``."""
     watched: list[WatchedRun] = []
@@ -223,7 +218,7 @@ def watch_runs(
     for run in sorted(runs, key=lambda r: r.mode != "live"):  # live first
         make = partial(
             _run_watch, job, run, sources[run.version], rest, endpoints, interval, threshold,
-            finish_dir, bounded=(bounded or {}).get(run.id, ()),
+            bounded=(bounded or {}).get(run.id, ()),
         )  # fmt: skip
         compare = live if run.mode != "live" else None
         lease: Lease | None = None
@@ -255,11 +250,9 @@ def run_label(run: RunRecord, serving: int | None = None) -> str:
 
 def _run_watch(
     job: str, run: RunRecord, topics: Sequence[TopicSpec], rest: FlinkRest,
-    endpoints: Endpoints, interval: float, threshold: int, finish_dir: str | None,
-    live: RunWatch | None, bounded: Sequence[BoundedRead] = (),
+    endpoints: Endpoints, interval: float, threshold: int, live: RunWatch | None,
+    bounded: Sequence[BoundedRead] = (),
 ) -> RunWatch:  # fmt: skip
-    """A run's watch; a bounded replay's also drains it when it is stuck at its end
-    (`kappanb.monitor.bounded_end`), with its savepoint under ``finish_dir``."""
     sample = partial(
         sample_run, rest, endpoints.kafka, run.flink_job_id, run.group_id,
         list(dict.fromkeys([*(b.topic for b in bounded), *(t.name for t in topics)])),
@@ -277,11 +270,6 @@ def _run_watch(
         interval=interval, thread_name=f"{job} {label} #{run.id}",
     )  # fmt: skip
     watch.on_update(partial(_release_hold, endpoints.kafka, topics))
-    if run.until is not None and run.end_offsets and finish_dir:
-        end = {t.replace(".", "_"): p for t, p in offsets_of(run.end_offsets).items()}
-        target = f"{finish_dir.rstrip('/')}/{run.job}-v{run.version}-run{run.id}-end"
-        drain = partial(rest.stop_with_savepoint, run.flink_job_id, target, drain=True)
-        watch.on_update(EndOfInput(end, drain))
     return watch
 
 

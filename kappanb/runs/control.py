@@ -341,6 +341,5 @@ class RunControl:
             name, chosen, sources, self.launcher.rest, self.endpoints, interval=interval,
             threshold=threshold, samplers=SAMPLERS if shared else None,
             serving=current.to_version if (current := self.registry.serving(name)) else None,
-            verdicts=self.verdicts, finish_dir=self.launcher.savepoints_dir,
-            bounded=older_sides(self.registry, chosen),
+            verdicts=self.verdicts, bounded=older_sides(self.registry, chosen),
         ).start()  # fmt: skip
