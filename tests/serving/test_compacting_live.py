@@ -7,10 +7,8 @@ pyiceberg's plain scan returns the same rows."""
 
 from __future__ import annotations
 
-import random
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -23,56 +21,12 @@ from kappanb.tables.catalog import DEFAULT_NAMESPACE, open_catalog
 from kappanb.tables.rewrite_commit import live_files
 from kappanb.workbench import Workbench
 from tests.oracles import eventually
+from tests.trickle import Trickle, oracle
 
 pytestmark = pytest.mark.integration
 
 TOPIC, SOURCE, JOB = "compact.events.v1", "compact_events", "compact_totals"
 SQL = f"SELECT merchant, COUNT(*) AS payments, SUM(amount) AS total FROM {SOURCE} GROUP BY merchant"
-Rows = frozenset[tuple[str, int, int]]
-
-
-def oracle(events: Sequence[dict[str, Any]]) -> Rows:
-    counts: dict[str, int] = defaultdict(int)
-    totals: dict[str, int] = defaultdict(int)
-    for e in events:
-        counts[e["merchant"]] += 1
-        totals[e["merchant"]] += e["amount"]
-    return frozenset((m, counts[m], totals[m]) for m in counts)
-
-
-def batch(rng: random.Random, size: int) -> list[dict[str, Any]]:
-    return [{"merchant": f"m{rng.randrange(8)}", "amount": rng.randrange(1, 100)}
-            for _ in range(size)]  # fmt: skip
-
-
-class Trickle:
-    """Events produced batch by batch, each once the previous one is in the table; every
-    read is checked against the oracles of the prefixes produced so far."""
-
-    def __init__(self, wb: Workbench, seed: int) -> None:
-        self.wb, self.rng = wb, random.Random(seed)
-        self.events: list[dict[str, Any]] = []
-        self.prefixes: set[Rows] = {frozenset()}
-        self.reads = 0
-        self.torn: list[Rows] = []  # reads that match no prefix
-
-    def read(self) -> Rows:
-        frame = self.wb.read(JOB).collect()
-        rows = frozenset((str(m), int(p), int(t)) for m, p, t in frame.select(
-            "merchant", "payments", "total").iter_rows())  # fmt: skip
-        self.reads += 1
-        if rows not in self.prefixes:
-            self.torn.append(rows)
-        return rows
-
-    def add(self, size: int) -> None:
-        new = batch(self.rng, size)
-        for i in range(1, len(new) + 1):
-            self.prefixes.add(oracle(self.events + new[:i]))
-        self.events += new
-        self.wb.produce(TOPIC, new)
-        want = oracle(self.events)
-        assert eventually(self.read, lambda rows: rows == want, timeout=90) == want
 
 
 def _table(wb: Workbench) -> Any:
@@ -115,7 +69,9 @@ def test_compaction_races_the_live_job_and_loses_no_row(
     wb.topic(TOPIC, "merchant STRING, amount BIGINT", partitions=1, table=SOURCE)
     wb.job(JOB, SQL)
     wb.run(JOB, watch=False)
-    trickle = Trickle(Workbench(wb.settings, auto_up=False), seed=5)  # its own thread's
+    trickle = Trickle(
+        Workbench(wb.settings, auto_up=False), seed=5, topic=TOPIC, job=JOB, merchants=8
+    )  # its own thread's
     try:
         for _ in range(5):  # before: one commit or more per batch
             trickle.add(12)

@@ -10,10 +10,7 @@ exact rows."""
 from __future__ import annotations
 
 import os
-import random
 import time
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ from kappanb.tables.maintenance import MaintenancePolicy, maintained
 from kappanb.tables.rewrite_commit import live_files
 from kappanb.workbench import Workbench
 from tests.oracles import eventually
+from tests.trickle import Trickle, oracle
 
 pytestmark = pytest.mark.integration
 
@@ -35,47 +33,6 @@ SQL = f"SELECT merchant, COUNT(*) AS payments, SUM(amount) AS total FROM {SOURCE
 POLICY = MaintenancePolicy(rewrite_every_commits=3, min_input_files=2, rate_limit_s=2,
                            expire_every_commits=3, snapshot_age_s=20, retain_last=5,
                            orphan_every_s=5)  # fmt: skip
-Rows = frozenset[tuple[str, int, int]]
-
-
-def oracle(events: Sequence[dict[str, Any]]) -> Rows:
-    counts: dict[str, int] = defaultdict(int)
-    totals: dict[str, int] = defaultdict(int)
-    for e in events:
-        counts[e["merchant"]] += 1
-        totals[e["merchant"]] += e["amount"]
-    return frozenset((m, counts[m], totals[m]) for m in counts)
-
-
-class Trickle:
-    """Events produced batch by batch, each once the previous one is in the table; every
-    read is checked against the oracles of the prefixes produced so far."""
-
-    def __init__(self, wb: Workbench, seed: int) -> None:
-        self.wb, self.rng = wb, random.Random(seed)
-        self.events: list[dict[str, Any]] = []
-        self.prefixes: set[Rows] = {frozenset()}
-        self.reads = 0
-        self.torn: list[Rows] = []
-
-    def read(self) -> Rows:
-        frame = self.wb.read(JOB).collect()
-        rows = frozenset((str(m), int(p), int(t)) for m, p, t in frame.select(
-            "merchant", "payments", "total").iter_rows())  # fmt: skip
-        self.reads += 1
-        if rows not in self.prefixes:
-            self.torn.append(rows)
-        return rows
-
-    def add(self, size: int) -> None:
-        new = [{"merchant": f"m{self.rng.randrange(6)}", "amount": self.rng.randrange(1, 100)}
-               for _ in range(size)]  # fmt: skip
-        for i in range(1, len(new) + 1):
-            self.prefixes.add(oracle(self.events + new[:i]))
-        self.events += new
-        self.wb.produce(TOPIC, new)
-        want = oracle(self.events)
-        assert eventually(self.read, lambda rows: rows == want, timeout=90) == want
 
 
 def _table(wb: Workbench) -> Any:
@@ -112,7 +69,9 @@ def test_the_sink_keeps_a_live_table_compacted_and_loses_no_row(stack: EmbeddedS
     wb.topic(TOPIC, "merchant STRING, amount BIGINT", partitions=1, table=SOURCE)
     wb.job(JOB, SQL)
     wb.run(JOB, watch=False)
-    trickle = Trickle(Workbench(wb.settings, auto_up=False), seed=11)
+    trickle = Trickle(
+        Workbench(wb.settings, auto_up=False), seed=11, topic=TOPIC, job=JOB, merchants=6
+    )
     try:
         assert maintained(_table(wb).properties)
         old = _plant_orphan(_table(wb), POLICY.orphan_min_age_s + 3600)
