@@ -69,7 +69,7 @@ def cmd_history(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object
     "retire", "stop a version with a savepoint; keep its table as a rollback target",
     JOB, version_arg(),
     one_of(
-        arg("--drop", action="store_true", help="drop its table too"),
+        arg("--drop", action="store_true", help="drop its table too (not the rollback target's)"),
         arg("--remove-after", type=grace, metavar="GRACE", default=None,
             help="remove its table once this has passed (7d, 36h): `sweep` does"),
     ),

@@ -49,12 +49,15 @@ def protection(current: Switch | None, job: str, version: int) -> str | None:
     return None
 
 
-def refusal(reason: str, job: str, version: int) -> RemovalRefusedError:
-    """The error for scheduling the removal of a table ``reason`` says must stay."""
+def refusal(
+    reason: str, job: str, version: int, *, how: str = "--remove-after ..."
+) -> RemovalRefusedError:
+    """The error for removing (``how``: scheduling, or ``--drop``) a table ``reason`` says
+    must stay."""
+    done = "no removal was scheduled" if how.startswith("--remove-after") else "nothing dropped"
     return RemovalRefusedError(
-        f"{reason}, so its table is kept and no removal was scheduled (nothing was changed); "
-        f"promote another version first, then `retire {job} v{version} --remove-after ...` "
-        "again"
+        f"{reason}, so its table is kept and {done} (nothing was changed); "
+        f"promote another version first, then `retire {job} v{version} {how}` again"
     )
 
 

@@ -108,13 +108,15 @@ class ServingCommands:
         """Stop a version (savepoint), keep its table as a rollback target (or ``drop`` it),
         or schedule its removal once ``remove_after`` ("7d", "36h") has passed on the
         registry's clock; `sweep` (and `up`) then removes it, unless it serves again or is
-        the rollback target by then. Refused for the served version and, with
+        the rollback target by then. Refused for the served version and, with ``drop`` or
         ``remove_after``, for the rollback target, before anything is stopped."""
         if drop and remove_after is not None:
             raise TypeError("give retire drop=True or remove_after, not both")
         after = None if remove_after is None else grace_ms(remove_after)
         with self.registry.job_lock(name, f"retire {name} v{version}"):
-            retired = check_retire(self.registry, name, version, remove=after is not None)
+            retired = check_retire(
+                self.registry, name, version, remove=after is not None, drop=drop
+            )
             serving = Serving(self._control())  # the stack, after the checks
             return serving.retire(retired, drop=drop, remove_after_ms=after)
 

@@ -11,8 +11,8 @@ table's snapshot: one version or the other, never a mix.
   one replaced (twice in a row returns to where it was); both are recorded.
 - ``retire`` stops a version's job with a savepoint and keeps its table as a rollback
   target; with ``drop`` it removes the table too; with ``remove_after`` it schedules the
-  table's removal once that grace period has passed (`serving.removal` sweeps), refused
-  for the served version and the rollback target. None touches the served version.
+  table's removal once that grace period has passed (`serving.removal` sweeps); both
+  refused for the served version and the rollback target. None touches the served version.
 """
 
 from __future__ import annotations
@@ -167,17 +167,20 @@ def check_rollback(registry: Registry, job: str) -> Switch:
     return current
 
 
-def check_retire(registry: Registry, job: str, version: int, *, remove: bool = False) -> JobVersion:
-    """The version to retire, unless it is the one readers get, or, to ``remove`` its
-    table later, the rollback target (no stack)."""
+def check_retire(
+    registry: Registry, job: str, version: int, *, remove: bool = False, drop: bool = False
+) -> JobVersion:
+    """The version to retire, unless it is the one readers get, or, to ``drop`` its table
+    now or ``remove`` it later, the rollback target (no stack)."""
     job_version = definitions.find_version(registry, job, version)
     current = registry.serving(job)
     if current is not None and current.to_version == job_version.version:
         raise PromoteError(
             f"{job} {job_version.label} is what readers get: promote another version first"
         )
-    if remove and (reason := removals.protection(current, job, job_version.version)):
-        raise removals.refusal(reason, job, job_version.version)
+    if (remove or drop) and (reason := removals.protection(current, job, job_version.version)):
+        how = "--drop" if drop else "--remove-after ..."
+        raise removals.refusal(reason, job, job_version.version, how=how)
     return job_version
 
 

@@ -15,8 +15,15 @@ from typing import Any
 import pytest
 
 from kappanb.cluster import flink_nodes
+from kappanb.exceptions import RemovalRefusedError
 from kappanb.generators import PaymentsGenerator
-from kappanb.tables.catalog import DEFAULT_NAMESPACE, open_catalog, serving_table, table_exists
+from kappanb.tables.catalog import (
+    DEFAULT_NAMESPACE,
+    drop_table,
+    open_catalog,
+    serving_table,
+    table_exists,
+)
 from kappanb.tables.rest_catalog import table_files
 from kappanb.workbench import Workbench
 from tests.oracles import daily_payments, eventually
@@ -117,9 +124,12 @@ def test_the_story_runs_on_the_cluster_through_its_profile(workbench: Workbench)
     assert table(wb, None) == everything_v1  # readers get v1 again
     v2 = open_catalog(endpoints.catalog).load_table((DEFAULT_NAMESPACE, f"{JOB}__v2"))
     assert table_files(v2.io, v2.location())  # Flink wrote its files to the bucket
-    retired = wb.retire(JOB, 2, drop=True)  # v2 runs: it stops with a savepoint on S3
-    assert retired.dropped and retired.stopped
+    with pytest.raises(RemovalRefusedError, match="v2 is the rollback target"):
+        wb.retire(JOB, 2, drop=True)  # `rollback` would return to it
+    retired = wb.retire(JOB, 2)  # v2 runs: it stops with a savepoint on S3
+    assert not retired.dropped and retired.stopped
     assert all(where.startswith("s3://state/savepoints/") for _, where in retired.stopped)
+    drop_table(endpoints.catalog, f"{JOB}__v2")  # what `retire --drop` does once allowed
     assert not table_exists(endpoints.catalog, f"{JOB}__v2")
     assert table_files(v2.io, v2.location()) == []  # purged: no file left behind
     assert [s.kind for s in wb.history(JOB).switches] == ["first live run", "promote", "rollback"]

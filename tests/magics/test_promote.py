@@ -59,9 +59,11 @@ def test_the_decision_step_from_the_notebook(
         assert "captured only" in history._repr_html_()
         with pytest.raises(UsageError, match="is what readers get"):
             kappa(f"retire {job} v1")
-        assert "dropped promotecmd_counts__v2" in str(kappa(f"retire {job} v2 --drop"))
-        with pytest.raises(UsageError, match="was dropped"):
-            kappa(f"promote {job} v2 --force")
+        with pytest.raises(UsageError, match=r"v2 is the rollback target .* nothing dropped"):
+            kappa(f"retire {job} v2 --drop")  # `rollback` would return to it
+        kept = str(kappa(f"retire {job} v2"))  # its bounded replay finished: nothing to stop
+        assert kept.endswith("kept promotecmd_counts__v2 (a rollback target)")
+        assert "now serves v2" in str(kappa(f"promote {job} v2"))  # its table is still there
     finally:
         wb = Workbench(stack.settings, auto_up=False)
         for run in wb.runs(job):

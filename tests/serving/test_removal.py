@@ -62,6 +62,8 @@ def test_a_retired_table_goes_after_its_grace_period_and_never_while_it_serves(
         wb.retire(JOB, 3, remove_after="7d")
     with pytest.raises(RemovalRefusedError, match=r"v2 is the rollback target .* promote"):
         wb.retire(JOB, 2, remove_after="7d")
+    with pytest.raises(RemovalRefusedError, match=r"rollback target.*nothing dropped.* --drop`"):
+        wb.retire(JOB, 2, drop=True)
     assert registry_rows(registry.path) == before and registry.removals(JOB) == []
     assert {table[1], table[2], table[3]} <= _listed(stack)
 
