@@ -19,6 +19,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from kappanb.exceptions import WhereError
 from kappanb.kafka.topics import end_offsets
 from kappanb.runs.forget_report import ForgetReport
+from kappanb.stack.base import Stack
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import committed_rows
 from kappanb.tables.merge_read import read_snapshot
@@ -37,10 +38,10 @@ Where = tuple[int, int]  # (partition, offset)
 
 
 def produce(
-    stack: EmbeddedStack, topic: str, events: list[tuple[bytes, int, dict[str, Any]]]
+    stack: Stack, topic: str, events: list[tuple[bytes, int, dict[str, Any]]]
 ) -> dict[Where, dict[str, Any]]:
     """Send (key, partition, value) records; return the values by where Kafka put them."""
-    producer = Producer({"bootstrap.servers": stack.endpoints().bootstrap_servers})
+    producer = Producer(stack.endpoints().kafka.client_config())
     sent: dict[Where, dict[str, Any]] = {}
     for key, partition, value in events:
 

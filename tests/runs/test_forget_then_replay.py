@@ -21,6 +21,7 @@ from kappanb.kafka.topics import end_offsets
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import committed_rows
 from kappanb.tables.read import read_table
+from kappanb.workbench import Workbench
 from tests.magics.conftest import fresh_workbench
 from tests.oracles import eventually
 from tests.runs.test_forget import produce
@@ -63,10 +64,15 @@ def oracle(values: list[dict[str, Any]]) -> pl.DataFrame:
 def test_a_replay_from_the_archive_after_forget_leaves_no_trace(
     idle_stack: EmbeddedStack,
 ) -> None:
-    wb = fresh_workbench(idle_stack)
-    catalog, kafka = idle_stack.endpoints().catalog, idle_stack.endpoints().kafka
+    check_forget_then_replay(fresh_workbench(idle_stack))
+
+
+def check_forget_then_replay(wb: Workbench) -> None:
+    """The whole story on ``wb``'s stack (the embedded one here; a cluster profile's in
+    tests/cluster, where the archive is an Iceberg table of the REST catalog on S3)."""
+    catalog, kafka = wb.stack.endpoints().catalog, wb.stack.endpoints().kafka
     wb.topic(TOPIC, SCHEMA, partitions=2, table=TABLE, event_time="ts")
-    sent = produce(idle_stack, TOPIC, rides())
+    sent = produce(wb.stack, TOPIC, rides())
     ends = end_offsets(kafka, TOPIC)
     assert ends == {p: sum(1 for where in sent if where[0] == p) for p in (0, 1)}
     assert (sent[(1, 0)]["driver_id"], sent[(0, ends[0] - 1)]["driver_id"]) == (GONE, GONE)
