@@ -20,7 +20,7 @@ from typing import Any
 
 from kappanb.exceptions import ServingViewConflictError
 from kappanb.tables.catalog import DEFAULT_NAMESPACE
-from kappanb.tables.view_metadata import view_schema, view_version
+from kappanb.tables.view_metadata import TABLE_KEY, view_schema, view_version
 
 log = logging.getLogger("kappanb.serving_view")
 _SAID_UNSUPPORTED: set[str] = set()
@@ -39,6 +39,23 @@ def publish_rest_view(catalog: Any, job: str, table: str) -> bool:
         _say_unsupported(catalog, str(unsupported))
         return False
     return True
+
+
+def rest_view_table(catalog: Any, job: str) -> str | None:
+    """The table ``job``'s view selects from (None: no view, or no view endpoints)."""
+    try:
+        metadata = _load(catalog, job)
+    except ViewsUnsupported:
+        return None
+    if metadata is None:
+        return None
+    current = metadata["current-version-id"]
+    version = next(v for v in metadata["versions"] if v["version-id"] == current)
+    table = version.get("summary", {}).get(TABLE_KEY)
+    if table is None:  # a catalog that kept no summary: the Spark SQL names it
+        sql = next((r["sql"] for r in version["representations"] if r["dialect"] == "spark"), "")
+        table = sql.rpartition(" FROM ")[2].strip("`") or None
+    return None if table is None else str(table)
 
 
 def drop_rest_view(catalog: Any, job: str) -> None:

@@ -18,13 +18,11 @@ does not resolve views).
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlparse
 
 from pyiceberg.view.metadata import ViewMetadata
@@ -41,6 +39,7 @@ from kappanb.tables.view_metadata import (
     first_view_metadata,
     metadata_file_name,
     next_view_metadata,
+    served_table,
     to_json,
 )
 
@@ -74,6 +73,19 @@ def drop_serving_view(location: Catalog, job: str) -> None:
     catalog.update_namespace_properties(
         DEFAULT_NAMESPACE, removals={SERVING_PROPERTY.format(job=job)}
     )
+
+
+def serving_view_table(location: Catalog, job: str) -> str | None:
+    """The table ``job``'s view selects from, as the catalog holds it (None: no view)."""
+    if isinstance(location, CatalogLocation):
+        with closing(sqlite3.connect(f"file:{location.database}?mode=ro", uri=True)) as conn:
+            if "iceberg_type" not in _columns(conn):
+                return None
+            found = jdbc_view_location(conn, location.name, job)
+        return None if found is None else served_table(read_view_metadata(found))
+    from kappanb.tables.rest_view import rest_view_table
+
+    return rest_view_table(open_catalog(location), job)
 
 
 # ---- the embedded JDBC catalog -------------------------------------------------------------
@@ -176,14 +188,13 @@ def _set_property(conn: sqlite3.Connection, catalog: str, key: str, value: str) 
 
 def _ensure_record_type(conn: sqlite3.Connection) -> None:
     """Add ``iceberg_type`` to a catalog made before it (as Java's V1 migration does)."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(iceberg_tables)")}
-    if "iceberg_type" not in columns:
+    if "iceberg_type" not in _columns(conn):
         conn.execute("ALTER TABLE iceberg_tables ADD COLUMN iceberg_type VARCHAR(5)")
 
 
 def _drop_jdbc_view(location: CatalogLocation, job: str) -> None:
     with closing(sqlite3.connect(location.database, timeout=30, isolation_level=None)) as conn:
-        if "iceberg_type" not in {r[1] for r in conn.execute("PRAGMA table_info(iceberg_tables)")}:
+        if "iceberg_type" not in _columns(conn):
             return
         previous = jdbc_view_location(conn, location.name, job)
         conn.execute("BEGIN IMMEDIATE")
@@ -204,12 +215,10 @@ def _drop_jdbc_view(location: CatalogLocation, job: str) -> None:
             leftover.unlink(missing_ok=True)
 
 
+def _columns(conn: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in conn.execute("PRAGMA table_info(iceberg_tables)")}
+
+
 def _local_path(uri: str) -> Path:
     parsed = urlparse(uri)
     return Path(unquote(parsed.path))
-
-
-def view_json(metadata: ViewMetadata) -> dict[str, Any]:
-    """The metadata as the JSON objects Iceberg's REST API carries."""
-    loaded: dict[str, Any] = json.loads(to_json(metadata))
-    return loaded

@@ -17,6 +17,7 @@ from kappanb.tables.serving_view import (
     jdbc_view_location,
     publish_serving,
     read_view_metadata,
+    serving_view_table,
 )
 from kappanb.tables.view_metadata import served_table
 
@@ -44,7 +45,9 @@ def view_row(location: CatalogLocation) -> tuple[str, str | None, str]:
 
 
 def test_switches_move_the_view_row_and_the_property_together(catalog: CatalogLocation) -> None:
+    assert serving_view_table(catalog, "daily") is None
     publish_serving(catalog, "daily", "daily__v1")
+    assert serving_view_table(catalog, "daily") == "daily__v1"
     first, previous, kind = view_row(catalog)
     assert kind == "VIEW" and previous is None
     assert first.startswith((catalog.warehouse / "default" / "daily" / "metadata").as_uri())
