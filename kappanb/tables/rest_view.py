@@ -6,9 +6,10 @@ served table's schema and a view version selecting from it, and makes that versi
 current (``-1``: the one just added). pyiceberg's RestCatalog only offers view calls when
 the server advertises them, so kappanb speaks to the endpoints through its session.
 
-A catalog without view endpoints (it answers the view routes with 404 "not found" of a
-route, 400, 405 or 501) keeps only the namespace property: kappanb logs that once per
-catalog and process and the switch goes on.
+A catalog without view endpoints (it answers the view route with a 404 that is no
+``NoSuchViewException``, or 400, 405, 501) keeps only the namespace property: kappanb logs
+that once per catalog and process and the switch goes on. A catalog that has views but
+refuses the update fails the switch (nothing is switched): the view never lags behind.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import time
 from typing import Any
 
-from kappanb.exceptions import ServingViewConflictError
+from kappanb.exceptions import PromoteError, ServingViewConflictError
 from kappanb.tables.catalog import DEFAULT_NAMESPACE
 from kappanb.tables.view_metadata import TABLE_KEY, view_schema, view_version
 
@@ -80,13 +81,27 @@ def _publish(catalog: Any, job: str, table: str) -> None:
         _post(catalog, url, body, job)
         return
     next_id = max(v["version-id"] for v in current["versions"]) + 1
-    version = view_version(next_id, -1, table, DEFAULT_NAMESPACE, now_ms, "replace")
+    fields = _json(view_schema(schema, 0))["fields"]
+    known = [k["schema-id"] for k in current["schemas"] if k["fields"] == fields]
+    # a schema the view knows is named by its id (a catalog may refuse to add it again)
+    schema_id = known[0] if known else -1
+    version = view_version(next_id, schema_id, table, DEFAULT_NAMESPACE, now_ms, "replace")
+    add_schema = (
+        []
+        if known
+        else [
+            {
+                "action": "add-schema",
+                "schema": _json(view_schema(schema, -1)),
+                "last-column-id": schema.highest_field_id,
+            }
+        ]
+    )
     body = {
         "identifier": {"namespace": [DEFAULT_NAMESPACE], "name": job},
         "requirements": [{"type": "assert-view-uuid", "uuid": current["view-uuid"]}],
         "updates": [
-            {"action": "add-schema", "schema": _json(view_schema(schema, -1)),
-             "last-column-id": schema.highest_field_id},
+            *add_schema,
             {"action": "add-view-version", "view-version": _json(version)},
             {"action": "set-current-view-version", "view-version-id": -1},
         ],
@@ -102,7 +117,7 @@ def _load(catalog: Any, job: str) -> dict[str, Any] | None:
         return metadata
     if response.status_code == 404 and _error_type(response) == _NO_SUCH_VIEW:
         return None
-    if response.status_code in (400, 404, 405, 406, 501):
+    if response.status_code in (400, 404, 405, 406, 501):  # no such route: no views here
         raise ViewsUnsupported(f"HTTP {response.status_code} on GET {_view_url(catalog, job)}")
     response.raise_for_status()
     return None
@@ -117,9 +132,14 @@ def _post(catalog: Any, url: str, body: dict[str, Any], job: str) -> None:
             f"{job}'s view changed while kappanb switched it (another writer committed "
             "first): nothing was switched, retry"
         )
-    if response.status_code in (400, 404, 405, 406, 501):
-        raise ViewsUnsupported(f"HTTP {response.status_code} on POST {url}: {response.text[:200]}")
-    response.raise_for_status()
+    if response.status_code in (405, 501) or (
+        response.status_code == 404 and _error_type(response) is None
+    ):
+        raise ViewsUnsupported(f"HTTP {response.status_code} on POST {url}")
+    raise PromoteError(
+        f"the REST catalog refused to point {job}'s view at the new table (HTTP "
+        f"{response.status_code}: {_error_message(response)}): nothing was switched"
+    )
 
 
 def _view_url(catalog: Any, job: str) -> str:
@@ -133,6 +153,13 @@ def _error_type(response: Any) -> str | None:
         return str(response.json()["error"]["type"])
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _error_message(response: Any) -> str:
+    try:
+        return str(response.json()["error"]["message"])[:300]
+    except (ValueError, KeyError, TypeError):
+        return str(response.text)[:300]
 
 
 def _json(model: Any) -> dict[str, Any]:
