@@ -35,7 +35,8 @@ def spark(stack: EmbeddedStack) -> Iterator[Any]:
 
     catalog = stack.endpoints().catalog
     assert isinstance(catalog, CatalogLocation)
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    local_ip = os.environ.get("SPARK_LOCAL_IP")
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"  # read once, when the JVM starts
     prefix = f"spark.sql.catalog.{catalog.name}"
     session = (
         SparkSession.builder.master("local[1]")
@@ -56,6 +57,10 @@ def spark(stack: EmbeddedStack) -> Iterator[Any]:
         .config(f"{prefix}.cache-enabled", "false")
         .getOrCreate()
     )  # fmt: skip
+    if local_ip is None:
+        del os.environ["SPARK_LOCAL_IP"]
+    else:
+        os.environ["SPARK_LOCAL_IP"] = local_ip
     try:
         yield session
     finally:
