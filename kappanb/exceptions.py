@@ -160,6 +160,10 @@ class NotCaughtUpError(PromoteError):
     """A promote refused because the version has not caught up (or finished) yet."""
 
 
+class ServingViewConflictError(PromoteError):
+    """The job's Iceberg view changed under a switch (another writer committed it first)."""
+
+
 class QueryError(KappaError):
     """A `sql` query over the jobs' outputs failed (syntax, unknown table or column)."""
 

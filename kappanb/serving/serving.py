@@ -1,8 +1,9 @@
 """The serving alias of a job: which version readers get, switched in one step.
 
 The alias is the newest row of the registry's ``switches`` table for the job, written in
-one SQLite transaction that also mirrors it into the Iceberg catalog (the namespace
-property ``kappanb.serving.JOB``), so a reader resolves it once and then reads one
+one SQLite transaction that also publishes it in the Iceberg catalog (the view
+``default.JOB`` and the namespace property ``kappanb.serving.JOB``,
+`kappanb.tables.serving_view`), so a reader resolves it once and then reads one
 table's snapshot: one version or the other, never a mix.
 
 - The first live run of a job becomes its serving version.
@@ -30,7 +31,8 @@ from kappanb.registry.kinds import SwitchKind
 from kappanb.registry.records import JobVersion, Removal, RunRecord, Switch
 from kappanb.runs.control import RunControl
 from kappanb.serving.removal import removal_html, removal_text
-from kappanb.tables.catalog import drop_table, publish_serving, table_exists
+from kappanb.tables.catalog import drop_table, table_exists
+from kappanb.tables.serving_view import publish_serving
 from kappanb.versions import definitions
 
 _HEADERS = ["when", "from", "to", "table", "how", "reason"]

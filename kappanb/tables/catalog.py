@@ -129,8 +129,15 @@ class CatalogLocation:
             return None
         try:
             with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as conn:
+                columns = {c[1] for c in conn.execute("PRAGMA table_info(iceberg_tables)")}
+                tables_only = (  # not the jobs' views (`kappanb.tables.serving_view`)
+                    " AND (iceberg_type IS NULL OR iceberg_type = 'TABLE')"
+                    if "iceberg_type" in columns
+                    else ""
+                )
                 row = conn.execute(
-                    "SELECT count(*) FROM iceberg_tables WHERE catalog_name = ?", (self.name,)
+                    "SELECT count(*) FROM iceberg_tables WHERE catalog_name = ?" + tables_only,
+                    (self.name,),
                 ).fetchone()
         except sqlite3.Error:
             return None
@@ -199,14 +206,8 @@ def drop_table(location: Catalog, name: str) -> None:
 
 
 SERVING_PROPERTY = "kappanb.serving.{job}"
-"""Namespace property naming the table a job's readers get: the alias, for other tools."""
-
-
-def publish_serving(location: Catalog, job: str, table: str) -> None:
-    """Mirror a job's serving alias into the Iceberg catalog (a namespace property)."""
-    open_catalog(location).update_namespace_properties(
-        DEFAULT_NAMESPACE, updates={SERVING_PROPERTY.format(job=job): table}
-    )
+"""Namespace property naming the table a job's readers get: the alias, for other tools
+(`kappanb.tables.serving_view` sets it, beside the job's view)."""
 
 
 def serving_table(location: Catalog, job: str) -> str | None:

@@ -25,6 +25,7 @@ from kappanb.tables.catalog import (
     table_exists,
 )
 from kappanb.tables.rest_catalog import table_files
+from kappanb.tables.serving_view import serving_view_table
 from kappanb.workbench import Workbench
 from tests.oracles import daily_payments, eventually
 
@@ -97,6 +98,7 @@ def test_the_story_runs_on_the_cluster_through_its_profile(workbench: Workbench)
     assert wb.serving(JOB) == 1  # the first live run serves
     wb.promote(JOB, 2, reason="fix inverted flag")
     assert wb.serving(JOB) == 2 and serving_table(endpoints.catalog, JOB) == f"{JOB}__v2"
+    assert serving_view_table(endpoints.catalog, JOB) == f"{JOB}__v2"  # the REST view too
     assert table(wb, None) == new  # readers get v2
 
     # State on S3: a savepoint and a retained checkpoint, each resumed from.
@@ -119,6 +121,7 @@ def test_the_story_runs_on_the_cluster_through_its_profile(workbench: Workbench)
 
     assert wb.rollback(JOB, reason="v1 until v2 is reviewed").switch.to_version == 1
     assert serving_table(endpoints.catalog, JOB) == f"{JOB}__v1"
+    assert serving_view_table(endpoints.catalog, JOB) == f"{JOB}__v1"
     everything_v1 = daily_payments(events + more + late + last, captured=False)
     wait_equal(wb, 1, everything_v1)
     assert table(wb, None) == everything_v1  # readers get v1 again
