@@ -108,6 +108,13 @@ def _main(argv: list[str]) -> int:
             lines += [f"{sha256_of(p)}  {p.name}" for p in sorted(Path(tmp).glob("*.jar"))]
             (_spark_folder() / "jars.lock").write_text("\n".join(lines) + "\n")
         return 0
+    if argv:
+        print(
+            f"unknown argument {argv[0]!r}: `python -m kappanb.stack.spark_jars` prints the "
+            "jars for spark.jars; `... lock` rewrites kappanb/jvm/spark/jars.lock",
+            file=sys.stderr,
+        )
+        return 2
     print(",".join(str(p) for p in spark_jars()))  # for spark.jars
     return 0
 
