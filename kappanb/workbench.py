@@ -45,6 +45,7 @@ from kappanb.serving.commands import ServingCommands
 from kappanb.serving.serving import (
     Serving,
 )
+from kappanb.serving.view_repair import mend_views
 from kappanb.settings import StackSettings
 from kappanb.stack.base import Stack
 from kappanb.stack.chosen import stack_for
@@ -106,7 +107,7 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         if self.registry.runs(None):
             carried = lifecycle.resume_all(self._control(), self.say)
             result = replace(result, runs=carried.lines())
-        return replace(result, removals=self._sweep_after_up())
+        return replace(result, removals=self._sweep_after_up(), views=self._mend_views())
 
     def _sweep_after_up(self) -> list[str]:
         """The sweep's lines; a sweep that fails does not fail `up`: it says so."""
@@ -114,6 +115,13 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
             return self.sweep().lines() if self.registry.due_removals() else []
         except KappaError as exc:
             return [f"the sweep of retired tables failed ({exc}); `sweep` tries again"]
+
+    def _mend_views(self) -> list[str]:
+        """Serving views that disagree with the registry, pointed at what it serves."""
+        try:
+            return mend_views(self.registry, self.stack.endpoints().catalog)
+        except KappaError as exc:
+            return [f"the serving views could not be checked ({exc}); the next `up` tries again"]
 
     @command
     def down(self) -> DownResult:

@@ -299,8 +299,11 @@ class Serving:
         self, job: str, run: RunRecord, kind: SwitchKind, current: Switch | None, reason: str,
         forced: bool,
     ) -> Switch:  # fmt: skip
+        def publish() -> None:  # the catalog's view and property, inside the switch
+            publish_serving(self.catalog, job, run.table)
+
         return self.registry.switch(
             job, run.version, run.table, kind=kind,
             expect_from=current.to_version if current else None, reason=reason, forced=forced,
-            also=lambda: publish_serving(self.catalog, job, run.table),
+            also=publish,
         )  # fmt: skip

@@ -115,6 +115,8 @@ class UpResult:
     """Runs `up` resumed (suspended by `down`, or lost by a crashed cluster)."""
     removals: list[str] = field(default_factory=list)
     """What its sweep of retired tables did (tables removed, removals called off)."""
+    views: list[str] = field(default_factory=list)
+    """Serving views it pointed at what the registry serves (`serving.view_repair`)."""
 
     def __str__(self) -> str:
         lines = [*self.notes, str(self.status)]
@@ -122,7 +124,7 @@ class UpResult:
             lines.append(f"started {', '.join(self.started)} in {self.seconds:.1f} s")
         else:
             lines.append(f"already running; nothing started ({self.seconds:.1f} s)")
-        return "\n".join([*lines, *self.runs, *self.removals])
+        return "\n".join([*lines, *self.runs, *self.removals, *self.views])
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<div>{html.escape(n)}</div>" for n in self.notes)
@@ -131,7 +133,8 @@ class UpResult:
             if self.started
             else "already running; nothing started"
         )
-        runs = "".join(f"<div>{html.escape(r)}</div>" for r in [*self.runs, *self.removals])
+        done = [*self.runs, *self.removals, *self.views]
+        runs = "".join(f"<div>{html.escape(r)}</div>" for r in done)
         return (
             notes + self.status._repr_html_() + f"<div><small>{html.escape(tail)}</small></div>"
             + runs

@@ -47,18 +47,20 @@ log = logging.getLogger("kappanb.serving_view")
 VIEW_TYPE = "VIEW"
 
 
-def publish_serving(location: Catalog, job: str, table: str) -> None:
-    """Point ``job``'s view and namespace property at ``table`` (which exists)."""
+def publish_serving(location: Catalog, job: str, table: str) -> bool:
+    """Point ``job``'s view and namespace property at ``table`` (which exists); False when
+    the catalog keeps no views (a REST catalog without view endpoints: the property only)."""
     if isinstance(location, CatalogLocation):
         commit_jdbc_view(location, job, table)
-        return
+        return True
     from kappanb.tables.rest_view import publish_rest_view
 
     catalog = open_catalog(location)
-    publish_rest_view(catalog, job, table)
+    published = publish_rest_view(catalog, job, table)
     catalog.update_namespace_properties(
         DEFAULT_NAMESPACE, updates={SERVING_PROPERTY.format(job=job): table}
     )
+    return published
 
 
 def drop_serving_view(location: Catalog, job: str) -> None:
