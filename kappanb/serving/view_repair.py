@@ -25,6 +25,8 @@ def mend_views(registry: Registry, catalog: Catalog) -> list[str]:
     """Make each served job's view read the table the registry serves; one line per
     view changed (or that could not be), none when all agree."""
     lines: list[str] = []
+    if not catalog.table_count():  # no table (or no catalog to ask): nothing to serve from
+        return lines
     for job in sorted({v.job for v in registry.versions()}):
         current = registry.serving(job)
         if current is None or serving_view_table(catalog, job) == current.table:

@@ -80,6 +80,8 @@ def drop_serving_view(location: Catalog, job: str) -> None:
 def serving_view_table(location: Catalog, job: str) -> str | None:
     """The table ``job``'s view selects from, as the catalog holds it (None: no view)."""
     if isinstance(location, CatalogLocation):
+        if not location.database.is_file():  # no catalog yet: no view either
+            return None
         with closing(sqlite3.connect(f"file:{location.database}?mode=ro", uri=True)) as conn:
             if "iceberg_type" not in _columns(conn):
                 return None

@@ -110,3 +110,11 @@ def test_a_served_table_the_catalog_lost_is_said_and_the_view_left_alone(
     (said,) = mend_views(registry, catalog)
     assert "serves daily__v1, which the catalog no longer has" in said
     assert serving_view_table(catalog, "daily") is None
+
+
+def test_no_catalog_yet_means_nothing_to_mend(tmp_path: Path, registry: LocalRegistry) -> None:
+    registry.switch("daily", 1, "daily__v1", kind="first live run", expect_from=None)
+    missing = CatalogLocation("kappanb", tmp_path / "none" / "catalog.db", tmp_path / "wh")
+    assert mend_views(registry, missing) == []
+    assert serving_view_table(missing, "daily") is None
+    assert not missing.database.exists()  # asking made no catalog
