@@ -52,7 +52,9 @@ def progress(
     threshold: int = 1000, held: str = "",
 ) -> Progress:  # fmt: skip
     """The run's `Progress` from its newest state (None: no sample yet), whether the
-    caught-up rule fired, its records behind the head and what holds its watermark."""
+    caught-up rule fired, its records behind the head and what holds its watermark.
+    A run the rule once judged caught up that is now more than ``threshold`` behind is
+    "catching up" again: every view says what holds now, not what held once."""
     shown = shown_state(state, bounded)
     if state is None:
         return Progress(shown, STARTING)
@@ -60,10 +62,13 @@ def progress(
         return Progress(shown, FINISHED)
     if state not in ACTIVE_STATES:
         return Progress(shown, ENDED)
-    if caught_up and not bounded:
+    # The rule's verdict stands while the run stays close to the head; a burst that puts
+    # it further behind reads "catching up" (as the panel's poll says) until it is back.
+    close = behind is not None and behind <= threshold and state == "RUNNING"
+    if caught_up and not bounded and close:
         return Progress(shown, CAUGHT_UP)
     if held:
         return Progress(shown, held)
-    if behind is not None and behind <= threshold and state == "RUNNING" and not bounded:
+    if close and not bounded:
         return Progress(shown, AT_THE_HEAD)
     return Progress(shown, CATCHING_UP)

@@ -95,7 +95,10 @@ class RunControl:
     def start(
         self, job_version: JobVersion, topics: list[TopicSpec], mode: RunMode, rng: ReadRange,
         *, restart: bool, new_table: bool, watch: bool, parallelism: int = 1,
+        into: str | None = None,
     ) -> RunHandle:  # fmt: skip
+        """Start a run; ``into``: the table it replaces (a bounded replay started again),
+        instead of the version's own."""
         name, launcher = job_version.job, self.launcher
         mine = launcher.reconciled(name, job_version.version)
         active = [r for r in mine if r.active]
@@ -117,7 +120,7 @@ class RunControl:
         command = f"{'run' if mode == 'live' else 'replay'} {name} {job_version.label}"
         asked = f"{command} --parallelism {parallelism}" if parallelism > 1 else command
         self.check_slots(parallelism, asked, releasing=active)  # --restart frees theirs
-        table = self.output_table(job_version, mine, restart, new_table)
+        table = into or self.output_table(job_version, mine, restart, new_table)
         for run in active:
             launcher.stop(run, savepoint=False)
         if not new_table:
@@ -275,13 +278,18 @@ class RunControl:
             raise RunConflictError(
                 f"{name} {job_version.label} is already running (run #{active[-1].id})"
             )
-        resumable = [r for r in mine if r.state != "FINISHED"]
+        # Runs before the newest finished one were replaced by it (or by a replay of a
+        # bounded one started again, which is marked CANCELED): only later ones continue.
+        newest_finished = max((r.id for r in mine if r.state == "FINISHED"), default=0)
+        resumable = [r for r in mine if r.state != "FINISHED" and r.id > newest_finished]
         if not resumable:
             raise RunConflictError(
-                f"every run of {name} {job_version.label} finished: nothing to resume; "
+                f"the last run of {name} {job_version.label} finished: nothing to resume; "
                 "start another with --restart or --new-table"
             )
         last = resumable[-1]
+        if last.until is not None and not self._served(last):
+            return self._replay_again(job_version, last)
         self.check_slots(last.parallelism, f"resume {name} {job_version.label} (parallelism "
                          f"{last.parallelism}, as it ran)")  # fmt: skip
         point = self.launcher.restore_point(last)
@@ -299,6 +307,32 @@ class RunControl:
             dead_letters=dead_letters(read_topics(older, topics)),
         )  # fmt: skip
         return self.handle(record, url, f"resumed {name} v{version} from {point}")
+
+    def _served(self, run: RunRecord) -> bool:
+        switch = self.registry.serving(run.job)
+        return switch is not None and switch.to_version == run.version
+
+    def _replay_again(self, job_version: JobVersion, last: RunRecord) -> RunHandle:
+        """A bounded replay is not resumed from its snapshot: Flink's Kafka source restored
+        from one never learns that no more partitions come, so it reads to its end and
+        never finishes (FLINK-31006). It is replayed again from its start instead, into
+        its table emptied first (not served, so no reader sees that), and the stopped run
+        is marked as replaced. Exact, at the cost of reading again what it had read."""
+        topics = [definitions.find_topic(self.registry, t) for t in job_version.sources]
+        rng = ReadRange(last.start, last.until)
+        handle = self.start(
+            job_version, topics, last.mode, rng, restart=True, new_table=False, watch=False,
+            parallelism=last.parallelism, into=last.table,
+        )  # fmt: skip
+        why = (f"replaced by run #{handle.run.id}: a bounded replay is replayed again from its "
+               "start, not resumed (FLINK-31006: resumed, it would never finish)")  # fmt: skip
+        self.registry.update_run(last.id, state="CANCELED", ended_at=now(), error=why)
+        message = (
+            f"replayed {job_version.job} {job_version.label} again from its start as run "
+            f"#{handle.run.id} (run #{last.id}, {last.state}, was a bounded replay: resumed "
+            "from its snapshot it would never finish, FLINK-31006)"
+        )
+        return self.handle(handle.run, handle.web_url, message)
 
     def handle(
         self, record: RunRecord, url: str, message: str = "", watch: WatchSet | None = None

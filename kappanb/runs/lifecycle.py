@@ -88,7 +88,8 @@ def resume_order(runs: list[RunRecord], served: set[tuple[str, int]]) -> list[Ru
 
 
 def resume_one(control: RunControl, run: RunRecord) -> RunRecord:
-    """Resume ``run``: a job version's last run, or a topic's archive (`kappanb.runs.archive`)."""
+    """Resume ``run``: a job version's last run, or a topic's archive (`kappanb.runs.archive`).
+    A bounded replay is started again instead (`RunControl.resume`): a new run."""
     if not is_archive(run):
         return control.resume(run.job, run.version).run
     topic = definitions.find_topic(control.registry, archived_topic(run))
@@ -125,5 +126,11 @@ def resume_all(control: RunControl, say: Callable[[str], None]) -> RunsCarried:
             carried.failed.append(f"resume {what}: {exc}")
             continue
         free -= run.parallelism
-        carried.done.append(f"resumed {what} from {resumed.restored_from}")
+        if resumed.id != run.id:  # a bounded replay: read again from its start (FLINK-31006)
+            carried.done.append(
+                f"replayed {what} again from its start as run #{resumed.id}: resumed from "
+                "its snapshot, a bounded replay would never finish"
+            )
+        else:
+            carried.done.append(f"resumed {what} from {resumed.restored_from}")
     return carried

@@ -32,3 +32,13 @@ def test_a_run_at_the_head_is_not_called_catching_up_before_the_rule_confirms_it
     assert done.where == "caught up" and done.settled
     held = progress("RUNNING", bounded=False, caught_up=False, behind=0, held="p 0 holds")
     assert held.where == "p 0 holds"
+
+
+def test_a_caught_up_run_that_falls_behind_again_reads_catching_up_in_every_view() -> None:
+    # The watch's rule stays fired; the panel's poll judges afresh: both say this.
+    burst = progress("RUNNING", bounded=False, caught_up=True, behind=50_000, threshold=1000)
+    assert burst.where == "catching up" and not burst.settled
+    back = progress("RUNNING", bounded=False, caught_up=True, behind=10, threshold=1000)
+    assert back.where == "caught up" and back.settled
+    unknown = progress("RUNNING", bounded=False, caught_up=True, behind=None)
+    assert unknown.where == "catching up"

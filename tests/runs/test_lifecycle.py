@@ -74,6 +74,7 @@ class Resuming:
 
     def __init__(self, runs: list[RunRecord], rest: JobsRest) -> None:
         self.resumed: list[tuple[str, int]] = []
+        self.runs = runs
         self.launcher = SimpleNamespace(reconciled=lambda _job: runs, rest=rest)
         self.registry = SimpleNamespace(
             serving=lambda _job: None, job_lock=lambda _job, _why: nullcontext()
@@ -81,7 +82,10 @@ class Resuming:
 
     def resume(self, job: str, version: int) -> SimpleNamespace:
         self.resumed.append((job, version))
-        return SimpleNamespace(run=SimpleNamespace(restored_from="chk-1"))
+        last = [r for r in self.runs if (r.job, r.version) == (job, version)][-1]
+        if last.until is not None:  # a bounded replay is started again: a new run
+            return SimpleNamespace(run=replace(last, id=last.id + 100, restored_from=None))
+        return SimpleNamespace(run=replace(last, restored_from="chk-1"))
 
 
 def test_up_resumes_only_what_the_free_slots_hold_and_says_how_to_make_room() -> None:
@@ -96,3 +100,15 @@ def test_up_resumes_only_what_the_free_slots_hold_and_says_how_to_make_room() ->
     assert control.resumed == [("a", 1), ("c", 1)]
     assert len(carried.done) == 2
     assert any("b v1" in f and "needs 2 task slot(s) and 1 are free" in f for f in carried.failed)
+
+
+def test_up_says_a_bounded_replay_was_replayed_again_not_resumed() -> None:
+    runs = [run(1, "a", 1, "LOST"), replace(run(2, "b", 1, "SUSPENDED"), until="latest")]
+    control = Resuming(runs, JobsRest(4, {}))
+    carried = resume_all(control, lambda _msg: None)  # type: ignore[arg-type]
+    assert control.resumed == [("a", 1), ("b", 1)]
+    assert carried.done[0].startswith("resumed a v1 (run #1") and "from chk-1" in carried.done[0]
+    assert (
+        "b v1 (run #2" in carried.done[1]
+        and "again from its start as run #102" in (carried.done[1])
+    )
