@@ -64,6 +64,9 @@ class StackSettings:
     """How often jobs checkpoint; output tables commit on each checkpoint."""
     watermark_idle_timeout: str = "5 s"
     """A partition that gives a job no record for this long stops holding its watermark."""
+    flink_overrides: Mapping[str, Any] = field(default_factory=dict)
+    """Flink configuration the embedded cluster gets over kappanb's own (key: value, as
+    in Flink's config.yaml), applied when its JobManager starts."""
     table_maintenance: MaintenancePolicy | None = None
     """How Flink maintains the output tables of unbounded runs it creates (compaction,
     snapshot expiry, orphan files: `kappanb.tables.maintenance`), with

@@ -39,9 +39,8 @@ def covers(committed: Offsets, target: Offsets) -> bool:
 
 
 def read_positions(sample: Sample) -> Offsets:
-    """Where the run reads next per partition: Flink's position, else the group's commit."""
-    topics = sample.read_positions.keys() | sample.committed.keys()
-    return {t: {**sample.committed.get(t, {}), **sample.read_positions.get(t, {})} for t in topics}
+    """Where the run reads next per partition (`Sample.positions`)."""
+    return sample.positions()
 
 
 class LogWaiter:

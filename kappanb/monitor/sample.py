@@ -67,16 +67,37 @@ class Sample:
             return None
         return max(0, self.head_event_ms - self.watermark_ms)
 
+    def positions(self) -> dict[str, dict[int, int]]:
+        """Per topic and partition, where the run reads next: Flink's position, else the
+        group's committed offset; once this Flink job has completed two checkpoints,
+        whichever of the two is further.
+
+        Flink's position is as old as the JobManager's metric store, which stops
+        refreshing while its wall clock is behind its last refresh (a clock stepped back)
+        or while it waits on a dead TaskManager. The group's offset is fresh from Kafka
+        and, once this job has committed it, never ahead of the truth (it commits what a
+        completed checkpoint holds). Before that it may be an earlier run's (a live run's
+        group outlives a --restart), so it only stands in for a position Flink lacks. Two
+        checkpoints, because Flink commits the first one's offsets after reporting it."""
+        own_commits = self.checkpoints >= 2
+        found: dict[str, dict[int, int]] = {}
+        for topic in self.read_positions.keys() | self.committed.keys():
+            read, committed = self.read_positions.get(topic, {}), self.committed.get(topic, {})
+            merged = {**committed, **read}
+            if own_commits:
+                merged = {p: max(read.get(p, 0), committed.get(p, 0)) for p in merged}
+            found[topic] = merged
+        return found
+
     def behind(self) -> dict[tuple[str, int], int]:
-        """Records between the run's position and the head, per (topic, partition)."""
+        """Records between the run's position (`positions`) and the head, per (topic,
+        partition)."""
         result = {}
+        positions = self.positions()
         for topic, ends in self.end_offsets.items():
-            read = self.read_positions.get(topic, {})
-            committed = self.committed.get(topic, {})
+            read = positions.get(topic, {})
             for partition, end in ends.items():
-                # Flink's position when it reports one, else what the group committed.
-                position = read.get(partition, committed.get(partition, 0))
-                result[(topic, partition)] = max(0, end - position)
+                result[(topic, partition)] = max(0, end - read.get(partition, 0))
         return result
 
     @property

@@ -162,7 +162,8 @@ class EmbeddedStack:
                         slots=s.task_slots,
                         jm_memory=s.jobmanager_memory,
                         tm_memory=s.taskmanager_memory,
-                    ),
+                    )
+                    | dict(s.flink_overrides),
                 )
                 state["task_slots"] = s.task_slots
                 self._save_state(state)

@@ -26,6 +26,26 @@ def test_behind_per_partition_and_total() -> None:
     assert metric_topic("payments.captured.v1") == T
 
 
+def test_a_frozen_flink_position_gives_way_to_the_groups_newer_commit() -> None:
+    # Flink's metric store froze at 40 (a clock stepped back); the job has since committed
+    # 90 in its own checkpoints: it has read at least that far.
+    frozen = Sample(at=0, state="RUNNING", checkpoints=5, read_positions={T: {0: 40}},
+                    committed={T: {0: 90, 1: 3}}, end_offsets={T: {0: 100, 1: 5}})  # fmt: skip
+    assert frozen.positions() == {T: {0: 90, 1: 3}}
+    assert frozen.behind() == {(T, 0): 10, (T, 1): 2}
+    fresh = Sample(at=0, state="RUNNING", checkpoints=5, read_positions={T: {0: 95}},
+                   committed={T: {0: 90}}, end_offsets={T: {0: 100}})  # fmt: skip
+    assert fresh.behind_total == 5  # Flink's newer position counts
+
+
+def test_a_commit_this_job_may_not_have_made_only_stands_in_for_a_missing_position() -> None:
+    # A live run started again from the start: its group still holds the last run's 100.
+    restarted = Sample(at=0, state="RUNNING", checkpoints=1, read_positions={T: {0: 10}},
+                       committed={T: {0: 100, 1: 4}}, end_offsets={T: {0: 100, 1: 5}})  # fmt: skip
+    assert restarted.positions() == {T: {0: 10, 1: 4}}
+    assert restarted.behind_total == 91
+
+
 def test_throughput_and_eta_from_the_recent_window() -> None:
     history = RunHistory(size=100, window=5)
     # The head grows by 10 per partition per second, the run reads 110 per second.
