@@ -60,6 +60,13 @@ def test_with_flinks_metrics_frozen_a_live_run_still_catches_up_and_waits_exactl
         assert handle.wait(timeout=180), f"wait() gave up: {handle.run_state}"
         waited = time.monotonic() - began
         live.wait_exact(timeout=5)  # what wait() said: the new records are in the output
+        # ... and every view says so: the cell's heading and the panel's row.
+        heading = handle.heading()
+        assert heading.endswith("caught up") and "catching" not in heading, heading
+        (view,) = [v.run for j in wb.overview().jobs if j.name == live.job
+                   for v in j.versions if v.run is not None]  # fmt: skip
+        assert view.behind is not None and view.behind <= 1000, view
+        assert view.progress == "caught up", view
 
         # The freeze was real: Flink still reports the positions of the first part only,
         # which the group's commits (made by this job's checkpoints) have passed.
