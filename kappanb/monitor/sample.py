@@ -56,6 +56,10 @@ class Sample:
     no such operator outside the sources' chain); what decides which windows have fired."""
     malformed: int | None = None
     """Distinct malformed events the run sent to its dead-letter topics (None: fails fast)."""
+    late_dropped: int | None = None
+    """Records its window operators dropped as late (Flink's ``numLateRecordsDropped``,
+    summed; with two-phase aggregation one is a partial aggregate of several events);
+    None when its plan has no such operator."""
     finished_sources: tuple[str, ...] = ()
     """The names of the job's source vertices that have finished (a bounded source, as
     `kappanb.monitor.bounded_reads` reads: the older version of a followed topic)."""
@@ -155,6 +159,7 @@ def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
             if 0 < value <= _LAST_EVENT_MS:
                 watermarks.append(int(value))
     figures["operator_watermark"] = _operator_watermark(rest, job_id, vertices)
+    figures["late_dropped"] = _late_dropped(rest, job_id, vertices)
     if vertices:
         sink = rest.vertex_metrics(job_id, vertices[-1]["id"], ["numRecordsInPerSecond"])
         figures["rate_out"] = sink.get("numRecordsInPerSecond", 0.0)
@@ -175,6 +180,19 @@ def _operator_watermark(rest: FlinkRest, job_id: str, vertices: list[dict[str, A
             return NO_WATERMARK  # a subtask without a watermark yet holds every window
         marks.append(int(value))
     return min(marks, default=None)
+
+
+def _late_dropped(rest: FlinkRest, job_id: str, vertices: list[dict[str, Any]]) -> int | None:
+    """Records the job's window operators dropped as late, or None when none reports it."""
+    found: int | None = None
+    for vertex in vertices:
+        if not has_event_time_operators([str(vertex.get("name", ""))]):
+            continue
+        names = [n for n in rest.vertex_metric_names(job_id, vertex["id"])
+                 if n.endswith(".numLateRecordsDropped")]  # fmt: skip
+        for value in rest.vertex_metrics(job_id, vertex["id"], names).values():
+            found = (found or 0) + int(value)
+    return found
 
 
 def take_sample(
@@ -204,6 +222,7 @@ def _sample_of(
         operator_watermark_ms=figures["operator_watermark"],
         read_positions=figures["positions"],
         finished_sources=figures.get("finished_sources", ()),
+        late_dropped=figures.get("late_dropped"),
         end_offsets=end_offsets,
         committed=committed or {},
     )

@@ -121,9 +121,13 @@ class WatchSet:
             return RunHistory().frame().with_columns(pl.lit(None, pl.String).alias("version"))
         return pl.concat(frames)
 
+    def _late(self) -> bool:
+        """A run's windows dropped late records: the table gets a "late" column."""
+        return any(_late_dropped(r.watch.history.latest) for r in self.runs)
+
     def status_rows(self) -> list[list[object]]:
         """One row per run under `headers`; numbers with thousands separators."""
-        errors = any(r.watch.error for r in self.runs)
+        errors, late = any(r.watch.error for r in self.runs), self._late()
         rows: list[list[object]] = []
         for run in self.runs:
             w, latest, shown = run.watch, run.watch.history.latest, run.progress()
@@ -136,6 +140,7 @@ class WatchSet:
                 "-" if rate is None else f"{rate:,.0f}/s",
                 "-" if eta is None else f"{eta:,.0f} s",
                 _checkpoints(latest), _malformed(latest), shown.where,
+                *([f"{_late_dropped(latest):,} dropped"] if late else []),
                 *([w.error or ""] if errors else []),
             ])  # fmt: skip
         return rows
@@ -143,7 +148,8 @@ class WatchSet:
     def headers(self) -> list[str]:
         """The table's columns; "error" only while a run has one."""
         errors = any(r.watch.error for r in self.runs)
-        return [*self._HEADERS, *(["error"] if errors else [])]
+        late = ["late"] if self._late() else []
+        return [*self._HEADERS, *late, *(["error"] if errors else [])]
 
     def progress_line(self) -> str:
         """One line for a terminal: per run, records behind, rate, ETA, where it is."""
@@ -160,6 +166,7 @@ class WatchSet:
             parts.append(
                 f"{run.name}: {latest.behind_total:,} behind, {rate:,.0f}/s, {where}"
                 + (f", {latest.malformed:,} malformed" if latest.malformed else "")
+                + (f", {n:,} late dropped" if (n := _late_dropped(latest)) else "")
                 + ("" if shown.state == "RUNNING" else f" ({shown.state})")
             )
         return f"{self.job}  " + " | ".join(parts)
@@ -185,6 +192,12 @@ class WatchSet:
 
 def _counted(sample: Callable[[], Sample], count: MalformedCount) -> Sample:
     return count(sample())
+
+
+def _late_dropped(latest: Sample | None) -> int:
+    """Records the run's windows dropped as late (an event older than the watermark when
+    it arrives: docs/reliability.md, "The trade-off for late events")."""
+    return latest.late_dropped or 0 if latest is not None else 0
 
 
 def _malformed(latest: Sample | None) -> str:

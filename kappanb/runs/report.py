@@ -162,6 +162,14 @@ class RunHandle:
         return "" if held is None else str(held)
 
     @property
+    def late_dropped(self) -> int | None:
+        """Records the run's windows dropped as late so far (Flink's count; None before a
+        sample, or without window operators): each is missing from the output."""
+        own = self._own
+        latest = own.history.latest if own is not None else None
+        return latest.late_dropped if latest is not None else None
+
+    @property
     def run_state(self) -> RunState | Literal["UNKNOWN"]:
         """The state in the newest sample (or the registry's state when not watched)."""
         own = self._own

@@ -73,3 +73,32 @@ def test_a_partition_not_read_yet_falls_back_to_the_committed_offset() -> None:
         end_offsets={"payments_v1": {0: 500, 1: 500}}, committed={"payments_v1": {1: 420}},
     )  # fmt: skip
     assert sample.behind() == {("payments_v1", 0): 400, ("payments_v1", 1): 80}
+
+
+class WindowedRest(AnsweringRest):
+    """The same job with a window aggregate that dropped late records (no I/O)."""
+
+    LATE = "GlobalWindowAggregate[4].numLateRecordsDropped"
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        vertices = [{"id": "src", "name": "Source: payments -> LocalWindowAggregate[2]"},
+                    {"id": "win", "name": "GlobalWindowAggregate[4] -> Sink"}]  # fmt: skip
+        return {"state": "RUNNING", "vertices": vertices}
+
+    def vertex_metric_names(self, job_id: str, vertex: str) -> list[str]:
+        if vertex == "win":
+            return [self.LATE, "GlobalWindowAggregate[4].lateRecordsDroppedRate"]
+        return super().vertex_metric_names(job_id, vertex)
+
+    def vertex_metrics(
+        self, job_id: str, vertex: str, names: list[str], agg: str = "sum"
+    ) -> dict[str, float]:
+        if vertex == "win":
+            answers = {self.LATE: 42.0, "currentInputWatermark": 1.772e12}
+            return {n: answers[n] for n in names if n in answers}
+        return super().vertex_metrics(job_id, vertex, names, agg)
+
+
+def test_late_records_a_window_dropped_are_counted_and_none_without_windows() -> None:
+    assert flink_figures(cast(FlinkRest, WindowedRest(1.772e12)), "job")["late_dropped"] == 42
+    assert flink_figures(cast(FlinkRest, AnsweringRest(1.772e12)), "job")["late_dropped"] is None

@@ -126,3 +126,19 @@ def test_a_promoted_replay_reads_as_the_live_run() -> None:
     replay.history.add(Sample(at=0.0, state="RUNNING"))
     assert watches.frame()["version"].to_list() == ["v2 live"]
     assert "v2 live" in str(watches) and "v2 replay" not in str(watches)
+
+
+def test_late_records_dropped_get_a_column_and_a_word_in_the_progress_line() -> None:
+    def never() -> Sample:
+        raise AssertionError("not started")
+
+    live = RunWatch("v1 live", never)
+    live.history.add(Sample(at=0.0, state="RUNNING", end_offsets={T: {0: 10}},
+                            read_positions={T: {0: 10}}, late_dropped=0))  # fmt: skip
+    watches = WatchSet("hourly", [WatchedRun(live, "http://flink/#/job/1", 3)])
+    assert "late" not in watches.headers()  # none dropped: no column
+    live.history.add(Sample(at=1.0, state="RUNNING", end_offsets={T: {0: 10}},
+                            read_positions={T: {0: 10}}, late_dropped=1_250))  # fmt: skip
+    row = dict(zip(watches.headers(), watches.status_rows()[0], strict=True))
+    assert row["late"] == "1,250 dropped"
+    assert "1,250 late dropped" in watches.progress_line()
