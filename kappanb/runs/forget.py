@@ -10,8 +10,10 @@ archive as it was, so `forget` again finds the same keys. Rows the archive appen
 meanwhile that match are deleted too, and get their tombstones after the delete.
 
 Memory: the archive is read one data file at a time, in the columns each step needs (the
-condition's; partition, offset and key), and only the files with a match are read whole
-(`kappanb.tables.row_match`); what is held across files is the deleted rows.
+condition's; partition and offset; the key where a row matches), and only the files with
+a match are read whole (`kappanb.tables.row_match`; a file whose column bounds exclude a
+match is not read for the condition at all); what is held across files is the deleted
+rows.
 """
 
 from __future__ import annotations
@@ -84,7 +86,9 @@ def forget_events(
     late = _pairs(deletion.matched) - sent if compacted else set()
     if late:
         sent |= _tombstone(kafka, request.topic.name, late)
-    left = matching_rows(table.refresh(), request.where.expr, deletion.snapshot_id)
+    left = matching_rows(
+        table.refresh(), request.where.expr, deletion.snapshot_id, request.where.text
+    )
     history = _expire(table, deletion.snapshot_id) if request.expire_history else None
     keyless = int(deletion.matched.get_column(KEY).null_count()) if deletion.rows else 0
     return ForgetReport(
@@ -123,21 +127,23 @@ def _survey(table: Any, where: Where, archive: str) -> _Survey:
     entries = deletable_files(table)
     pairs: set[Pair] = set()
     highest: dict[int, int] = {}
-    frames = file_frames(table, entries, [PARTITION, OFFSET, KEY])
+    frames = file_frames(table, entries, [PARTITION, OFFSET])
     with _where_errors(where, archive):
-        for (_entry, mask), (_same, frame) in zip(
-            ConditionScan(table, where.expr).masks(entries), frames, strict=True
+        for (entry, mask), (_same, frame) in zip(
+            ConditionScan(table, where.expr, where.text).masks(entries), frames, strict=True
         ):
             tops = frame.group_by(PARTITION).agg(pl.col(OFFSET).max())
             for partition, offset in tops.drop_nulls().iter_rows():
                 highest[int(partition)] = max(int(offset), highest.get(int(partition), -1))
-            pairs |= _pairs(frame.filter(mask))
+            if mask.any():  # the keys of a file with a match
+                ((_file, keys),) = file_frames(table, [entry], [PARTITION, KEY])
+                pairs |= _pairs(keys.filter(mask))
     return _Survey(pairs, highest)
 
 
 def _deleted(table: Any, where: Where, archive: str) -> RowDeletion:
     with _where_errors(where, archive):
-        return delete_rows(table, where.expr, record=record_deleted)
+        return delete_rows(table, where.expr, record=record_deleted, text=where.text)
 
 
 @contextmanager

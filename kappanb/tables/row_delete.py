@@ -93,15 +93,17 @@ class RowDeletion:
 
 def delete_rows(
     table: Table, condition: pl.Expr, *, max_attempts: int = MAX_ATTEMPTS,
-    record: Record | None = None,
+    record: Record | None = None, text: str | None = None,
 ) -> RowDeletion:  # fmt: skip
     """Delete the rows of ``table``'s current snapshot for which ``condition`` is true (see
     the module's docstring); rows committed by others while it works are filtered too.
-    ``record`` gives table properties to set in the delete's commit (what it deleted)."""
+    ``record`` gives table properties to set in the delete's commit (what it deleted);
+    ``text``, the condition's SQL, lets files whose column bounds exclude a match go
+    unread (`kappanb.tables.row_match`)."""
     if (reason := check_layout(table)) is not None:
         raise RowDeleteUnsupportedError(f"cannot delete rows of {table.name()[-1]}: {reason}")
     done: dict[str, _Filtered] = {}
-    scan = ConditionScan(table, condition)
+    scan = ConditionScan(table, condition, text)
     retries = 0
     try:
         for _attempt in range(max_attempts):
@@ -128,7 +130,9 @@ def delete_rows(
     )
 
 
-def matching_rows(table: Table, condition: pl.Expr, snapshot_id: int | None = None) -> int:
+def matching_rows(
+    table: Table, condition: pl.Expr, snapshot_id: int | None = None, text: str | None = None
+) -> int:
     """How many rows of a snapshot (default: the current one) ``condition`` matches, read
     file by file (`kappanb.tables.row_match`); a snapshot with delete files is read whole,
     as merge-on-read gives it."""
@@ -137,7 +141,7 @@ def matching_rows(table: Table, condition: pl.Expr, snapshot_id: int | None = No
     )
     live = live_files(table, snapshot)
     if not live.deletes:
-        return ConditionScan(table, condition).count(live.data)
+        return ConditionScan(table, condition, text).count(live.data)
     from kappanb.tables.merge_read import read_snapshot
 
     frame = pl.from_arrow(read_snapshot(table, snapshot_id))

@@ -81,6 +81,7 @@ def check_planned(
 def _unplanned(older: TopicSpec, spec: TopicSpec, flink: str) -> str:
     """Why Flink refused the mapping: a bare word Flink names that is no column of the
     older version first (the likely typo), then Flink's own message."""
+    flink = flink.rstrip(". ")
     said = flink.lower()
     for name, words in chain.unknown_words(spec, older).items():
         named = [w for w in words if f"'{w.lower()}'" in said or f"`{w.lower()}`" in said]

@@ -159,6 +159,31 @@ def test_file_by_file_only_files_with_a_match_are_read_whole_and_replaced(
     assert rows_of(table) == sorted(oracle, key=repr)
 
 
+def test_with_its_sql_text_files_whose_bounds_exclude_a_match_are_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same archive, the condition's text given: files 0, 2 and 4 (``k`` from x0 to
+    x0, ...) cannot hold 'd42' by their column bounds, so only files 1 and 3 are read."""
+    batches = [[(f"x{b}", 10 * b + i) for i in range(4)] for b in range(5)]
+    batches[1][2] = ("d42", 12)
+    batches[3] = [("d42", 30), ("d42", 31)]
+    table = appended(tmp_path, *batches)
+    files = [e.data_file.file_path for e in live_files(table, table.current_snapshot()).data]
+    read: list[str] = []
+    real = row_match.read_data_files
+
+    def reading(tbl: Table, refs: Any, schema: Any = None) -> Any:
+        read.extend(r.path for r in refs)
+        return real(tbl, refs, schema)
+
+    monkeypatch.setattr(row_match, "read_data_files", reading)
+    done = delete_rows(table, pl.sql_expr("k = 'd42'"), text="k = 'd42'")
+    assert done.rows == 3 and len(read) == 2 and set(read) < set(files)
+    oracle = [r for batch in batches for r in batch if r[0] != "d42"]
+    assert rows_of(table) == sorted(oracle, key=repr)
+    assert matching_rows(table.refresh(), pl.col("k") == "d42", text="k = 'd42'") == 0
+
+
 def test_a_whole_table_condition_is_evaluated_again_over_rows_appended_in_a_race(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
