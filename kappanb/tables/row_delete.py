@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from pyiceberg.table.snapshots import Snapshot, Summary
 
 MAX_ATTEMPTS = 8
+_NO_ROWS = pl.DataFrame()
+"""The matched rows of a file without a match (never shown: only files with one are)."""
 Record = Callable[[Mapping[str, str], pl.DataFrame], dict[str, str]]
 """From the table's properties and the rows a commit deletes, the properties it sets."""
 
@@ -192,7 +194,7 @@ def _filtered(table: Table, entry: ManifestEntry, mask: pl.Series) -> _Filtered:
     """One file's matching rows, and its other rows written as a new file (none when all
     or none of its rows match). A file without a match is not read."""
     if not mask.any():
-        return _Filtered(entry, _empty(table), None)
+        return _Filtered(entry, _NO_ROWS, None)
     ((_ref, rows),) = read_data_files(table, [FileRef(entry.data_file.file_path, 0, 0, None)])
     frame = pl.from_arrow(rows)
     assert isinstance(frame, pl.DataFrame)
