@@ -36,6 +36,7 @@ from kappanb.runs.chain_reads import older_sides
 from kappanb.runs.control import RunControl, checked_start
 from kappanb.runs.forget_commands import ForgetCommands
 from kappanb.runs.overview import Overview, build_overview
+from kappanb.runs.past_cut import followers_in_scope, records_past_cut
 from kappanb.runs.report import JobList, RunHandle, StatusReport
 from kappanb.runs.retention import retention_report
 from kappanb.runs.retention_report import RetentionReport
@@ -217,6 +218,8 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         if older is not None:  # sealing reads the older topic's ends: before any creation
             spec = following.sealed(spec, older, endpoints)
             following.check_planned(self._sql(endpoints), endpoints, older, spec)
+        if (follower := following.replanned_follower(spec, topics)) is not None:
+            following.check_planned(self._sql(endpoints), endpoints, spec, follower)
         kafka = endpoints.kafka
         created = create_topic(kafka, name, partitions=spec.partitions, compact=spec.compact,
                                retention_ms=spec.retention_ms)  # fmt: skip
@@ -384,7 +387,9 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
     @command
     def status(self, name: str | None = None) -> StatusReport:
         """Every run (of one job, or the archive of one topic), reconciled with Flink, with
-        records and checkpoints; an active archive with how far behind the head it is."""
+        records and checkpoints; an active archive with how far behind the head it is; a
+        warning for each sealed topic version with records past its cut, which no run
+        reads (`kappanb.runs.past_cut`)."""
         scope = status_scope(self.registry, name) if name is not None else None
         control = self._control()
         launcher, endpoints = control.launcher, control.endpoints
@@ -399,10 +404,11 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
                   for r in rows if r.active and not is_archive(r)}  # fmt: skip
         held = run_holds(launcher.rest, endpoints.kafka, rows, topics)
         lags = archive_lags(control, rows)
+        sealing = followers_in_scope(self.registry.topics(), self.registry.versions(), name)
         return StatusReport([
             replace(s, held=held.get(s.run.id, ""), behind=lags.get(s.run.id))
             for s in statuses
-        ])  # fmt: skip
+        ], [str(p) for p in records_past_cut(endpoints.kafka, sealing)])  # fmt: skip
 
     @command
     def watch(

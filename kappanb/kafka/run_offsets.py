@@ -63,6 +63,20 @@ def head_offsets(connection: KafkaConnection, topics: list[str], timeout: float 
     return found
 
 
+def log_marks(
+    connection: KafkaConnection, topics: list[str], timeout: float = 10.0
+) -> dict[str, dict[int, tuple[int, int]]]:
+    """Per topic and partition, (the first offset the log still has, its head); unknown
+    topics are left out."""
+    found: dict[str, dict[int, tuple[int, int]]] = {}
+    with _consumer(connection) as consumer:
+        for name in topics:
+            marks = _topic_marks(consumer, name, timeout)
+            if marks is not None:
+                found[name] = marks
+    return found
+
+
 def offsets_text(offsets: Offsets) -> str:
     """``{"t": {0: 5, 1: 7}}`` as ``t@0:5,1:7`` (topics joined by ``;``), for a record."""
     return ";".join(

@@ -8,11 +8,19 @@ are found first (their keys and partitions come from the archive's ``kafka_key``
 the rows the condition matches, `kappanb.tables.row_delete`); a tombstone failure leaves the
 archive as it was, so `forget` again finds the same keys. Rows the archive appended
 meanwhile that match are deleted too, and get their tombstones after the delete.
+
+Memory: the archive is read one data file at a time, in the columns each step needs (the
+condition's; partition and offset; the key where a row matches), and only the files with
+a match are read whole (`kappanb.tables.row_match`; a file whose column bounds exclude a
+match is not read for the condition at all); what is held across files is the deleted
+rows.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +39,14 @@ from kappanb.tables.archive_coverage import record_deleted
 from kappanb.tables.catalog import Catalog, table_exists
 from kappanb.tables.expiry import Expired, expire_snapshots
 from kappanb.tables.read import scan_table
-from kappanb.tables.row_delete import delete_rows, matching_rows, table_schema
+from kappanb.tables.row_delete import (
+    RowDeletion,
+    deletable_files,
+    delete_rows,
+    matching_rows,
+    table_schema,
+)
+from kappanb.tables.row_match import ConditionScan, file_frames
 from kappanb.tables.where import Where, check_where
 from kappanb.versions.archive_ddl import KEY, OFFSET, PARTITION, TIMESTAMP
 
@@ -62,24 +77,25 @@ def forget_events(
     """Carry out ``request`` (see the module's docstring) and report."""
     table = catalog.open().load_table(("default", request.archive))
     check_where(request.where, table_schema(table), request.archive)
-    archived = _read(catalog, request.archive, request.where)
-    matched = archived.filter(request.where.expr.fill_null(False))
+    found = _survey(table, request.where, request.archive)
     extent = log_extent(kafka, request.topic.name, window_ms=60_000)  # before any tombstone
     config = describe_topic(kafka, request.topic.name).config
     compacted = "compact" in config.get("cleanup.policy", "")
-    sent = _tombstone(kafka, request.topic.name, _pairs(matched)) if compacted else set()
-    deletion = delete_rows(table, request.where.expr, record=record_deleted)
+    sent = _tombstone(kafka, request.topic.name, found.pairs) if compacted else set()
+    deletion = _deleted(table, request.where, request.archive)
     late = _pairs(deletion.matched) - sent if compacted else set()
     if late:
         sent |= _tombstone(kafka, request.topic.name, late)
-    left = matching_rows(table.refresh(), request.where.expr, deletion.snapshot_id)
+    left = matching_rows(
+        table.refresh(), request.where.expr, deletion.snapshot_id, request.where.text
+    )
     history = _expire(table, deletion.snapshot_id) if request.expire_history else None
     keyless = int(deletion.matched.get_column(KEY).null_count()) if deletion.rows else 0
     return ForgetReport(
         topic=request.topic.name, where=request.where.text, archive=request.archive,
         deleted=deletion.rows, files_rewritten=deletion.files_rewritten,
         files_dropped=deletion.files_dropped, snapshot_id=deletion.snapshot_id, left=left,
-        unarchived=_unarchived(archived, extent),
+        unarchived=_unarchived(found.highest, extent),
         tombstones=Tombstones(compacted, len(sent), keyless if compacted else 0),
         derived=derived_tables(registry, catalog, request.topic.name, request.where),
         log=_log_deadline(request, config, extent, deletion.matched), history=history,
@@ -95,18 +111,51 @@ def _expire(table: Any, snapshot_id: int | None) -> Expired:
     return expire_snapshots(table, snapshot.timestamp_ms) if snapshot else Expired(0, 0)
 
 
-def _read(catalog: Catalog, table: str, where: Where) -> pl.DataFrame:
-    """The archive's current snapshot; the condition evaluated once on it, so a value
-    that does not fit (a type polars only meets in the rows) fails before any change."""
-    frame = scan_table(catalog, table).collect()
+@dataclass(frozen=True)
+class _Survey:
+    """What the archive holds before the delete: where the matching rows' tombstones go,
+    and per partition the highest offset it has."""
+
+    pairs: set[Pair]
+    highest: dict[int, int]
+
+
+def _survey(table: Any, where: Where, archive: str) -> _Survey:
+    """The archive's current snapshot, file by file; the condition evaluated on every file,
+    so a value that does not fit (a type polars only meets in the rows) fails before any
+    change."""
+    entries = deletable_files(table)
+    pairs: set[Pair] = set()
+    highest: dict[int, int] = {}
+    frames = file_frames(table, entries, [PARTITION, OFFSET])
+    with _where_errors(where, archive):
+        for (entry, mask), (_same, frame) in zip(
+            ConditionScan(table, where.expr, where.text).masks(entries), frames, strict=True
+        ):
+            tops = frame.group_by(PARTITION).agg(pl.col(OFFSET).max())
+            for partition, offset in tops.drop_nulls().iter_rows():
+                highest[int(partition)] = max(int(offset), highest.get(int(partition), -1))
+            if mask.any():  # the keys of a file with a match
+                ((_file, keys),) = file_frames(table, [entry], [PARTITION, KEY])
+                pairs |= _pairs(keys.filter(mask))
+    return _Survey(pairs, highest)
+
+
+def _deleted(table: Any, where: Where, archive: str) -> RowDeletion:
+    with _where_errors(where, archive):
+        return delete_rows(table, where.expr, record=record_deleted, text=where.text)
+
+
+@contextmanager
+def _where_errors(where: Where, archive: str) -> Iterator[None]:
+    """A polars error evaluating the condition as a `WhereError` (nothing changed yet)."""
     try:
-        frame.select(where.expr.fill_null(False).sum())
+        yield
     except pl.exceptions.PolarsError as exc:
         first = str(exc).splitlines()[0]
         raise WhereError(
-            f"--where {where.text!r} failed on {table}: {first}; nothing was deleted"
+            f"--where {where.text!r} failed on {archive}: {first}; nothing was deleted"
         ) from None
-    return frame
 
 
 def _pairs(rows: pl.DataFrame) -> set[Pair]:
@@ -122,12 +171,8 @@ def _tombstone(kafka: KafkaConnection, topic: str, pairs: set[Pair]) -> set[Pair
     return pairs
 
 
-def _unarchived(archived: pl.DataFrame, extent: LogExtent) -> int:
+def _unarchived(highest: dict[int, int], extent: LogExtent) -> int:
     """Records in the log past the highest offset the archive holds, per partition."""
-    highest: dict[int, int] = {}
-    if archived.height:
-        tops = archived.group_by(PARTITION).agg(pl.col(OFFSET).max())
-        highest = {int(p): int(o) for p, o in tops.iter_rows()}
     return sum(
         max(0, p.head - max(p.earliest, highest.get(p.partition, -1) + 1))
         for p in extent.partitions

@@ -3,7 +3,8 @@ run (state, records behind the head, caught up or finished), and the served vers
 
 Plain data with `to_dict` (JSON for the Jupyter server endpoint), assembled in one pass:
 the registry, Flink's REST API (runs reconciled as `status` does) and the log's heads for
-each active run, with no background threads. It never starts the stack: when the stack
+each active run (and, as `status` warns, for each sealed topic version: records past its
+cut), with no background threads. It never starts the stack: when the stack
 is down the runs are shown as the registry has them, and a problem line says how to start
 it. Whatever fails on the way (Flink, Kafka) becomes a line in ``problems``.
 
@@ -25,6 +26,7 @@ from kappanb.registry.base import Registry
 from kappanb.registry.kinds import RunMode, RunState
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.runs.chain_reads import older_sides
+from kappanb.runs.past_cut import followers_in_scope, records_past_cut
 from kappanb.runs.runs import RunLauncher
 from kappanb.stack.base import Stack
 from kappanb.stack.endpoints import Endpoints
@@ -154,11 +156,21 @@ def build_overview(
                 figures = _sample_active(
                     registry, _newest(runs), control, endpoints, polled, problems, verdicts
                 )  # fmt: skip
+                problems.extend(_past_cut(registry, endpoints))
         except Exception as exc:
             problems.append(f"could not read the runs' state from Flink: {exc}")
     jobs = _jobs(registry, _newest(runs), figures, endpoints, actions=flink_up)
     flink_ui = endpoints.flink_rest_url if endpoints else None
     return Overview(home, status, flink_ui, jobs, problems)
+
+
+def _past_cut(registry: Registry, endpoints: Endpoints) -> list[str]:
+    """A line for each sealed topic version with records past its cut (as `status`)."""
+    sealing = followers_in_scope(registry.topics(), registry.versions(), None)
+    try:
+        return [f"warning: {p}" for p in records_past_cut(endpoints.kafka, sealing)]
+    except Exception as exc:
+        return [f"could not check the sealed topics' cuts in Kafka: {endpoints.redact(str(exc))}"]
 
 
 def _newest(runs: list[RunRecord]) -> dict[tuple[str, int], RunRecord]:

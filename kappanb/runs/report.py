@@ -283,6 +283,8 @@ class StatusReport:
     """Every run the registry knows, reconciled with Flink."""
 
     rows: list[RunStatus]
+    warnings: list[str] = field(default_factory=list)
+    """What no row shows: records a sealed topic version got past its cut (`past_cut`)."""
 
     def _cells(self, html: bool) -> list[list[object]]:
         cells: list[list[object]] = []
@@ -303,8 +305,9 @@ class StatusReport:
         return cells
 
     def __str__(self) -> str:
+        warned = "".join(f"\nwarning: {w}" for w in self.warnings)
         if not self.rows:
-            return "no runs yet: start one with `run NAME`"
+            return "no runs yet: start one with `run NAME`" + warned
         errors = [
             f"  #{s.run.id} {s.run.job} v{s.run.version}: {s.run.error}"
             for s in self.rows
@@ -321,19 +324,22 @@ class StatusReport:
             if s.held
         ]
         errors += [f"  #{s.run.id} {s.run.job}: {s.behind}" for s in self.rows if s.behind]
-        return text_table(_HEADERS, self._cells(False)) + (
-            "\n" + "\n".join(errors) if errors else ""
+        return (
+            text_table(_HEADERS, self._cells(False))
+            + ("\n" + "\n".join(errors) if errors else "")
+            + warned
         )
 
     def _repr_html_(self) -> str:
+        warned = "".join(f"<br><b>warning</b>: {escape(w)}" for w in self.warnings)
         if not self.rows:
-            return "<i>no runs yet: start one with <code>%kappa run NAME</code></i>"
+            return "<i>no runs yet: start one with <code>%kappa run NAME</code></i>" + warned
         lags = [
             f"#{s.run.id} {escape(s.run.job)}: {escape(str(s.behind))}"
             for s in self.rows
             if s.behind
         ]
-        return html_table(_HEADERS, self._cells(True)) + "<br>".join(lags)
+        return html_table(_HEADERS, self._cells(True)) + "<br>".join(lags) + warned
 
 
 @plain_text

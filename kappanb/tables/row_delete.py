@@ -1,23 +1,27 @@
 """A row-level delete of an append-only Iceberg table (a topic's archive) by a polars
-condition: copy-on-write, committed while Flink keeps appending.
+condition: copy-on-write, committed while Flink keeps appending, in the memory of one data
+file.
 
 pyiceberg 0.12's ``Table.delete`` would do copy-on-write too (it has no merge-on-read delete
 writer; a v2 table's ``write.delete.mode=merge-on-read`` only gets a warning), but it writes
 the surviving rows with pyiceberg's own parquet writer, which needs a newer pyarrow than
-Flink's wheel allows (see `kappanb.tables.rewrite_commit`). So each live data file holding a
-matching row is read, the rows that do not match are written to a new file with
-`write_data_files`, and one ``overwrite`` snapshot (``delete`` when no row is left to keep)
-swaps the files. The condition is evaluated once over every live row, so the delete is
-exact whatever the condition says (``fare = max(fare)`` means the table's maximum, not each
-file's). A row for which the condition is NULL is kept.
+Flink's wheel allows (see `kappanb.tables.rewrite_commit`). So the condition is evaluated
+file by file over the condition's columns only (`kappanb.tables.row_match`); a file with no
+match is never read whole and stays as it is; a file holding a matching row is read, its
+other rows are written to a new file with `write_data_files`, and it is let go before the
+next one. One ``overwrite`` snapshot (``delete`` when no row is left to keep) swaps the
+files at the end: all of them or, on any failure, none (the files written are deleted).
+What stays in memory across files is the rows deleted and the new files' metadata. A
+condition with an aggregate is exact too: ``fare = max(fare)`` means the table's maximum,
+not each file's (its columns are read from every file before any match is decided). A row
+for which the condition is NULL is kept.
 
 Optimistic concurrency: the commit requires ``main`` to still be the head it was built on.
 A lost race (Flink committed a checkpoint) refreshes the table: only the files committed
-since are read, the condition is evaluated again over all live rows (so the rows Flink
-appended meanwhile are filtered too, and a long first pass still wins), and a file whose
-matches did not change keeps the file written for it. A file another writer removed is
-dropped from the work. Attempts are bounded; giving up deletes the files this delete wrote
-and changes nothing.
+since are read (a whole-table condition is evaluated again over all live rows, so a long
+first pass still wins), and a file whose matches did not change keeps the file written for
+it. A file another writer removed is dropped from the work. Attempts are bounded; giving up
+deletes the files this delete wrote and changes nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from kappanb.tables.rewrite_commit import (
     live_files,
     write_data_files,
 )
+from kappanb.tables.row_match import ConditionScan
 
 if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile, ManifestEntry
@@ -47,7 +52,8 @@ if TYPE_CHECKING:
     from pyiceberg.table.snapshots import Snapshot, Summary
 
 MAX_ATTEMPTS = 8
-_MATCH = "__kappanb_match"
+_NO_ROWS = pl.DataFrame()
+"""The matched rows of a file without a match (never shown: only files with one are)."""
 Record = Callable[[Mapping[str, str], pl.DataFrame], dict[str, str]]
 """From the table's properties and the rows a commit deletes, the properties it sets."""
 
@@ -58,9 +64,15 @@ class _Filtered:
 
     entry: ManifestEntry
     matched: pl.DataFrame
-    mask: pl.Series
-    """Which of its rows matched (they are deleted)."""
+    mask: pl.Series | None
+    """Which of its rows matched (they are deleted); None when none did."""
     written: list[DataFile] = field(default_factory=list)
+
+    def same(self, mask: pl.Series) -> bool:
+        """Whether ``mask`` matches the same rows as this filtering did."""
+        if self.mask is None:
+            return not mask.any()
+        return self.mask.equals(mask)
 
 
 @dataclass(frozen=True)
@@ -83,15 +95,17 @@ class RowDeletion:
 
 def delete_rows(
     table: Table, condition: pl.Expr, *, max_attempts: int = MAX_ATTEMPTS,
-    record: Record | None = None,
+    record: Record | None = None, text: str | None = None,
 ) -> RowDeletion:  # fmt: skip
     """Delete the rows of ``table``'s current snapshot for which ``condition`` is true (see
     the module's docstring); rows committed by others while it works are filtered too.
-    ``record`` gives table properties to set in the delete's commit (what it deleted)."""
+    ``record`` gives table properties to set in the delete's commit (what it deleted);
+    ``text``, the condition's SQL, lets files whose column bounds exclude a match go
+    unread (`kappanb.tables.row_match`)."""
     if (reason := check_layout(table)) is not None:
         raise RowDeleteUnsupportedError(f"cannot delete rows of {table.name()[-1]}: {reason}")
     done: dict[str, _Filtered] = {}
-    rows: dict[str, Any] = {}  # each live file's rows, read once
+    scan = ConditionScan(table, condition, text)
     retries = 0
     try:
         for _attempt in range(max_attempts):
@@ -100,7 +114,7 @@ def delete_rows(
             if head is None:
                 return _nothing(table, retries)
             entries = _live_data(table, head)
-            _filter(table, entries, rows, done, condition)
+            _filter(table, entries, scan, done)
             hit = [f for f in done.values() if f.matched.height]
             if not hit:
                 return _nothing(table, retries)
@@ -118,13 +132,32 @@ def delete_rows(
     )
 
 
-def matching_rows(table: Table, condition: pl.Expr, snapshot_id: int | None = None) -> int:
-    """How many rows of a snapshot (default: the current one) ``condition`` matches."""
+def matching_rows(
+    table: Table, condition: pl.Expr, snapshot_id: int | None = None, text: str | None = None
+) -> int:
+    """How many rows of a snapshot (default: the current one) ``condition`` matches, read
+    file by file (`kappanb.tables.row_match`); a snapshot with delete files is read whole,
+    as merge-on-read gives it."""
+    snapshot = (
+        table.current_snapshot() if snapshot_id is None else table.snapshot_by_id(snapshot_id)
+    )
+    live = live_files(table, snapshot)
+    if not live.deletes:
+        return ConditionScan(table, condition, text).count(live.data)
     from kappanb.tables.merge_read import read_snapshot
 
     frame = pl.from_arrow(read_snapshot(table, snapshot_id))
     assert isinstance(frame, pl.DataFrame)
     return int(frame.select(condition.fill_null(False).sum()).item() or 0)
+
+
+def deletable_files(table: Table) -> list[ManifestEntry]:
+    """The live data files of the table's current snapshot, once it is known that rows of
+    it can be deleted here (what `delete_rows` refuses, refused before any other step)."""
+    if (reason := check_layout(table)) is not None:
+        raise RowDeleteUnsupportedError(f"cannot delete rows of {table.name()[-1]}: {reason}")
+    head = table.current_snapshot()
+    return [] if head is None else _live_data(table, head)
 
 
 def _live_data(table: Table, head: Snapshot) -> list[ManifestEntry]:
@@ -138,54 +171,36 @@ def _live_data(table: Table, head: Snapshot) -> list[ManifestEntry]:
 
 
 def _filter(
-    table: Table, entries: list[ManifestEntry], rows: dict[str, Any], done: dict[str, _Filtered],
-    condition: pl.Expr,
-) -> None:  # fmt: skip
-    """Evaluate the condition over every live row at once (an aggregate in it, say
-    ``fare = max(fare)``, means the whole table, not each file), then per file: its
-    matching rows, and the rest written anew. Files read before are not read again, and
-    a file whose matches did not change keeps what was written for it."""
+    table: Table, entries: list[ManifestEntry], scan: ConditionScan, done: dict[str, _Filtered]
+) -> None:
+    """Per live file, its matching rows and the rest written anew, one file at a time. A
+    file filtered before is not read again when the condition holds row by row (its rows
+    cannot have changed); a file whose matches did not change keeps what was written."""
     live = {e.data_file.file_path for e in entries}
     for gone in [p for p in done if p not in live]:  # rewritten by another writer
         _discard(table, [done.pop(gone)])
-    for path in [p for p in rows if p not in live]:
-        del rows[path]
-    missing = [FileRef(e.data_file.file_path, 0, 0, None) for e in entries
-               if e.data_file.file_path not in rows]  # fmt: skip
-    rows.update((ref.path, loaded) for ref, loaded in read_data_files(table, missing))
-    masks = _masks(table, [rows[e.data_file.file_path] for e in entries], condition)
-    for entry, mask in zip(entries, masks, strict=True):
+    skip = set(done) if scan.row_wise else set()
+    for entry, mask in scan.masks(entries, skip):
         path = entry.data_file.file_path
         known = done.get(path)
-        if known is not None and known.mask.equals(mask):
+        if known is not None and known.same(mask):
             continue
         if known is not None:
             _discard(table, [known])
-        done[path] = _filtered(table, entry, rows[path], mask)
+        done[path] = _filtered(table, entry, mask)
 
 
-def _masks(table: Table, files: list[Any], condition: pl.Expr) -> list[pl.Series]:
-    """Per file, which of its rows the condition matches, evaluated over all of them."""
-    whole = pl.from_arrow(pa.concat_tables(files) if files else _empty(table).to_arrow())
-    assert isinstance(whole, pl.DataFrame)
-    mask = whole.select(condition.fill_null(False).alias(_MATCH)).to_series()
-    if mask.len() == 1 and whole.height != 1:  # a constant (a condition on no column)
-        mask = pl.Series(_MATCH, [bool(mask[0])] * whole.height)
-    out, start = [], 0
-    for file in files:
-        out.append(mask.slice(start, file.num_rows))
-        start += file.num_rows
-    return out
-
-
-def _filtered(table: Table, entry: ManifestEntry, rows: Any, mask: pl.Series) -> _Filtered:
+def _filtered(table: Table, entry: ManifestEntry, mask: pl.Series) -> _Filtered:
     """One file's matching rows, and its other rows written as a new file (none when all
-    or none of its rows match)."""
+    or none of its rows match). A file without a match is not read."""
+    if not mask.any():
+        return _Filtered(entry, _NO_ROWS, None)
+    ((_ref, rows),) = read_data_files(table, [FileRef(entry.data_file.file_path, 0, 0, None)])
     frame = pl.from_arrow(rows)
     assert isinstance(frame, pl.DataFrame)
     matched = frame.filter(mask)
     filtered = _Filtered(entry, matched, mask)
-    if matched.height and matched.height < frame.height:
+    if matched.height < frame.height:
         filtered.written = write_data_files(table, rows.filter(pa.array((~mask).to_list())))
     return filtered
 

@@ -8,7 +8,8 @@ through the mapping, then v2's own records (`kappanb.versions.chain_source`).
 Each column of the newer version is either mapped by a Flink SQL expression over the
 older version's columns, or taken from the older's column of the same name (cast to the
 newer type when the types differ). A newer column with neither is refused, as is an
-expression naming a column the older version does not have. Only two versions chain: a
+expression quoting a column the older version does not have; a bare word that is no
+column there is Flink's to judge when it plans the mapping. Only two versions chain: a
 topic that follows another cannot be followed in turn (nor follow one that is followed).
 
 No I/O here: the checks that need Kafka or Flink are the caller's.
@@ -39,9 +40,14 @@ _SQL_WORDS = """and as asc between bigint binary boolean both by bytes case cast
     returning empty error wrapper conditional unconditional object key lax strict format
     json absent respect ignore nulls preceding following unbounded utf8 collate placing"""
 _KEYWORDS = frozenset(_SQL_WORDS.split()) | RESERVED
-"""Words of a mapping expression that are SQL, not column names (compared in lower case).
-A word missing here would be refused as an unknown column; a column named like one of
-them is left to Flink's plan of the mapping, which follows at declaration."""
+"""Words of a mapping expression known to be SQL, not column names (compared in lower
+case). Only for messages: a bare word that is neither one of these nor a column of the
+older version is left to Flink's plan of the mapping (the authority on what SQL is), and
+named as a likely unknown column only when Flink refuses the mapping because of it."""
+_SUBQUERY_WORDS = frozenset({"select", "values", "table", "lateral"})
+"""Words that start a query or a table reference: a mapping reads the older version's
+record, never another table (a run's sources, lineage and `forget`'s derived tables are
+the topics it declares)."""
 _TOKEN = re.compile(
     r"'(?:[^']|'')*'"  # a string literal
     r"|`((?:[^`]|``)+)`"  # a quoted identifier
@@ -85,9 +91,15 @@ def parse_mapping(items: MappingInput) -> dict[str, str]:
 
 
 def referenced_columns(expression: str) -> list[str]:
-    """The column names an expression reads: quoted identifiers, and the bare words that
-    are neither SQL words nor function names. Refuses text that could end the statement
-    it is put in (an unbalanced parenthesis, a ``;``)."""
+    """The column names an expression may read: quoted identifiers, and the bare words
+    that are neither known SQL words nor function names (`unknown_words`).
+
+    Refuses only what must not reach Flink's plan: text that could end or escape the
+    ``CAST(<expression> AS <type>)`` it is put in (an unbalanced parenthesis or quote, a
+    ``;``, a comment), and a subquery or table reference (``SELECT``, ``VALUES``,
+    ``TABLE``, ``LATERAL``), which would read a table that is not the older version. What
+    is left inside the parentheses is one expression over the older record; whether it is
+    valid SQL is Flink's to say (`kappanb.versions.following.check_planned`)."""
     names: list[str] = []
     depth = 0
     for match in _TOKEN.finditer(expression):
@@ -95,22 +107,49 @@ def referenced_columns(expression: str) -> list[str]:
         if quoted is not None:
             names.append(quoted.replace("``", "`"))
         elif word is not None:
+            if word.lower() in _SUBQUERY_WORDS:
+                raise TopicMappingError(
+                    f"--map expression {expression!r}: {word.upper()} would read another "
+                    "table; a mapping is an expression over the older version's columns "
+                    "(to add data from elsewhere, join it in the job's SQL). Nothing was created"
+                )
             depth += 1 if call else 0
             if not call and word.lower() not in _KEYWORDS:
                 names.append(word)
         elif other is not None:
             depth += {"(": 1, ")": -1}.get(other, 0)
-            if depth < 0 or other == ";" or other in "'`":
+            two = expression[match.start() : match.start() + 2]
+            if depth < 0 or other == ";" or other in "'`" or two in ("--", "/*"):
                 raise TopicMappingError(
                     f"--map expression {expression!r} does not parse as one SQL expression "
-                    "(unbalanced parentheses or quotes, or a ';')"
+                    "(unbalanced parentheses or quotes, a ';' or a comment). Nothing was created"
                 )
     if depth != 0:
         raise TopicMappingError(
             f"--map expression {expression!r} does not parse as one SQL expression "
-            "(unbalanced parentheses)"
+            "(unbalanced parentheses). Nothing was created"
         )
     return names
+
+
+def quoted_columns(expression: str) -> list[str]:
+    """The identifiers an expression quotes (```fare```): certainly column names."""
+    return [m.group(1).replace("``", "`") for m in _TOKEN.finditer(expression) if m.group(1)]
+
+
+def unknown_words(newer: TopicSpec, older: TopicSpec) -> dict[str, list[str]]:
+    """Per mapped column, the bare words of its expression that are neither known SQL
+    words nor columns of ``older``: unknown columns, or SQL words kappanb does not list.
+    Flink's plan tells which (`kappanb.versions.following.check_planned`)."""
+    older_names = {c.name for c in older.columns}
+    found: dict[str, list[str]] = {}
+    for name, expression in newer.mapping:
+        quoted = set(quoted_columns(expression))
+        words = [n for n in referenced_columns(expression) if n not in older_names]
+        unknown = [n for n in dict.fromkeys(words) if n not in quoted]
+        if unknown:
+            found[name] = unknown
+    return found
 
 
 def _plain(sql_type: str) -> str:
@@ -136,7 +175,9 @@ def column_sources(newer: TopicSpec, older: TopicSpec) -> list[tuple[Column, str
 
 def check_mapping(newer: TopicSpec, older: TopicSpec) -> None:
     """Refuse a mapping that leaves a newer column without a source, maps a column the
-    newer version does not have, or reads a column the older version does not have."""
+    newer version does not have, quotes a column the older version does not have, or
+    could escape its expression (`referenced_columns`). A bare word that is no column of
+    the older version is left to Flink's plan (`unknown_words`)."""
     newer_names = [c.name for c in newer.columns]
     older_names = [c.name for c in older.columns]
     for name, _expression in newer.mapping:
@@ -156,7 +197,8 @@ def check_mapping(newer: TopicSpec, older: TopicSpec) -> None:
                 f"{column.name}=NULL to leave it empty in the older records. Nothing was created"
             )
     for name, expression in newer.mapping:
-        unknown = [n for n in referenced_columns(expression) if n not in older_names]
+        referenced_columns(expression)  # refuses what must not reach Flink (see there)
+        unknown = [n for n in quoted_columns(expression) if n not in older_names]
         if unknown:
             raise TopicMappingError(
                 f"--map {name}={expression}: {', '.join(repr(n) for n in unknown)} "

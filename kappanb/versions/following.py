@@ -26,11 +26,18 @@ from kappanb.versions.planner import plan_query
 def checked_chain(spec: TopicSpec, topics: Sequence[TopicSpec]) -> TopicSpec | None:
     """The older topic ``spec`` follows (None if it follows none), after every check that
     needs no stack; a redeclaration of an older topic must keep its follower's mapping
-    valid. Gives ``spec`` back with its recorded cut (`with_known_cut`)."""
+    valid (Flink plans it again: `replanned_follower`)."""
     follower = chain.follower_of(topics, spec.name)
     if follower is not None and follower.name != spec.name:
         chain.check_mapping(follower, spec)
     return chain.check_follows(spec, topics) if spec.follows is not None else None
+
+
+def replanned_follower(spec: TopicSpec, topics: Sequence[TopicSpec]) -> TopicSpec | None:
+    """The topic that follows ``spec`` (being declared again), whose mapping Flink must
+    plan over ``spec``'s new columns before the redeclaration is kept; None if none."""
+    follower = chain.follower_of(topics, spec.name)
+    return follower if follower is not None and follower.name != spec.name else None
 
 
 def with_known_cut(spec: TopicSpec, topics: Sequence[TopicSpec]) -> TopicSpec:
@@ -68,11 +75,30 @@ def check_planned(
         with redacted_errors(endpoints.kafka.secrets):
             plan_query(tenv, statements, f"SELECT * FROM {quote(spec.table)}")
     except JobDefinitionError as exc:
-        mapping = ", ".join(f"{c}={e}" for c, e in spec.mapping) or "none"
-        raise TopicMappingError(
-            f"the mapping from {older.name} to {spec.name} (--map {mapping}) does not plan "
-            f"in Flink: {exc}. Nothing was created"
-        ) from None
+        raise TopicMappingError(_unplanned(older, spec, str(exc))) from None
+
+
+def _unplanned(older: TopicSpec, spec: TopicSpec, flink: str) -> str:
+    """Why Flink refused the mapping: a bare word Flink names that is no column of the
+    older version first (the likely typo), then Flink's own message."""
+    flink = flink.rstrip(". ")
+    said = flink.lower()
+    for name, words in chain.unknown_words(spec, older).items():
+        named = [w for w in words if f"'{w.lower()}'" in said or f"`{w.lower()}`" in said]
+        if named:
+            expression = dict(spec.mapping)[name]
+            columns = ", ".join(c.name for c in older.columns)
+            return (
+                f"--map {name}={expression}: {', '.join(repr(w) for w in named)} "
+                f"{'is not a column' if len(named) == 1 else 'are not columns'} of "
+                f"{older.name}, whose columns are {columns}. The expression reads the older "
+                f"version's records (Flink: {flink}). Nothing was created"
+            )
+    mapping = ", ".join(f"{c}={e}" for c, e in spec.mapping) or "none"
+    return (
+        f"the mapping from {older.name} to {spec.name} (--map {mapping}) does not plan "
+        f"in Flink: {flink}. Nothing was created"
+    )
 
 
 def check_not_sealed(topics: Sequence[TopicSpec], name: str) -> None:

@@ -19,10 +19,13 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.exceptions import SealedTopicError, TopicMappingError
+from kappanb.flink.sql import FlinkSqlClient
 from kappanb.kafka.run_offsets import head_offsets
 from kappanb.kafka.topics import topic_exists
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.read import read_table
+from kappanb.versions import chain, following
+from kappanb.versions.definitions import topic_spec
 from kappanb.workbench import Workbench
 from tests.magics.conftest import fresh_workbench, new_shell
 
@@ -110,6 +113,13 @@ def test_wrong_declarations_say_what_to_do_and_create_nothing(
         "unmapped": ({"event_time": "ts"}, "column 'fare_cents' of chained.trips.v2 has no"),
         # Only Flink knows this one: a TIMESTAMP does not cast to a BIGINT.
         "types": ({**MAPPING, "fare_cents": "ts"}, "does not plan in Flink"),
+        "function": ({**MAPPING, "fare_cents": "NO_SUCH_FUNCTION(fare)"},
+                     "does not plan in Flink: .*NO_SUCH_FUNCTION"),
+        # What kappanb guards itself: a mapping reads the older record, nothing else.
+        "subquery": ({**MAPPING, "fare_cents": "(SELECT MAX(fare) FROM chained_trips_v1)"},
+                     "SELECT would read another table"),
+        "comment": ({**MAPPING, "fare_cents": "CAST(fare AS BIGINT) --"},
+                    "one SQL expression"),
     }  # fmt: skip
     for mapping, says in wrong.values():
         with pytest.raises(TopicMappingError, match=says) as refused:
@@ -117,6 +127,47 @@ def test_wrong_declarations_say_what_to_do_and_create_nothing(
         assert "Nothing was created" in str(refused.value)
     assert [t.name for t in chained.topics() if t.name.startswith("chained.")] == [V1]
     assert not topic_exists(kafka, V2) and not topic_exists(kafka, f"{V2}.dlq")
+
+
+ACCEPTED = [
+    {"fare_cents": "COALESCE(CAST(fare * 100 AS BIGINT), 0)", "event_time": "ts"},
+    {**MAPPING, "trip_id": "REGEXP_REPLACE(trip_id, '^a', 'v1-')"},
+    {"fare_cents": "CASE WHEN fare IS NULL THEN NULL WHEN fare < 0 THEN 0 "
+                   "ELSE CAST(ROUND(fare * 100, 0) AS BIGINT) END", "event_time": "ts"},
+    {**MAPPING, "event_time": "TO_TIMESTAMP_LTZ(1764547200000 + CAST(fare AS BIGINT), 3)"},
+    {**MAPPING, "fare_cents": "JSON_VALUE(trip_id, '$.cents' RETURNING INT "
+                              "DEFAULT 0 ON EMPTY DEFAULT 0 ON ERROR)"},
+    # SCALAR is in no word list of kappanb's: Flink's plan is what says it is SQL.
+    {**MAPPING, "fare_cents": "CASE WHEN trip_id IS JSON SCALAR THEN 0 ELSE CAST(fare AS "
+                              "BIGINT) END"},
+]  # fmt: skip
+
+
+def test_a_mapping_flink_plans_is_accepted_whatever_sql_words_it_uses(
+    chained: Workbench, stack: EmbeddedStack
+) -> None:
+    """kappanb's own check lets any expression through that stays an expression over the
+    older record; Flink plans each of these, so each is accepted (declared on its own)."""
+    endpoints = stack.endpoints()
+    older = next(t for t in chained.topics() if t.name == V1)
+    client = FlinkSqlClient(endpoints)
+    for mapping in ACCEPTED:
+        spec = topic_spec(V2, V2_SCHEMA, event_time="event_time", follows=V1, mapping=mapping)
+        assert chain.check_follows(spec, chained.topics()) == older
+        following.check_planned(client, endpoints, older, spec)  # raises if refused
+    # End to end too, on a topic pair of its own: declared, and its chain read.
+    wb = chained
+    wb.topic("words.trips.v1", V1_SCHEMA, event_time="ts", partitions=1)
+    wb.produce("words.trips.v1", [v1_event(i) for i in range(3)])
+    wb.topic("words.trips.v2", V2_SCHEMA, event_time="event_time", follows="words.trips.v1",
+             mapping=ACCEPTED[-1])  # fmt: skip
+    assert "words.trips.v2" in [t.name for t in wb.topics()]
+    # Declaring v1 again without a column v2's mapping reads: Flink plans the mapping over
+    # the new v1, refuses it, and nothing changes.
+    before = next(t for t in wb.topics() if t.name == "words.trips.v1")
+    with pytest.raises(TopicMappingError, match=r"'fare' is not a column of words\.trips\.v1"):
+        wb.topic("words.trips.v1", "trip_id STRING, ts TIMESTAMP(3)", event_time="ts")
+    assert next(t for t in wb.topics() if t.name == "words.trips.v1") == before
 
 
 def test_a_replay_reads_both_versions_in_event_time_order_up_to_the_cut(
@@ -141,10 +192,19 @@ def test_a_replay_reads_both_versions_in_event_time_order_up_to_the_cut(
     finally:
         InteractiveShell.clear_instance()
     assert head_offsets(kafka, [V1])[V1] == ends
+    assert "past its cut" not in str(wb.status())
     produce_v1(bootstrap, [v1_event(i) for i in range(5)])  # an outside producer: past the cut
+    # status says so, per partition (i % 2: three in partition 0, two in partition 1).
+    warning = (
+        f"warning: {V1} has 5 records past its cut (partition 0: 3, partition 1: 2): no run "
+        f"of {V2} reads them (it reads {V1} up to the cut); produce them to {V2}"
+    )
+    assert warning in str(wb.status()) and warning in str(wb.status(V1))
+    assert "past its cut" not in str(wb.status("words.trips.v1"))  # another chain
     wb.produce(V2, [v2_event(j) for j in range(N2)])
 
     wb.job(JOB, WINDOWED)
+    assert warning in str(wb.status(JOB))  # the job reads the chain
     replay = wb.replay(JOB, start="earliest", until="latest")
     assert replay.wait(timeout=240), f"the bounded replay did not finish: {wb.status(JOB)}"
     assert replay.run.end_offsets.startswith(f"{V1}@{v2.cut};{V2}@0:{N2}")

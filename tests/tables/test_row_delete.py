@@ -12,7 +12,7 @@ import pytest
 from pyiceberg.table import Table
 
 from kappanb.exceptions import RowDeleteConflictError, RowDeleteUnsupportedError
-from kappanb.tables import row_delete
+from kappanb.tables import row_delete, row_match
 from kappanb.tables.merge_read import read_snapshot
 from kappanb.tables.rewrite_commit import live_files
 from kappanb.tables.row_delete import delete_rows, matching_rows
@@ -119,3 +119,91 @@ def test_an_aggregate_in_the_condition_means_the_whole_table_not_each_file(
     done = delete_rows(table, pl.sql_expr("n = max(n)"))  # the table's maximum: 6
     assert done.matched.rows() == [("a", 6)]
     assert rows_of(table) == sorted(FIRST + SECOND, key=repr)
+
+
+def test_file_by_file_only_files_with_a_match_are_read_whole_and_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five data files, two with a match: each file is read in the condition's column
+    alone, one at a time; only the two are read whole and replaced, the other three stay
+    the very same files, and the rows left are exactly the oracle's."""
+    batches = [[(f"x{b}", 10 * b + i) for i in range(4)] for b in range(5)]
+    batches[1][2] = ("d42", 12)
+    batches[3] = [("d42", 30), ("d42", 31)]  # every row matches: the file goes
+    table = appended(tmp_path, *batches)
+    before = {e.data_file.file_path for e in live_files(table, table.current_snapshot()).data}
+    projected: list[tuple[int, tuple[str, ...]]] = []
+    whole: list[str] = []
+    real_projected, real_whole = row_match.read_data_files, row_delete.read_data_files
+
+    def reading_projected(tbl: Table, refs: Any, schema: Any = None) -> Any:
+        projected.append((len(refs), tuple(f.name for f in schema.fields)))
+        return real_projected(tbl, refs, schema)
+
+    def reading_whole(tbl: Table, refs: Any, schema: Any = None) -> Any:
+        whole.extend(r.path for r in refs)
+        return real_whole(tbl, refs, schema)
+
+    monkeypatch.setattr(row_match, "read_data_files", reading_projected)
+    monkeypatch.setattr(row_delete, "read_data_files", reading_whole)
+    done = delete_rows(table, pl.sql_expr("k = 'd42'"))
+
+    assert projected == [(1, ("k",))] * 5  # one file at a time, the condition's column only
+    assert len(whole) == 2 and set(whole) < before
+    assert (done.rows, done.files_rewritten, done.files_dropped) == (3, 1, 1)
+    table = table.refresh()
+    after = {e.data_file.file_path for e in live_files(table, table.current_snapshot()).data}
+    assert before - after == set(whole)  # the three files without a match: untouched
+    assert len(after - before) == 1  # batch 1's other rows, written anew
+    oracle = [r for batch in batches for r in batch if r[0] != "d42"]
+    assert rows_of(table) == sorted(oracle, key=repr)
+
+
+def test_with_its_sql_text_files_whose_bounds_exclude_a_match_are_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same archive, the condition's text given: files 0, 2 and 4 (``k`` from x0 to
+    x0, ...) cannot hold 'd42' by their column bounds, so only files 1 and 3 are read."""
+    batches = [[(f"x{b}", 10 * b + i) for i in range(4)] for b in range(5)]
+    batches[1][2] = ("d42", 12)
+    batches[3] = [("d42", 30), ("d42", 31)]
+    table = appended(tmp_path, *batches)
+    files = [e.data_file.file_path for e in live_files(table, table.current_snapshot()).data]
+    read: list[str] = []
+    real = row_match.read_data_files
+
+    def reading(tbl: Table, refs: Any, schema: Any = None) -> Any:
+        read.extend(r.path for r in refs)
+        return real(tbl, refs, schema)
+
+    monkeypatch.setattr(row_match, "read_data_files", reading)
+    done = delete_rows(table, pl.sql_expr("k = 'd42'"), text="k = 'd42'")
+    assert done.rows == 3 and len(read) == 2 and set(read) < set(files)
+    oracle = [r for batch in batches for r in batch if r[0] != "d42"]
+    assert rows_of(table) == sorted(oracle, key=repr)
+    assert matching_rows(table.refresh(), pl.col("k") == "d42", text="k = 'd42'") == 0
+
+
+def test_a_whole_table_condition_is_evaluated_again_over_rows_appended_in_a_race(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``n = max(n)``: a racing append brings a new maximum, so the retry deletes it, and
+    the row that was the maximum before is kept."""
+    table = appended(tmp_path, FIRST, SECOND)
+    real, raced = row_delete.commit_snapshot, []
+
+    def racing(*args: Any, **kwargs: Any) -> None:
+        if not raced:
+            raced.append(commit_delta(table, [data_file(table, THIRD)], []))
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(row_delete, "commit_snapshot", racing)
+    done = delete_rows(table, pl.sql_expr("n = max(n)"))
+    assert done.retries == 1 and done.matched.rows() == [("a", 6)]
+    assert rows_of(table) == sorted(FIRST + SECOND, key=repr)
+    table = table.refresh()
+    live = {e.data_file.file_path for e in live_files(table, table.current_snapshot()).data}
+    on_disk = {p.as_uri() for p in (tmp_path / "wh").rglob("*.parquet")}
+    # Only THIRD's file is on disk but not live (the race's); the first attempt's rewrite
+    # of SECOND (whose ("e", 5) was the maximum then) was deleted when its match changed.
+    assert len(on_disk) == 3 and len({p.rsplit("/", 1)[1] for p in on_disk - live}) == 1
