@@ -40,9 +40,11 @@ import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from kappanb.tables.manifest_cache import ManifestCache
+
 if TYPE_CHECKING:
     from pyiceberg.io import FileIO
-    from pyiceberg.manifest import ManifestEntry
+    from pyiceberg.manifest import ManifestEntry, ManifestFile
     from pyiceberg.partitioning import PartitionSpec
     from pyiceberg.schema import Schema
     from pyiceberg.table import Table
@@ -55,6 +57,8 @@ _POSITION_COLUMNS = ((2147483546, "file_path", pa.large_string()), (2147483545, 
 _FILE, _POS, _SEQ, _PART, _ROW = "__file", "__pos", "__seq", "__part", "__row"
 _Columns = Sequence[tuple[int, str, Any]]  # (field id, output name, arrow type)
 Loaded = tuple["FileRef", Any]  # a file and its rows as a pyarrow Table
+MANIFESTS: ManifestCache[FileRef] = ManifestCache()
+"""What the committed manifests read so far list (`plan_files`)."""
 
 
 @dataclass(frozen=True)
@@ -110,13 +114,18 @@ def read_data_files(
 
 
 def plan_files(table: Table, snapshot: Snapshot) -> list[FileRef]:
-    """Every live data and delete file of the snapshot, from its manifests."""
+    """Every live data and delete file of the snapshot, from its manifests (each decoded
+    once per process: `manifest_cache`)."""
     specs = table.specs()
-    return [
-        _file_ref(entry, specs)
-        for manifest in snapshot.manifests(table.io)
-        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
-    ]
+
+    def refs(manifest: ManifestFile) -> tuple[FileRef, ...]:
+        def load() -> list[FileRef]:
+            entries = manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+            return [_file_ref(entry, specs) for entry in entries]
+
+        return MANIFESTS.get((manifest.manifest_path, manifest.sequence_number), load)
+
+    return [ref for manifest in snapshot.manifests(table.io) for ref in refs(manifest)]
 
 
 def applicable(refs: Sequence[FileRef]) -> list[FileRef]:
