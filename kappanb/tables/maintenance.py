@@ -56,6 +56,9 @@ class MaintenancePolicy:
     orphan_min_age_s: int = 3 * 24 * 3600
     """Only files no snapshot names and older than this are deleted (Iceberg's default)."""
     orphan_every_s: int = 24 * 3600
+    merge_manifests_at: int = 10
+    """A commit merges the manifests once this many pile up (Iceberg's default: 100). A
+    checkpoint adds a manifest or two, and a read decodes each one it has not seen yet."""
 
     def table_properties(self) -> dict[str, str]:
         """The Iceberg table properties that turn maintenance on, with this policy."""
@@ -79,6 +82,7 @@ class MaintenancePolicy:
             # Every commit writes a new metadata file; keep the last 100, delete older ones.
             "write.metadata.delete-after-commit.enabled": "true",
             "write.metadata.previous-versions-max": "100",
+            "commit.manifest.min-count-to-merge": str(self.merge_manifests_at),
         }
 
 

@@ -21,7 +21,8 @@ Rules applied (Iceberg table spec, "Scan Planning"):
   name only for files without field ids, and returned in the table schema's order (the
   snapshot's schema when one is asked for by id); columns a file lacks come back as nulls.
 
-Trade-off: every file of the snapshot is read on every call, delete files included. A job
+Trade-off: every file of the snapshot is read on every call, delete files included, except
+delete files that apply to no live data file by their sequence numbers (`applicable`). A job
 that checkpoints often leaves many small data and delete files, so reads get slower as the
 table ages until it is compacted (e.g. Iceberg's ``rewrite_data_files`` action). Not
 supported: deletion vectors (format v3, Puffin), ORC/Avro data files, nested equality fields.
@@ -39,9 +40,11 @@ import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from kappanb.tables.manifest_cache import ManifestCache
+
 if TYPE_CHECKING:
     from pyiceberg.io import FileIO
-    from pyiceberg.manifest import ManifestEntry
+    from pyiceberg.manifest import ManifestEntry, ManifestFile
     from pyiceberg.partitioning import PartitionSpec
     from pyiceberg.schema import Schema
     from pyiceberg.table import Table
@@ -54,6 +57,8 @@ _POSITION_COLUMNS = ((2147483546, "file_path", pa.large_string()), (2147483545, 
 _FILE, _POS, _SEQ, _PART, _ROW = "__file", "__pos", "__seq", "__part", "__row"
 _Columns = Sequence[tuple[int, str, Any]]  # (field id, output name, arrow type)
 Loaded = tuple["FileRef", Any]  # a file and its rows as a pyarrow Table
+MANIFESTS: ManifestCache[FileRef] = ManifestCache()
+"""What the committed manifests read so far list (`plan_files`)."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ def read_files(
     """The snapshot's data files (in ``schema``, default current) and delete files, read."""
     schema = table.schema() if schema is None else schema
     target = _arrow_schema(schema)
-    refs = plan_files(table, snapshot)
+    refs = applicable(plan_files(table, snapshot))
     data_cols = [(f.field_id, f.name, target.field(f.name).type) for f in schema.fields]
     data = _read_all(table.io, [r for r in refs if r.content == DATA], lambda _r: data_cols)
     deletes = _read_all(
@@ -109,13 +114,46 @@ def read_data_files(
 
 
 def plan_files(table: Table, snapshot: Snapshot) -> list[FileRef]:
-    """Every live data and delete file of the snapshot, from its manifests."""
+    """Every live data and delete file of the snapshot, from its manifests (each decoded
+    once per process: `manifest_cache`)."""
     specs = table.specs()
-    return [
-        _file_ref(entry, specs)
-        for manifest in snapshot.manifests(table.io)
-        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
-    ]
+
+    def refs(manifest: ManifestFile) -> tuple[FileRef, ...]:
+        def load() -> list[FileRef]:
+            entries = manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+            return [_file_ref(entry, specs) for entry in entries]
+
+        return MANIFESTS.get((manifest.manifest_path, manifest.sequence_number), load)
+
+    return [ref for manifest in snapshot.manifests(table.io) for ref in refs(manifest)]
+
+
+def applicable(refs: Sequence[FileRef]) -> list[FileRef]:
+    """The data files, and the delete files that apply to at least one of them.
+
+    A delete file left after every data file it could apply to was rewritten (a sink's
+    rewrite keeps the deletes of any data file it did not rewrite, and Iceberg drops a
+    delete only when older than every live data file) deletes nothing, by the spec's rules
+    on sequence numbers alone: an equality delete applies to data files of a strictly lower
+    data sequence number (of its partition, or of any when global), a position delete to
+    lower or equal ones. Leaving such files out reads the same rows without opening them.
+    """
+    data = [r for r in refs if r.content == DATA]
+    oldest = min((r.sequence_number for r in data), default=None)
+    per_partition: dict[str | None, int] = {}
+    for ref in data:
+        seen = per_partition.get(ref.partition, ref.sequence_number)
+        per_partition[ref.partition] = min(seen, ref.sequence_number)
+
+    def applies(ref: FileRef) -> bool:
+        if ref.content == DATA:
+            return True
+        if ref.content == POSITION_DELETES:  # matched by path: any partition, conservatively
+            return oldest is not None and oldest <= ref.sequence_number
+        floor = oldest if ref.partition is None else per_partition.get(ref.partition)
+        return floor is not None and floor < ref.sequence_number
+
+    return [r for r in refs if applies(r)]
 
 
 def merge(data: Sequence[Loaded], deletes: Sequence[Loaded], target: pa.Schema) -> pa.Table:

@@ -30,3 +30,8 @@ def test_a_small_run_measures_both_tables_against_a_fresh_one(
     assert all(reads[k] > 0 for k in ("fresh", "off", "on", "sink"))
     assert result["ratio_off_to_fresh"] == reads["off"] / reads["fresh"]
     assert reads["on_before_compaction"] > 0  # timed before each compaction
+    cold = result["cold_read_seconds"]
+    assert all(cold[k] > 0 for k in ("fresh", "off", "on", "sink"))
+    assert result["ratio_cold_sink_to_fresh"] == cold["sink"] / cold["fresh"]
+    assert on["delete_files_read"] == 0 and off["delete_files_read"] >= 7
+    assert sink["delete_files_read"] <= sink["delete_files"]

@@ -29,18 +29,23 @@ def test_default_policy_turns_every_task_on_with_its_schedule() -> None:
     assert props["flink-maintenance.delete-orphan-files.min-age-seconds"] == str(3 * 86400)
     assert props["flink-maintenance.rate-limit-seconds"] == "10"
     assert props["write.metadata.delete-after-commit.enabled"] == "true"
+    assert props["commit.manifest.min-count-to-merge"] == "10"
 
 
 def test_policy_values_reach_their_keys() -> None:
     policy = MaintenancePolicy(rewrite_every_commits=3, rate_limit_s=5, retain_last=4,
-                               snapshot_age_s=60, orphan_min_age_s=120)  # fmt: skip
+                               snapshot_age_s=60, orphan_min_age_s=120,
+                               merge_manifests_at=4)  # fmt: skip
     props = policy.table_properties()
     assert props["flink-maintenance.rewrite.schedule.commit-count"] == "3"
     assert props["flink-maintenance.rate-limit-seconds"] == "5"
     assert props["flink-maintenance.expire-snapshots.retain-last"] == "4"
     assert props["flink-maintenance.expire-snapshots.max-snapshot-age-seconds"] == "60"
     assert props["flink-maintenance.delete-orphan-files.min-age-seconds"] == "120"
-    assert all(k.startswith(("flink-maintenance.", "write.metadata.")) for k in props)
+    assert props["commit.manifest.min-count-to-merge"] == "4"
+    assert all(
+        k.startswith(("flink-maintenance.", "write.metadata.", "commit.manifest.")) for k in props
+    )
 
 
 def test_maintained_needs_a_task_switched_on() -> None:

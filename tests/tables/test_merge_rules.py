@@ -8,7 +8,14 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
 
-from kappanb.tables.merge_read import DATA, EQUALITY_DELETES, POSITION_DELETES, FileRef, merge
+from kappanb.tables.merge_read import (
+    DATA,
+    EQUALITY_DELETES,
+    POSITION_DELETES,
+    FileRef,
+    applicable,
+    merge,
+)
 
 TARGET = pa.schema([("k", pa.large_string()), ("g", pa.large_string()), ("v", pa.int64())])
 
@@ -113,8 +120,8 @@ def reference_live(data_files: list[Any], deletes: list[Any]) -> list[int]:
     return sorted(live)
 
 
-@pytest.mark.parametrize("seed", range(150))
-def test_random_files_match_a_row_by_row_reference(seed: int) -> None:
+def random_files(seed: int) -> tuple[list[Any], list[Any]]:
+    """A few data files and delete files of random sequence numbers, partitions and rows."""
     rng = random.Random(seed)
     keys, groups, parts = ["a", "b", None], ["x", None], ["0:p1", "0:p2"]
     data_files = []
@@ -135,5 +142,46 @@ def test_random_files_match_a_row_by_row_reference(seed: int) -> None:
                 c: [rng.choice(keys if c == "k" else groups) for _ in range(n)] for c in columns
             }
             deletes.append(eq_delete(seq, values, part=rng.choice([None, *parts])))
+    return data_files, deletes
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_random_files_match_a_row_by_row_reference(seed: int) -> None:
+    data_files, deletes = random_files(seed)
     got = merge(data_files, deletes, TARGET)
+    assert sorted(got.column("v").to_pylist()) == reference_live(data_files, deletes)
+
+
+def _applicable(files: list[Any]) -> list[str]:
+    return [ref.path for ref in applicable([ref for ref, _ in files])]
+
+
+def test_an_equality_delete_no_older_than_every_data_file_applies_to_nothing() -> None:
+    files = [data("a", 3, []), data("b", 5, []), eq_delete(3, {"k": []}), eq_delete(4, {"k": []})]
+    assert _applicable(files) == ["a", "b", "eq-4"]
+    assert _applicable([eq_delete(9, {"k": []}), pos_delete(9, "a", [0])]) == []  # no data
+
+
+def test_a_position_delete_applies_down_to_an_equal_sequence_number() -> None:
+    files = [data("a", 3, []), pos_delete(2, "a", [0]), pos_delete(3, "a", [0])]
+    assert _applicable(files) == ["a", "pos-3"]
+
+
+def test_a_partition_scoped_delete_counts_only_its_own_partition() -> None:
+    files = [
+        data("a", 1, [], part="0:p1"),
+        data("b", 5, [], part="0:p2"),
+        eq_delete(3, {"k": []}, part="0:p2"),  # p2's only data is newer: dangling
+        eq_delete(4, {"k": []}, part="0:p3"),  # p3 has no data: dangling
+        eq_delete(2, {"k": []}, part=None),  # global: p1's older data counts
+    ]
+    assert _applicable(files) == ["a", "b", "eq-2"]
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_leaving_out_the_deletes_that_apply_to_nothing_changes_no_row(seed: int) -> None:
+    data_files, deletes = random_files(seed)
+    kept = set(applicable([ref for ref, _ in deletes + data_files]))
+    fewer = [(ref, rows) for ref, rows in deletes if ref in kept]
+    got = merge(data_files, fewer, TARGET)
     assert sorted(got.column("v").to_pylist()) == reference_live(data_files, deletes)
