@@ -15,7 +15,6 @@ from pyiceberg.transforms import IdentityTransform
 from kappanb.exceptions import CompactionConflictError, CompactionUnsupportedError
 from kappanb.tables import compaction
 from kappanb.tables.compaction import compact_table
-from kappanb.tables.merge_read import read_snapshot
 from kappanb.tables.rewrite_commit import live_files
 from tests.duckdb_reads import duckdb_rows
 from tests.tables.upsert_tables import (
@@ -27,11 +26,8 @@ from tests.tables.upsert_tables import (
     equality_delete,
     new_table,
     position_delete,
+    read_pairs,
 )
-
-
-def _rows(table: Table) -> list[tuple[str, int]]:
-    return sorted((r["k"], r["n"]) for r in read_snapshot(table.refresh()).to_pylist())
 
 
 def _plain_scan(table: Table) -> list[tuple[str, int]]:
@@ -46,7 +42,7 @@ def test_compaction_applies_every_delete_and_leaves_no_delete_file(tmp_path: Pat
     table = _aged(tmp_path)
     base = table.current_snapshot()
     assert base is not None
-    assert _rows(table) == ORACLE
+    assert read_pairs(table) == ORACLE
     assert duckdb_rows(table, ["k", "n"]) == ORACLE  # DuckDB applies both kinds of deletes
 
     done = compact_table(table)
@@ -54,7 +50,7 @@ def test_compaction_applies_every_delete_and_leaves_no_delete_file(tmp_path: Pat
     assert (done.files_before, done.delete_files_before) == (3, 3)
     assert (done.files_after, done.delete_files_after, done.rows, done.retries) == (1, 0, 3, 0)
     table = table.refresh()
-    assert _rows(table) == ORACLE
+    assert read_pairs(table) == ORACLE
     assert _plain_scan(table) == ORACLE  # pyiceberg refuses equality deletes: none is left
     assert duckdb_rows(table, ["k", "n"]) == ORACLE  # another engine reads the same rows
     (entry,) = live_files(table, table.current_snapshot()).data
@@ -68,7 +64,7 @@ def test_a_delete_committed_after_compaction_applies_to_the_compacted_rows(tmp_p
     table = _aged(tmp_path)
     compact_table(table)
     table = commit_delta(table, [data_file(table, [("a", 9)])], [equality_delete(table, ["a"])])
-    assert _rows(table) == [("a", 9), ("b", 3), ("c", 4)]
+    assert read_pairs(table) == [("a", 9), ("b", 3), ("c", 4)]
 
 
 def test_nothing_to_compact_commits_nothing(tmp_path: Path) -> None:
@@ -108,7 +104,7 @@ def test_a_checkpoint_committed_during_compaction_is_kept_and_applies(
 
     assert done.retries == 1
     expected = [("a", 2), ("b", 7), ("c", 4), ("d", 1)]
-    assert _rows(table) == expected
+    assert read_pairs(table) == expected
     assert (done.files_after, done.delete_files_after) == (2, 1)  # the race's files stay
     assert compact_table(table).delete_files_after == 0  # the next compaction takes them
     assert _plain_scan(table) == expected
@@ -129,7 +125,7 @@ def test_a_position_delete_on_a_rewritten_file_makes_it_start_again(
     # Rebased, the rewritten file would keep a=2 (the delete names a file gone): computed
     # again from the new head instead.
     assert done.retries == 1
-    assert _rows(table) == [("b", 3), ("c", 4)]
+    assert read_pairs(table) == [("b", 3), ("c", 4)]
     assert (done.rows, done.delete_files_after) == (2, 0)
 
 
@@ -146,7 +142,7 @@ def test_losing_every_race_gives_up_and_changes_nothing(
         compact_table(table, max_attempts=3)
     table = table.refresh()
     assert table.current_snapshot().summary.operation.value == "overwrite"  # type: ignore[union-attr]
-    assert _rows(table) == [*ORACLE, ("e", 1), ("e", 1), ("e", 1)]
+    assert read_pairs(table) == [*ORACLE, ("e", 1), ("e", 1), ("e", 1)]
     on_disk = {p.as_uri() for p in (tmp_path / "wh").rglob("*.parquet")}
     assert on_disk == live_files(table, table.current_snapshot()).paths  # its files removed
 
@@ -200,4 +196,4 @@ def test_the_checkpoint_of_the_last_flink_commit_survives_a_rewrite_without_one(
     compact_table(table)
     summary = table.refresh().current_snapshot().summary  # type: ignore[union-attr]
     assert summary is not None and summary["flink.max-committed-checkpoint-id"] == checkpoint
-    assert _rows(table) == ORACLE
+    assert read_pairs(table) == ORACLE

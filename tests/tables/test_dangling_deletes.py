@@ -21,11 +21,8 @@ from tests.tables.upsert_tables import (
     equality_delete,
     new_table,
     position_delete,
+    read_pairs,
 )
-
-
-def _rows(table: Table) -> list[tuple[str, int]]:
-    return sorted((r["k"], r["n"]) for r in read_snapshot(table.refresh()).to_pylist())
 
 
 def _rewritten_keeping_deletes(tmp_path: Path) -> Table:
@@ -48,7 +45,7 @@ def test_deletes_older_than_every_live_data_file_are_not_opened(tmp_path: Path) 
     assert (len(listed.data), len(listed.deletes)) == (1, 3)  # still listed, dangling
     data, deletes = read_files(table, snapshot)
     assert (len(data), deletes) == (1, [])
-    assert _rows(table) == ORACLE
+    assert read_pairs(table) == ORACLE
 
 
 def test_a_delete_committed_after_the_rewrite_still_applies(tmp_path: Path) -> None:
@@ -60,4 +57,4 @@ def test_a_delete_committed_after_the_rewrite_still_applies(tmp_path: Path) -> N
     assert snapshot is not None
     _, read = read_files(table, snapshot)
     assert sorted(ref.path for ref, _ in read) == sorted(f.file_path for f in deletes)
-    assert _rows(table) == [("a", 9), ("b", 8), ("c", 4)]
+    assert read_pairs(table) == [("a", 9), ("b", 8), ("c", 4)]

@@ -123,3 +123,10 @@ def age(table: Table) -> Table:
     deletes = [equality_delete(table, ["a", "b"]), position_delete(table, second.file_path, [1])]
     table = commit_delta(table, [second], deletes)
     return commit_delta(table, [data_file(table, [("c", 4)])], [equality_delete(table, ["c"])])
+
+
+def read_pairs(table: Table) -> list[tuple[str, int]]:
+    """The table's current rows as kappanb's `read` merges them, as sorted (k, n) pairs."""
+    from kappanb.tables.merge_read import read_snapshot
+
+    return sorted((r["k"], r["n"]) for r in read_snapshot(table.refresh()).to_pylist())
