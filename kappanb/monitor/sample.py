@@ -159,7 +159,7 @@ def flink_figures(rest: FlinkRest, job_id: str) -> dict[str, Any]:
             if 0 < value <= _LAST_EVENT_MS:
                 watermarks.append(int(value))
     figures["operator_watermark"] = _operator_watermark(rest, job_id, vertices)
-    figures["late_dropped"] = _late_dropped(rest, job_id, vertices)
+    figures["late_dropped"] = late_dropped(rest, job_id, vertices)
     if vertices:
         sink = rest.vertex_metrics(job_id, vertices[-1]["id"], ["numRecordsInPerSecond"])
         figures["rate_out"] = sink.get("numRecordsInPerSecond", 0.0)
@@ -182,7 +182,7 @@ def _operator_watermark(rest: FlinkRest, job_id: str, vertices: list[dict[str, A
     return min(marks, default=None)
 
 
-def _late_dropped(rest: FlinkRest, job_id: str, vertices: list[dict[str, Any]]) -> int | None:
+def late_dropped(rest: FlinkRest, job_id: str, vertices: list[dict[str, Any]]) -> int | None:
     """Records the job's window operators dropped as late, or None when none reports it."""
     found: int | None = None
     for vertex in vertices:

@@ -259,6 +259,8 @@ class RunStatus:
     its data closes (windows not fired yet), as `kappanb.monitor.holds` says it."""
     behind: ArchiveLag | None = None
     """For an active archive: records behind the head of the log, per partition."""
+    late_dropped: int | None = None
+    """Records an active run's windows dropped as late (`Sample.late_dropped`)."""
 
     @property
     def records_in_cell(self) -> object:
@@ -275,6 +277,11 @@ class RunStatus:
             return f"? → {topics}"
         count = f"{self.malformed:,}" if self.malformed_exact else f"at least {self.malformed:,}"
         return f"{count} → {topics}"
+
+
+def _late(status: RunStatus) -> str:
+    return (f"its windows dropped {status.late_dropped:,} late records (not in the output: "
+            "docs/reliability.md, late events)")  # fmt: skip
 
 
 @plain_text
@@ -324,6 +331,8 @@ class StatusReport:
             if s.held
         ]
         errors += [f"  #{s.run.id} {s.run.job}: {s.behind}" for s in self.rows if s.behind]
+        errors += [f"  #{s.run.id} {s.run.job} v{s.run.version}: {_late(s)}"
+                   for s in self.rows if s.late_dropped]  # fmt: skip
         return (
             text_table(_HEADERS, self._cells(False))
             + ("\n" + "\n".join(errors) if errors else "")
@@ -338,6 +347,10 @@ class StatusReport:
             f"#{s.run.id} {escape(s.run.job)}: {escape(str(s.behind))}"
             for s in self.rows
             if s.behind
+        ] + [
+            f"#{s.run.id} {escape(s.run.job)} v{s.run.version}: {escape(_late(s))}"
+            for s in self.rows
+            if s.late_dropped
         ]
         return html_table(_HEADERS, self._cells(True)) + "<br>".join(lags) + warned
 

@@ -46,7 +46,7 @@ from kappanb.kafka.run_offsets import (
     start_offsets,
 )
 from kappanb.monitor.bounded_reads import BoundedRead, positions_with
-from kappanb.monitor.sample import finished_sources
+from kappanb.monitor.sample import finished_sources, late_dropped
 from kappanb.registry.records import RunRecord
 from kappanb.runs.report import RunStatus
 from kappanb.stack.endpoints import Endpoints
@@ -113,7 +113,11 @@ def run_status(
     except Exception:
         written = None
     failing = endpoints.redact(_failing(rest, run))
-    return RunStatus(run, url, read, written, last, failing=failing)
+    try:
+        late = late_dropped(rest, run.flink_job_id, vertices)
+    except Exception:  # Flink's metrics not there: no figure, as for the others
+        late = None
+    return RunStatus(run, url, read, written, last, failing=failing, late_dropped=late)
 
 
 def records_read(

@@ -1,6 +1,6 @@
 """Events older than the watermark when they arrive are dropped by a window that has fired
-(docs/reliability.md, "The trade-off for late events"): the run's watch and handle say how
-many, so output missing them does not pass for complete."""
+(docs/reliability.md, "The trade-off for late events"): the run's watch, handle and
+`status` say how many, so output missing them does not pass for complete."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def test_late_events_a_window_dropped_are_counted_by_the_watch(
     watches = live.watch
     assert watches is not None and "late" in watches.headers()
     assert "late dropped" in watches.progress_line()
+    assert "late records (not in the output" in str(wb.status(JOB))  # the CLI's twin says it
     first = wb.read(JOB, 1).collect().sort("window_start").row(0, named=True)
     expected = sum(1 for e in on_time if e["event_time"] < "2026-03-01 01")
     assert first["payments"] == expected  # the late three are not in it, as the count says

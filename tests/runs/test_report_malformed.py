@@ -1,4 +1,5 @@
-"""The status table: malformed events per run, and why Flink keeps restarting a run (no I/O)."""
+"""The status table: malformed events per run, why Flink keeps restarting a run, and late
+records its windows dropped (no I/O)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,14 @@ def test_a_count_whose_read_did_not_finish_says_it_is_a_lower_bound() -> None:
     assert row.malformed_text == "at least 1,234,567 → orders.dlq"
     text = str(StatusReport([row]))
     assert "records read" in text and "rows committed" in text
+
+
+def test_late_records_a_run_dropped_are_said_under_the_table() -> None:
+    rows = [
+        RunStatus(_run(1, ""), "http://f", 10, 5, "#1", late_dropped=1_250),
+        RunStatus(_run(2, ""), "http://f", 10, 5, "#1", late_dropped=0),
+    ]
+    text = str(StatusReport(rows))
+    assert "#1 daily v1: its windows dropped 1,250 late records (not in the output" in text
+    assert "#2 daily v2:" not in text  # none dropped: nothing to say
+    assert "dropped 1,250 late records" in StatusReport(rows)._repr_html_()
