@@ -87,13 +87,15 @@ JobAction = Literal["watch", "rollback"]
 
 @dataclass(frozen=True)
 class Overview:
-    """The stack, the jobs and what could not be found out (``problems``)."""
+    """The stack, the jobs, what could not be found out (``problems``) and what the data
+    itself calls for (``warnings``: records a sealed topic version got past its cut)."""
 
     home: str
     stack: StackStatus
     flink_ui: str | None
     jobs: list[JobView]
     problems: list[str]
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         services = [{**asdict(s), "healthy": s.healthy} for s in self.stack.services]
@@ -107,6 +109,7 @@ class Overview:
             "flink_ui": self.flink_ui,
             "jobs": [asdict(j) for j in self.jobs],
             "problems": list(self.problems),
+            "warnings": list(self.warnings),
         }
 
 
@@ -146,6 +149,7 @@ def build_overview(
     # way stops it last) only retries and fills the server's log with connection errors.
     kafka_up = any(s.name == "kafka" and s.healthy for s in status.services)
     runs, figures, endpoints = registry.runs(), dict[int, _Figures](), None
+    warnings: list[str] = []
     if flink_up:
         endpoints = stack.endpoints()
         try:
@@ -156,21 +160,24 @@ def build_overview(
                 figures = _sample_active(
                     registry, _newest(runs), control, endpoints, polled, problems, verdicts
                 )  # fmt: skip
-                problems.extend(_past_cut(registry, endpoints))
+                warnings, failed = _past_cut(registry, endpoints)
+                problems.extend(failed)
         except Exception as exc:
             problems.append(f"could not read the runs' state from Flink: {exc}")
     jobs = _jobs(registry, _newest(runs), figures, endpoints, actions=flink_up)
     flink_ui = endpoints.flink_rest_url if endpoints else None
-    return Overview(home, status, flink_ui, jobs, problems)
+    return Overview(home, status, flink_ui, jobs, problems, warnings)
 
 
-def _past_cut(registry: Registry, endpoints: Endpoints) -> list[str]:
-    """A line for each sealed topic version with records past its cut (as `status`)."""
+def _past_cut(registry: Registry, endpoints: Endpoints) -> tuple[list[str], list[str]]:
+    """A warning for each sealed topic version with records past its cut (as `status`),
+    and the problem when Kafka could not say."""
     sealing = followers_in_scope(registry.topics(), registry.versions(), None)
     try:
-        return [f"warning: {p}" for p in records_past_cut(endpoints.kafka, sealing)]
+        return [f"warning: {p}" for p in records_past_cut(endpoints.kafka, sealing)], []
     except Exception as exc:
-        return [f"could not check the sealed topics' cuts in Kafka: {endpoints.redact(str(exc))}"]
+        why = endpoints.redact(str(exc))
+        return [], [f"could not check the sealed topics' cuts in Kafka: {why}"]
 
 
 def _newest(runs: list[RunRecord]) -> dict[tuple[str, int], RunRecord]:

@@ -50,7 +50,8 @@ def test_with_the_stack_down_runs_are_shown_as_the_registry_has_them(wb: Workben
         "FINISHED", True, True, False, "counts__v2_2",
     )  # the newest of two ended runs  # fmt: skip
     data = json.loads(json.dumps(picture.to_dict()))
-    assert list(data) == ["home", "stack", "flink_ui", "jobs", "problems"]
+    assert list(data) == ["home", "stack", "flink_ui", "jobs", "problems", "warnings"]
+    assert data["warnings"] == []  # nothing is checked in Kafka while the stack is down
     assert data["stack"]["running"] is False
     assert data["jobs"][0]["versions"][1]["run"]["error"] == ""
 

@@ -201,6 +201,8 @@ def test_a_replay_reads_both_versions_in_event_time_order_up_to_the_cut(
     )
     assert warning in str(wb.status()) and warning in str(wb.status(V1))
     assert "past its cut" not in str(wb.status("words.trips.v1"))  # another chain
+    panel = wb.overview()  # the side panel says it too, as a warning, not a problem
+    assert warning in panel.warnings and not any("past its cut" in p for p in panel.problems)
     wb.produce(V2, [v2_event(j) for j in range(N2)])
 
     wb.job(JOB, WINDOWED)

@@ -52,6 +52,8 @@ export interface IKappaState {
   flink_ui: string | null;
   jobs: IJobState[];
   problems: string[];
+  /** What the data itself calls for (records a sealed topic version got past its cut). */
+  warnings?: string[];
 }
 
 export interface IKappaNames {

@@ -79,8 +79,9 @@ export function renderStack(state: IKappaState, busy: Busy): HTMLElement {
   const flinkUi = state.flink_ui
     ? externalLink(`${state.flink_ui.replace(/\/$/, '')}/#/overview`, 'Flink UI ↗', 'Flink web UI')
     : null;
-  const problems = state.problems.length
-    ? el('ul', { class: 'kappa-problems' }, ...state.problems.map(p => el('li', {}, p)))
+  const notes = [...state.problems, ...(state.warnings ?? [])];
+  const problems = notes.length
+    ? el('ul', { class: 'kappa-problems' }, ...notes.map(p => el('li', {}, p)))
     : null;
   return el(
     'section',
