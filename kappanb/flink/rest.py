@@ -15,6 +15,8 @@ from kappanb.flink.errors import flink_error_message
 from kappanb.flink.job_archive import exception_text
 
 TERMINAL_STATES = frozenset({"FINISHED", "FAILED", "CANCELED"})
+# How Flink refuses to cancel (or stop) a job that has ended meanwhile.
+TERMINAL_REFUSAL = "already reached another terminal state"
 
 
 class FlinkRest:

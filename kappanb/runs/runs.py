@@ -22,7 +22,7 @@ from kappanb.exceptions import (
     SavepointError,
 )
 from kappanb.flink.job_archive import ArchivedJob, parse_archive
-from kappanb.flink.rest import FlinkRest
+from kappanb.flink.rest import TERMINAL_REFUSAL, FlinkRest
 from kappanb.flink.sql import DEFAULT_JOB_CONFIG, FlinkSqlClient, is_insert
 from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.topics import create_topic
@@ -272,7 +272,7 @@ class RunLauncher:
                 self.rest.cancel(run.flink_job_id)
                 self.rest.wait_for_state(run.flink_job_id, timeout=60)
         except FlinkRestError as exc:
-            ended = self._ended_meanwhile(run)
+            ended = self._ended_meanwhile(run, said_ended=TERMINAL_REFUSAL in str(exc))
             if ended is not None:
                 return ended  # it finished (or failed) between our look and the cancel
             message = f"could not stop run #{run.id} ({run.flink_job_id}): {exc}"
@@ -281,9 +281,14 @@ class RunLauncher:
             run.id, state="STOPPED", ended_at=now(), savepoint=location or run.savepoint
         )
 
-    def _ended_meanwhile(self, run: RunRecord) -> RunRecord | None:
-        """The run as Flink ended it by itself, if it did; None while it still runs."""
+    def _ended_meanwhile(self, run: RunRecord, said_ended: bool = False) -> RunRecord | None:
+        """The run as Flink ended it by itself, if it did; None while it still runs.
+
+        ``said_ended``: Flink refused the stop because the job had already ended. Its REST
+        job details are cached (for seconds) and may still say RUNNING: wait for them."""
         try:
+            if said_ended:
+                self.rest.wait_for_state(run.flink_job_id, timeout=60)
             job = self.rest.find_job(run.flink_job_id)
         except FlinkRestError:
             return None
