@@ -29,6 +29,9 @@ from tests.helpers import settings_for
 _STACK = pytest.StashKey[EmbeddedStack]()
 _NOTEBOOKS_BEGUN = pytest.StashKey[bool]()
 _NOTEBOOK_SECONDS: dict[str, float] = {}
+_FILE_SECONDS: dict[str, float] = {}
+"""Per test file: set-up (stacks started for it), calls and teardown, to see where CI's
+50-minute budget goes."""
 
 NOTEBOOK_CHECKPOINT_INTERVAL = "2 s"
 """Notebook kernels checkpoint (and so commit and count as caught up) sooner than the
@@ -165,14 +168,22 @@ def _taskmanager_ends(stack: EmbeddedStack) -> list[str]:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Adds up each notebook's time (its kernel's start and every cell)."""
+    """Adds up each file's time, and each notebook's (its kernel's start and every cell)."""
     path = report.nodeid.split("::")[0]
+    _FILE_SECONDS[path] = _FILE_SECONDS.get(path, 0.0) + report.duration
     if path.endswith(".ipynb"):
         _NOTEBOOK_SECONDS[path] = _NOTEBOOK_SECONDS.get(path, 0.0) + report.duration
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """How long each notebook took: each should stay under 3 minutes on 2 cores."""
+    """How long each notebook took (each should stay under 3 minutes on 2 cores), and the
+    slowest files with their fixtures' set-up."""
+    if _FILE_SECONDS:
+        terminalreporter.section("slowest files: seconds with set-up and teardown")
+        total = sum(_FILE_SECONDS.values())
+        for path, seconds in sorted(_FILE_SECONDS.items(), key=lambda kv: -kv[1])[:25]:
+            terminalreporter.write_line(f"{seconds:7.1f} s  {path}")
+        terminalreporter.write_line(f"{total:7.1f} s  in all {len(_FILE_SECONDS)} files")
     if _NOTEBOOK_SECONDS:
         terminalreporter.section("notebooks: seconds each (kernel start + cells)")
         for path, total in _NOTEBOOK_SECONDS.items():
@@ -187,6 +198,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--fault-trials", type=int, default=10,
-        help="TaskManager kills in the fault matrix (tests/faults; at least 10 in CI)",
+        "--fault-trials", type=int, default=6,
+        help="TaskManager kills in the fault matrix (tests/faults; 6 by default, in CI too: "
+        "three during a checkpoint, three at spread shares of the log read)",
     )  # fmt: skip
