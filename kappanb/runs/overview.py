@@ -59,6 +59,9 @@ class RunView:
     """The state as every view shows it (`kappanb.monitor.progress.shown_state`)."""
     progress: str = ""
     """Where it is, in the words the watch panel uses ("" for a run not sampled)."""
+    late_dropped: int = 0
+    """Records its windows dropped as late (`Sample.late_dropped`; 0 when none or not
+    sampled): its output is short of what the data holds, whatever ``progress`` says."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class _Figures:
     behind: int | None
     caught_up: bool
     held: str = ""
+    late_dropped: int = 0
 
 
 def stack_problems(status: StackStatus) -> list[str]:
@@ -233,7 +237,8 @@ def _sample_active(
             and sample.behind_total <= polled.threshold
         )  # fmt: skip
         held = None if bounded else polled.held_by(key)
-        figures[run.id] = _Figures(sample.behind_total, caught_up, str(held) if held else "")
+        figures[run.id] = _Figures(sample.behind_total, caught_up, str(held) if held else "",
+                                   sample.late_dropped or 0)  # fmt: skip
     return figures
 
 
@@ -305,4 +310,5 @@ def _run_view(
         finished=run.state == "FINISHED", flink_url=url, error=run.error or "", table=run.table,
         held=figures.held if figures else "", shown=said.state,
         progress="" if said.where == "-" or (run.active and figures is None) else said.where,
+        late_dropped=figures.late_dropped if figures else 0,
     )  # fmt: skip

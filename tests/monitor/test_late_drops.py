@@ -50,6 +50,8 @@ def test_late_events_a_window_dropped_are_counted_by_the_watch(
     assert watches is not None and "late" in watches.headers()
     assert "late dropped" in watches.progress_line()
     assert "late records (not in the output" in str(wb.status(JOB))  # the CLI's twin says it
+    [shown] = [v.run for j in wb.overview().jobs if j.name == JOB for v in j.versions]
+    assert shown is not None and shown.late_dropped >= 1  # and the side panel
     first = wb.read(JOB, 1).collect().sort("window_start").row(0, named=True)
     expected = sum(1 for e in on_time if e["event_time"] < "2026-03-01 01")
     assert first["payments"] == expected  # the late three are not in it, as the count says

@@ -134,6 +134,22 @@ def test_the_actions_offered_are_those_the_server_accepts(wb: Workbench) -> None
     v2 = counts.versions[1]
     assert v2.actions == ["promote-force", "stop"]
     assert v2.run is not None and v2.run.progress == "catching up"
+    assert v2.run.late_dropped == 0
+
+
+def test_the_late_records_a_run_dropped_are_in_its_view(wb: Workbench) -> None:
+    """The panel says what the watch's "late" column and `status` say: the count rides
+    along, caught up or not (JSON too, for the side panel)."""
+    reg = wb.registry
+    runs = {(r.job, r.version): r for r in reg.runs()}
+    live = runs[("counts", 1)]
+    figures = {live.id: overview_module._Figures(0, True, late_dropped=1_250)}
+    (counts,) = overview_module._jobs(reg, runs, figures, None)
+    v1 = counts.versions[0].run
+    assert v1 is not None and (v1.progress, v1.late_dropped) == ("caught up", 1_250)
+    picture = wb.overview()
+    shown = picture.to_dict()["jobs"][0]["versions"][0]["run"]
+    assert shown["late_dropped"] == 0  # the stack is down here: not sampled
 
 
 def test_a_promoted_replay_shows_as_the_live_run(wb: Workbench) -> None:

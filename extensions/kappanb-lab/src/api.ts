@@ -26,6 +26,8 @@ export interface IRunState {
   shown?: string;
   /** "caught up", "catching up", "at the head", "finished", ...: the watch panel's word. */
   progress?: string;
+  /** Records its windows dropped as late: its output is short of what the data holds. */
+  late_dropped?: number;
 }
 
 /** What the server accepts for a version now ("promote-force": only with force). */

@@ -107,6 +107,14 @@ function runFacts(run: IRunState): HTMLElement {
     const settled = progress === 'caught up' || progress === 'finished';
     facts.push(el('span', { class: `kappa-caught-up kappa-caught-up-${settled}` }, progress));
   }
+  // As the watch's "late" column and `status`: records the windows dropped, not in the output.
+  const late = run.late_dropped ?? 0;
+  if (late > 0) {
+    const title = 'records its windows dropped as late: they are not in the output';
+    facts.push(
+      el('span', { class: 'kappa-late', title }, `${late.toLocaleString('en-US')} late dropped`)
+    );
+  }
   const parts = facts.flatMap((fact, i) => (i ? [' · ', fact] : [fact]));
   return el('div', { class: 'kappa-facts' }, ...parts);
 }
