@@ -8,11 +8,20 @@ topic over the time Flink ran it. Records read are offsets passed since its star
 ``--until latest`` the heads it recorded when it started). Flink's time of a finished
 job includes its final checkpoint, so a short replay's throughput errs low. A replay's
 Flink job that the cluster forgot (it was restarted) cannot be measured.
+
+A replay from the archive read the rows of the archive's snapshot it pinned (`snapshot
+rows`: as many as its summary counts) and then the log from its handoffs: its records
+read are both. The archive's count once its side is read, i.e. the job finished or
+Flink's source vertex of the archive did; while it is still reading the archive (or the
+snapshot has expired since) the run is not measured: a tail-only figure over the job's
+whole time would understate it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from kappanb.core.positions import EARLIEST_AVAILABLE, ReadRange
 from kappanb.exceptions import HistoryGoneError
@@ -22,11 +31,13 @@ from kappanb.kafka.log_extent import LogExtent, log_extent
 from kappanb.kafka.run_offsets import StartAt, offsets_of, start_offsets
 from kappanb.registry.base import Registry
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
+from kappanb.runs.archive_replay import handoffs_of
 from kappanb.runs.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
 from kappanb.runs.run_metrics import records_read, reported_positions, start_at
-from kappanb.tables.archive_coverage import archive_coverage
+from kappanb.tables.archive_coverage import archive_holding, snapshot_rows
 from kappanb.tables.catalog import Catalog, table_exists
 from kappanb.versions.archive_ddl import archive_table
+from kappanb.versions.archive_source import history_table
 
 Gap = tuple[int, int, int]
 """A partition, the first offset a replay needs there and the first offset it still has."""
@@ -40,7 +51,7 @@ def retention_report(
     """The report of ``topic`` now (``extent``: its log, if just read); growth is measured
     over the last ``window_ms``; what its archive holds is read from ``catalog``."""
     extent = extent or log_extent(kafka, topic.name, window_ms)
-    rates, why = replay_rates(registry, rest, kafka, topic.name)
+    rates, why = replay_rates(registry, rest, kafka, topic, catalog)
     return RetentionReport(extent, archive_covered(catalog, topic), rates, why)
 
 
@@ -51,14 +62,16 @@ def archive_covered(catalog: Catalog | None, topic: TopicSpec) -> ArchiveCoverag
     table = archive_table(topic)
     if catalog is None or not table_exists(catalog, table):
         return ArchiveCoverage()
-    return ArchiveCoverage.of_ranges(archive_coverage(catalog, table))
+    return ArchiveCoverage.of_ranges(*archive_holding(catalog, table))
 
 
 def replay_rates(
-    registry: Registry, rest: FlinkRest, kafka: KafkaConnection, topic: str
-) -> tuple[list[ReplayRate], str]:
-    """The measured replays of the topic's job versions, or why there is none."""
-    readers = {(v.job, v.version) for v in registry.versions() if topic in v.sources}
+    registry: Registry, rest: FlinkRest, kafka: KafkaConnection, topic: TopicSpec,
+    catalog: Catalog | None = None,
+) -> tuple[list[ReplayRate], str]:  # fmt: skip
+    """The measured replays of the topic's job versions, or why there is none (``catalog``:
+    where a replay from the archive read it)."""
+    readers = {(v.job, v.version) for v in registry.versions() if topic.name in v.sources}
     if not readers:
         return [], "no job reads this topic"
     replays = [r for r in registry.runs(None)
@@ -68,15 +81,20 @@ def replay_rates(
     newest: dict[tuple[str, int], RunRecord] = {}
     for run in replays:  # in id order: the last one of each version stays
         newest[(run.job, run.version)] = run
-    rates = [r for run in newest.values() if (r := _measured(rest, kafka, run, topic))]
+    rates = [r for run in newest.values() if (r := _measured(rest, kafka, run, topic, catalog))]
     if not rates:
-        return [], "its replays' Flink jobs are gone from the cluster or have read nothing yet"
+        return [], (
+            "its replays' Flink jobs are gone from the cluster, have read nothing yet, or are "
+            "still reading the archive"
+        )
     return rates, ""
 
 
 def _measured(
-    rest: FlinkRest, kafka: KafkaConnection, run: RunRecord, topic: str
-) -> ReplayRate | None:
+    rest: FlinkRest, kafka: KafkaConnection, run: RunRecord, spec: TopicSpec,
+    catalog: Catalog | None,
+) -> ReplayRate | None:  # fmt: skip
+    topic = spec.name
     try:
         job = rest.job(run.flink_job_id)
     except Exception:
@@ -90,10 +108,40 @@ def _measured(
         reported = reported_positions(rest, run.flink_job_id, vertices) if running else {}
         read = records_read(kafka, run, [topic], reported, own_commits=True,
                             restored=bool(run.restored_from))  # fmt: skip
+    archived = archive_read(catalog, run, spec, job)
     seconds = float(job.get("duration", 0)) / 1000
-    if not read or seconds <= 0:
+    if archived is None or not (read or archived) or seconds <= 0:
         return None
-    return ReplayRate(run.job, run.version, run.id, state, read, seconds)
+    total = (read or 0) + archived
+    return ReplayRate(run.job, run.version, run.id, state, total, seconds, archived)
+
+
+def archive_read(
+    catalog: Catalog | None, run: RunRecord, topic: TopicSpec, job: Mapping[str, Any]
+) -> int | None:
+    """The archive's rows a replay read of ``topic`` (``job``: its Flink job's details): 0
+    for a run that did not read it from the archive; None while it is still reading it or
+    when its snapshot's rows are not known (see the module's docstring)."""
+    handoff = handoffs_of(run).get(topic.name)
+    if handoff is None:
+        return 0
+    if catalog is None or not archive_side_done(job, topic):
+        return None
+    return snapshot_rows(catalog, archive_table(topic), handoff.snapshot_id)
+
+
+def archive_side_done(job: Mapping[str, Any], topic: TopicSpec) -> bool:
+    """Whether Flink has read the whole archive side: the job finished, or the source
+    vertex that reads the archive did (its name holds the table's, then ``[`` or a space)."""
+    if job.get("state") == "FINISHED":
+        return True
+    name = re.compile(rf"\b{re.escape(history_table(topic))}\b")
+    return any(
+        str(v.get("name", "")).startswith("Source:")
+        and name.search(str(v.get("name", "")))
+        and v.get("status") == "FINISHED"
+        for v in job.get("vertices", [])
+    )
 
 
 def bounded_read(kafka: KafkaConnection, run: RunRecord, topic: str) -> int | None:

@@ -3,9 +3,14 @@ and whether replays outrun the topic's growth. No I/O: `kappanb.runs.retention` 
 the figures.
 
 Headroom is a replay's measured throughput divided by the topic's growth rate; the Kappa
-architecture wants 5 to 10 times (`HEADROOM_WANTED`). The ETA of a full replay is the
-records in the log over the rate at which a replay closes on the head (its throughput
-minus the growth); a replay no faster than the growth never catches up (no ETA).
+architecture wants 5 to 10 times (`HEADROOM_WANTED`). A replay from the archive read the
+archive's rows and then the log's tail: its throughput counts both. The ETA of a full
+replay is the records it reads over the rate at which a replay closes on the head (its
+throughput minus the growth); a replay no faster than the growth never catches up (no
+ETA). The records a full replay reads: the log's when it still starts at offset 0; when
+retention deleted the start and the archive holds it, the archive's rows (up to the
+handoff) and the log from the handoff; when neither, only what the log has (the report
+says which it counts).
 """
 
 from __future__ import annotations
@@ -41,14 +46,21 @@ class ArchiveCoverage:
     exists: bool = False
     upto: Mapping[int, int] = field(default_factory=dict)
     later: Mapping[int, tuple[int, int]] = field(default_factory=dict)
+    rows: int | None = None
+    """The rows it holds (what a deletion request took out is not counted); None when
+    not known."""
 
     @classmethod
-    def of_ranges(cls, ranges: Mapping[int, tuple[int, int]]) -> ArchiveCoverage:
-        """An existing archive holding, per partition, offsets (lowest, highest)."""
+    def of_ranges(
+        cls, ranges: Mapping[int, tuple[int, int]], rows: int | None = None
+    ) -> ArchiveCoverage:
+        """An existing archive holding, per partition, offsets (lowest, highest), and
+        ``rows`` rows in all."""
         return cls(
             True,
             upto={p: high + 1 for p, (low, high) in ranges.items() if low == 0},
             later={p: r for p, r in ranges.items() if r[0] > 0},
+            rows=rows,
         )
 
     def fills(self, partition: PartitionExtent) -> bool:
@@ -66,7 +78,9 @@ class ArchiveCoverage:
 
 @dataclass(frozen=True)
 class ReplayRate:
-    """One replay run of a job reading the topic: records it read in the seconds it ran."""
+    """One replay run of a job reading the topic: records it read in the seconds it ran
+    (a replay from the archive: the archive's rows it read and the log's records after
+    them, ``from_archive`` of them the archive's)."""
 
     job: str
     version: int
@@ -74,6 +88,7 @@ class ReplayRate:
     state: str
     records: int
     seconds: float
+    from_archive: int = 0
 
     @property
     def per_s(self) -> float | None:
@@ -111,16 +126,71 @@ class RetentionReport:
         """What a replay from the log reads now."""
         return sum(p.records for p in self.extent.partitions)
 
+    @property
+    def full_replay_records(self) -> int | None:
+        """What a full replay reads now: the log from offset 0 while it starts there; else,
+        when the archive holds what the log lost (`archive_serves`), the archive's rows up
+        to the handoff and the log from the handoff; None when no full replay is possible
+        (or the archive's rows are not known)."""
+        if self.full_replay_from_log:
+            return self.log_records
+        if not self.archive_serves:
+            return None
+        assert self.archive.rows is not None
+        return self.archive.rows + self.log_after_archive
+
+    @property
+    def archive_serves(self) -> bool:
+        """Whether a full replay needs the archive and it can give it (`--from archive`):
+        it holds what the log lost, each partition from offset 0, and its rows are known."""
+        return (
+            not self.full_replay_from_log
+            and self.full_replay_possible
+            and not self.archive.later
+            and self.archive.rows is not None
+        )
+
+    @property
+    def log_after_archive(self) -> int:
+        """The log's records from the handoff: one past the last offset the archive holds."""
+        return sum(max(0, p.head - self.archive.upto.get(p.partition, 0))
+                   for p in self.extent.partitions)  # fmt: skip
+
+    @property
+    def eta_records(self) -> int:
+        """What the ETA counts: a full replay's records, or the log's when there is none."""
+        full = self.full_replay_records
+        return self.log_records if full is None else full
+
+    def eta_basis(self) -> str:
+        """Which records the ETA counts, in words."""
+        if self.full_replay_from_log:
+            return f"the {number(self.log_records)} records of the log, from offset 0"
+        if self.archive_serves:
+            assert self.archive.rows is not None
+            return (
+                f"the {number(self.archive.rows)} records of the archive, then the "
+                f"{number(self.log_after_archive)} records of the log from where the archive "
+                "ends (replay --from archive)"
+            )
+        why = (
+            "the archive's records are not known"
+            if self.full_replay_possible
+            else "a full replay is not possible: the early records are gone"
+        )
+        return f"only the {number(self.log_records)} records the log still has ({why})"
+
     def headroom(self, rate: ReplayRate) -> float | None:
         """Throughput over growth; None when either is unknown or the topic did not grow."""
         growth = self.extent.growth_per_s
         return rate.per_s / growth if rate.per_s is not None and growth > 0 else None
 
     def eta_s(self, rate: ReplayRate) -> float | None:
-        """Seconds a full replay from the log takes to reach the head at ``rate``; None
-        when the rate is unknown or does not outrun the growth (it never catches up)."""
+        """Seconds a full replay takes to reach the head at ``rate`` (reading
+        `eta_records`); None when the rate is unknown or does not outrun the growth (it
+        never catches up)."""
         closing = (rate.per_s or 0.0) - self.extent.growth_per_s
-        return self.log_records / closing if rate.per_s is not None and closing > 0 else None
+        return self.eta_records / closing if rate.per_s is not None and closing > 0 else None
 
     # ---- text --------------------------------------------------------------------------
     def _partition_rows(self) -> list[list[object]]:
@@ -140,13 +210,16 @@ class RetentionReport:
         for r in self.rates:
             per_s, headroom, eta = r.per_s, self.headroom(r), self.eta_s(r)
             rows.append([
-                f"{r.job} v{r.version} run #{r.run_id} ({r.state})", number(r.records),
+                f"{r.job} v{r.version} run #{r.run_id} ({r.state})", _records_text(r),
                 duration(int(r.seconds * 1000)),
                 f"{number(round(per_s))}/s" if per_s is not None else "not measured",
                 _headroom_text(headroom, self.extent.growth_per_s, per_s),
                 duration(int(eta * 1000)) if eta is not None else _no_eta(per_s),
             ])  # fmt: skip
         return rows
+
+    def _eta_line(self) -> str:
+        return f"full replay ETA: reading {self.eta_basis()}"
 
     def summary(self) -> list[str]:
         e = self.extent
@@ -171,7 +244,7 @@ class RetentionReport:
     def __str__(self) -> str:
         parts = [*self.summary(), "", text_table(self._PARTITION_HEADERS, self._partition_rows())]
         if self.rates:
-            parts += ["", text_table(self._RATE_HEADERS, self._rate_rows())]
+            parts += ["", text_table(self._RATE_HEADERS, self._rate_rows()), self._eta_line()]
         else:
             parts += ["", f"replay throughput: not measured ({self.unmeasured})"]
         return "\n".join(parts)
@@ -181,9 +254,16 @@ class RetentionReport:
         body = html_table(self._PARTITION_HEADERS, self._partition_rows())
         if self.rates:
             body += html_table(self._RATE_HEADERS, self._rate_rows())
+            body += f"<p>{escape(self._eta_line())}</p>"
         else:
             body += f"<p>replay throughput: not measured ({escape(self.unmeasured)})</p>"
         return f"<b>retention</b> <code>{escape(self.topic)}</code><br>{lines}{body}"
+
+
+def _records_text(rate: ReplayRate) -> str:
+    if not rate.from_archive:
+        return number(rate.records)
+    return f"{number(rate.records)} ({number(rate.from_archive)} from the archive)"
 
 
 def _headroom_text(headroom: float | None, growth: float, per_s: float | None) -> str:

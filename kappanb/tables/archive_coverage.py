@@ -33,17 +33,44 @@ Ranges = dict[int, tuple[int, int]]
 def archive_coverage(location: Catalog, table: str) -> Ranges:
     """Per partition, (lowest, highest) offset archived, deleted rows included; empty when
     nothing is yet."""
+    return archive_holding(location, table)[0]
+
+
+def archive_holding(location: Catalog, table: str) -> tuple[Ranges, int]:
+    """`archive_coverage` and the rows the same snapshot holds (deleted rows not counted:
+    what a replay from the archive reads of it)."""
     if not table_has_data(location, table):
-        return {}
+        return {}, 0
     frame = (
         scan_table(location, table)
         .group_by(PARTITION)
-        .agg(pl.col(OFFSET).min().alias("low"), pl.col(OFFSET).max().alias("high"))
+        .agg(
+            pl.col(OFFSET).min().alias("low"),
+            pl.col(OFFSET).max().alias("high"),
+            pl.len().alias("rows"),
+        )
         .collect()
     )
-    rows = {int(p): (int(lo), int(hi)) for p, lo, hi in frame.iter_rows()}
+    rows = {int(p): (int(lo), int(hi)) for p, lo, hi, _n in frame.iter_rows()}
     properties = open_catalog(location).load_table((DEFAULT_NAMESPACE, table)).properties
-    return widened(rows, deleted_offsets(properties))
+    return widened(rows, deleted_offsets(properties)), int(frame["rows"].sum())
+
+
+def snapshot_rows(location: Catalog, table: str, snapshot_id: int) -> int | None:
+    """The rows an archive's snapshot holds, as its summary counts them (``total-records``:
+    exact, as a deletion request rewrites the files it deletes from); None when the table
+    or the snapshot is gone (expired) or the summary does not say."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    try:
+        iceberg = open_catalog(location).load_table((DEFAULT_NAMESPACE, table))
+    except NoSuchTableError:
+        return None
+    snapshot = iceberg.snapshot_by_id(snapshot_id)
+    if snapshot is None or snapshot.summary is None:
+        return None
+    total = snapshot.summary.get("total-records")
+    return int(total) if total is not None else None
 
 
 def deleted_offsets(properties: Mapping[str, str]) -> Ranges:

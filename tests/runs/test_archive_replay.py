@@ -210,14 +210,30 @@ def test_a_replay_from_the_archive_gives_every_event_ever_produced(
     assert out.equals(everything.sort("id"))
     assert out.equals(replayed_from_offset_0(wb, f"kept_{IDS}", catalog, "id"))
 
-    # Its Kafka positions start at the handoff: it read the tail of the log, no more.
+    # It read the archive's rows, then the log from the handoff (the tail, no more): its
+    # throughput counts both, over the Flink job's time.
     report = wb.retention(TOPIC)
     (rate,) = [r for r in report.rates if r.run_id == run.id]
-    assert rate.records == PARTITIONS * (TAIL + 1)
+    tail_read = PARTITIONS * (TAIL + 1)
+    assert rate.from_archive == archived_rows
+    assert rate.records == archived_rows + tail_read
+    flink = FlinkRest(idle_stack.endpoints().flink_rest_url).job(run.flink_job_id)
+    assert rate.seconds == pytest.approx(flink["duration"] / 1000)
     # The retention report says what the archive holds: what the log lost, and more.
     assert report.archive.upto == {p: HISTORY + 1 for p in range(PARTITIONS)}
+    assert report.archive.rows == archived_rows
     assert not report.full_replay_from_log and report.full_replay_possible
     assert f"offsets 0-{HISTORY}" in str(report)
+    # A full replay reads every record produced: the archive's, then the log's from the
+    # handoff (the log alone has only what retention left: from OLD on).
+    produced = PARTITIONS * (HISTORY + 1 + TAIL + 1)
+    assert report.log_records == PARTITIONS * (HISTORY + 1 + TAIL + 1 - OLD)
+    assert report.full_replay_records == report.eta_records == produced
+    closing = rate.records / rate.seconds - report.extent.growth_per_s
+    assert report.eta_s(rate) == pytest.approx(produced / closing)
+    assert f"reading the {archived_rows:,} records of the archive, then the {tail_read:,}" in (
+        str(report)
+    )
 
     # A windowed job over the view: the union keeps the event time (a rowtime attribute).
     windowed = wb.replay(WINDOWS, start="archive", until="latest")
@@ -237,6 +253,14 @@ def test_a_replay_from_the_archive_gives_every_event_ever_produced(
     assert unbounded.run.first_offsets == handoff
     assert unbounded.wait(timeout=240), f"the replay did not catch up: {wb.status(IDS)}"
     assert read_table(catalog, unbounded.run.table).sort("id").equals(everything.sort("id"))
+    # Still running: its archive rows count once Flink's archive source has finished.
+    measured = eventually(
+        lambda: {r.run_id: r for r in wb.retention(TOPIC).rates}.get(unbounded.run.id),
+        lambda r: r is not None and r.records == archived_rows + tail_read, 60,
+    )  # fmt: skip
+    assert measured is not None, f"not measured: {wb.retention(TOPIC).unmeasured}"
+    assert measured.from_archive == archived_rows, wb.status(IDS)
+    assert measured.records == archived_rows + tail_read, wb.status(IDS)
     produce(bootstrap, HISTORY + TAIL, HISTORY + TAIL + 50)
     assert unbounded.wait(timeout=120), f"it did not catch up again: {wb.status(IDS)}"
     more = every_event(HISTORY + TAIL + 50).sort("id")

@@ -7,8 +7,15 @@ import pytest
 
 from kappanb.core.positions import read_range
 from kappanb.kafka.log_extent import LogExtent, PartitionExtent
-from kappanb.registry.records import JobVersion, RunRecord
-from kappanb.runs.retention import bounded_read, history_gaps, needed_offsets, refusal
+from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
+from kappanb.runs.retention import (
+    archive_read,
+    archive_side_done,
+    bounded_read,
+    history_gaps,
+    needed_offsets,
+    refusal,
+)
 from kappanb.runs.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00 UTC
@@ -119,3 +126,70 @@ def test_coverage_from_archived_ranges_says_which_start_at_zero() -> None:
     assert report.full_replay_possible  # partition 0 lost 0-1999, all archived; 1 has all
     gone = RetentionReport(extent(), ArchiveCoverage.of_ranges({0: (5, 2499)}))
     assert not gone.full_replay_possible  # 0-4 went before the archive read them
+
+
+def test_a_full_replay_that_needs_the_archive_counts_its_rows_then_the_log_after_it() -> None:
+    # Partition 0 lost 0-1999; the archive holds 0-2499 of it, 2,400 rows (a deletion
+    # request took 100 out), nothing of partition 1: the handoffs are 2500 and 0.
+    archive = ArchiveCoverage.of_ranges({0: (0, 2499)}, rows=2400)
+    report = RetentionReport(extent(), archive, rates=[rate(10_000, 10.0)])
+    (measured,) = report.rates
+    assert report.archive_serves and report.log_after_archive == (5000 - 2500) + 4000
+    assert report.full_replay_records == report.eta_records == 2400 + 2500 + 4000
+    assert report.eta_s(measured) == pytest.approx(8900 / 999)  # not the log's 7,000
+    line = ("full replay ETA: reading the 2,400 records of the archive, then the 6,500 "
+            "records of the log from where the archive ends (replay --from archive)")  # fmt: skip
+    assert line in str(report) and line in report._repr_html_()
+
+
+def test_the_eta_says_when_it_counts_only_what_the_log_has() -> None:
+    measured = [rate(10_000, 10.0)]
+    gone = RetentionReport(extent(), rates=measured)  # no archive: no full replay
+    assert gone.full_replay_records is None and gone.eta_records == gone.log_records == 7000
+    assert ("full replay ETA: reading only the 7,000 records the log still has (a full "
+            "replay is not possible: the early records are gone)") in str(gone)  # fmt: skip
+    unknown = RetentionReport(extent(), ArchiveCoverage(True, upto={0: 2500}), measured)
+    assert unknown.full_replay_possible and not unknown.archive_serves
+    assert unknown.eta_records == 7000 and "the archive's records are not known" in str(unknown)
+    late = RetentionReport(extent(), ArchiveCoverage.of_ranges({0: (0, 2499), 1: (5, 9)}, 2505))
+    assert not late.archive_serves  # `--from archive` refuses an archive not from 0
+    whole = (PartitionExtent(0, 0, 10, T0), PartitionExtent(1, 0, 5, T0))
+    kept = RetentionReport(extent(whole), ArchiveCoverage.of_ranges({0: (0, 3)}, 4), measured)
+    assert kept.full_replay_records == kept.eta_records == 15  # the log from 0, not more
+    assert "full replay ETA: reading the 15 records of the log, from offset 0" in str(kept)
+
+
+def test_a_replay_from_the_archive_shows_what_it_read_of_the_archive() -> None:
+    from_archive = ReplayRate("counts", 1, 7, "FINISHED", 3000, 2.0, from_archive=2000)
+    report = RetentionReport(extent(), rates=[from_archive])
+    assert from_archive.per_s == pytest.approx(1500.0)  # both sides over the job's time
+    assert "3,000 (2,000 from the archive)" in str(report)
+
+
+TOPIC = TopicSpec("pay.v1", "payments", ())
+
+
+def archive_run(snapshots: str) -> RunRecord:
+    return RunRecord(
+        8, "counts", 1, "replay", "counts__v1", "g", "archive", "latest", "f", "RUNNING", "",
+        first_offsets="pay.v1@0:2500,1:0", archive_snapshots=snapshots,
+    )  # fmt: skip
+
+
+def test_the_archive_side_counts_once_flink_has_read_it() -> None:
+    history = "Source: _kappanb_history_payments[1] -> Calc[2]"
+    reading = {"state": "RUNNING", "vertices": [
+        {"name": history, "status": "RUNNING"},
+        {"name": "Source: _kappanb_tail_payments[3] -> Sink", "status": "RUNNING"},
+    ]}  # fmt: skip
+    assert not archive_side_done(reading, TOPIC)
+    done = {**reading, "vertices": [{"name": history, "status": "FINISHED"}]}
+    assert archive_side_done(done, TOPIC)
+    other = {"state": "RUNNING", "vertices": [
+        {"name": "Source: _kappanb_history_payments2[1]", "status": "FINISHED"}]}  # fmt: skip
+    assert not archive_side_done(other, TOPIC)  # another topic's archive
+    assert archive_side_done({"state": "FINISHED", "vertices": []}, TOPIC)
+    # Not read from the archive: none of its rows; still reading it: not known yet.
+    assert archive_read(None, archive_run(""), TOPIC, reading) == 0
+    assert archive_read(None, archive_run("other.v1@5"), TOPIC, done) == 0
+    assert archive_read(None, archive_run("pay.v1@5"), TOPIC, reading) is None
