@@ -92,11 +92,15 @@ def check_forget_then_replay(wb: Workbench) -> None:
     assert left.height == len(sent) - 4
     held = wb.retention(TOPIC).archive  # what it read, forgotten offsets included
     assert held.exists and held.upto == ends
+    assert held.rows == len(sent) - 4  # the rows a replay reads: the forgotten ones not
 
     handle = wb.replay(JOB, start="archive", until="latest")
     assert handle.wait(timeout=240), f"the bounded replay did not finish: {wb.status(JOB)}"
     # The handoff is one past everything ever archived, not past the rows the delete left.
     assert handle.run.first_offsets == f"{TOPIC}@0:{ends[0]},1:{ends[1]}"
+    # It read the archive's rows left (its snapshot's), and nothing of the log after them.
+    (rate,) = [r for r in wb.retention(TOPIC).rates if r.run_id == handle.run.id]
+    assert rate.records == rate.from_archive == len(sent) - 4
     out = read_table(catalog, handle.run.table)
     assert out.filter(pl.col("driver_id") == GONE).is_empty()
     got = out.select("driver_id", "day", "rides", "fares").sort("driver_id", "day")
