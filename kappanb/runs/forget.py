@@ -216,18 +216,19 @@ def derived_tables(
     ``topic`` reads it too (`kappanb.versions.chain`)."""
     followers = {t.name for t in registry.topics() if t.follows == topic}
     found = []
-    for version in registry.versions():
-        through = sorted(followers & set(version.sources)) if topic not in version.sources else []
-        if topic not in version.sources and not through:
+    for job_version in registry.versions():
+        job, number, sources = job_version.job, job_version.version, job_version.sources
+        through = sorted(followers & set(sources)) if topic not in sources else []
+        if topic not in sources and not through:
             continue
         via = through[0] if through else ""
-        runs = registry.runs(version.job, version.version)
+        runs = registry.runs(job, number)
         if not runs:
-            found.append(DerivedTable(version.job, version.version, "-", None, NEVER_RUN, via))
+            found.append(DerivedTable(job, number, "-", None, NEVER_RUN, via))
         for name in dict.fromkeys(r.table for r in runs if r.mode != "archive"):
             if table_exists(catalog, name):
                 matching, note = _check(catalog, name, where)
-                found.append(DerivedTable(version.job, version.version, name, matching, note, via))
+                found.append(DerivedTable(job, number, name, matching, note, via))
     return tuple(found)
 
 

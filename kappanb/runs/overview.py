@@ -275,14 +275,14 @@ def _jobs(
     return jobs
 
 
-def _version_actions(version: VersionView, serving: int | None) -> list[VersionAction]:
+def _version_actions(view: VersionView, serving: int | None) -> list[VersionAction]:
     """What `promote` and `stop` would accept now (`kappanb.serving.serving._check_ready`):
     a finished or caught-up run is promoted as it is; any other needs ``force``."""
-    run = version.run
+    run = view.run
     if run is None:
         return []  # never ran: no table to serve, nothing to stop
     found: list[VersionAction] = []
-    if version.version != serving:
+    if view.version != serving:
         ready = run.finished or (run.state in ACTIVE_STATES and run.caught_up)
         found.append("promote" if ready else "promote-force")
     if run.state in ACTIVE_STATES:
