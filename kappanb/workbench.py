@@ -15,6 +15,7 @@ from kappanb.core.schema import parse_duration_ms
 from kappanb.exceptions import (
     KappaError,
     ProduceError,
+    ProfileNotReadyError,
     SchemaError,
     StackNotRunningError,
 )
@@ -409,6 +410,18 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
             replace(s, held=held.get(s.run.id, ""), behind=lags.get(s.run.id))
             for s in statuses
         ], [str(p) for p in records_past_cut(endpoints.kafka, sealing)])  # fmt: skip
+
+    @command
+    def stack_and_runs(self, name: str | None = None) -> tuple[StackStatus, StatusReport | None]:
+        """The stack's health and, when it is healthy, `status` (None when it is not, or
+        when an existing cluster's runs are not kappanb's yet): one command, one check."""
+        stack = self._health.status()
+        if not stack.healthy:
+            return stack, None
+        try:
+            return stack, self.status(name)
+        except ProfileNotReadyError:  # an existing cluster: services checked, runs not yet
+            return stack, None
 
     @command
     def watch(

@@ -6,10 +6,14 @@ runs at most once per command, and a command's checks come before the stack is a
 
 from __future__ import annotations
 
+from argparse import Namespace
 from pathlib import Path
 
 import pytest
 
+from kappanb.commands.context import Context
+from kappanb.commands.handlers import COMMANDS
+from kappanb.commands.results import FullStatus
 from kappanb.exceptions import (
     CompareError,
     PromoteError,
@@ -59,6 +63,20 @@ def test_a_command_checks_the_health_once_however_often_it_needs_endpoints(
     fake.calls.clear()
     assert not wb.stack_status().healthy and not wb.stack_status().running
     assert fake.calls == {"status": 2}  # each command asks afresh: services come and go
+
+
+def test_the_status_command_checks_the_health_once(tmp_path: Path) -> None:
+    wb, fake, _ = _bench(tmp_path)
+    status = COMMANDS["status"].handler
+    fake.states = dict.fromkeys(fake.states, "running")
+    shown = status(wb, Namespace(name=None, json=False), Context())
+    assert isinstance(shown, FullStatus) and shown.stack.healthy and shown.runs is not None
+    assert fake.calls["status"] == 1  # the stack's health and every run: one command
+    fake.calls.clear()
+    fake.states = dict.fromkeys(fake.states, "stopped")
+    shown = status(wb, Namespace(name=None, json=False), Context())
+    assert isinstance(shown, FullStatus) and shown.runs is None
+    assert fake.calls == {"status": 1}  # down: no runs asked for, no start
 
 
 def test_an_unhealthy_stack_is_named_and_never_started_twice(tmp_path: Path) -> None:
