@@ -362,18 +362,18 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
     @command
     def stop(self, name: str, version: int, *, savepoint: bool = False) -> RunHandle:
         """Stop the version's running job, optionally taking a savepoint to resume from."""
-        definitions.find_version(self.registry, name, version)
+        job_version = definitions.find_version(self.registry, name, version)
         control = self._control()
         with self.registry.job_lock(name, f"stop {name} v{version}"):
-            return self._acting(control.stop(name, version, savepoint))
+            return self._acting(control.stop(job_version, savepoint))
 
     @command
     def resume(self, name: str, version: int) -> RunHandle:
         """Continue the version's last run from its savepoint or latest retained checkpoint."""
-        definitions.find_version(self.registry, name, version)
+        job_version = definitions.find_version(self.registry, name, version)
         control = self._control()
         with self.registry.job_lock(name, f"resume {name} v{version}"):
-            return self._acting(control.resume(name, version))
+            return self._acting(control.resume_version(job_version))
 
     def _acting(self, handle: RunHandle) -> RunHandle:
         """The handle with its actions (``stop``) bound to this workbench."""
@@ -429,10 +429,11 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         threshold: int = 1000,
     ) -> WatchSet:  # fmt: skip
         """Sample the job's active runs (or those of ``versions``) in the background."""
-        definitions.find_version(self.registry, name, None)  # unknown job: say so, start nothing
-        for version in versions:
-            definitions.find_version(self.registry, name, version)
-        return self._control().watch_set(name, versions, interval=interval, threshold=threshold)
+        latest = definitions.find_version(self.registry, name, None)  # unknown job: say so
+        known = [latest, *(definitions.find_version(self.registry, name, v) for v in versions)]
+        return self._control().watch_set(
+            name, versions, interval=interval, threshold=threshold, known=known
+        )
 
     def runs(self, name: str | None = None) -> list[RunRecord]:
         return self.registry.runs(name)

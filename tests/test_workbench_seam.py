@@ -17,13 +17,16 @@ from kappanb.commands.results import FullStatus
 from kappanb.exceptions import (
     CompareError,
     PromoteError,
+    RunNotFoundError,
     StackNotRunningError,
     UnknownJobError,
     UnknownVersionError,
 )
+from kappanb.registry.base import Registry
 from kappanb.registry.records import JobVersion
 from kappanb.registry.store import LocalRegistry
 from kappanb.settings import StackSettings
+from kappanb.versions import definitions
 from kappanb.workbench import Workbench
 from tests.stack.fake_stack import FakeStack
 
@@ -77,6 +80,29 @@ def test_the_status_command_checks_the_health_once(tmp_path: Path) -> None:
     shown = status(wb, Namespace(name=None, json=False), Context())
     assert isinstance(shown, FullStatus) and shown.runs is None
     assert fake.calls == {"status": 1}  # down: no runs asked for, no start
+
+
+def test_stop_resume_and_watch_look_each_version_up_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wb, fake, _ = _bench(tmp_path)
+    _versions(wb, "daily", 2)
+    fake.states = dict.fromkeys(fake.states, "running")
+    looked_up: list[int | None] = []
+    find = definitions.find_version
+
+    def counted(registry: Registry, job: str, version: int | None) -> JobVersion:
+        looked_up.append(version)
+        return find(registry, job, version)
+
+    monkeypatch.setattr(definitions, "find_version", counted)
+    with pytest.raises(RunNotFoundError, match="daily v2 is not running"):
+        wb.stop("daily", 2)
+    with pytest.raises(RunNotFoundError, match="daily v2 has never run"):
+        wb.resume("daily", 2)
+    with pytest.raises(RunNotFoundError, match="no run of daily is running"):
+        wb.watch("daily", [1])
+    assert looked_up == [2, 2, None, 1]  # the workbench's checks; the control layer reuses them
 
 
 def test_an_unhealthy_stack_is_named_and_never_started_twice(tmp_path: Path) -> None:
