@@ -20,6 +20,9 @@ from kappanb.exceptions import (
     StackNotRunningError,
 )
 from kappanb.flink.sql import FlinkSqlClient, close_gateway
+from kappanb.history.forget_commands import ForgetCommands
+from kappanb.history.past_cut import followers_in_scope, records_past_cut
+from kappanb.history.retention_report import RetentionReport
 from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic, set_retention
@@ -35,12 +38,9 @@ from kappanb.runs.archive import archive_lags, is_archive, run_sources, status_s
 from kappanb.runs.archive_commands import ArchiveCommands
 from kappanb.runs.chain_reads import older_sides
 from kappanb.runs.control import RunControl, checked_start
-from kappanb.runs.forget_commands import ForgetCommands
 from kappanb.runs.overview import Overview, build_overview
-from kappanb.runs.past_cut import followers_in_scope, records_past_cut
 from kappanb.runs.report import JobList, RunHandle, StatusReport
 from kappanb.runs.retention import retention_report
-from kappanb.runs.retention_report import RetentionReport
 from kappanb.runs.run_holds import run_holds
 from kappanb.runs.run_metrics import run_statuses
 from kappanb.serving.commands import ServingCommands
@@ -390,7 +390,7 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         """Every run (of one job, or the archive of one topic), reconciled with Flink, with
         records and checkpoints; an active archive with how far behind the head it is; a
         warning for each sealed topic version with records past its cut, which no run
-        reads (`kappanb.runs.past_cut`)."""
+        reads (`kappanb.history.past_cut`)."""
         scope = status_scope(self.registry, name) if name is not None else None
         control = self._control()
         launcher, endpoints = control.launcher, control.endpoints

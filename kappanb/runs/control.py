@@ -19,6 +19,14 @@ from kappanb.exceptions import (
     StartPositionError,
     TaskSlotsBusyError,
 )
+from kappanb.history.archive_replay import (
+    Handoffs,
+    check_archive_range,
+    handoff_offsets,
+    handoffs_of,
+    plan_handoffs,
+    snapshots_text,
+)
 from kappanb.kafka.run_offsets import (
     Offsets,
     StartAt,
@@ -33,14 +41,6 @@ from kappanb.registry.base import Registry, now
 from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.runs import runs
-from kappanb.runs.archive_replay import (
-    Handoffs,
-    check_archive_range,
-    handoff_offsets,
-    handoffs_of,
-    plan_handoffs,
-    snapshots_text,
-)
 from kappanb.runs.chain_reads import (
     check_chain_range,
     cut_offsets,

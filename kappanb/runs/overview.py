@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
+from kappanb.history.past_cut import followers_in_scope, records_past_cut
 from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.progress import progress
 from kappanb.monitor.sample import sample_run
@@ -26,7 +27,6 @@ from kappanb.registry.base import Registry
 from kappanb.registry.kinds import RunMode, RunState
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.runs.chain_reads import older_sides
-from kappanb.runs.past_cut import followers_in_scope, records_past_cut
 from kappanb.runs.runs import RunLauncher
 from kappanb.stack.base import Stack
 from kappanb.stack.endpoints import Endpoints

@@ -27,14 +27,14 @@ from typing import Any
 import polars as pl
 
 from kappanb.exceptions import WhereError
+from kappanb.history.forget_deadline import DEFAULT_SEGMENT_MS, NO_BOUND, LogDeadline, LogPolicy
+from kappanb.history.forget_report import DerivedTable, ForgetReport, Tombstones
 from kappanb.kafka.connection import KafkaConnection
 from kappanb.kafka.log_extent import LogExtent, log_extent
 from kappanb.kafka.tombstones import write_tombstones
 from kappanb.kafka.topics import describe_topic
 from kappanb.registry.base import Registry
 from kappanb.registry.records import TopicSpec
-from kappanb.runs.forget_deadline import DEFAULT_SEGMENT_MS, NO_BOUND, LogDeadline, LogPolicy
-from kappanb.runs.forget_report import DerivedTable, ForgetReport, Tombstones
 from kappanb.tables.archive_coverage import record_deleted
 from kappanb.tables.catalog import Catalog, table_exists
 from kappanb.tables.expiry import Expired, expire_snapshots
