@@ -15,10 +15,14 @@ from kappanb.core.schema import parse_duration_ms
 from kappanb.exceptions import (
     KappaError,
     ProduceError,
+    ProfileNotReadyError,
     SchemaError,
     StackNotRunningError,
 )
 from kappanb.flink.sql import FlinkSqlClient, close_gateway
+from kappanb.history.forget_commands import ForgetCommands
+from kappanb.history.past_cut import followers_in_scope, records_past_cut
+from kappanb.history.retention_report import RetentionReport
 from kappanb.kafka.clock import clock_topic
 from kappanb.kafka.produce import ProduceResult, produce_json
 from kappanb.kafka.topics import create_topic, describe_topic, set_retention
@@ -34,12 +38,9 @@ from kappanb.runs.archive import archive_lags, is_archive, run_sources, status_s
 from kappanb.runs.archive_commands import ArchiveCommands
 from kappanb.runs.chain_reads import older_sides
 from kappanb.runs.control import RunControl, checked_start
-from kappanb.runs.forget_commands import ForgetCommands
 from kappanb.runs.overview import Overview, build_overview
-from kappanb.runs.past_cut import followers_in_scope, records_past_cut
 from kappanb.runs.report import JobList, RunHandle, StatusReport
 from kappanb.runs.retention import retention_report
-from kappanb.runs.retention_report import RetentionReport
 from kappanb.runs.run_holds import run_holds
 from kappanb.runs.run_metrics import run_statuses
 from kappanb.serving.commands import ServingCommands
@@ -361,18 +362,18 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
     @command
     def stop(self, name: str, version: int, *, savepoint: bool = False) -> RunHandle:
         """Stop the version's running job, optionally taking a savepoint to resume from."""
-        definitions.find_version(self.registry, name, version)
+        job_version = definitions.find_version(self.registry, name, version)
         control = self._control()
         with self.registry.job_lock(name, f"stop {name} v{version}"):
-            return self._acting(control.stop(name, version, savepoint))
+            return self._acting(control.stop(job_version, savepoint))
 
     @command
     def resume(self, name: str, version: int) -> RunHandle:
         """Continue the version's last run from its savepoint or latest retained checkpoint."""
-        definitions.find_version(self.registry, name, version)
+        job_version = definitions.find_version(self.registry, name, version)
         control = self._control()
         with self.registry.job_lock(name, f"resume {name} v{version}"):
-            return self._acting(control.resume(name, version))
+            return self._acting(control.resume_version(job_version))
 
     def _acting(self, handle: RunHandle) -> RunHandle:
         """The handle with its actions (``stop``) bound to this workbench."""
@@ -389,7 +390,7 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         """Every run (of one job, or the archive of one topic), reconciled with Flink, with
         records and checkpoints; an active archive with how far behind the head it is; a
         warning for each sealed topic version with records past its cut, which no run
-        reads (`kappanb.runs.past_cut`)."""
+        reads (`kappanb.history.past_cut`)."""
         scope = status_scope(self.registry, name) if name is not None else None
         control = self._control()
         launcher, endpoints = control.launcher, control.endpoints
@@ -411,15 +412,28 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         ], [str(p) for p in records_past_cut(endpoints.kafka, sealing)])  # fmt: skip
 
     @command
+    def stack_and_runs(self, name: str | None = None) -> tuple[StackStatus, StatusReport | None]:
+        """The stack's health and, when it is healthy, `status` (None when it is not, or
+        when an existing cluster's runs are not kappanb's yet): one command, one check."""
+        stack = self._health.status()
+        if not stack.healthy:
+            return stack, None
+        try:
+            return stack, self.status(name)
+        except ProfileNotReadyError:  # an existing cluster: services checked, runs not yet
+            return stack, None
+
+    @command
     def watch(
         self, name: str, versions: Sequence[int] = (), *, interval: float = 1.0,
         threshold: int = 1000,
     ) -> WatchSet:  # fmt: skip
         """Sample the job's active runs (or those of ``versions``) in the background."""
-        definitions.find_version(self.registry, name, None)  # unknown job: say so, start nothing
-        for version in versions:
-            definitions.find_version(self.registry, name, version)
-        return self._control().watch_set(name, versions, interval=interval, threshold=threshold)
+        latest = definitions.find_version(self.registry, name, None)  # unknown job: say so
+        known = [latest, *(definitions.find_version(self.registry, name, v) for v in versions)]
+        return self._control().watch_set(
+            name, versions, interval=interval, threshold=threshold, known=known
+        )
 
     def runs(self, name: str | None = None) -> list[RunRecord]:
         return self.registry.runs(name)

@@ -6,20 +6,27 @@ runs at most once per command, and a command's checks come before the stack is a
 
 from __future__ import annotations
 
+from argparse import Namespace
 from pathlib import Path
 
 import pytest
 
+from kappanb.commands.context import Context
+from kappanb.commands.handlers import COMMANDS
+from kappanb.commands.results import FullStatus
 from kappanb.exceptions import (
     CompareError,
     PromoteError,
+    RunNotFoundError,
     StackNotRunningError,
     UnknownJobError,
     UnknownVersionError,
 )
+from kappanb.registry.base import Registry
 from kappanb.registry.records import JobVersion
 from kappanb.registry.store import LocalRegistry
 from kappanb.settings import StackSettings
+from kappanb.versions import definitions
 from kappanb.workbench import Workbench
 from tests.stack.fake_stack import FakeStack
 
@@ -59,6 +66,43 @@ def test_a_command_checks_the_health_once_however_often_it_needs_endpoints(
     fake.calls.clear()
     assert not wb.stack_status().healthy and not wb.stack_status().running
     assert fake.calls == {"status": 2}  # each command asks afresh: services come and go
+
+
+def test_the_status_command_checks_the_health_once(tmp_path: Path) -> None:
+    wb, fake, _ = _bench(tmp_path)
+    status = COMMANDS["status"].handler
+    fake.states = dict.fromkeys(fake.states, "running")
+    shown = status(wb, Namespace(name=None, json=False), Context())
+    assert isinstance(shown, FullStatus) and shown.stack.healthy and shown.runs is not None
+    assert fake.calls["status"] == 1  # the stack's health and every run: one command
+    fake.calls.clear()
+    fake.states = dict.fromkeys(fake.states, "stopped")
+    shown = status(wb, Namespace(name=None, json=False), Context())
+    assert isinstance(shown, FullStatus) and shown.runs is None
+    assert fake.calls == {"status": 1}  # down: no runs asked for, no start
+
+
+def test_stop_resume_and_watch_look_each_version_up_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wb, fake, _ = _bench(tmp_path)
+    _versions(wb, "daily", 2)
+    fake.states = dict.fromkeys(fake.states, "running")
+    looked_up: list[int | None] = []
+    find = definitions.find_version
+
+    def counted(registry: Registry, job: str, version: int | None) -> JobVersion:
+        looked_up.append(version)
+        return find(registry, job, version)
+
+    monkeypatch.setattr(definitions, "find_version", counted)
+    with pytest.raises(RunNotFoundError, match="daily v2 is not running"):
+        wb.stop("daily", 2)
+    with pytest.raises(RunNotFoundError, match="daily v2 has never run"):
+        wb.resume("daily", 2)
+    with pytest.raises(RunNotFoundError, match="no run of daily is running"):
+        wb.watch("daily", [1])
+    assert looked_up == [2, 2, None, 1]  # the workbench's checks; the control layer reuses them
 
 
 def test_an_unhealthy_stack_is_named_and_never_started_twice(tmp_path: Path) -> None:

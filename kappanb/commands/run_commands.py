@@ -14,7 +14,7 @@ from kappanb.commands.context import Context, read_text_file
 from kappanb.commands.declaration import CommandTable, arg
 from kappanb.commands.shared_arguments import JOB, start_arguments, version_arg
 from kappanb.exceptions import CommandLineError
-from kappanb.runs.forget_commands import DEFAULT_DEADLINE
+from kappanb.history.forget_commands import DEFAULT_DEADLINE
 from kappanb.workbench import Workbench
 
 COMMANDS = CommandTable()

@@ -21,7 +21,7 @@ from kappanb.commands.context import Context
 from kappanb.commands.declaration import CommandTable, arg
 from kappanb.commands.results import FullStatus, TextResult
 from kappanb.core.durations import duration
-from kappanb.exceptions import CommandLineError, ProfileNotReadyError
+from kappanb.exceptions import CommandLineError
 from kappanb.profiles.load import profile_names
 from kappanb.stack.jars import JarCache
 from kappanb.stack.layout import SERVICES
@@ -60,14 +60,10 @@ def cmd_down(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
     arg("--json", action="store_true", help="print the stack's health as JSON"),
 )  # fmt: skip
 def cmd_status(wb: Workbench, args: argparse.Namespace, ctx: Context) -> object:
-    stack = wb.stack_status()
     if args.json:
+        stack = wb.stack_status()
         return TextResult(json.dumps(stack.to_dict(), indent=2), 0 if stack.healthy else 3)
-    try:
-        runs = wb.status(args.name) if stack.healthy else None
-    except ProfileNotReadyError:
-        runs = None  # an existing cluster: its services are checked, runs are not kappanb's yet
-    return FullStatus(stack, runs)
+    return FullStatus(*wb.stack_and_runs(args.name))
 
 
 @subcommand(

@@ -192,7 +192,7 @@ class RunRecord:
     archive_snapshots: str = ""
     """A replay ``--from archive``: the archive snapshot it reads of each topic,
     ``topic@snapshot_id;...``; its ``first_offsets`` are the handoffs, where its Kafka side
-    starts (`kappanb.runs.archive_replay`). Empty for other runs."""
+    starts (`kappanb.history.archive_replay`). Empty for other runs."""
 
     @property
     def dead_letter_topics(self) -> tuple[str, ...]:

@@ -19,11 +19,11 @@ from kappanb.exceptions import (
     SavepointError,
     UnknownTopicError,
 )
+from kappanb.history.archive_report import ArchiveLag, ArchiveResult
 from kappanb.kafka.topics import topic_exists
 from kappanb.monitor.sample import sample_run
 from kappanb.registry.base import Registry, now
 from kappanb.registry.records import RunRecord, TopicSpec
-from kappanb.runs.archive_report import ArchiveLag, ArchiveResult
 from kappanb.runs.control import RunControl
 from kappanb.tables.catalog import drop_table, table_has_data
 from kappanb.versions import definitions

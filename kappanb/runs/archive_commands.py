@@ -5,9 +5,9 @@ and holds the archive's lock (``archive.<topic>``) while it acts."""
 from __future__ import annotations
 
 from kappanb.exceptions import ArchiveNotFoundError
+from kappanb.history.archive_report import ArchiveLag, ArchiveResult, ArchiveStatus
 from kappanb.registry.base import Registry
 from kappanb.runs.archive import ArchiveControl
-from kappanb.runs.archive_report import ArchiveLag, ArchiveResult, ArchiveStatus
 from kappanb.runs.control import RunControl
 from kappanb.stack.health import StackHealth, command
 from kappanb.tables.archive_coverage import archive_coverage

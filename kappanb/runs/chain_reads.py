@@ -100,10 +100,10 @@ def older_sides(registry: Registry, runs: Sequence[RunRecord]) -> dict[int, list
     versions = {(v.job, v.version): v for v in registry.versions()}
     found: dict[int, list[BoundedRead]] = {}
     for run in runs:
-        version = versions.get((run.job, run.version))
-        if version is None:  # an archive's run, or a job the registry lost
+        job_version = versions.get((run.job, run.version))
+        if job_version is None:  # an archive's run, or a job the registry lost
             continue
-        topics = [by_name[name] for name in version.sources if name in by_name]
+        topics = [by_name[name] for name in job_version.sources if name in by_name]
         try:
             olders = older_reads(declared, topics, ReadRange(run.start, run.until))
         except UnknownTopicError:  # figures go on without it (starting such a run says why)

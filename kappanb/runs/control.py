@@ -19,6 +19,14 @@ from kappanb.exceptions import (
     StartPositionError,
     TaskSlotsBusyError,
 )
+from kappanb.history.archive_replay import (
+    Handoffs,
+    check_archive_range,
+    handoff_offsets,
+    handoffs_of,
+    plan_handoffs,
+    snapshots_text,
+)
 from kappanb.kafka.run_offsets import (
     Offsets,
     StartAt,
@@ -33,14 +41,6 @@ from kappanb.registry.base import Registry, now
 from kappanb.registry.kinds import RunMode
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.runs import runs
-from kappanb.runs.archive_replay import (
-    Handoffs,
-    check_archive_range,
-    handoff_offsets,
-    handoffs_of,
-    plan_handoffs,
-    snapshots_text,
-)
 from kappanb.runs.chain_reads import (
     check_chain_range,
     cut_offsets,
@@ -238,17 +238,19 @@ class RunControl:
             )
         return table
 
-    def active_run(self, name: str, version: int) -> RunRecord:
-        job_version = definitions.find_version(self.registry, name, version)
-        mine = self.launcher.reconciled(name, job_version.version)
+    def active_run(self, job_version: JobVersion) -> RunRecord:
+        """The version's running run (``job_version`` as the caller found it)."""
+        mine = self.launcher.reconciled(job_version.job, job_version.version)
         active = [r for r in mine if r.active]
         if not active:
             states = ", ".join(f"#{r.id} {r.state}" for r in mine) or "never started"
-            raise RunNotFoundError(f"{name} {job_version.label} is not running ({states})")
+            raise RunNotFoundError(
+                f"{job_version.job} {job_version.label} is not running ({states})"
+            )
         return active[-1]
 
-    def stop(self, name: str, version: int, savepoint: bool) -> RunHandle:
-        return self._stop(self.active_run(name, version), savepoint)
+    def stop(self, job_version: JobVersion, savepoint: bool) -> RunHandle:
+        return self._stop(self.active_run(job_version), savepoint)
 
     def stop_run(self, run: RunRecord, savepoint: bool) -> RunHandle:
         """Stop ``run`` itself (a handle's run), not whichever run its version has now."""
@@ -267,7 +269,12 @@ class RunControl:
         return self.handle(stopped, url, f"stopped {run.job} v{run.version} {how}")
 
     def resume(self, name: str, version: int) -> RunHandle:
-        job_version = definitions.find_version(self.registry, name, version)
+        """Continue the last run of ``name`` v``version`` (`up` resumes runs by their record)."""
+        return self.resume_version(definitions.find_version(self.registry, name, version))
+
+    def resume_version(self, job_version: JobVersion) -> RunHandle:
+        """Continue the version's last run (``job_version`` as the caller found it)."""
+        name = job_version.job
         mine = self.launcher.reconciled(name, job_version.version)
         if not mine:
             raise RunNotFoundError(
@@ -306,7 +313,7 @@ class RunControl:
             restored_from=point, savepoint=None,
             dead_letters=dead_letters(read_topics(older, topics)),
         )  # fmt: skip
-        return self.handle(record, url, f"resumed {name} v{version} from {point}")
+        return self.handle(record, url, f"resumed {name} v{job_version.version} from {point}")
 
     def _served(self, run: RunRecord) -> bool:
         switch = self.registry.serving(run.job)
@@ -351,11 +358,14 @@ class RunControl:
     def watch_set(
         self, name: str, versions: Sequence[int] = (), *, interval: float = 1.0,
         threshold: int = 1000, also: int | None = None, shared: bool = True,
+        known: Sequence[JobVersion] = (),
     ) -> WatchSet:  # fmt: skip
         """Watch the active runs (of ``versions``), and run ``also`` even if it ended already.
 
         ``shared``: through the process's shared samplers (`kappanb.monitor.samplers`);
-        otherwise with watches of the set's own, judged afresh."""
+        otherwise with watches of the set's own, judged afresh. ``known``: versions of the
+        job the caller found already, not looked up again."""
+        found = {v.version: v for v in known if v.job == name}
         mine = self.launcher.reconciled(name)
         chosen = [
             r for r in mine
@@ -367,7 +377,9 @@ class RunControl:
         sources = {
             r.version: [
                 definitions.find_topic(self.registry, t)
-                for t in definitions.find_version(self.registry, name, r.version).sources
+                for t in (
+                    found.get(r.version) or definitions.find_version(self.registry, name, r.version)
+                ).sources
             ]
             for r in chosen
         }

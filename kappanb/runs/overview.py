@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
+from kappanb.history.past_cut import followers_in_scope, records_past_cut
 from kappanb.monitor.polled import PolledCatchUp
 from kappanb.monitor.progress import progress
 from kappanb.monitor.sample import sample_run
@@ -26,7 +27,6 @@ from kappanb.registry.base import Registry
 from kappanb.registry.kinds import RunMode, RunState
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
 from kappanb.runs.chain_reads import older_sides
-from kappanb.runs.past_cut import followers_in_scope, records_past_cut
 from kappanb.runs.runs import RunLauncher
 from kappanb.stack.base import Stack
 from kappanb.stack.endpoints import Endpoints
@@ -275,14 +275,14 @@ def _jobs(
     return jobs
 
 
-def _version_actions(version: VersionView, serving: int | None) -> list[VersionAction]:
+def _version_actions(view: VersionView, serving: int | None) -> list[VersionAction]:
     """What `promote` and `stop` would accept now (`kappanb.serving.serving._check_ready`):
     a finished or caught-up run is promoted as it is; any other needs ``force``."""
-    run = version.run
+    run = view.run
     if run is None:
         return []  # never ran: no table to serve, nothing to stop
     found: list[VersionAction] = []
-    if version.version != serving:
+    if view.version != serving:
         ready = run.finished or (run.state in ACTIVE_STATES and run.caught_up)
         found.append("promote" if ready else "promote-force")
     if run.state in ACTIVE_STATES:

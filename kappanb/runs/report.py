@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from kappanb.display.html import Raw, html_table, link, path, text_table
 from kappanb.display.plain import plain_text
 from kappanb.exceptions import RunNotFoundError
+from kappanb.history.archive_report import ArchiveLag
 from kappanb.registry.kinds import RunState
 from kappanb.registry.records import JobVersion, RunRecord
-from kappanb.runs.archive_report import ArchiveLag
 
 if TYPE_CHECKING:
     from kappanb.monitor.watch_set import WatchSet

@@ -26,13 +26,13 @@ from typing import Any
 from kappanb.core.positions import EARLIEST_AVAILABLE, ReadRange
 from kappanb.exceptions import HistoryGoneError
 from kappanb.flink.rest import FlinkRest
+from kappanb.history.archive_replay import handoffs_of
+from kappanb.history.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
 from kappanb.kafka.connection import KafkaConnection
 from kappanb.kafka.log_extent import LogExtent, log_extent
 from kappanb.kafka.run_offsets import StartAt, offsets_of, start_offsets
 from kappanb.registry.base import Registry
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
-from kappanb.runs.archive_replay import handoffs_of
-from kappanb.runs.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
 from kappanb.runs.run_metrics import records_read, reported_positions, start_at
 from kappanb.tables.archive_coverage import archive_holding, snapshot_rows
 from kappanb.tables.catalog import Catalog, table_exists

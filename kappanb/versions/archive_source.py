@@ -17,7 +17,7 @@ watermark of the union is the lower of the two sides' until the archive side end
 Records without a value (tombstones), which the archive keeps as rows of NULLs, are left
 out as runs skip them. Malformed archived records (``parse_error`` set) are left out: a
 topic that fails fast refuses such a replay before it starts
-(`kappanb.runs.archive_replay`), a topic with a dead-letter topic routed them there when
+(`kappanb.history.archive_replay`), a topic with a dead-letter topic routed them there when
 its runs met them. The Kafka side routes or fails as any run's does.
 """
 

@@ -11,16 +11,15 @@ class VersionResult:
     """The version a `job` definition resolved to, and whether it is new."""
 
     def __init__(self, job_version: JobVersion, created: bool) -> None:
-        self.version, self.created = job_version, created
+        self.job_version, self.created = job_version, created
 
     def _verb(self) -> str:
         return "defined" if self.created else "unchanged, still"
 
     def __str__(self) -> str:
-        v = self.version
+        v = self.job_version
         return f"{v.job} {v.label} {self._verb()} ({len(v.output)} output columns)"
 
     def _repr_html_(self) -> str:
-        return f"<p>{self.version.job} <b>{self.version.label}</b> {self._verb()}</p>" + (
-            self.version._repr_html_()
-        )
+        v = self.job_version
+        return f"<p>{v.job} <b>{v.label}</b> {self._verb()}</p>" + v._repr_html_()

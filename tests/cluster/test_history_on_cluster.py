@@ -2,7 +2,7 @@
 of the REST catalog on S3, written by a job on the cluster's Flink; `forget` deletes rows
 from it through the REST catalog; a replay `--from archive` reads it, then the tail from
 the cluster's brokers. The same checks as on the embedded stack
-(tests/runs/test_forget_then_replay.py), against an oracle without the forgotten key."""
+(tests/history/test_forget_then_replay.py), against an oracle without the forgotten key."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from kappanb.tables.catalog import DEFAULT_NAMESPACE, open_catalog
 from kappanb.tables.rest_catalog import RestCatalogLocation
 from kappanb.workbench import Workbench
-from tests.runs.test_forget_then_replay import ARCHIVE, check_forget_then_replay
+from tests.history.test_forget_then_replay import ARCHIVE, check_forget_then_replay
 
 pytestmark = [pytest.mark.cluster, pytest.mark.integration, pytest.mark.slow]
 

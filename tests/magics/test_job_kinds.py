@@ -47,8 +47,8 @@ def events(stack: EmbeddedStack) -> list[dict[str, object]]:
 def test_windowed_append_only_job_bounded_replay(
     kappa: Magic, events: list[dict[str, object]], stack: EmbeddedStack
 ) -> None:
-    version = kappa("job hourly", HOURLY).version
-    assert not version.updating and version.key == ()
+    job_version = kappa("job hourly", HOURLY).job_version
+    assert not job_version.updating and job_version.key == ()
     run = kappa("replay hourly --until latest")
     rest = FlinkRest(stack.endpoints().flink_rest_url)
     assert rest.wait_for_state(run.run.flink_job_id, timeout=180) == "FINISHED"
@@ -64,8 +64,8 @@ def test_windowed_append_only_job_bounded_replay(
 def test_python_job_with_a_udf_runs_on_the_cluster(
     kappa: Magic, events: list[dict[str, object]], stack: EmbeddedStack
 ) -> None:
-    version = kappa("job sizes --python --note 'UDF'", SIZES).version
-    assert (version.kind, version.updating, version.key) == ("python", True, ("size",))
+    job_version = kappa("job sizes --python --note 'UDF'", SIZES).job_version
+    assert (job_version.kind, job_version.updating, job_version.key) == ("python", True, ("size",))
     assert kappa("job sizes --python", SIZES + "\n\n").created is False
     run = kappa("replay sizes --until latest")
     rest = FlinkRest(stack.endpoints().flink_rest_url)
@@ -124,8 +124,8 @@ def test_statement_set_writes_one_output_table(
 
     with pytest.raises(UsageError, match="add --key"):
         kappa("job split_counts", SPLIT)  # two updating branches: no key to infer
-    version = kappa("job split_counts --key kind", SPLIT).version
-    assert version.updating and version.key == ("kind",)
+    job_version = kappa("job split_counts --key kind", SPLIT).job_version
+    assert job_version.updating and job_version.key == ("kind",)
     run = kappa("replay split_counts --until latest")
     rest = FlinkRest(stack.endpoints().flink_rest_url)
     assert rest.wait_for_state(run.run.flink_job_id, timeout=180) == "FINISHED"
@@ -142,9 +142,9 @@ def test_sources_are_the_tables_the_plan_reads_not_words_that_look_like_them(
 ) -> None:
     kappa("topic aliasword.source.v1 --schema payments --table alias_source")
     kappa("topic aliasword.other.v1 --schema payments --table alias_other")
-    version = kappa(
+    job_version = kappa(
         "job alias_counts",
         "SELECT merchant_id, COUNT(*) AS alias_other  -- alias_other is also a table's name\n"
         "FROM alias_source GROUP BY merchant_id",
-    ).version
-    assert version.sources == ("aliasword.source.v1",)  # the alias is not a source
+    ).job_version
+    assert job_version.sources == ("aliasword.source.v1",)  # the alias is not a source

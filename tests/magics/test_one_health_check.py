@@ -10,6 +10,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb import workbench as api
+from kappanb.runs import control as control_module
 from kappanb.stack.embedded import EmbeddedStack
 from tests.magics.conftest import fresh_workbench, new_shell
 
@@ -41,7 +42,11 @@ def test_replay_checks_the_stack_once_and_each_condition_once(
         )  # fmt: skip
         calls: Counter[str] = Counter()
         monkeypatch.setattr(wb.stack, "status", _counted(calls, "health", wb.stack.status))
-        monkeypatch.setattr(api, "checked_start", _counted(calls, "start", api.checked_start))
+        counted_start = _counted(calls, "start", api.checked_start)
+        for module in (api, control_module):  # where the workbench and the control find it
+            monkeypatch.setattr(module, "checked_start", counted_start)
+        history = _counted(calls, "check_history", control_module.check_history)
+        monkeypatch.setattr(control_module, "check_history", history)  # the log's retention
         control = api.RunControl
         for check in ("check_slots", "output_table"):
             monkeypatch.setattr(control, check, _counted(calls, check, getattr(control, check)))
@@ -50,7 +55,9 @@ def test_replay_checks_the_stack_once_and_each_condition_once(
             "%kappa replay onecheck_daily --until latest"
         )  # shown, as in a notebook
         result.raise_error()
-        assert calls == {"health": 1, "start": 1, "check_slots": 1, "output_table": 1}
+        assert calls == {
+            "health": 1, "start": 1, "check_history": 1, "check_slots": 1, "output_table": 1,
+        }  # fmt: skip
         handle = result.result
         assert handle.wait(timeout=180) and handle.finished
     finally:

@@ -62,16 +62,16 @@ def test_live_v1_and_replayed_v2_match_their_oracles(
     assert kappa(f"produce {TOPIC} first").delivered == 12_000
 
     v1 = kappa(f'job {JOB} --note "first cut"', V1)
-    assert (v1.version.version, v1.created, v1.version.updating) == (1, True, True)
-    assert v1.version.key == ("day",)
+    assert (v1.job_version.version, v1.created, v1.job_version.updating) == (1, True, True)
+    assert v1.job_version.key == ("day",)
     live = kappa(f"run {JOB}")
     assert live.run.table == f"{JOB}__v1" and live.run.group_id == f"kappanb.{JOB}.v1"
     assert "/#/job/running/" in live.web_url and len(live.run.flink_job_id) == 32
 
     v2 = kappa(f'job {JOB} --note "fix inverted flag"', V2)
-    assert (v2.version.version, v2.created) == (2, True)
+    assert (v2.job_version.version, v2.created) == (2, True)
     again = kappa(f"job {JOB}", "  " + V2.replace("\n", "\n  ") + ";")  # same normalised text
-    assert (again.version.version, again.created) == (2, False)
+    assert (again.job_version.version, again.created) == (2, False)
     assert "fix inverted flag" in kappa(f"show {JOB} v2")._repr_html_()
 
     replay = kappa(f"replay {JOB} v2")

@@ -37,8 +37,8 @@ def test_compacted_topic_joins_as_latest_value_per_key(
     kappa("produce enrich.merchants.v1 profiles")
     kappa("produce enrich.merchants.v1 changed")  # a later value for the same key wins
     kappa("produce enrich.payments.v1 payments")
-    version = kappa("job enriched", ENRICH).version
-    assert version.updating and version.key == ("tier",)
+    job_version = kappa("job enriched", ENRICH).job_version
+    assert job_version.updating and job_version.key == ("tier",)
     with pytest.raises(UsageError, match=r"bounded replay cannot end.*enrich.merchants.v1"):
         kappa("replay enriched --until latest")
     kappa("run enriched")

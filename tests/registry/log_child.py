@@ -40,9 +40,11 @@ def main(brokers: str, topic: str, cache: str, command: str, *args: str) -> None
     registry = LogRegistry(RegistryLog(KafkaConnection.plain(brokers), topic), Path(cache), lease)
     if command == "write":
         registry.put_topic(TopicSpec("child.pay", "child_pay", ()))
-        version, _ = registry.add_version(_draft("j", "child"))
-        run = registry.add_run(replace(_run("j", version.version), flink_job_id="f1"))
-        registry.switch("j", version.version, run.table, kind="first live run", expect_from=None)
+        job_version, _ = registry.add_version(_draft("j", "child"))
+        run = registry.add_run(replace(_run("j", job_version.version), flink_job_id="f1"))
+        registry.switch(
+            "j", job_version.version, run.table, kind="first live run", expect_from=None
+        )
         print(json.dumps(seen(registry)), flush=True)
     elif command == "read":
         print(json.dumps(seen(registry)), flush=True)

@@ -169,10 +169,10 @@ def test_concurrent_add_version_gives_consecutive_numbers(tmp_path: Path) -> Non
         barrier.wait()
         try:
             for j in range(3):
-                version, created = registry.add_version(_draft("j", f"d{i}-{j}"))
+                job_version, created = registry.add_version(_draft("j", f"d{i}-{j}"))
                 assert created
                 with lock:
-                    results.append(version.version)
+                    results.append(job_version.version)
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 

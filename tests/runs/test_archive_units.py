@@ -12,12 +12,12 @@ import pytest
 from kappanb.core.names import JOB_NAME
 from kappanb.core.schema import parse_columns
 from kappanb.exceptions import UnknownJobError
+from kappanb.history.archive_report import ArchiveLag
 from kappanb.registry.base import now
 from kappanb.registry.records import RunRecord, TopicSpec
 from kappanb.registry.store import LocalRegistry
 from kappanb.runs import lifecycle
 from kappanb.runs.archive import archived_topic, lock_of, run_sources, status_scope
-from kappanb.runs.archive_report import ArchiveLag
 from kappanb.versions.archive_ddl import archive_job, archive_lock
 
 TOPIC = TopicSpec("rides.trips.v1", "rides_trips_v1", parse_columns("trip_id STRING"))

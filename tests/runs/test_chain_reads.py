@@ -11,6 +11,7 @@ import pytest
 from kappanb.core.positions import ReadRange, read_range
 from kappanb.core.schema import parse_columns
 from kappanb.exceptions import StartPositionError, UnknownTopicError
+from kappanb.history.forget import derived_tables
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.registry.store import LocalRegistry
 from kappanb.runs.chain_reads import (
@@ -20,7 +21,6 @@ from kappanb.runs.chain_reads import (
     older_sides,
     read_topics,
 )
-from kappanb.runs.forget import derived_tables
 from kappanb.tables.catalog import Catalog
 from kappanb.tables.where import Where
 

@@ -31,9 +31,9 @@ from kappanb.core.names import output_table
 from kappanb.core.positions import read_range
 from kappanb.exceptions import HistoryGoneError, SchemaError, UnknownTopicError
 from kappanb.flink.rest import FlinkRest
+from kappanb.history.retention_report import RetentionReport, moment
 from kappanb.kafka.topics import describe_topic
 from kappanb.runs.retention import check_history
-from kappanb.runs.retention_report import RetentionReport, moment
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import table_exists
 from kappanb.workbench import Workbench

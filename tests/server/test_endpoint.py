@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from kappanb.commands.handlers import COMMANDS
 from kappanb.core.schema import Column
 from kappanb.registry.records import JobVersion
 from tests.server.conftest import Served
@@ -61,7 +62,7 @@ def test_state_with_the_stack_down_shows_the_registry_and_says_how_to_start(
     assert v1["run"] == {
         "id": v1["run"]["id"], "state": "RUNNING", "mode": "live", "bounded": False,
         "behind": None, "caught_up": False, "finished": False, "flink_url": None, "error": "",
-        "table": "counts__v1", "held": "", "shown": "RUNNING", "progress": "",
+        "table": "counts__v1", "held": "", "shown": "RUNNING", "progress": "", "late_dropped": 0,
     }  # fmt: skip
 
 
@@ -73,13 +74,27 @@ def test_names_are_the_parsers_words_and_the_registrys_names(served: Served) -> 
     assert names["sql_tables"] == ["merchant_names", "pay_v1"]
     assert names["topic_of_table"] == {"merchant_names": "merchants.v1", "pay_v1": "pay.v1"}
     assert names["tables"] == ["counts", "counts__v1"]  # the alias, the run's table
-    assert "promote" in names["takes"]["version"] and "produce" in names["takes"]["topic"]
-    assert "retention" in names["takes"]["topic"] and "--window" in names["flags"]["retention"]
+    assert names["takes"] == declared_takes()  # what the Lab's completion reads, no list of its own
+    assert {"promote", "compact"} <= set(names["takes"]["version"])
+    assert "compact" in names["takes"]["job"]
+    assert {"produce", "retention", "archive", "forget"} <= set(names["takes"]["topic"])
+    assert "--window" in names["flags"]["retention"]
     served.registry.add_version(JobVersion("later", 0, "sql", "SELECT 1", "later", "",
                                            output=(Column("a", "INT"),)))  # fmt: skip
     again = served.server.get("names").json()  # read from the registry on each request
     assert again["jobs"] == ["counts", "later"]
     assert again["versions"] == {"counts": [1, 2], "later": [1]}
+
+
+def declared_takes() -> dict[str, list[str]]:
+    """Which subcommands take a job, a version, a topic: read from each declaration's
+    positionals, so a subcommand added later is in the answer without a list to update."""
+    at = {"job": 0, "version": 1, "topic": 0}
+    return {
+        kind: sorted(name for name, command in COMMANDS.items()
+                     if command.completes_at(position) == kind)
+        for kind, position in at.items()
+    }  # fmt: skip
 
 
 PROMOTE = "jobs/counts/promote"

@@ -68,6 +68,8 @@ export interface IKappaNames {
   jobs: string[];
   versions: Record<string, number[]>;
   tables: string[];
+  /** Which subcommands take a job (1st argument), a version (2nd) or a topic (1st). */
+  takes: { job: string[]; version: string[]; topic: string[] };
 }
 
 export interface IActionReply {

@@ -6,15 +6,6 @@ import type { IKappaNames } from '../api';
 import { SQL_COMPLETION_KEYWORDS } from '../editor/flinkSql';
 import { isFlag, magicLine, sqlBodyStart } from '../editor/kappaCell';
 
-/** Subcommands whose first argument is a job (completion.py's _TAKES_JOB). */
-const TAKES_JOB = new Set([
-  'job', 'show', 'run', 'replay', 'stop', 'resume', 'read', 'status', 'watch', 'diff',
-  'promote', 'rollback', 'history', 'retire'
-]); // prettier-ignore
-/** Subcommands whose first argument is a topic (completion.py's _TAKES_TOPIC). */
-const TAKES_TOPIC = new Set(['produce', 'topic']);
-/** Subcommands taking a job but no version after it. */
-const NO_VERSION = new Set(['job', 'status', 'rollback', 'history']);
 /** Keywords after which a source table is expected. */
 const TABLE_KEYWORDS = new Set(['FROM', 'JOIN']);
 
@@ -54,14 +45,17 @@ function onMagicLine(words: string[], names: IKappaNames): ICandidate[] {
     return of(names.flags[command] ?? [], 'flag');
   }
   const positional = words.slice(1, -1).filter(w => !isFlag(w));
+  // Which subcommands take a job, a version or a topic comes from the server, which reads
+  // it from the subcommands' declarations (kappanb.commands.vocabulary).
+  const takes = (kind: keyof IKappaNames['takes']): boolean => names.takes[kind].includes(command);
   if (positional.length === 0) {
-    if (TAKES_JOB.has(command)) {
+    if (takes('job')) {
       return of(names.jobs, 'job');
     }
-    if (TAKES_TOPIC.has(command)) {
+    if (takes('topic')) {
       return of(names.topics, 'topic');
     }
-  } else if (positional.length === 1 && TAKES_JOB.has(command) && !NO_VERSION.has(command)) {
+  } else if (positional.length === 1 && takes('version')) {
     const job = positional[0] ?? '';
     return of(
       (names.versions[job] ?? []).map(v => `v${v}`),

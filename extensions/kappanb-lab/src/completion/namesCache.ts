@@ -13,7 +13,8 @@ export const NO_NAMES: IKappaNames = {
   topic_of_table: {},
   jobs: [],
   versions: {},
-  tables: []
+  tables: [],
+  takes: { job: [], version: [], topic: [] }
 };
 
 export class NamesCache {

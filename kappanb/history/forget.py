@@ -27,14 +27,14 @@ from typing import Any
 import polars as pl
 
 from kappanb.exceptions import WhereError
+from kappanb.history.forget_deadline import DEFAULT_SEGMENT_MS, NO_BOUND, LogDeadline, LogPolicy
+from kappanb.history.forget_report import DerivedTable, ForgetReport, Tombstones
 from kappanb.kafka.connection import KafkaConnection
 from kappanb.kafka.log_extent import LogExtent, log_extent
 from kappanb.kafka.tombstones import write_tombstones
 from kappanb.kafka.topics import describe_topic
 from kappanb.registry.base import Registry
 from kappanb.registry.records import TopicSpec
-from kappanb.runs.forget_deadline import DEFAULT_SEGMENT_MS, NO_BOUND, LogDeadline, LogPolicy
-from kappanb.runs.forget_report import DerivedTable, ForgetReport, Tombstones
 from kappanb.tables.archive_coverage import record_deleted
 from kappanb.tables.catalog import Catalog, table_exists
 from kappanb.tables.expiry import Expired, expire_snapshots
@@ -216,18 +216,19 @@ def derived_tables(
     ``topic`` reads it too (`kappanb.versions.chain`)."""
     followers = {t.name for t in registry.topics() if t.follows == topic}
     found = []
-    for version in registry.versions():
-        through = sorted(followers & set(version.sources)) if topic not in version.sources else []
-        if topic not in version.sources and not through:
+    for job_version in registry.versions():
+        job, number, sources = job_version.job, job_version.version, job_version.sources
+        through = sorted(followers & set(sources)) if topic not in sources else []
+        if topic not in sources and not through:
             continue
         via = through[0] if through else ""
-        runs = registry.runs(version.job, version.version)
+        runs = registry.runs(job, number)
         if not runs:
-            found.append(DerivedTable(version.job, version.version, "-", None, NEVER_RUN, via))
+            found.append(DerivedTable(job, number, "-", None, NEVER_RUN, via))
         for name in dict.fromkeys(r.table for r in runs if r.mode != "archive"):
             if table_exists(catalog, name):
                 matching, note = _check(catalog, name, where)
-                found.append(DerivedTable(version.job, version.version, name, matching, note, via))
+                found.append(DerivedTable(job, number, name, matching, note, via))
     return tuple(found)
 
 

@@ -22,9 +22,9 @@ from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import committed_rows
 from kappanb.tables.read import read_table
 from kappanb.workbench import Workbench
+from tests.history.test_forget import produce
 from tests.magics.conftest import fresh_workbench
 from tests.oracles import eventually
-from tests.runs.test_forget import produce
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

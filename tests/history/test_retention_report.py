@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kappanb.core.positions import read_range
+from kappanb.history.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
 from kappanb.kafka.log_extent import LogExtent, PartitionExtent
 from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.runs.retention import (
@@ -16,7 +17,6 @@ from kappanb.runs.retention import (
     needed_offsets,
     refusal,
 )
-from kappanb.runs.retention_report import ArchiveCoverage, ReplayRate, RetentionReport, moment
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00 UTC
 TRUNCATED = (PartitionExtent(0, 2000, 5000, T0 + 2000, recent=60),

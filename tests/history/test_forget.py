@@ -17,8 +17,8 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.exceptions import WhereError
+from kappanb.history.forget_report import ForgetReport
 from kappanb.kafka.topics import end_offsets
-from kappanb.runs.forget_report import ForgetReport
 from kappanb.stack.base import Stack
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import committed_rows

@@ -11,9 +11,7 @@ import pytest
 from kappanb.core.positions import read_range
 from kappanb.core.schema import parse_columns
 from kappanb.exceptions import ArchiveNotFoundError, ArchiveReplayError, StartPositionError
-from kappanb.kafka.connection import KafkaConnection
-from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
-from kappanb.runs.archive_replay import (
+from kappanb.history.archive_replay import (
     check_archive_range,
     check_malformed,
     handoff,
@@ -22,6 +20,8 @@ from kappanb.runs.archive_replay import (
     plan_handoffs,
     snapshots_text,
 )
+from kappanb.kafka.connection import KafkaConnection
+from kappanb.registry.records import JobVersion, RunRecord, TopicSpec
 from kappanb.runs.run_metrics import start_at
 from kappanb.tables.archive_coverage import PinnedArchive
 from kappanb.tables.catalog import DEFAULT_NAMESPACE, CatalogLocation, init_catalog

@@ -3,8 +3,8 @@ versions to replay, the log against the deadline; no I/O."""
 
 from __future__ import annotations
 
-from kappanb.runs.forget_deadline import DAY_MS, LogDeadline, LogPolicy
-from kappanb.runs.forget_report import DerivedTable, ForgetReport, Tombstones
+from kappanb.history.forget_deadline import DAY_MS, LogDeadline, LogPolicy
+from kappanb.history.forget_report import DerivedTable, ForgetReport, Tombstones
 from kappanb.tables.expiry import Expired
 
 NOW = 1_800_000_000_000

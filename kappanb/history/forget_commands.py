@@ -1,4 +1,4 @@
-"""The API's `forget`: a deletion request against a topic's archive (`kappanb.runs.forget`).
+"""The API's `forget`: a deletion request against a topic's archive (`kappanb.history.forget`).
 `kappanb.workbench.Workbench` has it. Every check that needs no stack comes first (the topic,
 the condition, the deadline, that an archive was started), then the archive's columns; only
 then is anything written. It holds the archive's lock while it acts, so no `archive` start
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from kappanb.core.durations import grace_ms
 from kappanb.exceptions import ArchiveNotFoundError, DurationError
+from kappanb.history.forget import ForgetRequest, forget_events
+from kappanb.history.forget_report import ForgetReport
 from kappanb.registry.base import Registry
-from kappanb.runs.forget import ForgetRequest, forget_events
-from kappanb.runs.forget_report import ForgetReport
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.health import StackHealth, command
 from kappanb.tables.catalog import table_exists

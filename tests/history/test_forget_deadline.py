@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kappanb.runs.forget_deadline import DAY_MS, LogDeadline, LogPolicy
+from kappanb.history.forget_deadline import DAY_MS, LogDeadline, LogPolicy
 
 NOW = 1_800_000_000_000
 HOUR = 3_600_000

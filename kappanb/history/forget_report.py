@@ -1,7 +1,7 @@
 """What `forget` did and what is left to do: the rows deleted from the archive, the
 tombstones written, the output tables that may still hold rows derived from the forgotten
 events (and the replays that rebuild them), and the log's hot retention against the
-deadline. No I/O: `kappanb.runs.forget` gathers the figures.
+deadline. No I/O: `kappanb.history.forget` gathers the figures.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from html import escape
 
 from kappanb.display.html import html_table, text_table
 from kappanb.display.plain import plain_text
-from kappanb.runs.forget_deadline import LogDeadline
+from kappanb.history.forget_deadline import LogDeadline
 from kappanb.tables.expiry import Expired
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from pyiceberg.schema import Schema
 from pyiceberg.types import LongType, NestedField
 
+from kappanb.history.forget import NEVER_RUN, derived_tables
 from kappanb.registry.base import now
 from kappanb.registry.records import JobVersion, RunRecord
 from kappanb.registry.store import LocalRegistry
-from kappanb.runs.forget import NEVER_RUN, derived_tables
 from kappanb.tables.catalog import CatalogLocation
 from kappanb.tables.where import parse_where
 from tests.tables.upsert_tables import commit_delta, data_file, new_table

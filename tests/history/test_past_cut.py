@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from kappanb.history.past_cut import PastCut, followers_in_scope
 from kappanb.registry.records import JobVersion, TopicSpec
-from kappanb.runs.past_cut import PastCut, followers_in_scope
 from kappanb.runs.report import StatusReport
 
 V1 = TopicSpec(name="rides.trips.v1", table="rides_trips_v1", columns=(), partitions=2)

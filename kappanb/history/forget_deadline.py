@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kappanb.core.durations import duration
-from kappanb.runs.retention_report import moment
+from kappanb.history.retention_report import moment
 
 DAY_MS = 86_400_000
 DEFAULT_SEGMENT_MS = 7 * DAY_MS
