@@ -62,8 +62,9 @@ class StackSettings:
     catalog_name: str = "kappanb"
     checkpoint_interval: str = "10 s"
     """How often jobs checkpoint; output tables commit on each checkpoint."""
-    watermark_idle_timeout: str = "5 s"
-    """A partition that gives a job no record for this long stops holding its watermark."""
+    watermark_idle_timeout: str | None = None
+    """A partition that gives a job no record for this long stops holding its watermark;
+    None: the stack's default (`idle_timeout_for`)."""
     flink_overrides: Mapping[str, Any] = field(default_factory=dict)
     """Flink configuration the embedded cluster gets over kappanb's own (key: value, as
     in Flink's config.yaml), applied when its JobManager starts."""
@@ -110,6 +111,26 @@ class StackSettings:
         """A copy with some ports chosen explicitly."""
         merged = {**self.ports, **ports}
         return replace(self, ports=merged, explicit_ports=self.explicit_ports | set(ports))
+
+
+IDLE_TIMEOUT_EMBEDDED = "5 s"
+IDLE_TIMEOUT_CLUSTER = "30 s"
+"""Flink judges a Kafka partition idle by time alone, from the moment its split is assigned,
+before the consumer has its metadata and has connected to the partition's broker. On a
+cluster of several brokers the partitions of the broker that answers first then set the
+watermark, and those of a broker that answers more than the timeout later come late, for
+the whole read (notebook 02 on the local cluster, a run started on a backlog while the
+TaskManager deployed: a quarter of each hour counted at 5 s; docs/reliability.md, "Reading a
+backlog on several brokers"). The cost: windows wait this long for a partition that has
+fallen quiet. The embedded stack has one broker, whose one answer holds every partition."""
+
+
+def idle_timeout_for(settings: StackSettings, embedded: bool) -> str:
+    """The idle timeout a run gets: the one set (`KAPPANB_WATERMARK_IDLE_TIMEOUT`), else
+    `IDLE_TIMEOUT_EMBEDDED` on the embedded stack and `IDLE_TIMEOUT_CLUSTER` elsewhere."""
+    if settings.watermark_idle_timeout:
+        return settings.watermark_idle_timeout
+    return IDLE_TIMEOUT_EMBEDDED if embedded else IDLE_TIMEOUT_CLUSTER
 
 
 def _duration(name: str, raw: str) -> str:

@@ -48,7 +48,7 @@ from kappanb.serving.serving import (
     Serving,
 )
 from kappanb.serving.view_repair import mend_views
-from kappanb.settings import StackSettings
+from kappanb.settings import StackSettings, idle_timeout_for
 from kappanb.stack.base import Stack
 from kappanb.stack.chosen import stack_for
 from kappanb.stack.embedded import EmbeddedStack
@@ -189,7 +189,8 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         places = self.stack.places
         return runs.RunLauncher(
             endpoints, self.registry, places.checkpoints, places.savepoints,
-            self.settings.checkpoint_interval, self.settings.watermark_idle_timeout,
+            self.settings.checkpoint_interval,
+            idle_timeout_for(self.settings, isinstance(self.stack, EmbeddedStack)),
             job_archive=places.job_archive, maintenance=self.settings.table_maintenance,
         )  # fmt: skip
 

@@ -16,7 +16,14 @@ def release_hold(
     connection: KafkaConnection, topics: Sequence[TopicSpec], held: WatermarkHold, sample: Sample
 ) -> bool:
     """Send the clock of the topic ``held`` names a heartbeat of that topic's newest event
-    time (from ``sample``); whether one went (at most one per moment, `Heartbeats`)."""
+    time (from ``sample``); whether one went (at most one per moment, `Heartbeats`).
+
+    Only once the run has read every partition up to the heads ``sample`` took the newest
+    event time at (`Sample.read_to_heads`): the heartbeat carries the clock's partition to
+    that moment, and a record still unread in a partition Flink has judged idle would come
+    after it, late."""
+    if not sample.read_to_heads():
+        return False
     topic = next((t for t in topics if t.name == held.topic and t.event_time), None)
     newest = sample.partition_event_ms.get(held.topic)
     if topic is None or topic.event_time is None or not newest:

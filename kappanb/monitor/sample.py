@@ -93,6 +93,22 @@ class Sample:
             found[topic] = merged
         return found
 
+    def read_to_heads(self) -> bool:
+        """Has this Flink job itself read every partition up to the heads sampled? Only its
+        own positions count: Flink's (sampled before the heads, and only ever late), or the
+        group's commits once this job has made them (see `positions`). A group's offset
+        from an earlier run, or a partition the job has no position for, is not read. What
+        a heartbeat to the topic's clock waits for (`kappanb.monitor.release`): "behind by
+        at most a few records" is not enough, as those records would come after it, late."""
+        own_commits = self.checkpoints >= 2
+        for topic, ends in self.end_offsets.items():
+            read = self.read_positions.get(topic, {})
+            committed = self.committed.get(topic, {}) if own_commits else {}
+            for partition, end in ends.items():
+                if max(read.get(partition, 0), committed.get(partition, 0)) < end:
+                    return False
+        return True
+
     def behind(self) -> dict[tuple[str, int], int]:
         """Records between the run's position (`positions`) and the head, per (topic,
         partition)."""
