@@ -3,8 +3,10 @@
 Created at the first switch (``POST namespaces/default/views``); replaced at each later one
 by a commit (``POST namespaces/default/views/<job>``) that asserts the view's uuid, adds the
 served table's schema and a view version selecting from it, and makes that version
-current (``-1``: the one just added). pyiceberg's RestCatalog only offers view calls when
-the server advertises them, so kappanb speaks to the endpoints through its session.
+current (``-1``: the one just added). A switch back to a table a version already selects
+from (a rollback) makes that version current again instead of adding an equal one.
+pyiceberg's RestCatalog only offers view calls when the server advertises them, so kappanb
+speaks to the endpoints through its session.
 
 A catalog without view endpoints (it answers the view route with a 404 that is no
 ``NoSuchViewException``, or 400, 405, 501) keeps only the namespace property: kappanb logs
@@ -85,6 +87,17 @@ def _publish(catalog: Any, job: str, table: str) -> None:
     known = [k["schema-id"] for k in current["schemas"] if k["fields"] == fields]
     # a schema the view knows is named by its id (a catalog may refuse to add it again)
     schema_id = known[0] if known else -1
+    if (earlier := _same_version(current, table, schema_id)) is not None:
+        # Back to a table served before (a rollback): that version is made current again.
+        # Iceberg reuses a version equal to one it has; a catalog that instead adds it
+        # again refuses its own metadata ("duplicate version-id 2", SeaweedFS).
+        body = {
+            "identifier": {"namespace": [DEFAULT_NAMESPACE], "name": job},
+            "requirements": [{"type": "assert-view-uuid", "uuid": current["view-uuid"]}],
+            "updates": [{"action": "set-current-view-version", "view-version-id": earlier}],
+        }  # fmt: skip
+        _post(catalog, _view_url(catalog, job), body, job)
+        return
     version = view_version(next_id, schema_id, table, DEFAULT_NAMESPACE, now_ms, "replace")
     add_schema = (
         []
@@ -107,6 +120,18 @@ def _publish(catalog: Any, job: str, table: str) -> None:
         ],
     }  # fmt: skip
     _post(catalog, _view_url(catalog, job), body, job)
+
+
+def _same_version(current: dict[str, Any], table: str, schema_id: int) -> int | None:
+    """The id of a version of the view that already selects from ``table`` with the schema
+    ``schema_id`` (-1: a schema the view does not know, so no such version), if any."""
+    if schema_id < 0:
+        return None
+    for version in current["versions"]:
+        summary = version.get("summary", {})
+        if summary.get(TABLE_KEY) == table and version.get("schema-id") == schema_id:
+            return int(version["version-id"])
+    return None
 
 
 def _load(catalog: Any, job: str) -> dict[str, Any] | None:
