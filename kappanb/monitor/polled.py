@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from kappanb.monitor.history import CaughtUp
 from kappanb.monitor.holds import WatermarkHold
+from kappanb.monitor.late_tally import LateTally
 from kappanb.monitor.sample import Sample
 
 RunKey = tuple[int, str]
@@ -29,7 +30,15 @@ class PolledCatchUp:
         self.threshold, self.hold = threshold, hold
         self._rules: dict[RunKey, CaughtUp] = {}
         self._held: dict[RunKey, WatermarkHold | None] = {}
+        self._late: dict[RunKey, LateTally] = {}
         self._lock = threading.Lock()
+
+    def counted(self, run: RunKey, sample: Sample) -> Sample:
+        """``sample`` with its late drops counted across the restarts seen between polls
+        (`kappanb.monitor.late_tally`)."""
+        with self._lock:
+            tally = self._late.setdefault(run, LateTally())
+        return tally(sample)
 
     def update(
         self, run: RunKey, sample: Sample, *, watermark_delay_ms: int = 0,
@@ -63,3 +72,5 @@ class PolledCatchUp:
                 del self._rules[key]
             for key in set(self._held) - runs:
                 del self._held[key]
+            for key in set(self._late) - runs:
+                del self._late[key]

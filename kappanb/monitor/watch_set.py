@@ -20,6 +20,7 @@ from kappanb.flink.rest import FlinkRest
 from kappanb.kafka.connection import KafkaConnection
 from kappanb.monitor.bounded_reads import BoundedRead
 from kappanb.monitor.history import CaughtUp, RunHistory, sample_hold
+from kappanb.monitor.late_tally import LateTally
 from kappanb.monitor.progress import CATCHING_UP, Progress, progress
 from kappanb.monitor.release import release_hold
 from kappanb.monitor.sample import MalformedCount, Sample, sample_run
@@ -190,8 +191,8 @@ class WatchSet:
         return f"<b>{self.job}</b> {links}" + html_table(self.headers(), self.status_rows())
 
 
-def _counted(sample: Callable[[], Sample], count: MalformedCount) -> Sample:
-    return count(sample())
+def _counted(sample: Callable[[], Sample], count: MalformedCount, late: LateTally) -> Sample:
+    return late(count(sample()))
 
 
 def _late_dropped(latest: Sample | None) -> int:
@@ -276,7 +277,7 @@ def _run_watch(
     delay = max((t.watermark_ms for t in topics), default=0)
     label = f"v{run.version} {run.mode}"
     watch = RunWatch(
-        label, partial(_counted, sample, count), bounded=run.until is not None,
+        label, partial(_counted, sample, count, LateTally()), bounded=run.until is not None,
         rule=CaughtUp(threshold=threshold, watermark_delay_ms=delay, committed=True,
                       delays={t.name: t.watermark_ms for t in topics}),
         live_watermark=(lambda: None) if live is None else partial(_latest_watermark, live),

@@ -222,9 +222,10 @@ def _sample_active(
             problems.append(f"{run.job} v{run.version} {run.mode} run #{run.id}: no figures "
                             f"from Flink or Kafka ({endpoints.redact(str(exc))})")  # fmt: skip
             continue
+        key, bounded = (run.id, run.flink_job_id), run.until is not None
+        sample = polled.counted(key, sample)  # late drops across Flink's restarts
         if run.mode == "live":
             live_watermark.setdefault(run.job, sample.watermark_ms)
-        key, bounded = (run.id, run.flink_job_id), run.until is not None
         caught_up = not bounded and polled.update(
             key, sample, watermark_delay_ms=max((t.watermark_ms for t in sources), default=0),
             live_watermark_ms=None if run.mode == "live" else live_watermark.get(run.job),

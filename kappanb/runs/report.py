@@ -280,8 +280,10 @@ class RunStatus:
 
 
 def _late(status: RunStatus) -> str:
-    return (f"its windows dropped {status.late_dropped:,} late records (not in the output: "
-            "docs/reliability.md, late events)")  # fmt: skip
+    # Flink's count starts again at 0 when it restarts the job: say which part it covers.
+    since = " since Flink last restarted it" if status.failing else ""
+    return (f"its windows dropped {status.late_dropped:,} late records{since} (not in the "
+            "output: docs/reliability.md, late events)")  # fmt: skip
 
 
 @plain_text

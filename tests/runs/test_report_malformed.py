@@ -56,3 +56,10 @@ def test_late_records_a_run_dropped_are_said_under_the_table() -> None:
     assert "#1 daily v1: its windows dropped 1,250 late records (not in the output" in text
     assert "#2 daily v2:" not in text  # none dropped: nothing to say
     assert "dropped 1,250 late records" in StatusReport(rows)._repr_html_()
+
+
+def test_a_late_count_after_a_restart_says_it_starts_there() -> None:
+    """Flink's count starts again at 0 when it restarts the job: the line says so."""
+    row = RunStatus(_run(1, ""), "http://f", 10, 5, "#1", late_dropped=40,
+                    failing="restarted 1 time, last because: TaskManager lost")  # fmt: skip
+    assert "dropped 40 late records since Flink last restarted it (not" in str(StatusReport([row]))
