@@ -360,12 +360,14 @@ try {
       const scrolls = [node, ...node.querySelectorAll('*')].some((n) => n.scrollWidth > n.clientWidth + 1
         && ['auto', 'scroll'].includes(getComputedStyle(n).overflowX));
       return {
-        scrolls, width: Math.round(area.width), legends: legends.length,
+        scrolls, width: Math.round(area.width), charts: charts.length, legends: legends.length,
         outside: [...charts, ...legends].filter((r) => r.right > area.right + 1 || r.left < area.left - 1).length,
       };
     });
     log(`watch output: ${JSON.stringify(fit)}`);
     if (fit.scrolls) miss('the watch output scrolls sideways');
+    // Each chart says which colour is which version: a legend per chart, drawn.
+    if (fit.legends < fit.charts) miss(`${fit.legends} legend(s) drawn for ${fit.charts} charts`);
     if (fit.outside) miss(`${fit.outside} chart(s) or legend(s) reach beyond the output area (${fit.width} px)`);
     // One word for v1's progress: the watch table's and the side panel's, once both judged.
     const agreed = await until("the watch table and the side panel saying the same of v1", 60_000, async () => {
