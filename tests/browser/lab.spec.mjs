@@ -10,8 +10,9 @@
 //      away from "Stop stack";
 //   5. clicks promote on v2, accepts the confirmation dialog, and sees v2 served;
 //   6. runs a `%%kappa job` cell with a typo (SELEC): Flink's parse error, a caret on line 2;
-//   7. runs `%kappa watch JOB`: the live panel fits the 1400 px window's output area with
-//      its legends, and its table and the side panel say the same of v1.
+//   7. presses Tab after `JOIN ` in a new cell: the first completion is one of kappanb's tables;
+//   8. runs `%kappa watch JOB`: the live panel fits the 1400 px window's output area with
+//      a legend per chart, and its table and the side panel say the same of v1.
 // It writes sql-cell.png, completion.png, panel.png, typo.png and watch.png to
 // KAPPA_OUT_DIR, and on any miss failure.png, and
 // exits 1 with a message saying which step failed and what it saw.
@@ -343,6 +344,28 @@ try {
     }
     await page.mouse.move(0, 0);
     await typo.screenshot({ path: png('typo.png') });
+  });
+
+  await step('complete after JOIN (Tab): kappanb\'s tables first', async () => {
+    const count = await cells.count();
+    await cells.last().locator('.cm-content').click();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('b');
+    await until('a new cell', 5_000, async () => (await cells.count()) > count || { notYet: true });
+    await cells.nth(count).locator('.cm-content').click();
+    await page.keyboard.type(`%%kappa job ${job}_join\nSELECT a.payment_id FROM ${sqlTable} AS a\nJOIN `);
+    await page.keyboard.press('Tab');
+    const types = await until('the completer after JOIN', 20_000, async () => {
+      const found = await page.locator('.jp-Completer .jp-Completer-item .jp-Completer-typeExtended').allInnerTexts();
+      if (found.length) return found;
+      const text = (await cells.nth(count).locator('.cm-content').innerText()).replace(/\u00a0/g, ' ');
+      return text.includes(`JOIN ${sqlTable}`) ? [`topic ${topic}`] : { notYet: true, seen: text };
+    });
+    if (!/^(topic |table|output table)/.test((types[0] ?? '').trim())) {
+      miss(`the first completion after JOIN is not one of kappanb's tables: ${types[0] ?? 'none'}`);
+    }
+    log(`after JOIN the first item is "${(types[0] ?? '').trim()}"`);
+    await page.keyboard.press('Escape');
   });
 
   await step('the live watch panel fits the output area, its legend visible, and agrees with the side panel', async () => {
