@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from kappanb.exceptions import SavepointError
+from kappanb.exceptions import RunNotFoundError, SavepointError
 from kappanb.flink.rest import FlinkRest
 from kappanb.generators import PaymentsGenerator
 from kappanb.stack.embedded import EmbeddedStack
@@ -33,12 +33,14 @@ def test_a_bounded_replay_stopped_midway_is_replayed_again_and_finishes_exactly(
 
     rest = FlinkRest(idle_stack.endpoints().flink_rest_url)
     stopped = None
-    for _attempt in range(3):  # a replay that finished before the stop missed its moment
+    for _attempt in range(5):  # a replay that finished before the stop missed its moment
         first = wb.replay(JOB, 1, until="latest", watch=False, restart=True)
         tasks_running(rest, first.run.flink_job_id)  # a savepoint needs every task running
         try:
             stopped = wb.stop(JOB, 1, savepoint=True).run
         except SavepointError:  # declined: its source had read to the end and was closing
+            continue
+        except RunNotFoundError:  # it finished between its tasks running and the stop
             continue
         if stopped.state == "STOPPED":
             break
