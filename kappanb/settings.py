@@ -64,7 +64,7 @@ class StackSettings:
     """How often jobs checkpoint; output tables commit on each checkpoint."""
     watermark_idle_timeout: str | None = None
     """A partition that gives a job no record for this long stops holding its watermark;
-    None: the stack's default (`idle_timeout_for`)."""
+    None: kappanb's default, `IDLE_TIMEOUT`."""
     flink_overrides: Mapping[str, Any] = field(default_factory=dict)
     """Flink configuration the embedded cluster gets over kappanb's own (key: value, as
     in Flink's config.yaml), applied when its JobManager starts."""
@@ -113,24 +113,23 @@ class StackSettings:
         return replace(self, ports=merged, explicit_ports=self.explicit_ports | set(ports))
 
 
-IDLE_TIMEOUT_EMBEDDED = "5 s"
-IDLE_TIMEOUT_CLUSTER = "30 s"
-"""Flink judges a Kafka partition idle by time alone, from the moment its split is assigned,
-before the consumer has its metadata and has connected to the partition's broker. On a
-cluster of several brokers the partitions of the broker that answers first then set the
-watermark, and those of a broker that answers more than the timeout later come late, for
-the whole read (notebook 02 on the local cluster, a run started on a backlog while the
-TaskManager deployed: a quarter of each hour counted at 5 s; docs/reliability.md, "Reading a
-backlog on several brokers"). The cost: windows wait this long for a partition that has
-fallen quiet. The embedded stack has one broker, whose one answer holds every partition."""
+IDLE_TIMEOUT = "30 s"
+"""Flink judges a Kafka partition idle by time alone: from the moment its split is assigned
+(before the consumer has its metadata and has reached the partition's broker), and while
+its fetched records wait behind other partitions' on a starved machine. A partition judged
+idle while it still has records to give lets the others carry the watermark past them:
+they come late. Seen at 5 s: on a cluster of several brokers (notebook 02's live run started
+on a backlog, a quarter of each hour counted) and on the embedded stack of a loaded machine
+(a live run and a replay side by side, 32 to 106 of 599 hourly windows short after a
+TaskManager kill); docs/reliability.md, "Watermarks". The cost: windows wait up to this long
+for a partition that has fallen quiet (an empty one, or the quiet ones at the end of a burst
+before the topic's clock carries the watermark on)."""
 
 
-def idle_timeout_for(settings: StackSettings, embedded: bool) -> str:
+def idle_timeout_for(settings: StackSettings) -> str:
     """The idle timeout a run gets: the one set (`KAPPANB_WATERMARK_IDLE_TIMEOUT`), else
-    `IDLE_TIMEOUT_EMBEDDED` on the embedded stack and `IDLE_TIMEOUT_CLUSTER` elsewhere."""
-    if settings.watermark_idle_timeout:
-        return settings.watermark_idle_timeout
-    return IDLE_TIMEOUT_EMBEDDED if embedded else IDLE_TIMEOUT_CLUSTER
+    `IDLE_TIMEOUT`, on every stack."""
+    return settings.watermark_idle_timeout or IDLE_TIMEOUT
 
 
 def _duration(name: str, raw: str) -> str:

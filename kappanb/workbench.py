@@ -190,7 +190,7 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
         return runs.RunLauncher(
             endpoints, self.registry, places.checkpoints, places.savepoints,
             self.settings.checkpoint_interval,
-            idle_timeout_for(self.settings, isinstance(self.stack, EmbeddedStack)),
+            idle_timeout_for(self.settings),
             job_archive=places.job_archive, maintenance=self.settings.table_maintenance,
         )  # fmt: skip
 

@@ -29,6 +29,7 @@ from kappanb.kafka.topics import create_topic
 from kappanb.registry.base import Registry, now, time_text
 from kappanb.registry.kinds import RunMode, flink_job_state
 from kappanb.registry.records import ACTIVE_STATES, JobVersion, RunRecord, TopicSpec
+from kappanb.settings import IDLE_TIMEOUT
 from kappanb.stack.checkpoints import as_dir_uri, join
 from kappanb.stack.endpoints import Endpoints
 from kappanb.tables.catalog import drop_table, init_catalog
@@ -84,7 +85,7 @@ class RunLauncher:
         checkpoints_dir: str | Path,
         savepoints_dir: str | Path,
         checkpoint_interval: str,
-        watermark_idle_timeout: str = "5 s",
+        watermark_idle_timeout: str = IDLE_TIMEOUT,
         job_archive: str | None = None,
         maintenance: MaintenancePolicy | None = None,
     ) -> None:

@@ -8,7 +8,7 @@ and the others' records came late when their broker answered after the idle time
 brokers"). On this cluster, idle timeouts of 0.2 to 2 s lost 1,255 to 18,820 of 28,911
 events whenever the consumer took longer than the timeout to get its offsets (1.0 to 4.4 s
 after the splits were assigned), and none when it took less. This guards kappanb's default
-for a cluster (`IDLE_TIMEOUT_CLUSTER`) and what the run counts: the 5 s before it lost
+(`IDLE_TIMEOUT`) and what the run counts: the 5 s before it lost
 events only on a loaded machine (a quarter of each hour, 3.9 s to the offsets, then the
 brokers' first answers).
 """
@@ -49,7 +49,7 @@ def test_a_run_started_on_a_backlog_counts_every_hour(
 ) -> None:
     monkeypatch.delenv("KAPPANB_WATERMARK_IDLE_TIMEOUT", raising=False)
     wb = workbench
-    assert wb.settings.watermark_idle_timeout is None  # the cluster's default, 30 s
+    assert wb.settings.watermark_idle_timeout is None  # kappanb's default, 30 s
     wb.topic("backlog.payments.v1", "payments", event_time="event_time", watermark="30 s",
              partitions=4, key="payment_id", table="backlog_payments")  # fmt: skip
     generator = PaymentsGenerator(seed=3, out_of_order=0.2, start=datetime(2026, 3, 1, tzinfo=UTC))

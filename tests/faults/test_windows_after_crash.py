@@ -1,5 +1,6 @@
 """An hourly window job replayed over a topic whose partitions end far apart, with the
-TaskManager killed while the log is partly read (issue 18, point 1).
+TaskManager killed while the log is partly read (issue 18, point 1); a live run of the same
+SQL, from offset 0, runs beside it and is killed with it.
 
 Partition 0 holds a few events spread over the whole range: it is read to its end early,
 and after the restore its split emits no record, hence no watermark. Before kappanb's
@@ -33,6 +34,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
 
 TOPIC = "faults.windows.trips"
 JOB = "hourly_trips"
+LIVE_JOB = "hourly_trips_live"
 START = datetime(2026, 3, 1)
 HOURS = 600
 PER_PARTITION = 120_000
@@ -55,9 +57,11 @@ def test_a_windowed_replay_killed_mid_log_commits_every_closed_window(
     events: list[dict[str, Any]] = [e for es in parts.values() for e in es]
     expected = closed_hourly_windows(events, DELAY_S)
     wb.job(JOB, HOURLY_SQL.format(table="crash_trips"))
+    wb.job(LIVE_JOB, HOURLY_SQL.format(table="crash_trips"))
     rest = FlinkRest(fault_stack.endpoints().flink_rest_url)
     missed: list[str] = []
     for _attempt in range(4):  # a replay that read everything before its moment: again
+        live = wb.run(LIVE_JOB, restart=True)  # a live run from offset 0, killed beside it
         handle = wb.replay(JOB, restart=True)
         killed = kill_while_reading(fault_stack, rest, handle.run.flink_job_id, total, 0.4)
         if not isinstance(killed, str):
@@ -73,5 +77,8 @@ def test_a_windowed_replay_killed_mid_log_commits_every_closed_window(
     seconds = time.monotonic() - began
     assert len(got) == len(expected), f"{len(got)} of {len(expected)} windows after the restore"
     assert got == expected  # window starts are naive UTC, as the oracle's
+    assert live.wait(300), f"live run not caught up: {live.hold or live.run_state}"
+    assert live.run_state == "RUNNING" and rest.restarts(live.run.flink_job_id) >= 1
+    assert windows(wb.read(LIVE_JOB, 1).collect()) == expected, "the live run's windows"
     record("TaskManager kill -9, windowed replay", "1/1", seconds,
            f"killed {killed}; {len(got)} windows exact")  # fmt: skip

@@ -3,8 +3,9 @@ a watermark a partition holds back is said, with the partition (issue 18, point 
 
 Each case writes trips straight to chosen partitions (as a producer that picks partitions
 does, or as `produce` without `--key` does with its long runs per partition), runs an hourly
-window job live from offset 0, and checks that once `wait()` returns True a read equals the
-oracle: every window ending at or before the newest event minus the watermark delay.
+window job live from offset 0 and, beside it, replays the same SQL as another job, and checks
+that once each `wait()` returns True a read equals the oracle: every window ending at or
+before the newest event minus the watermark delay.
 """
 
 from __future__ import annotations
@@ -81,12 +82,16 @@ def test_every_window_the_data_closes_fires_whatever_the_partitions(
     parts = _shape(shape)
     produce_to_partitions(stack.endpoints().bootstrap_servers, topic, parts)
     expected = closed_hourly_windows([e for es in parts.values() for e in es], DELAY_S)
+    # A live run, and beside it a replay (fresh group, its own table) of the same SQL.
     wb.job(job, HOURLY_SQL.format(table=table))
-    handle = wb.run(job)
-    assert handle.wait(240), f"{shape}: not caught up ({handle.hold or handle.run_state})"
-    got = _windows(wb.read(job, 1).collect())
-    assert len(got) == len(expected), f"{shape}: {len(got)} of {len(expected)} windows"
-    assert got == expected
+    wb.job(f"{job}_replayed", HOURLY_SQL.format(table=table))
+    handles = {job: wb.run(job), f"{job}_replayed": wb.replay(f"{job}_replayed", 1)}
+    for name, handle in handles.items():
+        said = f"{shape}, {handle.run.mode}"
+        assert handle.wait(240), f"{said}: not caught up ({handle.hold or handle.run_state})"
+        got = _windows(wb.read(name, 1).collect())
+        assert len(got) == len(expected), f"{said}: {len(got)} of {len(expected)} windows"
+        assert got == expected, said
 
 
 def test_a_partition_that_holds_the_watermark_is_named_until_it_falls_quiet(
