@@ -3,7 +3,9 @@ TaskManager killed while the log is partly read (issue 18, point 1); a live run 
 SQL, from offset 0, runs beside it and is killed with it.
 
 Partition 0 holds a few events spread over the whole range: it is read to its end early,
-and after the restore its split emits no record, hence no watermark. Before kappanb's
+and after the restore its split emits no record, hence no watermark. Partition 1 is empty,
+and partition 2 ends half the range behind the others, so every shape a partition can
+have is restored at once. Before kappanb's
 sources fell quiet partitions out of the watermark, no window fired after the restore and
 the table kept the windows of before the kill. Now `wait()` returns True only once every
 window the data closes is committed, and a read right after it equals the oracle exactly.
@@ -37,7 +39,7 @@ JOB = "hourly_trips"
 LIVE_JOB = "hourly_trips_live"
 START = datetime(2026, 3, 1)
 HOURS = 600
-PER_PARTITION = 120_000
+PER_PARTITION = 100_000
 DELAY_S = 30
 
 
@@ -49,10 +51,13 @@ def test_a_windowed_replay_killed_mid_log_commits_every_closed_window(
     fault_stack: EmbeddedStack, fault_wb: Workbench
 ) -> None:
     wb = fault_wb
-    wb.topic(TOPIC, TRIPS_SCHEMA, partitions=4, table="crash_trips", event_time="event_time",
+    wb.topic(TOPIC, TRIPS_SCHEMA, partitions=6, table="crash_trips", event_time="event_time",
              watermark=f"{DELAY_S} s")  # fmt: skip
-    parts = {0: trips(0, 40, START, HOURS, seed=1)}
-    parts |= {p: trips(p, PER_PARTITION, START, HOURS, seed=1) for p in (1, 2, 3)}
+    # Every shape at once: 0 exhausted early, 1 empty, 2 far behind (its newest event half
+    # the range behind the others'), 3-5 read to the end.
+    parts = {0: trips(0, 40, START, HOURS, seed=1), 1: []}
+    parts |= {2: trips(2, PER_PARTITION // 2, START, HOURS / 2, seed=1)}
+    parts |= {p: trips(p, PER_PARTITION, START, HOURS, seed=1) for p in (3, 4, 5)}
     total = produce_to_partitions(fault_stack.endpoints().bootstrap_servers, TOPIC, parts)
     events: list[dict[str, Any]] = [e for es in parts.values() for e in es]
     expected = closed_hourly_windows(events, DELAY_S)
