@@ -5,7 +5,9 @@ after FROM (kappanb's names first, the topic whole), and its Kappa panel shows t
 offers only the actions the server accepts and promotes v2 after a confirmation; the
 registry then serves v2. A typo in a job cell shows Flink's parse error with a caret on
 the line typed, and the live watch panel fits the output area and agrees with the panel.
-Screenshots go to a temporary folder (printed), or to KAPPANB_BROWSER_SHOTS when set: see
+Screenshots go to a temporary folder (printed), or to KAPPANB_BROWSER_SHOTS when set; with
+KAPPANB_DOCS_SCREENSHOTS=1 the cell's replaces docs/extension-sql-cell.png (the side
+panel's and the watch panel's pictures come from test_notebook.py): see
 docs/screenshots/README.md."""
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +35,7 @@ from tests.browser.lab_server import (
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 SCRIPT_TIMEOUT_S = 420
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_extension_from_the_wheel_promotes_in_the_panel(
@@ -69,6 +73,8 @@ def test_extension_from_the_wheel_promotes_in_the_panel(
         )
     for name in ("sql-cell.png", "completion.png", "panel.png", "typo.png", "watch.png"):
         assert (shots / name).stat().st_size > 5_000, f"{name} is (nearly) empty"
+    if os.environ.get("KAPPANB_DOCS_SCREENSHOTS") == "1":  # the README's picture of the cell
+        shutil.copy(shots / "sql-cell.png", DOCS / "extension-sql-cell.png")
 
     assert prepared_job.workbench.serving(prepared_job.job) == 2  # the click reached the registry
     # Last, so that a run shows everything else too: JupyterLab's own compatibility check of

@@ -76,11 +76,13 @@ def ensure_playwright() -> None:
         pytest.fail(f"`npm ci` in {HERE} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
 
 
-def run_spec(env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
-    """`node lab.spec.mjs` in a process group of its own: past ``timeout`` the group (node
+def run_spec(
+    env: dict[str, str], timeout: float, script: Path = SPEC
+) -> subprocess.CompletedProcess[str]:
+    """`node SCRIPT` (lab.spec.mjs) in a process group of its own: past ``timeout`` the group (node
     and the Chromium it launched) is killed, and the run counts as failed (exit -9)."""
     with subprocess.Popen(
-        [node(), str(SPEC)], cwd=HERE, env={**os.environ, **env}, text=True,
+        [node(), str(script)], cwd=HERE, env={**os.environ, **env}, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     ) as process:  # fmt: skip
         try:
@@ -88,5 +90,5 @@ def run_spec(env: dict[str, str], timeout: float) -> subprocess.CompletedProcess
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             out, err = process.communicate()
-            err += f"\nlab.spec.mjs still ran after {timeout:.0f} s: killed with its Chromium"
+            err += f"\n{script.name} still ran after {timeout:.0f} s: killed with its Chromium"
         return subprocess.CompletedProcess(process.args, process.returncode, out, err)
