@@ -198,7 +198,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--fault-trials", type=int, default=6,
-        help="TaskManager kills in the fault matrix (tests/faults; 6 by default, in CI too: "
-        "three during a checkpoint, three at spread shares of the log read)",
+        "--fault-trials", type=int, default=4,
+        help="TaskManager kills in the fault matrix (tests/faults; 4 by default, in CI too: "
+        "two during a checkpoint, two at spread shares of the log read)",
     )  # fmt: skip

@@ -198,8 +198,35 @@ def start_process(
             start_new_session=True,
         )
     record = record_for(service, proc.pid, log_file, marks)
+    wait_for_arguments(proc.pid, EXEC_SETTLE_S)
     write_pid_file(pid_file, record)
     return record
+
+
+EXEC_SETTLE_S = 5.0
+
+
+def wait_for_arguments(pid: int, timeout: float) -> bool:
+    """Wait until a process just started reads back a command line; False if it never did
+    (it ended, or ``timeout`` passed). The process is not reaped.
+
+    `Popen` returns once the child's `exec` has passed its point of no return, which on
+    Linux comes before the new program's arguments are in place: for a moment
+    /proc/PID/cmdline reads empty (seen on a loaded machine), and a check of the service's
+    marks right after `up` would call it "not running"."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return False
+            if proc.cmdline():
+                return True
+        except psutil.Error:
+            return False
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
 
 
 def stop_process(record: PidRecord, timeout: float) -> str:
@@ -209,12 +236,44 @@ def stop_process(record: PidRecord, timeout: float) -> str:
     """
     if not record.matches_live_process():
         return "not running"
+    group = _group_members(record.pid)
     _signal_group(record.pid, signal.SIGTERM)
-    if _wait_gone(record, timeout):
+    if _wait_gone(record, timeout) and _members_gone(group, timeout):
         return "stopped"
     _signal_group(record.pid, signal.SIGKILL)
+    for member in group:  # one that left the group (setsid) still goes with its service
+        with contextlib.suppress(psutil.Error):
+            member.kill()
     _wait_gone(record, 10.0)
+    _members_gone(group, 10.0)
     return "killed"
+
+
+def _group_members(pid: int) -> list[psutil.Process]:
+    """The leader's descendants: they get its signal and must be gone before it counts as
+    stopped (a shell's child can outlive the shell by a moment)."""
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _members_gone(members: list[psutil.Process], timeout: float) -> bool:
+    """True once every member has ended (a zombie counts as ended: an orphan's may wait for
+    a parent that never reaps it)."""
+    deadline = time.monotonic() + timeout
+    while any(_still_running(p) for p in members):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _still_running(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "01-kappa-in-ten-minutes.ipynb"
 SCRIPT = tools.HERE / "notebook.spec.mjs"
 SCRIPT_TIMEOUT_S = 900
-BURST = 200_000
-"""Events sent at once behind v1's back: more than it reads in several seconds."""
+BURST = 400_000
+"""Events sent at once behind v1's back: more than it reads in several seconds on a quiet
+machine, so that every view can be seen to say "catching up" before it is back."""
 DOCS = {"nb-replay.png": "watch-panel.png", "nb-panel.png": "extension-panel.png"}
 
 

@@ -1,11 +1,12 @@
-"""`kill -9` of the TaskManager during a replay, at six different moments (three of them
+"""`kill -9` of the TaskManager during a replay, at four different moments (two of them
 while a checkpoint is being taken), each after a completed checkpoint and while the log is
 partly read (measured before the kill, and said): Flink restarts the job from its latest
 checkpoint once `up` has started a new TaskManager, and the output equals the oracle every
 time. A replay that read everything before its moment is run again, not counted.
 
-``--fault-trials N`` runs more trials (CI runs the default six: each takes about 40 s on
-2 cores, and ten kept the whole CI run over its 50-minute budget).
+``--fault-trials N`` runs more trials (CI runs the default four: each takes about 35 s on
+2 cores; ten kept the whole CI run over its 50-minute budget, and six with notebook 01 run
+in the browser would come within a minute of it).
 """
 
 from __future__ import annotations

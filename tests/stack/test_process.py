@@ -18,6 +18,7 @@ from kappanb.stack.process import (
     start_process,
     start_ticks,
     stop_process,
+    wait_for_arguments,
 )
 from tests.stack.clock import identity_of, shift_boot_time
 
@@ -229,3 +230,35 @@ def test_a_process_whose_main_thread_ended_runs_until_its_last_thread_ends(
         assert time.monotonic() < deadline + 5, "the process did not end with its last thread"
         time.sleep(0.05)
     assert not psutil.pid_exists(record.pid)  # reaped, not left a zombie
+
+
+def test_start_waits_until_the_new_programs_arguments_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Popen returns before exec has put the program's arguments in place: for a moment
+    # /proc/PID/cmdline is empty (a loaded machine showed it), and the marks cannot match.
+    seen: list[int] = []
+    real = psutil.Process.cmdline
+
+    def empty_at_first(proc: psutil.Process) -> list[str]:
+        seen.append(proc.pid)
+        return [] if len(seen) < 3 else real(proc)
+
+    monkeypatch.setattr(psutil.Process, "cmdline", empty_at_first)
+    record = _sleeper(tmp_path)
+    try:
+        assert len(seen) == 3  # asked until the arguments read back
+        assert record.matches_live_process()
+    finally:
+        stop_process(record, timeout=10)
+
+
+def test_start_does_not_wait_for_a_program_that_ended() -> None:
+    ended = subprocess.Popen(["true"])
+    began = time.monotonic()
+    while psutil.Process(ended.pid).status() != psutil.STATUS_ZOMBIE:  # ended, not reaped
+        assert time.monotonic() - began < 10
+    assert not wait_for_arguments(ended.pid, timeout=30)
+    assert time.monotonic() - began < 10  # it did not wait the 30 s
+    ended.wait()
+    assert not wait_for_arguments(ended.pid, timeout=30)  # reaped: gone
