@@ -65,7 +65,7 @@ class WatchedRun:
         latest = w.history.latest
         held = w.hold
         return progress(
-            latest.state if latest else None, bounded=w.bounded, caught_up=w.caught_up,
+            latest.state if latest else None, bounded=w.bounded, caught_up=w.judged_caught_up,
             behind=latest.behind_total if latest else None, threshold=w.rule.threshold,
             held=str(held) if held else "",
         )  # fmt: skip

@@ -84,6 +84,7 @@ class RunWatch:
         """Consecutive failed samples (Flink or Kafka unreachable) after which it gives up."""
         self.history = RunHistory()
         self.rule = rule or CaughtUp()
+        self._judged_before = False  # the rule fired once, before a `rearm`
         self.error: str | None = None
         self._take, self._live_watermark = take, live_watermark
         self._thread_name = f"kappanb-watch-{thread_name or label}"
@@ -101,7 +102,16 @@ class RunWatch:
     # ---- what subscribers see ----------------------------------------------------------
     @property
     def caught_up(self) -> bool:
+        """The rule has fired since the last `rearm`: what `wait` waits for."""
         return self.rule.fired
+
+    @property
+    def judged_caught_up(self) -> bool:
+        """The rule fired for this run at some point, re-armed since or not: what every view
+        shows as "caught up" while the run stays close to the head (`kappanb.monitor.progress`),
+        as the side panel does from the recorded verdict. A new watch of the run re-arms the
+        rule for its own `wait`; that must not make a view say "at the head" meanwhile."""
+        return self.rule.fired or self._judged_before
 
     @property
     def hold(self) -> WatermarkHold | None:
@@ -130,6 +140,7 @@ class RunWatch:
         with self._events:
             if self.bounded or self.finished or self.ended or not self.rule.fired:
                 return
+            self._judged_before = True
             self.rule = replace(
                 self.rule, streak=0, fired=False, checkpoints_when_close=None, held_by=None
             )

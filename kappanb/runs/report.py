@@ -216,7 +216,8 @@ class RunHandle:
         latest = own.history.latest
         held = own.hold
         shown = progress(
-            latest.state if latest else None, bounded=self.bounded, caught_up=own.caught_up,
+            latest.state if latest else None, bounded=self.bounded,
+            caught_up=own.judged_caught_up,
             behind=latest.behind_total if latest else None, threshold=own.rule.threshold,
             held=str(held) if held else "",
         )  # fmt: skip

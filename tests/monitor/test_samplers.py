@@ -99,3 +99,31 @@ def test_a_watch_whose_run_ended_is_replaced_by_the_next_lease() -> None:
     ended.release()  # the old lease gives back nothing of the new watch's
     assert samplers.leases((4, "f", 1000)) == 1
     fresh.release()
+
+
+def test_a_new_lease_rearms_the_wait_but_not_what_the_views_say() -> None:
+    # A replay's `%kappa replay` leases the live run's watch too: its own wait() must see
+    # the live run caught up afresh, but the live run's row must not drop from "caught up"
+    # to "at the head" meanwhile, while its own panel and the side panel say "caught up".
+    from kappanb.monitor.history import CaughtUp
+    from kappanb.monitor.watch_set import WatchedRun
+
+    close = steady()  # 5 behind: within the threshold
+    samplers, built = SharedSamplers(), []
+
+    def build() -> RunWatch:
+        watch = RunWatch("v1 live", close, rule=CaughtUp(hold=3), interval=0.01)
+        built.append(watch)
+        return watch
+
+    first = samplers.acquire((1, "f1", 1000), build, 0.01)
+    first.watch.start()
+    assert first.watch.wait(10) and first.watch.caught_up
+    first.watch.interval = 3600.0  # no sample now: the re-armed rule cannot fire again
+    assert until(lambda: len(first.watch.history) >= 4)
+    second = samplers.acquire((1, "f1", 1000), build, 3600.0)
+    assert second.watch is first.watch and not second.watch.caught_up  # re-armed for wait()
+    assert second.watch.judged_caught_up
+    assert WatchedRun(second.watch, "").progress().where == "caught up"
+    first.release()
+    second.release()
