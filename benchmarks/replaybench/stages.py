@@ -12,7 +12,8 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from benchmarks.replaybench.measure import Figure, figure, stage
 from benchmarks.replaybench.workloads import Workload, hand_written_sql
 from kappanb.flink.rest import FlinkRest
 from kappanb.generators import PaymentsGenerator
-from kappanb.stack.embedded import EmbeddedStack
+from kappanb.stack.base import Stack
 from kappanb.stack.flink_cluster import flink_dist
 from kappanb.stack.jars import JarCache
 from kappanb.stack.java import find_java
@@ -37,19 +38,33 @@ POLL_S = 0.2
 
 @dataclass
 class Bench:
-    """The stack under test and where the benchmark keeps its scratch files."""
+    """The stack under test and where the benchmark keeps its scratch files.
 
-    stack: EmbeddedStack
+    On the embedded stack the defaults hold; on a stack kappanb did not start (the local
+    cluster) ``pids`` names its processes, ``reader_bootstrap`` a listener the Python
+    readers reach without credentials, and ``client_env`` chooses the profile."""
+
+    stack: Stack
     workbench: Workbench
     topic: str
     source: str  # the topic's SQL table name
     events: int
     scratch: Path
     checkpoint_interval: str
+    pids: Callable[[], dict[str, int]] | None = None
+    reader_bootstrap: str | None = None
+    client_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def services(self) -> dict[str, int]:
+        if self.pids is not None:
+            return self.pids()
         return {s.name: s.pid for s in self.stack.status().services if s.pid is not None}
+
+    @property
+    def bootstrap(self) -> str:
+        """Where the Python readers (raw, oracle) read the topic."""
+        return self.reader_bootstrap or self.stack.endpoints().bootstrap_servers
 
     @property
     def rest(self) -> FlinkRest:
@@ -60,6 +75,7 @@ class Bench:
             **os.environ,
             "KAPPANB_HOME": str(self.stack.settings.home),
             "PYTHONPATH": str(ROOT),
+            **self.client_env,
         }
 
 
@@ -118,7 +134,7 @@ def raw_python(bench: Bench) -> Figure:
         "benchmarks.replaybench.pyread",
         "raw",
         "--bootstrap",
-        bench.stack.endpoints().bootstrap_servers,
+        bench.bootstrap,
         "--topic",
         bench.topic,
     ]
@@ -139,7 +155,7 @@ def oracle(bench: Bench, workload: Workload) -> tuple[Figure, pl.DataFrame]:
         "--workload",
         workload.name,
         "--bootstrap",
-        bench.stack.endpoints().bootstrap_servers,
+        bench.bootstrap,
         "--topic",
         bench.topic,
         "--out",
