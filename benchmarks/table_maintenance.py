@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.machine import machine
 from kappanb.settings import StackSettings
 from kappanb.stack.embedded import EmbeddedStack
-from kappanb.tables.catalog import DEFAULT_NAMESPACE, open_catalog
+from kappanb.tables.catalog import DEFAULT_NAMESPACE, Catalog, open_catalog
 from kappanb.tables.maintenance import MaintenancePolicy
 from kappanb.tables.merge_read import DATA, MANIFESTS, applicable, plan_files
 from kappanb.tables.read import read_table
@@ -63,8 +63,8 @@ def oracle(events: list[dict[str, Any]]) -> Rows:
     return frozenset((m, counts[m], totals[m]) for m in counts)
 
 
-def _rows(wb: Workbench, job: str) -> Rows:
-    frame = wb.read(job).collect().select("merchant", "payments", "total")
+def _rows(catalog: Catalog, table: str) -> Rows:
+    frame = read_table(catalog, table).select("merchant", "payments", "total")
     return frozenset((str(m), int(p), int(t)) for m, p, t in frame.iter_rows())
 
 
@@ -104,16 +104,47 @@ def _table(wb: Workbench, job: str) -> Any:
 def _cold(read: Callable[[], object]) -> float:
     """One read with no manifest decoded yet in this process (`read` keeps them)."""
     MANIFESTS.clear()
-    return _timed(read, rounds=1)
+    return _times(read, rounds=1)[0]
 
 
-def _timed(read: Callable[[], object], rounds: int = 3) -> float:
+def _times(read: Callable[[], object], rounds: int) -> list[float]:
     times = []
     for _ in range(rounds):
         began = time.perf_counter()
         read()
         times.append(time.perf_counter() - began)
-    return statistics.median(times)
+    return times
+
+
+def _spread(times: list[float]) -> dict[str, float]:
+    """Median, min and max of repeated reads, seconds."""
+    return {"median": statistics.median(times), "min": min(times), "max": max(times)}
+
+
+def phases(catalog: Any, name: str, rounds: int) -> dict[str, float]:
+    """Where one `read` of table ``name`` goes (medians over ``rounds``, seconds): loading
+    the table (catalog, metadata), planning (manifest list, manifests), reading the data
+    files, reading the delete files that apply, and merging (deletes applied)."""
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    from kappanb.tables.merge_read import merge, read_all
+
+    split: dict[str, list[float]] = defaultdict(list)
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        table = open_catalog(catalog).load_table((DEFAULT_NAMESPACE, name))
+        snapshot, schema = table.current_snapshot(), table.schema()
+        t1 = time.perf_counter()
+        refs = applicable(plan_files(table, snapshot))
+        t2 = time.perf_counter()
+        data, deletes = read_all(table, refs, schema)
+        t3 = time.perf_counter()
+        merge(data, deletes, schema_to_pyarrow(schema, include_field_ids=False))
+        t4 = time.perf_counter()
+        for key, seconds in (("load", t1 - t0), ("plan", t2 - t1), ("read_files", t3 - t2),
+                             ("merge", t4 - t3)):  # fmt: skip
+            split[key].append(seconds)
+    return {key: statistics.median(values) for key, values in split.items()}
 
 
 def _fresh_copy(wb: Workbench, job: str) -> str:
@@ -133,9 +164,13 @@ def _fresh_copy(wb: Workbench, job: str) -> str:
     return name
 
 
-def measure(wb: Workbench, commits: int, compact_every: int, seed: int = 7) -> dict[str, Any]:
-    """Age the "off", "on" and "sink" runs by ``commits`` commits; read them and a fresh
-    copy. The runs' tables are created by ``wb``'s stack, "sink"'s maintained by the sink."""
+def measure(
+    wb: Workbench, commits: int, compact_every: int, *, keys: int = 200, reads: int = 9,
+    seed: int = 7,
+) -> dict[str, Any]:  # fmt: skip
+    """Age the "off", "on" and "sink" runs by ``commits`` commits after a first one of
+    ``keys`` rows; read them and a fresh copy, each ``reads`` times. The runs' tables are
+    created by ``wb``'s stack, "sink"'s maintained by the sink."""
     stamp = time.strftime("%Y%m%d%H%M%S")
     topic, source = f"maint.events.{stamp}", f"maint_{stamp}"
     plain = Workbench(replace(wb.settings, table_maintenance=None), auto_up=False)
@@ -147,19 +182,23 @@ def measure(wb: Workbench, commits: int, compact_every: int, seed: int = 7) -> d
         runner.job(job, SQL.format(source=source), note="table maintenance benchmark")
         runner.run(job, watch=False)
     jobs = (off, on, sink)
-    rng, events, compacted = random.Random(seed), [], 0
-    aged_on: list[float] = []
+    catalog = wb.stack.endpoints().catalog
+    tables = {job: wb.runs(job)[-1].table for job in jobs}
+    rng = random.Random(seed)
+    events = [{"merchant": f"m{k}", "amount": rng.randrange(1, 999)} for k in range(keys)]
+    compacted, aged_on = 0, []
     try:
-        for i in range(1, commits + 1):
-            batch = [{"merchant": f"m{rng.randrange(MERCHANTS)}", "amount": rng.randrange(1, 999)}
-                     for _ in range(BATCH)]  # fmt: skip
-            events += batch
-            wb.produce(topic, batch)
+        for i in range(commits + 1):  # commit 0: every key once
+            if i:
+                batch = [{"merchant": f"m{rng.randrange(keys)}", "amount": rng.randrange(1, 999)}
+                         for _ in range(BATCH)]  # fmt: skip
+                events += batch
+            wb.produce(topic, batch if i else events)
             want = oracle(events)
             for job in jobs:
-                _wait_for(lambda job=job: _rows(wb, job), want)  # type: ignore[misc]
-            if i % compact_every == 0:  # "on" at its worst first: the most commits since
-                aged_on.append(_timed(lambda: wb.read(on).collect()))
+                _wait_for(lambda job=job: _rows(catalog, tables[job]), want)  # type: ignore[misc]
+            if i and i % compact_every == 0:  # "on" at its worst first: the most commits since
+                aged_on += _times(lambda: read_table(catalog, tables[on]), reads)
                 compacted += 1
                 wb.compact(on)
         _wait_for_rewrite(wb, sink, timeout=120)
@@ -167,29 +206,30 @@ def measure(wb: Workbench, commits: int, compact_every: int, seed: int = 7) -> d
         for job in jobs:
             wb.stop(job, 1)
     fresh = _fresh_copy(wb, off)
-    catalog = wb.stack.endpoints().catalog
+    names = {"fresh": fresh, "off": tables[off], "on": tables[on], "sink": tables[sink]}
     readers: dict[str, Callable[[], object]] = {
-        "fresh": lambda: read_table(catalog, fresh),
-        "off": lambda: wb.read(off).collect(),
-        "on": lambda: wb.read(on).collect(),
-        "sink": lambda: wb.read(sink).collect(),
+        name: (lambda table=table: read_table(catalog, table))  # type: ignore[misc]
+        for name, table in names.items()
     }
     cold = {name: _cold(read) for name, read in readers.items()}
-    reads = {name: _timed(read) for name, read in readers.items()}
-    reads["on_before_compaction"] = statistics.median(aged_on) if aged_on else 0.0
-    if {_rows(wb, job) for job in jobs} != {want}:
+    times = {name: _times(read, reads) for name, read in readers.items()}
+    split = {name: phases(catalog, table, reads) for name, table in names.items()}
+    if aged_on:
+        times["on_before_compaction"] = aged_on
+    spread = {name: _spread(t) for name, t in times.items()}
+    median = {name: s["median"] for name, s in spread.items()}
+    if {_rows(catalog, tables[job]) for job in jobs} != {want}:
         raise SystemExit("a table's rows differ from the oracle")
     return {
         "commits": commits, "compact_every": compact_every, "compactions": compacted,
-        "rows": len(want), "events": len(events), "read_seconds": reads,
+        "keys": keys, "rows": len(want), "events": len(events), "reads": reads,
+        "read_seconds": median, "read_spread": spread, "read_phases": split,
         "cold_read_seconds": cold,
         "ratio_cold_sink_to_fresh": cold["sink"] / cold["fresh"],
-        "ratio_off_to_fresh": reads["off"] / reads["fresh"],
-        "ratio_on_to_fresh": reads["on"] / reads["fresh"],
-        "ratio_sink_to_fresh": reads["sink"] / reads["fresh"],
-        "ratio_on_before_compaction_to_fresh": (
-            statistics.median(aged_on) / reads["fresh"] if aged_on else 0.0
-        ),
+        **{f"ratio_{name}_to_fresh": median[name] / median["fresh"]
+           for name in median if name != "fresh"},
+        "ratio_spread": {name: [s["min"] / median["fresh"], s["max"] / median["fresh"]]
+                         for name, s in spread.items()},
         "files": {job.split("_")[1]: _files(wb, job) for job in jobs},
     }  # fmt: skip
 
@@ -212,13 +252,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commits", type=int, default=150)
     parser.add_argument("--compact-every", type=int, default=25)
+    parser.add_argument("--keys", type=int, default=100_000)
+    parser.add_argument("--reads", type=int, default=9)
     parser.add_argument("--home", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
     with ExitStack() as cleanup:
         stack = _open_stack(args.home, cleanup)
         wb = Workbench(replace(stack.settings, checkpoint_interval="1 s"), auto_up=False)
-        result = measure(wb, args.commits, args.compact_every)
+        result = measure(wb, args.commits, args.compact_every, keys=args.keys, reads=args.reads)
     result["machine"] = machine()
     print(json.dumps(result, indent=2))
     args.out.mkdir(parents=True, exist_ok=True)
