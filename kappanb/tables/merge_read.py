@@ -40,6 +40,8 @@ import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from kappanb.tables import key_index
+from kappanb.tables.key_index import KeyIndexes
 from kappanb.tables.manifest_cache import ManifestCache
 
 if TYPE_CHECKING:
@@ -59,6 +61,8 @@ _Columns = Sequence[tuple[int, str, Any]]  # (field id, output name, arrow type)
 Loaded = tuple["FileRef", Any]  # a file and its rows as a pyarrow Table
 MANIFESTS: ManifestCache[FileRef] = ManifestCache()
 """What the committed manifests read so far list (`plan_files`)."""
+KEYS = KeyIndexes()
+"""Key indexes of the data files `read_snapshot` applied equality deletes to (`merge`)."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ def read_snapshot(table: Table, snapshot_id: int | None = None) -> pa.Table:
     if snapshot is None:
         return _arrow_schema(schema).empty_table()
     data, deletes = read_files(table, snapshot, schema)
-    return merge(data, deletes, _arrow_schema(schema))
+    return merge(data, deletes, _arrow_schema(schema), KEYS)
 
 
 def read_files(
@@ -163,17 +167,23 @@ def applicable(refs: Sequence[FileRef]) -> list[FileRef]:
     return [r for r in refs if applies(r)]
 
 
-def merge(data: Sequence[Loaded], deletes: Sequence[Loaded], target: pa.Schema) -> pa.Table:
+def merge(
+    data: Sequence[Loaded],
+    deletes: Sequence[Loaded],
+    target: pa.Schema,
+    indexes: KeyIndexes | None = None,
+) -> pa.Table:
     """Concatenate the data files' rows, less the rows the delete files delete.
 
     ``data`` tables have the ``target`` schema; position-delete tables have ``file_path`` and
     ``pos``; equality-delete tables have exactly the equality columns, named as in ``target``.
     Rows keep their order (files in ``data``'s order, each in its own).
 
-    Cost: the rows' key columns are probed once against the deletes' keys (one hash
-    lookup a row per equality column); only the few rows that match (on a live table, a
-    checkpoint's keys) are checked for scope and sequence number, with the position deletes;
-    then the rows are filtered once. Nothing else is done per row.
+    Cost: the rows an equality delete may match are looked up in each older data file's
+    key index (`key_index`; kept in ``indexes`` when given, as `read_snapshot` does, since
+    a file never changes, else built for this call); only those few rows (on a live table,
+    a checkpoint's keys) are checked for keys, scope and sequence number, with the position
+    deletes; then the rows are filtered once. Nothing else is done per row.
     """
     data = [(ref, rows) for ref, rows in data if rows.num_rows]
     if not data:
@@ -194,24 +204,31 @@ def merge(data: Sequence[Loaded], deletes: Sequence[Loaded], target: pa.Schema) 
         },
         schema_overrides={"__start": pl.Int64, "__n": pl.Int64, _SEQ: pl.Int64, _PART: pl.String},
     )
-    deleted = _deleted_rows(combined, files, deletes)
+    indexes = KeyIndexes() if indexes is None else indexes
+    deleted = _deleted_rows(data, starts, combined, files, deletes, indexes)
     if deleted.is_empty():
         return combined
     keep = pl.repeat(True, combined.num_rows, eager=True).scatter(deleted, False)
     return combined.filter(keep.to_arrow())
 
 
-def _deleted_rows(combined: pa.Table, files: pl.DataFrame, deletes: Sequence[Loaded]) -> pl.Series:
+def _deleted_rows(
+    data: Sequence[Loaded],
+    starts: Sequence[int],
+    combined: pa.Table,
+    files: pl.DataFrame,
+    deletes: Sequence[Loaded],
+    indexes: KeyIndexes,
+) -> pl.Series:
     """Indexes of the rows of ``combined`` (the concatenation of ``files``) some delete
     deletes."""
     hits = []
     if positional := [(ref, rows) for ref, rows in deletes if ref.content == POSITION_DELETES]:
         hits.append(_position_hits(files, positional))
     groups = _equality_groups(deletes)
-    if groups and len(candidates := _candidates(combined, groups)):
+    if groups and len(rows := _candidates(data, starts, groups, indexes).alias(_ROW)):
         key_names = sorted({name for keys in groups for name in keys})
-        rows = pl.Series(_ROW, candidates, pl.Int64)
-        frame = pl.DataFrame(combined.take(candidates).select(key_names)).with_columns(
+        frame = pl.DataFrame(combined.take(rows.to_arrow()).select(key_names)).with_columns(
             _file_columns(files, rows)
         )
         hits += [_equality_hits(frame, list(keys), loaded) for keys, loaded in groups.items()]
@@ -320,21 +337,30 @@ def _equality_groups(deletes: Sequence[Loaded]) -> dict[tuple[str, ...], list[Lo
     return groups
 
 
-def _candidates(combined: pa.Table, groups: dict[tuple[str, ...], list[Loaded]]) -> pa.Array:
-    """Indexes of the rows whose every equality column of some field set holds a value
-    one of its deletes holds (null matching null): the only rows a delete can delete,
-    found with one hash probe per column, before any sequence number is looked at."""
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
-
-    candidate = None
+def _candidates(
+    data: Sequence[Loaded],
+    starts: Sequence[int],
+    groups: dict[tuple[str, ...], list[Loaded]],
+    indexes: KeyIndexes,
+) -> pl.Series:
+    """Indexes (in the concatenation of ``data``) of the rows whose key hashes like a key
+    of some delete, in files older than that delete: a superset of the rows an equality
+    delete deletes, found in each file's key index (`key_index`)."""
+    found = []
     for keys, files in groups.items():
-        match = None
-        for key in keys:
-            values = pa.chunked_array([rows.column(key) for _, rows in files]).unique()
-            found = pc.is_in(combined.column(key), value_set=values, skip_nulls=False)
-            match = found if match is None else pc.and_(match, found)
-        candidate = match if candidate is None else pc.or_(candidate, match)
-    return pc.indices_nonzero(candidate)
+        newest = max(ref.sequence_number for ref, _ in files)
+        wanted = key_index.hashes(pa.concat_tables([rows for _, rows in files]), keys).unique()
+        older = [(rows, start, ref.path) for (ref, rows), start in zip(data, starts, strict=False)
+                 if ref.sequence_number < newest]  # fmt: skip
+        for rows, start, path in older:
+            if rows.num_rows >= key_index.MIN_ROWS:
+                found.append(key_index.candidates(indexes.index(path, rows, keys), wanted) + start)
+        if small := [(rows, start) for rows, start, _ in older
+                     if rows.num_rows < key_index.MIN_ROWS]:  # fmt: skip
+            hashed = key_index.hashes(pa.concat_tables([rows for rows, _ in small]), keys)
+            at = [start + i for rows, start in small for i in range(rows.num_rows)]
+            found.append(pl.Series(at, dtype=pl.Int64).filter(hashed.is_in(wanted.implode())))
+    return pl.concat(found).unique().sort() if found else pl.Series(_ROW, [], pl.Int64)
 
 
 def _file_columns(files: pl.DataFrame, rows: pl.Series) -> list[pl.Series]:
