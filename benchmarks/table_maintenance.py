@@ -34,6 +34,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ from kappanb.settings import StackSettings
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import DEFAULT_NAMESPACE, Catalog, open_catalog
 from kappanb.tables.maintenance import MaintenancePolicy
-from kappanb.tables.merge_read import DATA, MANIFESTS, applicable, plan_files
+from kappanb.tables.merge_read import DATA, KEYS, MANIFESTS, applicable, plan_files
 from kappanb.tables.read import read_table
 from kappanb.tables.rewrite_commit import live_files
 from kappanb.workbench import Workbench
@@ -102,8 +103,10 @@ def _table(wb: Workbench, job: str) -> Any:
 
 
 def _cold(read: Callable[[], object]) -> float:
-    """One read with no manifest decoded yet in this process (`read` keeps them)."""
+    """One read with no manifest decoded and no key index built yet in this process
+    (`read` keeps them)."""
     MANIFESTS.clear()
+    KEYS.clear()
     return _times(read, rounds=1)[0]
 
 
@@ -139,7 +142,7 @@ def phases(catalog: Any, name: str, rounds: int) -> dict[str, float]:
         t2 = time.perf_counter()
         data, deletes = read_all(table, refs, schema)
         t3 = time.perf_counter()
-        merge(data, deletes, schema_to_pyarrow(schema, include_field_ids=False))
+        merge(data, deletes, schema_to_pyarrow(schema, include_field_ids=False), KEYS)
         t4 = time.perf_counter()
         for key, seconds in (("load", t1 - t0), ("plan", t2 - t1), ("read_files", t3 - t2),
                              ("merge", t4 - t3)):  # fmt: skip
@@ -186,7 +189,7 @@ def measure(
     tables = {job: wb.runs(job)[-1].table for job in jobs}
     rng = random.Random(seed)
     events = [{"merchant": f"m{k}", "amount": rng.randrange(1, 999)} for k in range(keys)]
-    compacted, aged_on = 0, []
+    compacted, live_on = 0, []
     try:
         for i in range(commits + 1):  # commit 0: every key once
             if i:
@@ -198,40 +201,59 @@ def measure(
             for job in jobs:
                 _wait_for(lambda job=job: _rows(catalog, tables[job]), want)  # type: ignore[misc]
             if i and i % compact_every == 0:  # "on" at its worst first: the most commits since
-                aged_on += _times(lambda: read_table(catalog, tables[on]), reads)
+                live_on += _times(lambda: read_table(catalog, tables[on]), reads)
                 compacted += 1
                 wb.compact(on)
         _wait_for_rewrite(wb, sink, timeout=120)
     finally:
         for job in jobs:
             wb.stop(job, 1)
-    fresh = _fresh_copy(wb, off)
-    names = {"fresh": fresh, "off": tables[off], "on": tables[on], "sink": tables[sink]}
-    readers: dict[str, Callable[[], object]] = {
-        name: (lambda table=table: read_table(catalog, table))  # type: ignore[misc]
-        for name, table in names.items()
-    }
-    cold = {name: _cold(read) for name, read in readers.items()}
-    times = {name: _times(read, reads) for name, read in readers.items()}
-    split = {name: phases(catalog, table, reads) for name, table in names.items()}
-    if aged_on:
-        times["on_before_compaction"] = aged_on
-    spread = {name: _spread(t) for name, t in times.items()}
-    median = {name: s["median"] for name, s in spread.items()}
     if {_rows(catalog, tables[job]) for job in jobs} != {want}:
         raise SystemExit("a table's rows differ from the oracle")
+    fresh = _fresh_copy(wb, off)
+    names = {"fresh": fresh, "off": tables[off], "on": tables[on], "sink": tables[sink]}
+    files = {name: _files(wb, job) for name, job in (("off", off), ("on", on), ("sink", sink))}
+    cold = {name: _cold(partial(read_table, catalog, table)) for name, table in names.items()}
+    times = _interleaved(catalog, names, reads)
+    split = {name: phases(catalog, table, reads) for name, table in names.items()}
+    wb.compact(on)  # then "on" just compacted, against the fresh table read in turn with it
+    compacted += 1
+    files["on_compacted"] = _files(wb, on)
+    again = _interleaved(catalog, {"fresh": fresh, "on_compacted": tables[on]}, reads)
+    times["on_compacted"], times["fresh_again"] = again["on_compacted"], again["fresh"]
+    split["on_compacted"] = phases(catalog, tables[on], reads)
+    if live_on:
+        times["on_live_before_compaction"] = live_on
+    spread = {name: _spread(t) for name, t in times.items()}
+    median = {name: s["median"] for name, s in spread.items()}
+
+    def base(name: str) -> float:
+        return median["fresh_again" if name == "on_compacted" else "fresh"]
+
     return {
         "commits": commits, "compact_every": compact_every, "compactions": compacted,
+        "on_commits_since_compaction": commits % compact_every,
         "keys": keys, "rows": len(want), "events": len(events), "reads": reads,
         "read_seconds": median, "read_spread": spread, "read_phases": split,
         "cold_read_seconds": cold,
         "ratio_cold_sink_to_fresh": cold["sink"] / cold["fresh"],
-        **{f"ratio_{name}_to_fresh": median[name] / median["fresh"]
-           for name in median if name != "fresh"},
-        "ratio_spread": {name: [s["min"] / median["fresh"], s["max"] / median["fresh"]]
-                         for name, s in spread.items()},
-        "files": {job.split("_")[1]: _files(wb, job) for job in jobs},
+        "ratio_cold_on_to_fresh": cold["on"] / cold["fresh"],
+        **{f"ratio_{name}_to_fresh": median[name] / base(name)
+           for name in median if not name.startswith("fresh")},
+        "ratio_spread": {name: [s["min"] / base(name), s["max"] / base(name)]
+                         for name, s in spread.items() if not name.startswith("fresh")},
+        "files": files,
     }  # fmt: skip
+
+
+def _interleaved(catalog: Catalog, tables: dict[str, str], rounds: int) -> dict[str, list[float]]:
+    """Read seconds of each table, ``rounds`` times, one read of each in turn per round (so
+    a change in the machine's load falls on all alike)."""
+    times: dict[str, list[float]] = {name: [] for name in tables}
+    for _ in range(rounds):
+        for name, table in tables.items():
+            times[name] += _times(partial(read_table, catalog, table), 1)
+    return times
 
 
 def _open_stack(home: Path | None, cleanup: ExitStack) -> EmbeddedStack:
@@ -250,10 +272,10 @@ def _open_stack(home: Path | None, cleanup: ExitStack) -> EmbeddedStack:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--commits", type=int, default=150)
-    parser.add_argument("--compact-every", type=int, default=25)
+    parser.add_argument("--commits", type=int, default=39)
+    parser.add_argument("--compact-every", type=int, default=10)
     parser.add_argument("--keys", type=int, default=100_000)
-    parser.add_argument("--reads", type=int, default=9)
+    parser.add_argument("--reads", type=int, default=15)
     parser.add_argument("--home", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
