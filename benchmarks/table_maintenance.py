@@ -1,21 +1,26 @@
 """Read time of an aged updating table against a fresh one, with maintenance on and off.
 
-    .venv/bin/python benchmarks/table_maintenance.py                 # 150 commits
-    .venv/bin/python benchmarks/table_maintenance.py --commits 20    # a quick check
-        [--compact-every 25] [--home HOME] [--out DIR]
+    .venv/bin/python benchmarks/table_maintenance.py                  # 100,000 keys, 39 commits
+    .venv/bin/python benchmarks/table_maintenance.py --keys 300000    # the README's figures
+    .venv/bin/python benchmarks/table_maintenance.py --keys 200 --commits 9 --compact-every 4
+        [--reads 15] [--home HOME] [--out DIR]
 
 On the embedded stack (a fresh one in a temporary home unless --home names a running
-one), three live runs of the same GROUP BY read one topic with 1 s checkpoints: "off" is
-never compacted, "on" is compacted (`Workbench.compact`) every --compact-every commits,
-and "sink" is maintained by Iceberg's Flink sink (`kappanb.tables.maintenance`, its
-default policy but a rewrite every --compact-every commits). A trickle of events (one
-batch per commit, each waited for in every table) ages them by the same commits. Then a
-"fresh" table gets the same rows in one data file. Each table is read with `read` (median
-of 3; and once "cold", no manifest decoded yet in this process: `read` keeps the manifests
-it decoded), its rows checked against a Python oracle; the ratios aged/fresh are the
-figures, "on" both at the end and at its worst (read just before each compaction, while the jobs
-run: the median). "sink" is read at the end, when its last rewrite may be up to
---compact-every commits old, or 10 s (the sink's rate limit).
+one), three live runs of the same GROUP BY read one topic with 1 s checkpoints. A first
+commit brings --keys keys (one event each); then a trickle of events (40 a commit, on
+random keys, each commit waited for in every table) ages them by --commits commits. "off"
+is never compacted, "on" is compacted (`Workbench.compact`) every --compact-every commits,
+and "sink" is maintained by Iceberg's Flink sink (`kappanb.tables.maintenance`, its default
+policy but a rewrite every --compact-every commits). Then, with the jobs stopped, a
+"fresh" table gets the same rows in one data file. Every table is read by the same function
+(`read_table`, what `read` does once it has the table's name), --reads rounds, one read of
+each table in turn per round (a change in the machine's load falls on all alike); the
+figures are the ratios of the medians aged/fresh, with min and max. "on" is read as the run
+left it (commits % compact-every commits after its last compaction: the defaults leave 9,
+its worst), then compacted once more and read again in turn with the fresh table. Also:
+where each read goes (load, plan, read files, merge), one "cold" read of each (nothing
+decoded yet in this process), "on" read while the jobs ran (just before each compaction),
+and the live files. Rows are checked against a Python oracle.
 Goal (issue 22): "on" within 1.5x of fresh, its files bounded. JSON in benchmarks/results/.
 """
 
@@ -87,10 +92,10 @@ def _wait_for_rewrite(wb: Workbench, job: str, timeout: float) -> None:
         time.sleep(0.5)
 
 
-def _files(wb: Workbench, job: str) -> dict[str, int]:
+def _files(catalog: Catalog, name: str) -> dict[str, int]:
     """Live data and delete files, and how many delete files a read opens (those that
     apply to a live data file)."""
-    table = _table(wb, job)
+    table = open_catalog(catalog).load_table((DEFAULT_NAMESPACE, name))
     files = live_files(table, table.current_snapshot())
     read = applicable(plan_files(table, table.current_snapshot()))
     return {"data_files": len(files.data), "delete_files": len(files.deletes),
@@ -212,13 +217,13 @@ def measure(
         raise SystemExit("a table's rows differ from the oracle")
     fresh = _fresh_copy(wb, off)
     names = {"fresh": fresh, "off": tables[off], "on": tables[on], "sink": tables[sink]}
-    files = {name: _files(wb, job) for name, job in (("off", off), ("on", on), ("sink", sink))}
+    files = {name: _files(catalog, table) for name, table in names.items()}
     cold = {name: _cold(partial(read_table, catalog, table)) for name, table in names.items()}
     times = _interleaved(catalog, names, reads)
     split = {name: phases(catalog, table, reads) for name, table in names.items()}
     wb.compact(on)  # then "on" just compacted, against the fresh table read in turn with it
     compacted += 1
-    files["on_compacted"] = _files(wb, on)
+    files["on_compacted"] = _files(catalog, tables[on])
     again = _interleaved(catalog, {"fresh": fresh, "on_compacted": tables[on]}, reads)
     times["on_compacted"], times["fresh_again"] = again["on_compacted"], again["fresh"]
     split["on_compacted"] = phases(catalog, tables[on], reads)
@@ -256,6 +261,37 @@ def _interleaved(catalog: Catalog, tables: dict[str, str], rounds: int) -> dict[
     return times
 
 
+def summary(result: dict[str, Any]) -> str:
+    """The figures, as a table a reader can check against the JSON."""
+    reads, spread, files = result["read_seconds"], result["read_spread"], result["files"]
+    since = result["on_commits_since_compaction"]
+    rows = [
+        ("fresh (one data file)", "fresh", "fresh"),
+        ("off (never compacted)", "off", "fresh"),
+        (f"on, {since} commits after its last compaction", "on", "fresh"),
+        ("on, just compacted", "on_compacted", "fresh_again"),
+        ("sink (Iceberg's Flink maintenance)", "sink", "fresh"),
+    ]
+    lines = [
+        f"{result['rows']:,} rows, {result['commits']} commits after the first, "
+        f"median of {result['reads']} reads each (min-max), tables read in turn",
+        f"{'table':<44} {'data/delete files (opened)':>27} {'read ms':>17} {'aged/fresh':>17}",
+    ]
+    for label, name, base in rows:
+        s, fresh, f = spread[name], reads[base], files[name if name in files else "fresh"]
+        counts = f"{f['data_files']}/{f['delete_files']} ({f['delete_files_read']})"
+        ms = f"{s['median'] * 1e3:.1f} ({s['min'] * 1e3:.0f}-{s['max'] * 1e3:.0f})"
+        ratio = f"{s['median'] / fresh:.2f} ({s['min'] / fresh:.2f}-{s['max'] / fresh:.2f})"
+        lines.append(f"{label:<44} {counts:>27} {ms:>17} {ratio:>17}")
+    worst = result["ratio_on_to_fresh"]
+    verdict = "met" if worst <= 1.5 and result["ratio_on_compacted_to_fresh"] <= 1.5 else "NOT met"
+    lines.append(
+        f"goal (on within 1.5x of fresh, at its worst and just compacted): {verdict} "
+        f"({worst:.2f}x and {result['ratio_on_compacted_to_fresh']:.2f}x, medians)"
+    )
+    return "\n".join(lines)
+
+
 def _open_stack(home: Path | None, cleanup: ExitStack) -> EmbeddedStack:
     if home is not None:
         stack = EmbeddedStack(StackSettings.from_env({**os.environ, "KAPPANB_HOME": str(home)}))
@@ -285,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         result = measure(wb, args.commits, args.compact_every, keys=args.keys, reads=args.reads)
     result["machine"] = machine()
     print(json.dumps(result, indent=2))
+    print(summary(result))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"table_maintenance-{date.today()}.json").write_text(json.dumps(result, indent=2))
     return 0

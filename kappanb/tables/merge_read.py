@@ -24,8 +24,10 @@ Rules applied (Iceberg table spec, "Scan Planning"):
 Trade-off: every file of the snapshot is read on every call, delete files included, except
 delete files that apply to no live data file by their sequence numbers (`applicable`). A job
 that checkpoints often leaves many small data and delete files, so reads get slower as the
-table ages until it is compacted (e.g. Iceberg's ``rewrite_data_files`` action). Not
-supported: deletion vectors (format v3, Puffin), ORC/Avro data files, nested equality fields.
+table ages until it is compacted (e.g. Iceberg's ``rewrite_data_files`` action). Applying
+equality deletes costs a lookup per delete key, not per row: each older data file's key
+hashes are sorted once per process and kept (`key_index`). Not supported: deletion vectors
+(format v3, Puffin), ORC/Avro data files, nested equality fields.
 """
 
 from __future__ import annotations
