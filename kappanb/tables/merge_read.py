@@ -319,15 +319,20 @@ def _tagged(files: Sequence[Loaded]) -> pl.DataFrame:
     """Delete files' rows (same columns), each with its file's sequence number and
     partition: one frame built once, however many files (a frame per file costs more
     than a checkpoint's few rows)."""
-    seqs: list[int] = []
-    parts: list[str | None] = []
-    for ref, rows in files:
-        seqs += [ref.sequence_number] * rows.num_rows
-        parts += [ref.partition] * rows.num_rows
+    starts, total = [], 0
+    for _, rows in files:
+        starts.append(total)
+        total += rows.num_rows
+    which = (
+        pl.Series(starts, dtype=pl.Int64).search_sorted(
+            pl.int_range(0, total, eager=True), side="right"
+        )
+        - 1
+    )  # the file of each row (an empty file has none)
+    seqs = pl.Series("__dseq", [ref.sequence_number for ref, _ in files], pl.Int64)
+    parts = pl.Series(_PART, [ref.partition for ref, _ in files], pl.String)
     rows = pa.concat_tables([rows for _, rows in files])
-    return pl.DataFrame(rows).with_columns(
-        pl.Series("__dseq", seqs, pl.Int64), pl.Series(_PART, parts, pl.String)
-    )
+    return pl.DataFrame(rows).with_columns(seqs.gather(which), parts.gather(which))
 
 
 def _equality_groups(deletes: Sequence[Loaded]) -> dict[tuple[str, ...], list[Loaded]]:
@@ -351,17 +356,23 @@ def _candidates(
     found = []
     for keys, files in groups.items():
         newest = max(ref.sequence_number for ref, _ in files)
-        wanted = key_index.hashes(pa.concat_tables([rows for _, rows in files]), keys).unique()
-        older = [(rows, start, ref.path) for (ref, rows), start in zip(data, starts, strict=False)
+        wanted = _tagged(files).select(
+            key_index.hashes(pa.concat_tables([rows for _, rows in files]), keys).alias("h"),
+            "__dseq",
+        )
+        older = [(ref, rows, start) for (ref, rows), start in zip(data, starts, strict=False)
                  if ref.sequence_number < newest]  # fmt: skip
-        for rows, start, path in older:
-            if rows.num_rows >= key_index.MIN_ROWS:
-                found.append(key_index.candidates(indexes.index(path, rows, keys), wanted) + start)
-        if small := [(rows, start) for rows, start, _ in older
+        for ref, rows, start in older:
+            if rows.num_rows >= key_index.MIN_ROWS:  # only the deletes newer than the file
+                newer = wanted.filter(pl.col("__dseq") > ref.sequence_number)["h"].unique()
+                index = indexes.index(ref.path, rows, keys)
+                found.append(key_index.candidates(index, newer) + start)
+        if small := [(rows, start) for _, rows, start in older
                      if rows.num_rows < key_index.MIN_ROWS]:  # fmt: skip
             hashed = key_index.hashes(pa.concat_tables([rows for rows, _ in small]), keys)
             at = [start + i for rows, start in small for i in range(rows.num_rows)]
-            found.append(pl.Series(at, dtype=pl.Int64).filter(hashed.is_in(wanted.implode())))
+            every = wanted["h"].unique().implode()
+            found.append(pl.Series(at, dtype=pl.Int64).filter(hashed.is_in(every)))
     return pl.concat(found).unique().sort() if found else pl.Series(_ROW, [], pl.Int64)
 
 
@@ -387,7 +398,8 @@ def _equality_hits(frame: pl.DataFrame, keys: list[str], files: list[Loaded]) ->
     """Row indexes one equality-field set's deletes delete: equal keys (null matching
     null), in scope (global, or the row's partition), at a strictly higher sequence number
     than the row's file."""
-    deletes = _tagged(files)
+    deletes = _tagged(files)  # only the deletes of a candidate's key: often far fewer
+    deletes = deletes.join(frame.select(keys).unique(), on=keys, how="semi", nulls_equal=True)
     hits = []
     for is_global, on in ((True, keys), (False, [*keys, _PART])):
         scoped = deletes.filter(pl.col(_PART).is_null() == is_global)

@@ -19,6 +19,20 @@ def test_candidates_are_the_rows_of_a_deleted_key_nulls_included() -> None:
     assert sorted(candidates(build(rows, ["k"]), wanted).to_list()) == [0, 1, 3]
 
 
+def test_few_keys_against_a_big_file_are_looked_up_and_many_probed_alike() -> None:
+    keys = [f"k{i % 50}" for i in range(200)] + [None] * 3  # each key 4 times, nulls
+    rows = pa.table({"k": pa.array(keys, pa.large_string())})
+    index = build(rows, ["k"])
+    few = hashes(pa.table({"k": pa.array(["k7", None, "nope"], pa.large_string())}), ["k"])
+    want = [i for i, k in enumerate(keys) if k in ("k7", None)]
+    assert sorted(candidates(index, few).to_list()) == want  # binary searches
+    many = [f"k{i}" for i in range(0, 50, 2)]
+    wanted = hashes(pa.table({"k": pa.array(many, pa.large_string())}), ["k"])
+    assert sorted(candidates(index, wanted).to_list()) == [
+        i for i, k in enumerate(keys) if k in many
+    ]  # one probe of every row
+
+
 def test_an_index_is_kept_per_file_and_key_columns_within_a_row_budget() -> None:
     indexes = KeyIndexes(max_rows=5)
     three = pa.table({"k": pa.array(["a", "b", "c"]), "g": pa.array(["x", "y", "z"])})
