@@ -219,8 +219,8 @@ def measure(
     names = {"fresh": fresh, "off": tables[off], "on": tables[on], "sink": tables[sink]}
     files = {name: _files(catalog, table) for name, table in names.items()}
     cold = {name: _cold(partial(read_table, catalog, table)) for name, table in names.items()}
-    # "off" in rounds of its own: its reads, long and memory-hungry, slowed the read after
-    # each in a round (a run here: "on" 87 ms in rounds with it, 40 ms by its phases)
+    # "off" in rounds of its own: its reads, long and memory-hungry, may slow the read after
+    # each (a run with it in the rounds: "on" 87 ms, against 40 ms by its phases)
     times = _interleaved(catalog, {k: v for k, v in names.items() if k != "off"}, reads)
     times["off"] = _interleaved(catalog, {"off": names["off"]}, reads)["off"]
     split = {name: phases(catalog, table, reads) for name, table in names.items()}
