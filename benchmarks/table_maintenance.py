@@ -1,7 +1,7 @@
 """Read time of an aged updating table against a fresh one, with maintenance on and off.
 
-    .venv/bin/python benchmarks/table_maintenance.py                  # 100,000 keys, 39 commits
-    .venv/bin/python benchmarks/table_maintenance.py --keys 300000    # the README's figures
+    .venv/bin/python benchmarks/table_maintenance.py     # 100,000 keys, 39 commits, compact every 5
+    .venv/bin/python benchmarks/table_maintenance.py --keys 300000     # benchmarks/README's
     .venv/bin/python benchmarks/table_maintenance.py --keys 200 --commits 9 --compact-every 4
         [--reads 15] [--home HOME] [--out DIR]
 
@@ -16,7 +16,7 @@ policy but a rewrite every --compact-every commits). Then, with the jobs stopped
 (`read_table`, what `read` does once it has the table's name), --reads rounds, one read of
 each table in turn per round (a change in the machine's load falls on all alike); the
 figures are the ratios of the medians aged/fresh, with min and max. "on" is read as the run
-left it (commits % compact-every commits after its last compaction: the defaults leave 9,
+left it (commits % compact-every commits after its last compaction: the defaults leave 4,
 its worst), then compacted once more and read again in turn with the fresh table. Also:
 where each read goes (load, plan, read files, merge), one "cold" read of each (nothing
 decoded yet in this process), "on" read while the jobs ran (just before each compaction),
@@ -312,7 +312,7 @@ def _open_stack(home: Path | None, cleanup: ExitStack) -> EmbeddedStack:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commits", type=int, default=39)
-    parser.add_argument("--compact-every", type=int, default=10)
+    parser.add_argument("--compact-every", type=int, default=5)
     parser.add_argument("--keys", type=int, default=100_000)
     parser.add_argument("--reads", type=int, default=15)
     parser.add_argument("--home", type=Path, default=None)
