@@ -24,8 +24,10 @@ Rules applied (Iceberg table spec, "Scan Planning"):
 Trade-off: every file of the snapshot is read on every call, delete files included, except
 delete files that apply to no live data file by their sequence numbers (`applicable`). A job
 that checkpoints often leaves many small data and delete files, so reads get slower as the
-table ages until it is compacted (e.g. Iceberg's ``rewrite_data_files`` action). Not
-supported: deletion vectors (format v3, Puffin), ORC/Avro data files, nested equality fields.
+table ages until it is compacted (e.g. Iceberg's ``rewrite_data_files`` action). Applying
+equality deletes costs a lookup per delete key, not per row: each older data file's key
+hashes are sorted once per process and kept (`key_index`). Not supported: deletion vectors
+(format v3, Puffin), ORC/Avro data files, nested equality fields.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from kappanb.tables import key_index
+from kappanb.tables.key_index import KeyIndexes
 from kappanb.tables.manifest_cache import ManifestCache
 
 if TYPE_CHECKING:
@@ -54,11 +58,13 @@ DATA, POSITION_DELETES, EQUALITY_DELETES = 0, 1, 2
 # Reserved field ids of a position-delete file's columns (spec: "Reserved Field IDs").
 _POSITION_COLUMNS = ((2147483546, "file_path", pa.large_string()), (2147483545, "pos", pa.int64()))
 # Bookkeeping column names; the double underscore keeps them apart from table columns.
-_FILE, _POS, _SEQ, _PART, _ROW = "__file", "__pos", "__seq", "__part", "__row"
+_FILE, _SEQ, _PART, _ROW = "__file", "__seq", "__part", "__row"
 _Columns = Sequence[tuple[int, str, Any]]  # (field id, output name, arrow type)
 Loaded = tuple["FileRef", Any]  # a file and its rows as a pyarrow Table
 MANIFESTS: ManifestCache[FileRef] = ManifestCache()
 """What the committed manifests read so far list (`plan_files`)."""
+KEYS = KeyIndexes()
+"""Key indexes of the data files `read_snapshot` applied equality deletes to (`merge`)."""
 
 
 @dataclass(frozen=True)
@@ -83,24 +89,31 @@ def read_snapshot(table: Table, snapshot_id: int | None = None) -> pa.Table:
     if snapshot is None:
         return _arrow_schema(schema).empty_table()
     data, deletes = read_files(table, snapshot, schema)
-    return merge(data, deletes, _arrow_schema(schema))
+    return merge(data, deletes, _arrow_schema(schema), KEYS)
 
 
 def read_files(
     table: Table, snapshot: Snapshot, schema: Schema | None = None
 ) -> tuple[list[Loaded], list[Loaded]]:
     """The snapshot's data files (in ``schema``, default current) and delete files, read."""
+    return read_all(table, applicable(plan_files(table, snapshot)), schema)
+
+
+def read_all(
+    table: Table, refs: Sequence[FileRef], schema: Schema | None = None
+) -> tuple[list[Loaded], list[Loaded]]:
+    """The data files of ``refs`` (in ``schema``, default current) and its delete files, read."""
     schema = table.schema() if schema is None else schema
     target = _arrow_schema(schema)
-    refs = applicable(plan_files(table, snapshot))
     data_cols = [(f.field_id, f.name, target.field(f.name).type) for f in schema.fields]
-    data = _read_all(table.io, [r for r in refs if r.content == DATA], lambda _r: data_cols)
-    deletes = _read_all(
+    ordered = [r for r in refs if r.content == DATA] + [r for r in refs if r.content != DATA]
+    loaded = _read_all(  # one pool for both: a live table's files are many and small
         table.io,
-        [r for r in refs if r.content != DATA],
-        lambda r: _delete_columns(r, schema, target),
+        ordered,
+        lambda r: data_cols if r.content == DATA else _delete_columns(r, schema, target),
     )
-    return data, deletes
+    split = sum(1 for r in refs if r.content == DATA)
+    return loaded[:split], loaded[split:]
 
 
 def read_data_files(
@@ -156,11 +169,23 @@ def applicable(refs: Sequence[FileRef]) -> list[FileRef]:
     return [r for r in refs if applies(r)]
 
 
-def merge(data: Sequence[Loaded], deletes: Sequence[Loaded], target: pa.Schema) -> pa.Table:
+def merge(
+    data: Sequence[Loaded],
+    deletes: Sequence[Loaded],
+    target: pa.Schema,
+    indexes: KeyIndexes | None = None,
+) -> pa.Table:
     """Concatenate the data files' rows, less the rows the delete files delete.
 
     ``data`` tables have the ``target`` schema; position-delete tables have ``file_path`` and
     ``pos``; equality-delete tables have exactly the equality columns, named as in ``target``.
+    Rows keep their order (files in ``data``'s order, each in its own).
+
+    Cost: the rows an equality delete may match are looked up in each older data file's
+    key index (`key_index`; kept in ``indexes`` when given, as `read_snapshot` does, since
+    a file never changes, else built for this call); only those few rows (on a live table,
+    a checkpoint's keys) are checked for keys, scope and sequence number, with the position
+    deletes; then the rows are filtered once. Nothing else is done per row.
     """
     data = [(ref, rows) for ref, rows in data if rows.num_rows]
     if not data:
@@ -168,21 +193,50 @@ def merge(data: Sequence[Loaded], deletes: Sequence[Loaded], target: pa.Schema) 
     combined = pa.concat_tables([rows for _, rows in data])
     if not deletes:
         return combined
+    starts = [0]
+    for _, rows in data:
+        starts.append(starts[-1] + rows.num_rows)
+    files = pl.DataFrame(
+        {
+            _FILE: [ref.path for ref, _ in data],
+            "__start": starts[:-1],
+            "__n": [rows.num_rows for _, rows in data],
+            _SEQ: [ref.sequence_number for ref, _ in data],
+            _PART: [ref.partition for ref, _ in data],
+        },
+        schema_overrides={"__start": pl.Int64, "__n": pl.Int64, _SEQ: pl.Int64, _PART: pl.String},
+    )
+    indexes = KeyIndexes() if indexes is None else indexes
+    deleted = _deleted_rows(data, starts, combined, files, deletes, indexes)
+    if deleted.is_empty():
+        return combined
+    keep = pl.repeat(True, combined.num_rows, eager=True).scatter(deleted, False)
+    return combined.filter(keep.to_arrow())
+
+
+def _deleted_rows(
+    data: Sequence[Loaded],
+    starts: Sequence[int],
+    combined: pa.Table,
+    files: pl.DataFrame,
+    deletes: Sequence[Loaded],
+    indexes: KeyIndexes,
+) -> pl.Series:
+    """Indexes of the rows of ``combined`` (the concatenation of ``files``) some delete
+    deletes."""
+    hits = []
+    if positional := [(ref, rows) for ref, rows in deletes if ref.content == POSITION_DELETES]:
+        hits.append(_position_hits(files, positional))
     groups = _equality_groups(deletes)
-    key_names = sorted({name for keys in groups for name in keys})
-    frame = _row_frame(data)  # row i of frame is row i of combined until the first join
-    if key_names:
-        frame = pl.concat([frame, pl.LazyFrame(combined.select(key_names))], how="horizontal")
-    deleted = pl.lit(False)
-    positional = [(ref, rows) for ref, rows in deletes if ref.content == POSITION_DELETES]
-    if positional:
-        frame = frame.join(_position_hits(data, positional), on=[_FILE, _POS], how="left")
-        deleted = deleted | (pl.col("__dseq") >= pl.col(_SEQ)).fill_null(False)
-    for i, (keys, files) in enumerate(groups.items()):
-        frame, hit = _join_equality(frame, list(keys), files, suffix=str(i))
-        deleted = deleted | hit
-    live = frame.filter(~deleted).select(_ROW).collect()[_ROW].sort()
-    return combined.take(live.to_arrow())
+    if groups and len(rows := _candidates(data, starts, groups, indexes).alias(_ROW)):
+        key_names = sorted({name for keys in groups for name in keys})
+        frame = pl.DataFrame(combined.take(rows.to_arrow()).select(key_names)).with_columns(
+            _file_columns(files, rows)
+        )
+        hits += [_equality_hits(frame, list(keys), loaded) for keys, loaded in groups.items()]
+    if not hits:
+        return pl.Series(_ROW, [], pl.Int64)
+    return pl.concat(hits).unique()
 
 
 def _schema_of(table: Table, snapshot: Snapshot) -> Schema:
@@ -261,12 +315,24 @@ def _read_parquet(io: FileIO, path: str, columns: _Columns) -> pa.Table:
     return pa.table(arrays, names=[name for _, name, _ in columns])
 
 
-def _tagged(ref: FileRef, rows: pa.Table) -> pl.LazyFrame:
-    """A delete file's rows with its sequence number and partition."""
-    return pl.LazyFrame(rows).with_columns(
-        pl.lit(ref.sequence_number, pl.Int64).alias("__dseq"),
-        pl.lit(ref.partition, pl.String).alias(_PART),
-    )
+def _tagged(files: Sequence[Loaded]) -> pl.DataFrame:
+    """Delete files' rows (same columns), each with its file's sequence number and
+    partition: one frame built once, however many files (a frame per file costs more
+    than a checkpoint's few rows)."""
+    starts, total = [], 0
+    for _, rows in files:
+        starts.append(total)
+        total += rows.num_rows
+    which = (
+        pl.Series(starts, dtype=pl.Int64).search_sorted(
+            pl.int_range(0, total, eager=True), side="right"
+        )
+        - 1
+    )  # the file of each row (an empty file has none)
+    seqs = pl.Series("__dseq", [ref.sequence_number for ref, _ in files], pl.Int64)
+    parts = pl.Series(_PART, [ref.partition for ref, _ in files], pl.String)
+    rows = pa.concat_tables([rows for _, rows in files])
+    return pl.DataFrame(rows).with_columns(seqs.gather(which), parts.gather(which))
 
 
 def _equality_groups(deletes: Sequence[Loaded]) -> dict[tuple[str, ...], list[Loaded]]:
@@ -278,46 +344,68 @@ def _equality_groups(deletes: Sequence[Loaded]) -> dict[tuple[str, ...], list[Lo
     return groups
 
 
-def _row_frame(data: Sequence[Loaded]) -> pl.LazyFrame:
-    """One row per data row: file index, position in file, sequence number, partition."""
-    return (
-        pl.LazyFrame(
-            {
-                _FILE: list(range(len(data))),
-                _SEQ: [ref.sequence_number for ref, _ in data],
-                _PART: [ref.partition for ref, _ in data],
-                "__n": [rows.num_rows for _, rows in data],
-            },
-            schema_overrides={_FILE: pl.Int64, _SEQ: pl.Int64, _PART: pl.String},
+def _candidates(
+    data: Sequence[Loaded],
+    starts: Sequence[int],
+    groups: dict[tuple[str, ...], list[Loaded]],
+    indexes: KeyIndexes,
+) -> pl.Series:
+    """Indexes (in the concatenation of ``data``) of the rows whose key hashes like a key
+    of some delete, in files older than that delete: a superset of the rows an equality
+    delete deletes, found in each file's key index (`key_index`)."""
+    found = []
+    for keys, files in groups.items():
+        newest = max(ref.sequence_number for ref, _ in files)
+        wanted = _tagged(files).select(
+            key_index.hashes(pa.concat_tables([rows for _, rows in files]), keys).alias("h"),
+            "__dseq",
         )
-        .with_columns(pl.int_ranges(0, "__n").alias(_POS))
-        .explode(_POS)
-        .drop("__n")
-        .with_row_index(_ROW)
-    )
+        older = [(ref, rows, start) for (ref, rows), start in zip(data, starts, strict=False)
+                 if ref.sequence_number < newest]  # fmt: skip
+        for ref, rows, start in older:
+            if rows.num_rows >= key_index.MIN_ROWS:  # only the deletes newer than the file
+                newer = wanted.filter(pl.col("__dseq") > ref.sequence_number)["h"].unique()
+                index = indexes.index(ref.path, rows, keys)
+                found.append(key_index.candidates(index, newer) + start)
+        if small := [(rows, start) for _, rows, start in older
+                     if rows.num_rows < key_index.MIN_ROWS]:  # fmt: skip
+            hashed = key_index.hashes(pa.concat_tables([rows for rows, _ in small]), keys)
+            at = [start + i for rows, start in small for i in range(rows.num_rows)]
+            every = wanted["h"].unique().implode()
+            found.append(pl.Series(at, dtype=pl.Int64).filter(hashed.is_in(every)))
+    return pl.concat(found).unique().sort() if found else pl.Series(_ROW, [], pl.Int64)
 
 
-def _position_hits(data: Sequence[Loaded], deletes: Sequence[Loaded]) -> pl.LazyFrame:
-    """(file index, position) -> highest sequence number of a position delete naming it."""
-    paths = pl.LazyFrame({"file_path": [ref.path for ref, _ in data], _FILE: range(len(data))})
-    hits = pl.concat([_tagged(ref, rows) for ref, rows in deletes])
+def _file_columns(files: pl.DataFrame, rows: pl.Series) -> list[pl.Series]:
+    """For the rows at indexes ``rows`` of the concatenated data: the index, and the
+    sequence number and partition of the file each comes from."""
+    which = files["__start"].search_sorted(rows, side="right") - 1
+    return [rows, files[_SEQ].gather(which), files[_PART].gather(which)]
+
+
+def _position_hits(files: pl.DataFrame, deletes: Sequence[Loaded]) -> pl.Series:
+    """Row indexes a position delete deletes: it names the file, at a sequence number at
+    least the file's."""
+    named = _tagged(deletes).drop(_PART)
     return (
-        hits.join(paths, on="file_path")
-        .group_by(_FILE, pl.col("pos").alias(_POS))
-        .agg(pl.col("__dseq").max())
+        named.join(files, left_on="file_path", right_on=_FILE)
+        .filter((pl.col("__dseq") >= pl.col(_SEQ)) & (pl.col("pos") < pl.col("__n")))
+        .select((pl.col("__start") + pl.col("pos")).cast(pl.Int64).alias(_ROW))[_ROW]
     )
 
 
-def _join_equality(
-    frame: pl.LazyFrame, keys: list[str], files: list[Loaded], suffix: str
-) -> tuple[pl.LazyFrame, pl.Expr]:
-    """Join one equality-field set's deletes; return the frame and its 'deleted' condition."""
-    deletes = pl.concat([_tagged(ref, rows) for ref, rows in files])
-    hit = pl.lit(False)
-    for scope, on in (("g", keys), ("p", [*keys, _PART])):
-        column = f"__eq{suffix}{scope}"
-        scoped = deletes.filter(pl.col(_PART).is_null() == (scope == "g"))
-        latest = scoped.group_by(on).agg(pl.col("__dseq").max().alias(column))
-        frame = frame.join(latest, on=on, how="left", nulls_equal=True)
-        hit = hit | (pl.col(column) > pl.col(_SEQ)).fill_null(False)
-    return frame, hit
+def _equality_hits(frame: pl.DataFrame, keys: list[str], files: list[Loaded]) -> pl.Series:
+    """Row indexes one equality-field set's deletes delete: equal keys (null matching
+    null), in scope (global, or the row's partition), at a strictly higher sequence number
+    than the row's file."""
+    deletes = _tagged(files)  # only the deletes of a candidate's key: often far fewer
+    deletes = deletes.join(frame.select(keys).unique(), on=keys, how="semi", nulls_equal=True)
+    hits = []
+    for is_global, on in ((True, keys), (False, [*keys, _PART])):
+        scoped = deletes.filter(pl.col(_PART).is_null() == is_global)
+        if scoped.is_empty():
+            continue
+        latest = scoped.group_by(on).agg(pl.col("__dseq").max())
+        matched = frame.join(latest, on=on, how="inner", nulls_equal=True)
+        hits.append(matched.filter(pl.col("__dseq") > pl.col(_SEQ))[_ROW])
+    return pl.concat(hits) if hits else pl.Series(_ROW, [], pl.Int64)

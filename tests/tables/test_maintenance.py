@@ -22,7 +22,7 @@ from kappanb.tables.maintenance import (
 def test_default_policy_turns_every_task_on_with_its_schedule() -> None:
     props = MaintenancePolicy().table_properties()
     assert props[REWRITE] == props[EXPIRE] == props[ORPHANS] == "true"
-    assert props["flink-maintenance.rewrite.schedule.commit-count"] == "10"
+    assert props["flink-maintenance.rewrite.schedule.commit-count"] == "5"
     assert props["flink-maintenance.rewrite.min-input-files"] == "5"
     assert props["flink-maintenance.expire-snapshots.max-snapshot-age-seconds"] == "3600"
     assert props["flink-maintenance.expire-snapshots.retain-last"] == "10"

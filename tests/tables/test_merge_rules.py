@@ -100,6 +100,19 @@ def test_both_kinds_together_keep_one_current_row_per_key() -> None:
     assert rows(got) == [("x", "1", 3), ("y", "1", 7)]
 
 
+def test_a_row_whose_values_each_occur_in_a_delete_but_not_together_stays() -> None:
+    old = data("a", 1, [("x", "2", 1), ("y", "1", 2), ("x", "1", 3), ("y", "2", 4)])
+    got = merge([old], [eq_delete(2, {"k": ["x", "y"], "g": ["1", "2"]})], TARGET)
+    assert rows(got) == [("x", "2", 1), ("y", "1", 2)]
+
+
+def test_rows_keep_their_file_order_when_deletes_apply() -> None:
+    first = data("a", 1, [("x", "1", 1), ("y", "1", 2), ("z", "1", 3)])
+    second = data("b", 2, [("y", "1", 4), ("w", "1", 5)])
+    got = merge([first, second], [eq_delete(2, {"k": ["y"]}), pos_delete(2, "b", [1])], TARGET)
+    assert got.column("v").to_pylist() == [1, 3, 4]
+
+
 def reference_live(data_files: list[Any], deletes: list[Any]) -> list[int]:
     """The spec's rules, row by row: the ``v`` of every row no delete applies to."""
     live = []
