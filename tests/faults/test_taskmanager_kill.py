@@ -47,12 +47,14 @@ JOB = "tm_daily"
 
 def moments(trials: int, seed: int = 8) -> list[tuple[str, float]]:
     """Per trial: "checkpoint" (kill while one is in progress, after one has completed) or
-    the share of the log read at the kill; the shares spread over 10%..75%, one per
-    stratum, in a seeded order."""
+    the share of the log read at the kill; the shares spread over 10%..65%, one per
+    stratum, in a seeded order. Positions are reported up to 0.5 s late, and a quiet
+    machine reads 12-15% of the log past the moment before the kill lands (a CI run aimed
+    at 74% read 86-89% six times): 65% keeps the kill below the 85% a trial allows."""
     rng = random.Random(seed)
     during_checkpoint = {1, trials // 2, trials - 2}
     plain = [i for i in range(trials) if i not in during_checkpoint]
-    fractions = [0.10 + 0.65 * (k + rng.random()) / len(plain) for k in range(len(plain))]
+    fractions = [0.10 + 0.55 * (k + rng.random()) / len(plain) for k in range(len(plain))]
     rng.shuffle(fractions)
     chosen = dict(zip(plain, fractions, strict=True))
     return [("checkpoint", 0.0) if i in during_checkpoint else ("read", chosen[i])
