@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 
 JOB = "bounded_again"
 TOPIC = "bounded_again.pay.v1"
+EVENTS = 600_000
 
 
 def test_a_bounded_replay_stopped_midway_is_replayed_again_and_finishes_exactly(
@@ -26,7 +27,9 @@ def test_a_bounded_replay_stopped_midway_is_replayed_again_and_finishes_exactly(
 ) -> None:
     wb = fresh_workbench(idle_stack)
     wb.topic(TOPIC, "payments", event_time="event_time", table="bounded_again_pay")
-    events = list(PaymentsGenerator(seed=31).events(150_000))
+    # Enough for several seconds of reading on a quiet machine, where 150,000 could end
+    # before the stop five times in a row.
+    events = list(PaymentsGenerator(seed=31).events(EVENTS))
     wb.produce(TOPIC, events)
     wb.job(JOB, "SELECT merchant_id, COUNT(*) AS n FROM bounded_again_pay GROUP BY merchant_id")
     oracle = Counter(e["merchant_id"] for e in events)
