@@ -68,12 +68,11 @@ class StackSettings:
     flink_overrides: Mapping[str, Any] = field(default_factory=dict)
     """Flink configuration the embedded cluster gets over kappanb's own (key: value, as
     in Flink's config.yaml), applied when its JobManager starts."""
-    table_maintenance: MaintenancePolicy | None = None
+    table_maintenance: MaintenancePolicy | None = field(default_factory=MaintenancePolicy)
     """How Flink maintains the output tables of unbounded runs it creates (compaction,
-    snapshot expiry, orphan files: `kappanb.tables.maintenance`), with
-    ``KAPPANB_TABLE_MAINTENANCE=on``; None (the default for now): it does not, and
-    `compact` does it on demand. Off by default until it also clears delete files and has
-    run through every test and notebook."""
+    snapshot expiry, orphan files: `kappanb.tables.maintenance`); on by default,
+    ``KAPPANB_TABLE_MAINTENANCE=off`` (or None) turns it off for the tables created then,
+    and `compact` still does it on demand."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> StackSettings:

@@ -41,13 +41,15 @@ def test_bad_numbers_are_named_in_the_message(value: str) -> None:
         StackSettings.from_env({"KAPPANB_FLINK_REST_PORT": value})
 
 
-def test_table_maintenance_is_off_by_default_and_switched_on_by_environment() -> None:
+def test_table_maintenance_is_on_by_default_and_switched_off_by_environment() -> None:
     from kappanb.tables.maintenance import MaintenancePolicy
 
-    assert StackSettings.from_env({}).table_maintenance is None
+    assert StackSettings().table_maintenance == MaintenancePolicy()
+    assert StackSettings.from_env({}).table_maintenance == MaintenancePolicy()
+    assert StackSettings.from_env({"KAPPANB_TABLE_MAINTENANCE": "on"}).table_maintenance == (
+        MaintenancePolicy()
+    )
     assert StackSettings.from_env({"KAPPANB_TABLE_MAINTENANCE": "off"}).table_maintenance is None
-    on = StackSettings.from_env({"KAPPANB_TABLE_MAINTENANCE": "on"})
-    assert on.table_maintenance == MaintenancePolicy()
     with pytest.raises(SettingsError, match="KAPPANB_TABLE_MAINTENANCE='sometimes'"):
         StackSettings.from_env({"KAPPANB_TABLE_MAINTENANCE": "sometimes"})
 
