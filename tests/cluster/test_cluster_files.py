@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kappanb.cluster import flink_nodes, object_store
+from kappanb.cluster import flink_nodes, kafka_nodes, object_store
 from kappanb.cluster.layout import PROFILE_NAME, SERVICES, ClusterLayout
 from kappanb.cluster.local import LocalCluster
 from kappanb.cluster.ports import ADMIN_GRPC_OFFSET, OFFSETS, plan_ports
@@ -180,3 +180,11 @@ def test_status_of_a_cluster_never_started(tmp_path: Path) -> None:
     assert not (tmp_path / "cluster").exists()
     with pytest.raises(UnknownServiceError, match="the local cluster has: seaweedfs"):
         cluster.log_file("zookeeper")
+
+
+def test_a_node_drops_expired_segments_as_soon_as_the_embedded_broker(tmp_path: Path) -> None:
+    """Within 5 s of a topic's --retention passing them, not Kafka's default 5 min."""
+    ports = {name: 30000 + offset for name, offset in OFFSETS.items()}
+    text = kafka_nodes.server_properties(ClusterLayout(tmp_path), 2, ports)
+    assert "log.retention.check.interval.ms=5000\n" in text
+    assert "log.retention.ms=-1\n" in text  # nothing expires unless a topic says so
