@@ -1,6 +1,9 @@
 """A cluster kappanb does not run, chosen by a profile: Kafka brokers, a Flink session
 cluster, an Iceberg REST catalog. kappanb finds and checks its services; it starts and
-stops none of them (`up` and `down` say so).
+stops none of them (`up` and `down` say so). The one exception is kappanb's own local
+cluster, whose profile names its home (``local_cluster``): `up` starts what of it is
+stopped, and its TaskManagers' processes are known (`taskmanager`); `down` stops nothing
+there either, as the cluster is shared (`kappanb cluster down` stops it).
 
 `status` names each service with what it says of itself: the Kafka cluster id and its
 brokers, the Flink version with its TaskManagers and free task slots, the catalog's
