@@ -228,3 +228,7 @@ class TopicMappingError(SchemaError):
 
 class SealedTopicError(ProduceError):
     """Events for an older topic version that a newer one follows; nothing was sent."""
+
+
+class UnknownProcessError(KappaError):
+    """A process of a cluster kappanb does not run (it knows no pid of it), or none found."""

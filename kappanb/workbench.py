@@ -19,6 +19,7 @@ from kappanb.exceptions import (
     SchemaError,
     StackNotRunningError,
 )
+from kappanb.flink.rest import FlinkRest
 from kappanb.flink.sql import FlinkSqlClient, close_gateway
 from kappanb.history.forget_commands import ForgetCommands
 from kappanb.history.past_cut import followers_in_scope, records_past_cut
@@ -39,6 +40,7 @@ from kappanb.runs.archive_commands import ArchiveCommands
 from kappanb.runs.chain_reads import older_sides
 from kappanb.runs.control import RunControl, checked_start
 from kappanb.runs.overview import Overview, build_overview
+from kappanb.runs.placement import taskmanager_of
 from kappanb.runs.report import JobList, RunHandle, StatusReport
 from kappanb.runs.retention import retention_report
 from kappanb.runs.run_holds import run_holds
@@ -54,7 +56,7 @@ from kappanb.stack.chosen import stack_for
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.endpoints import Endpoints
 from kappanb.stack.health import StackHealth, command
-from kappanb.stack.status import DownResult, StackStatus, UpResult
+from kappanb.stack.status import DownResult, ServiceStatus, StackStatus, UpResult
 from kappanb.versions import ddl, definitions, following
 from kappanb.versions.result import VersionResult
 
@@ -377,8 +379,15 @@ class Workbench(ServingCommands, ArchiveCommands, ForgetCommands):
             return self._acting(control.resume_version(job_version))
 
     def _acting(self, handle: RunHandle) -> RunHandle:
-        """The handle with its actions (``stop``) bound to this workbench."""
-        return replace(handle, stopper=functools.partial(self._stop_run, handle.run))
+        """The handle with its actions (``stop``, ``taskmanager``) bound to this workbench."""
+        return replace(handle, stopper=functools.partial(self._stop_run, handle.run),
+                       locator=functools.partial(self.taskmanager_of, handle.run))  # fmt: skip
+
+    @command
+    def taskmanager_of(self, run: RunRecord, timeout: float = 60.0) -> ServiceStatus:
+        """The TaskManager process (with its pid) that runs ``run``'s tasks."""
+        rest = FlinkRest(self.endpoints().flink_rest_url)
+        return taskmanager_of(self.stack, rest, run, timeout)
 
     @command
     def _stop_run(self, run: RunRecord, savepoint: bool) -> RunHandle:

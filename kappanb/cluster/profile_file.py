@@ -81,7 +81,10 @@ def write_profile_file(layout: ClusterLayout, ports: Mapping[str, int]) -> None:
         f"# Use it: KAPPANB_CONFIG={layout.profile_file} kappanb --profile {PROFILE_NAME} "
         "status\n"
     )
-    data = {"default": PROFILE_NAME, "profiles": {PROFILE_NAME: profile(layout, ports)}}
+    # local_cluster: the cluster's home (no secret), so that `up` on the profile starts
+    # what of it is stopped and kappanb knows its TaskManagers' processes.
+    own = {**profile(layout, ports), "local_cluster": str(layout.home)}
+    data = {"default": PROFILE_NAME, "profiles": {PROFILE_NAME: own}}
     tmp = layout.profile_file.with_suffix(".tmp")
     tmp.write_text(head + yaml.safe_dump(data, sort_keys=False))
     tmp.replace(layout.profile_file)

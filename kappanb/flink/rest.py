@@ -108,6 +108,18 @@ class FlinkRest:
         data = self._request("GET", f"/jobs/{job_id}/exceptions?maxExceptions=100")
         return len(data.get("exceptionHistory", {}).get("entries", []))
 
+    def job_taskmanagers(self, job_id: str) -> list[str]:
+        """The resource ids of the TaskManagers the job's tasks are deployed to now (none
+        while its tasks wait for slots, as after a TaskManager was lost)."""
+        found: list[str] = []
+        for vertex in self.job(job_id).get("vertices", []):
+            path = f"/jobs/{job_id}/vertices/{vertex['id']}/taskmanagers"
+            for entry in self._request("GET", path).get("taskmanagers", []):
+                tm = str(entry.get("taskmanager-id", ""))
+                if tm and not tm.startswith("(") and tm not in found:  # "(unassigned)"
+                    found.append(tm)
+        return found
+
     def checkpoints(self, job_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", f"/jobs/{job_id}/checkpoints")
         return result

@@ -23,6 +23,8 @@ The file is YAML, found at ``$KAPPANB_CONFIG``, else ``./.kappanb.yaml``, else
           secrets: {s3.secret-access-key: {file: ~/.kappanb/s3-secret}}
         registry: kafka                 # kafka (the default): shared by all on the cluster;
                                         # local: a file in this machine's home
+        local_cluster: ~/.kappanb/cluster  # only in the profile `kappanb cluster up` writes:
+                                        # the home of kappanb's own local cluster
 
 The profile is the one named (`load_profile(name)`, ``kappanb --profile``, ``%kappa profile``),
 else ``$KAPPANB_PROFILE``, else the file's ``default``, else ``embedded``. A scalar of
@@ -53,6 +55,7 @@ from kappanb.profiles.model import (
 CONFIG_FILE = ".kappanb.yaml"
 SECTIONS: dict[str, type[Any]] = {"kafka": KafkaConfig, "flink": FlinkConfig,
                                    "iceberg": IcebergConfig}  # fmt: skip
+EXTRA_KEYS = ("home", "registry", "local_cluster")
 SECRET_WORDS = ("password", "secret", "token", "credential", "private")
 """A property whose name holds one of these is a secret: refused among ``properties``."""
 
@@ -111,11 +114,11 @@ def load_profile(
         where = f"in {path}" if path else f"(no {CONFIG_FILE} here or in your home folder)"
         raise SettingsError(f"unknown profile {chosen!r} {where}; known: {known}")
     raw = dict(profiles[chosen] or {})
-    unknown = set(raw) - {*SECTIONS, "home", "registry"}
+    unknown = set(raw) - {*SECTIONS, *EXTRA_KEYS}
     if unknown:
         raise SettingsError(
             f"profile {chosen!r} in {source}: unknown keys {sorted(unknown)}; "
-            f"allowed: {', '.join([*SECTIONS, 'home', 'registry'])}"
+            f"allowed: {', '.join([*SECTIONS, *EXTRA_KEYS])}"
         )
     registry = raw.get("registry", "kafka")
     if registry not in ("kafka", "local"):
@@ -133,7 +136,9 @@ def load_profile(
     own_home = (
         Path(str(raw["home"])).expanduser() if raw.get("home") else home / "profiles" / chosen
     )
-    return Profile(chosen, "external", own_home, source, **sections, registry=registry)
+    cluster = Path(str(raw["local_cluster"])).expanduser() if raw.get("local_cluster") else None
+    return Profile(chosen, "external", own_home, source, **sections, registry=registry,
+                   local_cluster=cluster)  # fmt: skip
 
 
 def _base_home(env: Mapping[str, str]) -> Path:

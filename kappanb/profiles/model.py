@@ -75,6 +75,10 @@ class Profile:
     iceberg: IcebergConfig | None = None
     registry: RegistryKind = "kafka"
     """Where the registry lives on an external profile (`RegistryKind`)."""
+    local_cluster: Path | None = None
+    """The home of the kappanb local cluster this profile reaches (`kappanb cluster up`
+    writes it): `up` then starts what of that cluster is stopped. None: a cluster kappanb
+    does not run, whose processes it neither starts nor knows."""
 
     @property
     def secrets(self) -> dict[str, Secret]:

@@ -18,6 +18,7 @@ from kappanb.registry.records import JobVersion, RunRecord
 if TYPE_CHECKING:
     from kappanb.monitor.watch_set import WatchSet
     from kappanb.monitor.watcher import RunWatch
+    from kappanb.stack.status import ServiceStatus
 
 _HEADERS = [
     "job", "version", "mode", "state", "Flink job", "group", "table", "from", "until",
@@ -58,6 +59,8 @@ class RunHandle:
     """Starts watching this run (its shared sampler), for a handle asked without ``watch``."""
     stopper: Callable[[bool], RunHandle] | None = field(default=None, compare=False, repr=False)
     """Stops this run, with a savepoint or not (given by the API that made the handle)."""
+    locator: Callable[[], ServiceStatus] | None = field(default=None, compare=False, repr=False)
+    """Finds the TaskManager process that runs this run (given by the API, as ``stopper``)."""
     _lazy: _LazyWatch = field(default_factory=_LazyWatch, init=False, compare=False, repr=False)
 
     @property
@@ -120,6 +123,15 @@ class RunHandle:
                 f"this handle of run #{r.id} cannot stop it: `stop {r.job} v{r.version}`"
             )
         return self.stopper(savepoint)
+
+    def taskmanager(self) -> ServiceStatus:
+        """The TaskManager process (name, pid, log) that runs this run's tasks now, as Flink
+        says: the embedded stack's, or the local cluster's one it deployed them to. A
+        cluster kappanb does not run has no process kappanb knows (`UnknownProcessError`)."""
+        if self.locator is None:
+            r = self.run
+            raise RunNotFoundError(f"this handle of run #{r.id} cannot look up its TaskManager")
+        return self.locator()
 
     def close(self) -> None:
         """Close the handle's panel (if it was shown) and stop watching; the run goes on."""

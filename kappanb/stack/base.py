@@ -18,7 +18,7 @@ from typing import Protocol
 from kappanb.registry.open import RegistryLogPlace
 from kappanb.settings import StackSettings
 from kappanb.stack.endpoints import Endpoints
-from kappanb.stack.status import DownResult, StackStatus, UpResult
+from kappanb.stack.status import DownResult, ServiceStatus, StackStatus, UpResult
 
 Say = Callable[[str], None]
 
@@ -84,6 +84,11 @@ class Stack(Protocol):
 
     def logs(self, service: str, lines: int = 50) -> str:
         """The last ``lines`` lines of a service's log, or where to find them."""
+        ...
+
+    def taskmanager(self, resource_id: str) -> ServiceStatus:
+        """The process (with its pid) of the TaskManager Flink knows as ``resource_id``;
+        `UnknownProcessError` on a cluster whose processes kappanb does not know."""
         ...
 
     def with_task_slots(self, slots: int) -> Stack:

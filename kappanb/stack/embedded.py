@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kappanb.exceptions import ServiceStartError, UnknownServiceError
+from kappanb.exceptions import ServiceStartError, StackNotRunningError, UnknownServiceError
 from kappanb.settings import StackSettings
 from kappanb.stack import flink_cluster, kafka_broker
 from kappanb.stack.base import StackPlaces
@@ -263,6 +263,14 @@ class EmbeddedStack:
     def task_slots(self) -> int:
         """Slots the cluster was configured with (by the `up` that started it)."""
         return int(self._state().get("task_slots", self.settings.task_slots))
+
+    def taskmanager(self, resource_id: str) -> ServiceStatus:
+        """The stack's one TaskManager: whatever ``resource_id`` Flink gave it, it runs
+        every task."""
+        found = self.status().service("flink-taskmanager")
+        if found.pid is None:
+            raise StackNotRunningError("the embedded stack's TaskManager is not running")
+        return found
 
     def status(self) -> StackStatus:
         ep = self.endpoints()

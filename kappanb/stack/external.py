@@ -1,6 +1,9 @@
 """A cluster kappanb does not run, chosen by a profile: Kafka brokers, a Flink session
 cluster, an Iceberg REST catalog. kappanb finds and checks its services; it starts and
-stops none of them (`up` and `down` say so).
+stops none of them (`up` and `down` say so). The one exception is kappanb's own local
+cluster, whose profile names its home (``local_cluster``): `up` starts what of it is
+stopped, and its TaskManagers' processes are known (`taskmanager`); `down` stops nothing
+there either, as the cluster is shared (`kappanb cluster down` stops it).
 
 `status` names each service with what it says of itself: the Kafka cluster id and its
 brokers, the Flink version with its TaskManagers and free task slots, the catalog's
@@ -19,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kappanb.core.secrets import redact
-from kappanb.exceptions import SettingsError
+from kappanb.exceptions import SettingsError, UnknownProcessError
 from kappanb.profiles.model import FlinkConfig, IcebergConfig, KafkaConfig, Profile
 from kappanb.registry.open import RegistryLogPlace
 from kappanb.settings import StackSettings
@@ -96,9 +99,18 @@ class ExternalStack:
 
     # ---- up, down, logs: the cluster is not kappanb's ---------------------------------
     def up(self, say: Say) -> UpResult:
-        say(f"profile {self.config.name}: the cluster runs without kappanb; `up` starts nothing")
-        status = self.status()
-        return UpResult(status, already_running=[s.name for s in status.services if s.healthy])
+        """Starts nothing; on kappanb's own local cluster (``local_cluster``), what of it is
+        stopped (as `kappanb cluster up`: what runs is left alone)."""
+        if self.config.local_cluster is None:
+            say(f"profile {self.config.name}: the cluster runs without kappanb; "
+                "`up` starts nothing")  # fmt: skip
+            status = self.status()
+            return UpResult(status, already_running=[s.name for s in status.services if s.healthy])
+        from kappanb.cluster.attached import AttachedCluster  # only for kappanb's own cluster
+
+        done = AttachedCluster(self.config.local_cluster).up(say)
+        return UpResult(self.status(), done.started, done.already_running, done.notes,
+                        done.seconds)  # fmt: skip
 
     def down(self, say: Say) -> DownResult:
         say(f"profile {self.config.name}: the cluster runs without kappanb; `down` stops nothing")
@@ -109,6 +121,19 @@ class ExternalStack:
             f"{service} runs on the cluster of profile {self.config.name}, not under kappanb: "
             "its logs are where that cluster keeps them"
         )
+
+    def taskmanager(self, resource_id: str) -> ServiceStatus:
+        """Only on kappanb's own local cluster; any other cluster's processes are not
+        kappanb's to know."""
+        if self.config.local_cluster is None:
+            raise UnknownProcessError(
+                f"profile {self.config.name}: TaskManager {resource_id} runs on a cluster "
+                "kappanb does not run, and kappanb knows no process of it (ask that "
+                "cluster's operators, or its Flink web UI)"
+            )
+        from kappanb.cluster.attached import AttachedCluster
+
+        return AttachedCluster(self.config.local_cluster).taskmanager(resource_id)
 
     def with_task_slots(self, slots: int) -> ExternalStack:
         raise SettingsError(

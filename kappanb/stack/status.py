@@ -66,6 +66,12 @@ class StackStatus:
         """Flink's REST API answers: the embedded JobManager, or a profile's cluster."""
         return any(s.name in ("flink-jobmanager", "flink") and s.healthy for s in self.services)
 
+    @property
+    def flink_web_ui(self) -> str:
+        """The address of Flink's web UI and REST API (the JobManager's, or a profile's)."""
+        return next((s.web_ui for s in self.services if s.name in ("flink-jobmanager", "flink")
+                     and s.web_ui), "")  # fmt: skip
+
     def service(self, name: str) -> ServiceStatus:
         return next(s for s in self.services if s.name == name)
 

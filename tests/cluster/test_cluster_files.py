@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from kappanb.cluster import object_store
+from kappanb.cluster import flink_nodes, kafka_nodes, object_store
 from kappanb.cluster.layout import PROFILE_NAME, SERVICES, ClusterLayout
 from kappanb.cluster.local import LocalCluster
 from kappanb.cluster.ports import ADMIN_GRPC_OFFSET, OFFSETS, plan_ports
@@ -20,6 +21,7 @@ from kappanb.exceptions import (
     PortInUseError,
     ServiceStartError,
     SettingsError,
+    UnknownProcessError,
     UnknownServiceError,
 )
 from kappanb.profiles.load import load_profile
@@ -132,6 +134,22 @@ def test_the_profile_file_names_the_secrets_and_loads(tmp_path: Path) -> None:
     ExternalStack(profile)  # a cluster profile, as the CLI's --profile takes it
 
 
+def test_the_profile_names_its_cluster_whose_taskmanagers_kappanb_knows(tmp_path: Path) -> None:
+    layout = ClusterLayout(tmp_path)
+    ensure_secrets(layout)
+    write_profile_file(layout, {name: 30000 + offset for name, offset in OFFSETS.items()})
+    profile = load_profile(PROFILE_NAME, env={}, path=layout.profile_file)
+    assert profile.local_cluster == tmp_path
+    stack = ExternalStack(profile)
+    with pytest.raises(UnknownProcessError, match="none of the local cluster's"):
+        stack.taskmanager("127.0.0.1:40000-a1b2c3")  # a name Flink gave, not ours
+    with pytest.raises(UnknownProcessError, match="flink-taskmanager-2 of the local cluster"):
+        stack.taskmanager(flink_nodes.resource_id("flink-taskmanager-2"))  # never started
+    other = ExternalStack(replace(profile, local_cluster=None))  # a cluster kappanb does not run
+    with pytest.raises(UnknownProcessError, match="kappanb knows no process of it"):
+        other.taskmanager(flink_nodes.resource_id("flink-taskmanager-2"))
+
+
 def test_up_refuses_at_once_without_java_or_weed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -162,3 +180,11 @@ def test_status_of_a_cluster_never_started(tmp_path: Path) -> None:
     assert not (tmp_path / "cluster").exists()
     with pytest.raises(UnknownServiceError, match="the local cluster has: seaweedfs"):
         cluster.log_file("zookeeper")
+
+
+def test_a_node_drops_expired_segments_as_soon_as_the_embedded_broker(tmp_path: Path) -> None:
+    """Within 5 s of a topic's --retention passing them, not Kafka's default 5 min."""
+    ports = {name: 30000 + offset for name, offset in OFFSETS.items()}
+    text = kafka_nodes.server_properties(ClusterLayout(tmp_path), 2, ports)
+    assert "log.retention.check.interval.ms=5000\n" in text
+    assert "log.retention.ms=-1\n" in text  # nothing expires unless a topic says so

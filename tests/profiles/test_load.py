@@ -153,3 +153,13 @@ def test_a_cluster_profiles_registry_is_its_kafka_log_unless_it_says_local(
     config.write_text(FILE.replace("  other:\n", "    registry: zookeeper\n  other:\n"))
     with pytest.raises(SettingsError, match=r"registry is kafka .* or local .*, not 'zookeeper'"):
         load_profile("lab", env=_env(config))
+
+
+def test_only_a_profile_naming_a_local_cluster_is_one_kappanb_runs(config: Path) -> None:
+    assert load_profile("lab", env=_env(config)).local_cluster is None
+    config.write_text(FILE.replace("  other:\n", "    local_cluster: ~/lab-cluster\n  other:\n"))
+    lab = load_profile("lab", env=_env(config))
+    assert lab.local_cluster == Path("~/lab-cluster").expanduser()
+    config.write_text(FILE.replace("  other:\n", "    cluster_home: /c\n  other:\n"))
+    with pytest.raises(SettingsError, match=r"unknown keys \['cluster_home'\].*local_cluster"):
+        load_profile("lab", env=_env(config))

@@ -86,5 +86,8 @@ class FakeStack:
     def logs(self, service: str, lines: int = 50) -> str:
         return f"(no log: {service} is a fake)"
 
+    def taskmanager(self, resource_id: str) -> ServiceStatus:
+        return self._status().service("flink-taskmanager")
+
     def with_task_slots(self, slots: int) -> FakeStack:
         return replace(self, task_slots=slots)

@@ -15,7 +15,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from kappanb.cli import main
-from kappanb.exceptions import SettingsError, StackNotRunningError
+from kappanb.exceptions import SettingsError, StackNotRunningError, UnknownProcessError
 from kappanb.profiles.load import load_profile
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.external import ExternalStack
@@ -81,6 +81,9 @@ def test_status_names_each_service_of_the_cluster_and_no_secret(
     assert set(cluster.down(said.append).outcomes.values()) == {"not kappanb's to stop"}
     with pytest.raises(SettingsError, match="task slots are set where it runs"):
         cluster.with_task_slots(8)
+    assert status.flink_web_ui == flink.address  # as the embedded JobManager's web UI
+    with pytest.raises(UnknownProcessError, match="kappanb knows no process of it"):
+        cluster.taskmanager("some-taskmanager")  # a cluster kappanb does not run
 
 
 def test_a_wrong_address_is_named_and_nothing_is_created(
