@@ -30,6 +30,11 @@ S3_REGION = "us-east-1"
 CHECKPOINTS = f"s3://{STATE_BUCKET}/checkpoints"
 SAVEPOINTS = f"s3://{STATE_BUCKET}/savepoints"
 JOB_ARCHIVE = f"s3://{STATE_BUCKET}/completed-jobs"
+TM_FRAMEWORK_HEAP = "64m"
+TM_TASK_HEAP = "64m"
+"""A TaskManager's JVM heap is these two: 128 MB."""
+TM_MANAGED = "256m"
+"""RocksDB's memory (block cache and memtables), 128 MB per slot."""
 
 
 def rest_url(ports: Mapping[str, int]) -> str:
@@ -73,9 +78,14 @@ def config(
             "jobmanager.archive.fs.dir": JOB_ARCHIVE,
             "state.backend.type": "rocksdb",
             "execution.checkpointing.incremental": True,
-            # Small TaskManagers: leave the task heap more than the default 40 % managed
-            # memory would (RocksDB lives in managed memory).
-            "taskmanager.memory.managed.fraction": 0.2,
+            # A small JVM heap on purpose, as production RocksDB TaskManagers have: keyed
+            # state lives in RocksDB, in managed (off-heap) memory and on local disk, not on
+            # the heap, so a replay's state can outgrow the heap many times
+            # (tests/cluster/test_state_beyond_heap.py). JVM heap = framework + task heap.
+            # Network memory is what the process size leaves (`ClusterSizes`): 64 MB.
+            "taskmanager.memory.framework.heap.size": TM_FRAMEWORK_HEAP,
+            "taskmanager.memory.task.heap.size": TM_TASK_HEAP,
+            "taskmanager.memory.managed.size": TM_MANAGED,
             # Every job brings its own Kafka, Iceberg, Hadoop and AWS classes (shipped jars,
             # one class loader per job), and Hadoop's and the AWS SDK's threads keep a
             # finished job's loader alive: 256 MB (the default) ran out after about four
