@@ -1,12 +1,12 @@
 """A replay whose keyed state is larger than the heap of the TaskManager that holds it
 finishes exactly: the state lives in RocksDB (managed, off-heap memory and local disk),
-not on the JVM heap, which the local cluster keeps small on purpose (128 MB:
+not on the JVM heap, which the local cluster keeps small on purpose (256 MB:
 `flink_nodes.config`, `ClusterSizes`).
 
-A distinct count over random 1 KiB strings: each distinct value is about 1.2 KB of keyed
-state (an entry of the aggregate's distinct map in RocksDB), so the state outgrows the
-heap with 160 MB of events, produced in about 20 s. Short keys would need millions of
-events for the same bytes, and Python's producer and Flink's JSON decoding pay per event.
+A distinct count over random 2 KiB strings: each distinct value is an entry of the
+aggregate's distinct map in RocksDB, a little more than the string, so the state outgrows
+the heap with 330 MB of events. Short keys would need many millions of events for the
+same bytes, and Python's producer and Flink's JSON decoding pay per event.
 Random bytes in base64 do not compress, neither in Kafka nor in RocksDB's files, so the
 checkpoint's size is the state's real size.
 
@@ -14,10 +14,10 @@ The state is measured where Flink reports it: the aggregation's `state_size` (th
 state, not the incremental `checkpointed_size`) in the job's last completed checkpoint,
 the one Flink takes after the bounded source has read everything and before the job
 finishes (its Iceberg sink commits on it), against `Status.JVM.Memory.Heap.Max` of the
-TaskManager the aggregation ran on. Seen: 166 MB of state on a 134 MB heap.
+TaskManager the aggregation ran on. Seen: 328 MB of state on a 268 MB heap.
 
 With the heap state backend (`hashmap`) the same state would be Java objects on that
-128 MB heap, larger than their serialized bytes: the TaskManager would fail with an
+256 MB heap, larger than their serialized bytes: the TaskManager would fail with an
 `OutOfMemoryError` (not run here).
 
 Runs before test_local_cluster.py, whose last test takes the package's cluster down.
@@ -44,10 +44,10 @@ TOPIC = "cluster.big.values.v1"
 JOB = "cluster_distinct_values"
 SHARDS = 4
 EVENTS = 160_000
-"""Every eighth event repeats a recent value: 140,000 distinct values, 143 MB of strings
-(the heap is 128 MiB, 134 MB)."""
-VALUE_BYTES = 768
-"""Random bytes per value: 1,024 characters of base64."""
+"""Every eighth event repeats a recent value: 140,000 distinct values, 287 MB of strings
+(the heap is 256 MiB, 268 MB)."""
+VALUE_BYTES = 1536
+"""Random bytes per value: 2,048 characters of base64."""
 SQL = """SELECT shard, COUNT(DISTINCT v) AS distinct_values, COUNT(*) AS events
 FROM big_values
 GROUP BY shard"""
@@ -113,6 +113,8 @@ def test_a_replay_whose_state_outgrows_the_heap_finishes_exactly(
     last = _flink(rest_url, f"/jobs/{job_id}/checkpoints")["latest"]["completed"]
     details = _flink(rest_url, f"/jobs/{job_id}/checkpoints/details/{last['id']}")
     state = details["tasks"][aggregation]["state_size"]
+    print(f"\naggregation state {state:,} bytes in checkpoint {last['id']}, heap max "
+          f"{heap_max:,} bytes on {manager}")  # fmt: skip
     assert last["state_size"] >= state > heap_max, (
         f"the aggregation's state in checkpoint {last['id']} is {state:,} bytes; the heap of "
         f"{manager}, which ran it, is {heap_max:,} bytes"
