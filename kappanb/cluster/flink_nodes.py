@@ -30,6 +30,14 @@ S3_REGION = "us-east-1"
 CHECKPOINTS = f"s3://{STATE_BUCKET}/checkpoints"
 SAVEPOINTS = f"s3://{STATE_BUCKET}/savepoints"
 JOB_ARCHIVE = f"s3://{STATE_BUCKET}/completed-jobs"
+TM_FRAMEWORK_HEAP = "64m"
+TM_TASK_HEAP = "192m"
+"""A TaskManager's JVM heap is these two: 256 MB. 128 MB ran out (OutOfMemoryError) in the
+cluster tests: each job opens its own copies of the shipped jars in a class loader of its
+own (their zip directories are on the heap), and finished jobs' loaders stay alive."""
+TM_MANAGED = "256m"
+"""RocksDB's memory (block cache and memtables), 128 MB per slot."""
+TM_NETWORK = "64m"
 
 
 def rest_url(ports: Mapping[str, int]) -> str:
@@ -73,9 +81,19 @@ def config(
             "jobmanager.archive.fs.dir": JOB_ARCHIVE,
             "state.backend.type": "rocksdb",
             "execution.checkpointing.incremental": True,
-            # Small TaskManagers: leave the task heap more than the default 40 % managed
-            # memory would (RocksDB lives in managed memory).
-            "taskmanager.memory.managed.fraction": 0.2,
+            # A small JVM heap on purpose, as production RocksDB TaskManagers have: keyed
+            # state lives in RocksDB, in managed (off-heap) memory and on local disk, not on
+            # the heap, so a replay's state can outgrow the heap
+            # (tests/cluster/test_keyed_state_beyond_heap.py). JVM heap = framework + task
+            # heap. Network memory is fixed too: with the heap and managed sizes given, Flink
+            # derives it as a fraction and the JVM overhead as what the process size
+            # (`ClusterSizes`) leaves, which fell below its 192 MB minimum and the
+            # TaskManager did not start.
+            "taskmanager.memory.framework.heap.size": TM_FRAMEWORK_HEAP,
+            "taskmanager.memory.task.heap.size": TM_TASK_HEAP,
+            "taskmanager.memory.managed.size": TM_MANAGED,
+            "taskmanager.memory.network.min": TM_NETWORK,
+            "taskmanager.memory.network.max": TM_NETWORK,
             # Every job brings its own Kafka, Iceberg, Hadoop and AWS classes (shipped jars,
             # one class loader per job), and Hadoop's and the AWS SDK's threads keep a
             # finished job's loader alive: 256 MB (the default) ran out after about four

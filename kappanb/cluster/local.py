@@ -79,8 +79,10 @@ class ClusterSizes:
 
     kafka_heap: str = "320m"
     jobmanager_memory: str = "768m"
-    taskmanager_memory: str = "1664m"
-    """With 640 MB of metaspace (`flink_nodes.config`): the task heap stays as it was."""
+    taskmanager_memory: str = "1536m"
+    """A TaskManager's process (`flink_nodes.config`): 256 MB of JVM heap (64 MB framework,
+    192 MB task), 128 MB framework off-heap, 256 MB managed memory (RocksDB), 64 MB network,
+    640 MB metaspace, 192 MB JVM overhead (the rest, its minimum)."""
     task_slots: int = 2
     start_timeout: float = 240.0
     stop_timeout: float = 30.0

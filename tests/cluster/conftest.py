@@ -53,14 +53,17 @@ def local_cluster(started: SessionCluster) -> LocalCluster:
     return started.cluster
 
 
-@pytest.fixture
-def workbench(
-    local_cluster: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _workbench(
+    cluster: LocalCluster, home: Path, monkeypatch: pytest.MonkeyPatch, interval: str | None
 ) -> Iterator[Workbench]:
-    """A Workbench on the cluster's profile, chosen by name as a user would."""
-    monkeypatch.setenv("KAPPANB_CONFIG", str(local_cluster.profile_file))
-    monkeypatch.setenv("KAPPANB_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("KAPPANB_CHECKPOINT_INTERVAL", "2 s")
+    """A Workbench on the cluster's profile, chosen by name as a user would; its runs
+    checkpoint every ``interval`` (None: kappanb's default)."""
+    monkeypatch.setenv("KAPPANB_CONFIG", str(cluster.profile_file))
+    monkeypatch.setenv("KAPPANB_HOME", str(home / "home"))
+    if interval is None:
+        monkeypatch.delenv("KAPPANB_CHECKPOINT_INTERVAL", raising=False)
+    else:
+        monkeypatch.setenv("KAPPANB_CHECKPOINT_INTERVAL", interval)
     monkeypatch.delenv("KAPPANB_PROFILE", raising=False)
     wb = Workbench(profile=PROFILE_NAME, auto_up=False)
     assert isinstance(wb.stack, ExternalStack)
@@ -69,3 +72,21 @@ def workbench(
         if run.active:
             with contextlib.suppress(KappaError):  # it may have ended meanwhile
                 wb.stop(run.job, run.version)
+
+
+@pytest.fixture
+def workbench(
+    local_cluster: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workbench]:
+    """Checkpoints every 2 s: a test's runs commit their output soon."""
+    yield from _workbench(local_cluster, tmp_path, monkeypatch, "2 s")
+
+
+@pytest.fixture
+def default_interval_workbench(
+    local_cluster: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workbench]:
+    """Checkpoints at kappanb's default interval (10 s). For large RocksDB state: every
+    checkpoint flushes RocksDB's memtables to new files and uploads what compaction
+    rewrote, so at 2 s a replay of 160 MB of state spent most of its time on that."""
+    yield from _workbench(local_cluster, tmp_path, monkeypatch, None)
