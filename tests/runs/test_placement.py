@@ -12,6 +12,7 @@ from kappanb.flink.rest import FlinkRest
 from kappanb.registry.records import RunRecord
 from kappanb.runs.placement import taskmanager_of
 from kappanb.runs.report import RunHandle
+from kappanb.stack.status import ServiceStatus
 from tests.stack.fake_stack import FakeStack
 
 
@@ -35,7 +36,7 @@ class NamingStack(FakeStack):
 
     asked: str = ""
 
-    def taskmanager(self, resource_id: str) -> object:  # type: ignore[override]
+    def taskmanager(self, resource_id: str) -> ServiceStatus:
         self.asked = resource_id
         return super().taskmanager(resource_id)
 
