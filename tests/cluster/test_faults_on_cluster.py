@@ -29,6 +29,7 @@ from kappanb.kafka.produce import produce_json
 from kappanb.runs.report import RunHandle
 from kappanb.workbench import Workbench
 from tests.cluster.test_jobs_on_cluster import SQL
+from tests.faults.reading import Reader
 from tests.faults.recovery import Killed, act_while_reading
 from tests.oracles import daily_payments, eventually
 
@@ -61,16 +62,15 @@ def _kill(cluster: LocalCluster, service: str, named_pid: int | None = None) -> 
 
 
 def _replay_through(
-    wb: Workbench, job: str, act: Callable[[RunHandle], None]
+    wb: Workbench, job: str, topic: str, act: Callable[[RunHandle], None]
 ) -> tuple[RunHandle, Killed]:
     """Replay v1 to the log's end and ``act`` once it has a checkpoint and read 30% of the
     log (a replay that read everything first missed its moment: again, at most 3 times)."""
-    rest = FlinkRest(wb.stack.endpoints().flink_rest_url)
     missed: list[str] = []
     for _attempt in range(3):
         handle = wb.replay(job, 1, until="latest", restart=True)
-        flink_job = handle.run.flink_job_id
-        moment = act_while_reading(rest, flink_job, EVENTS, 0.3, partial(act, handle), 240)
+        reader = Reader.of(wb, handle, topic)
+        moment = act_while_reading(reader, EVENTS, 0.3, partial(act, handle), 240)
         if isinstance(moment, Killed):
             return handle, moment
         missed.append(moment)
@@ -105,7 +105,8 @@ def test_a_taskmanager_killed_mid_replay_restarts_on_the_other_exactly(
     workbench: Workbench, local_cluster: LocalCluster, fast_checkpoints: None
 ) -> None:
     wb, job = workbench, "fault_tm"
-    events = _events(wb, "cluster.fault.tm.v1", "fault_tm_payments", seed=41)
+    topic = "cluster.fault.tm.v1"
+    events = _events(wb, topic, "fault_tm_payments", seed=41)
     wb.job(job, SQL.format(table="fault_tm_payments", condition="captured"))
     rest = FlinkRest(wb.stack.endpoints().flink_rest_url)
     killed_services: list[str] = []
@@ -123,7 +124,7 @@ def test_a_taskmanager_killed_mid_replay_restarts_on_the_other_exactly(
         killed_services.append(service)
         _kill(local_cluster, service, found.pid)
 
-    handle, killed = _replay_through(wb, job, kill_its_taskmanager)
+    handle, killed = _replay_through(wb, job, topic, kill_its_taskmanager)
     restarted = eventually(lambda: rest.restarts(handle.run.flink_job_id),
                            lambda n: n > killed.restarts, timeout=180)  # fmt: skip
     assert restarted > killed.restarts  # it ran again, on the TaskManager left
@@ -139,9 +140,10 @@ def test_a_broker_killed_mid_replay_leaves_the_replay_reading_from_two(
     workbench: Workbench, local_cluster: LocalCluster, fast_checkpoints: None
 ) -> None:
     wb, job = workbench, "fault_broker"
-    events = _events(wb, "cluster.fault.broker.v1", "fault_broker_payments", seed=42)
+    topic = "cluster.fault.broker.v1"
+    events = _events(wb, topic, "fault_broker_payments", seed=42)
     wb.job(job, SQL.format(table="fault_broker_payments", condition="captured"))
-    handle, _killed = _replay_through(wb, job, lambda _h: _kill(local_cluster, "kafka-2"))
+    handle, _killed = _replay_through(wb, job, topic, lambda _h: _kill(local_cluster, "kafka-2"))
     _exact(wb, job, events, handle)
     assert local_cluster.status().service("kafka-2").state == "stopped"  # read from two
     assert local_cluster.up().status.healthy
@@ -170,7 +172,7 @@ def test_the_jobmanager_killed_and_started_again_then_up_resumes_a_live_run_exac
     feed.start()
     try:
         kill = partial(_kill, local_cluster, "flink-jobmanager")
-        moment = act_while_reading(rest, lost_job, EVENTS, 0.2, kill, 240)
+        moment = act_while_reading(Reader.of(wb, live, topic), EVENTS, 0.2, kill, 240)
     finally:
         feed.join()
     assert isinstance(moment, Killed), moment

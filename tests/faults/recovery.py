@@ -21,6 +21,7 @@ import polars as pl
 from kappanb.flink.rest import FlinkRest
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.stack.process import read_pid_file
+from tests.faults.reading import Reader, Reading
 from tests.oracles import daily_payments
 
 STARTING = frozenset({"CREATED", "SCHEDULED", "DEPLOYING", "INITIALIZING", "RECONCILING"})
@@ -139,6 +140,17 @@ def completed_checkpoints(rest: FlinkRest, job_id: str) -> int:
     return int(rest.checkpoints(job_id).get("counts", {}).get("completed", 0))
 
 
+def failed_checkpoints(rest: FlinkRest, job_id: str) -> int:
+    """Checkpoints that began and did not complete: a pending one that a TaskManager's death
+    aborts counts here."""
+    return int(rest.checkpoints(job_id).get("counts", {}).get("failed", 0))
+
+
+def trigger_checkpoint(rest: FlinkRest, job_id: str) -> None:
+    """Ask Flink for a checkpoint now (its answer comes before the checkpoint completes)."""
+    rest._request("POST", f"/jobs/{job_id}/checkpoints", {"checkpointType": "CONFIGURED"})
+
+
 def read_so_far(rest: FlinkRest, job_id: str) -> int:
     """Records the job's sources have emitted (Flink's own count, since its last restart)."""
     job = rest.job(job_id)
@@ -181,16 +193,6 @@ def _first_difference(rows: list[tuple[Any, ...]], expected: list[tuple[Any, ...
     return f"{len(rows)} rows, want {len(expected)}"
 
 
-def read_positions(rest: FlinkRest, job_id: str) -> int:
-    """Records the job has read, by its Kafka sources' positions (offsets read, per partition,
-    as Flink's metrics report them at most 0.5 s late); 0 before it reports any. Unlike a
-    task's record counter, a position is not reset by a restart."""
-    from kappanb.monitor.sample import flink_figures
-
-    positions = flink_figures(rest, job_id)["positions"]
-    return sum(sum(p.values()) for p in positions.values())
-
-
 @dataclass(frozen=True)
 class Killed:
     """Where a TaskManager kill landed: the share of the log read just before it, the
@@ -199,48 +201,49 @@ class Killed:
     read: float
     checkpoints: int
     restarts: int
+    failed_checkpoints: int = 0
 
     def __str__(self) -> str:
         return f"with {self.read:.0%} of the log read and {self.checkpoints} checkpoint(s) done"
 
 
 LAST_SAFE_SHARE = 0.85
-"""A kill counts as "while reading" only below this share of the log by Flink's positions,
-which lag the tasks by up to 0.5 s."""
+"""A kill counts as "while reading" only below this share of the log by `Reading`, whose
+witnesses lag the tasks by up to 0.5 s (or a checkpoint)."""
 
 
 def kill_while_reading(
-    stack: EmbeddedStack, rest: FlinkRest, job_id: str, total: int, fraction: float,
-    timeout: float = 120,
-) -> Killed | str:  # fmt: skip
+    stack: EmbeddedStack, reader: Reader, total: int, fraction: float, timeout: float = 120
+) -> Killed | str:
     """``kill -9`` the TaskManager once the job has completed a checkpoint and read at least
     ``fraction`` of the ``total`` records, while it still has some to read (at most
-    `LAST_SAFE_SHARE` of them by the positions Flink reports). Measured just
-    before the kill (a killed TaskManager's metrics are gone). Why not, when the job read
-    everything or ended first: such a trial missed its moment and is to be retried."""
+    `LAST_SAFE_SHARE` of them, see `Reading`). Measured just before the kill (a killed
+    TaskManager's metrics are gone). Why not, when the job read everything or ended first:
+    such a trial missed its moment and is to be retried."""
     return act_while_reading(
-        rest, job_id, total, fraction, lambda: kill(stack, "flink-taskmanager"), timeout
+        reader, total, fraction, lambda: kill(stack, "flink-taskmanager"), timeout
     )
 
 
 def act_while_reading(
-    rest: FlinkRest, job_id: str, total: int, fraction: float, act: Callable[[], None],
-    timeout: float = 120,
-) -> Killed | str:  # fmt: skip
+    reader: Reader, total: int, fraction: float, act: Callable[[], object], timeout: float = 120
+) -> Killed | str:
     """`kill_while_reading` with any fault: ``act()`` at that moment (on a cluster: kill one
     of its TaskManagers, brokers or its JobManager)."""
+    rest, job_id = reader.rest, reader.job_id
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = rest.job_state(job_id)
-        if state not in STARTING | {"RUNNING"}:
-            return f"the job was {state} before its moment ({fraction:.0%} read)"
-        read = read_positions(rest, job_id) if state == "RUNNING" else 0
-        done = completed_checkpoints(rest, job_id) if state == "RUNNING" else 0
-        if read > LAST_SAFE_SHARE * total:  # metrics lag: it may have read everything
-            return f"the job read {read / total:.0%} before its moment ({fraction:.0%})"
-        if done >= 1 and read >= fraction * total:
-            restarts = rest.restarts(job_id)
-            act()
-            return Killed(read / total, done, restarts)
-        time.sleep(0.05)
+    with Reading(reader) as reading:
+        while time.monotonic() < deadline:
+            state = rest.job_state(job_id)
+            if state not in STARTING | {"RUNNING"}:
+                return f"the job was {state} before its moment ({fraction:.0%} read)"
+            read = reading.read() if state == "RUNNING" else 0
+            done = completed_checkpoints(rest, job_id) if state == "RUNNING" else 0
+            if read > LAST_SAFE_SHARE * total:  # both witnesses lag: it may have read all
+                return f"the job read {read / total:.0%} before its moment ({fraction:.0%})"
+            if done >= 1 and read >= fraction * total:
+                restarts = rest.restarts(job_id)
+                act()
+                return Killed(read / total, done, restarts)
+            time.sleep(0.05)
     raise AssertionError(f"the moment ({fraction:.0%} read) never came within {timeout:.0f} s")

@@ -19,6 +19,7 @@ from kappanb.flink.rest import FlinkRest
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import committed_rows
 from kappanb.workbench import Workbench
+from tests.faults.reading import Reader
 from tests.faults.recovery import act_while_reading, kill, record, wait_failed_over
 from tests.oracles import eventually
 
@@ -77,7 +78,7 @@ def test_a_taskmanager_killed_during_a_replay_from_the_archive_loses_and_doubles
 
         # Kafka's positions count from offset 0: a tenth of the tail read is past this.
         moment = (HISTORY + TAIL / 10) / total
-        killed = act_while_reading(rest, job_id, total, moment, act)
+        killed = act_while_reading(Reader.of(wb, handle, TOPIC), total, moment, act)
         if not isinstance(killed, str):
             break
         missed.append(killed)

@@ -21,6 +21,7 @@ from kappanb.flink.rest import FlinkRest
 from kappanb.generators import PAYMENTS_SCHEMA, PaymentsGenerator
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.workbench import Workbench
+from tests.faults.reading import Reader, Reading
 from tests.faults.recovery import (
     DAILY_SQL,
     LAST_SAFE_SHARE,
@@ -29,10 +30,11 @@ from tests.faults.recovery import (
     assert_exact,
     checkpoint_in_progress,
     completed_checkpoints,
+    failed_checkpoints,
     kill,
     kill_while_reading,
-    read_positions,
     record,
+    trigger_checkpoint,
     wait_failed_over,
 )
 
@@ -98,11 +100,12 @@ def _trial(
 ) -> tuple[str, float] | str:
     """One replay, killed at its moment: (where it was killed, seconds to recover), once it
     finished. Why not, when the replay read everything or ended before its moment."""
-    job_id = wb.replay(JOB, until="latest", restart=True, watch=False).run.flink_job_id
+    handle = wb.replay(JOB, until="latest", restart=True, watch=False)
+    job_id, reader = handle.run.flink_job_id, Reader.of(wb, handle, TOPIC)
     if kind == "read":
-        killed = kill_while_reading(stack, rest, job_id, EVENTS, fraction)
+        killed = kill_while_reading(stack, reader, EVENTS, fraction)
     else:
-        killed = _kill_during_checkpoint(stack, rest, job_id)
+        killed = _kill_during_checkpoint(stack, reader)
     if isinstance(killed, str):
         return killed
     moment = f"{'during a checkpoint, ' if kind == 'checkpoint' else ''}{killed}"
@@ -114,27 +117,35 @@ def _trial(
     if failed_over is None:
         return f"killed {moment}, but its tasks had all finished before"
     assert rest.wait_for_state(job_id, timeout=240) == "FINISHED", rest.root_exception(job_id)
+    if kind == "checkpoint" and failed_checkpoints(rest, job_id) <= killed.failed_checkpoints:
+        return f"killed {killed}, but between two checkpoints (none failed)"
     return moment, time.monotonic() - began + failed_over
 
 
-def _kill_during_checkpoint(stack: EmbeddedStack, rest: FlinkRest, job_id: str) -> Killed | str:
-    """Kill the TaskManager while a checkpoint is in progress, after one has completed and
-    while the log is still being read. Why not, when the replay got past that first."""
+def _kill_during_checkpoint(stack: EmbeddedStack, reader: Reader) -> Killed | str:
+    """Kill the TaskManager during a checkpoint, after one has completed and while the log
+    is still being read: at once when one is in progress, else right after asking Flink for
+    one (a checkpoint of this small state can last less than a poll). Why not, when the
+    replay got past that first. `_trial` checks that a checkpoint was pending: the kill
+    must have made one fail."""
+    rest, job_id = reader.rest, reader.job_id
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        state = rest.job_state(job_id)
-        if state not in STARTING | {"RUNNING"}:
-            return f"the job was {state} before a checkpoint could be hit"
-        if state != "RUNNING":
+    with Reading(reader) as reading:
+        while time.monotonic() < deadline:
+            state = rest.job_state(job_id)
+            if state not in STARTING | {"RUNNING"}:
+                return f"the job was {state} before a checkpoint could be hit"
+            if state != "RUNNING":
+                time.sleep(0.05)
+                continue
+            read = reading.read()
+            if read > LAST_SAFE_SHARE * EVENTS:
+                return f"the job read {read / EVENTS:.0%} before a checkpoint could be hit"
+            if read > 0 and (done := completed_checkpoints(rest, job_id)):
+                restarts, failed = rest.restarts(job_id), failed_checkpoints(rest, job_id)
+                if checkpoint_in_progress(rest, job_id) is None:
+                    trigger_checkpoint(rest, job_id)
+                kill(stack, "flink-taskmanager")
+                return Killed(read / EVENTS, done, restarts, failed)
             time.sleep(0.05)
-            continue
-        read = read_positions(rest, job_id)
-        if read > LAST_SAFE_SHARE * EVENTS:
-            return f"the job read {read / EVENTS:.0%} before a checkpoint could be hit"
-        in_progress = read > 0 and checkpoint_in_progress(rest, job_id)
-        if in_progress and (done := completed_checkpoints(rest, job_id)):
-            restarts = rest.restarts(job_id)
-            kill(stack, "flink-taskmanager")
-            return Killed(read / EVENTS, done, restarts)
-        time.sleep(0.02)  # a checkpoint lasts a few hundred ms: look often
-    raise AssertionError("no checkpoint was in progress within 120 s")
+    raise AssertionError("no checkpoint completed while the log was read, within 120 s")

@@ -23,6 +23,7 @@ import pytest
 from kappanb.flink.rest import FlinkRest
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.workbench import Workbench
+from tests.faults.reading import Reader
 from tests.faults.recovery import kill_while_reading, record, wait_failed_over
 from tests.oracles import (
     HOURLY_SQL,
@@ -68,7 +69,7 @@ def test_a_windowed_replay_killed_mid_log_commits_every_closed_window(
     for _attempt in range(4):  # a replay that read everything before its moment: again
         live = wb.run(LIVE_JOB, restart=True)  # a live run from offset 0, killed beside it
         handle = wb.replay(JOB, restart=True)
-        killed = kill_while_reading(fault_stack, rest, handle.run.flink_job_id, total, 0.4)
+        killed = kill_while_reading(fault_stack, Reader.of(wb, handle, TOPIC), total, 0.4)
         if not isinstance(killed, str):
             break
         missed.append(killed)
