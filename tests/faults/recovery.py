@@ -151,13 +151,6 @@ def trigger_checkpoint(rest: FlinkRest, job_id: str) -> None:
     rest._request("POST", f"/jobs/{job_id}/checkpoints", {"checkpointType": "CONFIGURED"})
 
 
-def read_so_far(rest: FlinkRest, job_id: str) -> int:
-    """Records the job's sources have emitted (Flink's own count, since its last restart)."""
-    job = rest.job(job_id)
-    source = job["vertices"][0]
-    return int(source.get("metrics", {}).get("write-records", 0))
-
-
 DAILY_SQL = (
     "SELECT CAST(event_time AS DATE) AS `day`, COUNT(DISTINCT merchant_id) AS merchants, "
     "COUNT(*) AS payments, SUM(amount_cents) AS amount FROM {table} WHERE captured "

@@ -16,7 +16,8 @@ from kappanb.flink.rest import FlinkRest
 from kappanb.generators import PAYMENTS_SCHEMA, PaymentsGenerator
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.workbench import Workbench
-from tests.faults.recovery import DAILY_SQL, assert_exact, read_so_far, record
+from tests.faults.reading import Reader, Reading
+from tests.faults.recovery import DAILY_SQL, assert_exact, record
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
 
@@ -77,13 +78,15 @@ def test_a_replay_outlives_its_kernel_and_a_new_kernel_sees_it_finish(
         assert "replay" in said, said
         run = wb.runs(JOB)[-1]
         rest = FlinkRest(fault_stack.endpoints().flink_rest_url)
-        while read_so_far(rest, run.flink_job_id) == 0:  # restart once it reads
-            assert rest.job_state(run.flink_job_id) == "RUNNING"
-            time.sleep(0.05)
-        first.stop_channels()
-        manager.restart_kernel(now=True)  # kill -9 of the kernel, and a new one
-        restarted = time.monotonic()
-        read = read_so_far(rest, run.flink_job_id)
+        kafka = fault_stack.endpoints().kafka
+        with Reading(Reader(rest, run.flink_job_id, kafka, run.group_id, topic)) as reading:
+            while reading.read() == 0:  # restart once it reads
+                assert rest.job_state(run.flink_job_id) == "RUNNING"
+                time.sleep(0.05)
+            first.stop_channels()
+            manager.restart_kernel(now=True)  # kill -9 of the kernel, and a new one
+            restarted = time.monotonic()
+            read = reading.read()
         assert rest.job_state(run.flink_job_id) == "RUNNING" and read < EVENTS
         second = manager.client()
         second.start_channels()
