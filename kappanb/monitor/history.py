@@ -63,9 +63,9 @@ class RunHistory:
         """The first and last sample of the window, among those that know a position."""
         if not self._samples:
             return None
-        since = self._samples[-1].at - self.window
-        recent = [s for s in self._samples if s.at >= since and (s.read_positions or s.committed)]
-        if len(recent) < 2 or recent[-1].at <= recent[0].at:
+        since = self._samples[-1].tick - self.window
+        recent = [s for s in self._samples if s.tick >= since and (s.read_positions or s.committed)]
+        if len(recent) < 2 or recent[-1].tick <= recent[0].tick:
             return None
         return recent[0], recent[-1]
 
@@ -75,7 +75,7 @@ class RunHistory:
         if pair is None:
             return None
         first, last = pair
-        return (_read(last) - _read(first)) / (last.at - first.at)
+        return (_read(last) - _read(first)) / (last.tick - first.tick)
 
     def eta_seconds(self) -> float | None:
         """Seconds until the gap to the head closes at the recent net rate, or None."""
@@ -89,7 +89,7 @@ class RunHistory:
         if pair is None or latest is None:
             return None
         first, last = pair
-        closing = (first.behind_total - last.behind_total) / (last.at - first.at)
+        closing = (first.behind_total - last.behind_total) / (last.tick - first.tick)
         return latest.behind_total / closing if closing > 0 else None
 
     def _rates(self, span: float = 3.0) -> list[float]:
@@ -104,10 +104,10 @@ class RunHistory:
                 rates.append(sample.records_in_per_s)
                 continue
             known.append(sample)
-            start = next((k for k in known if k.at >= sample.at - span), sample)
+            start = next((k for k in known if k.tick >= sample.tick - span), sample)
             if start is sample and len(known) > 1:
                 start = known[-2]  # samples further apart than the span
-            elapsed = sample.at - start.at
+            elapsed = sample.tick - start.tick
             rates.append(max(0.0, (_read(sample) - _read(start)) / elapsed) if elapsed else 0.0)
         return rates
 
@@ -118,10 +118,13 @@ class RunHistory:
         return rates[-1] if rates else None
 
     def frame(self) -> pl.DataFrame:
-        """One row per sample: the figures the charts draw."""
+        """One row per sample: the figures the charts draw. ``at`` is each sample's time
+        as the newest sample's wall clock tells it: a step of the wall clock between two
+        samples moves the whole axis, never one point before the one it follows."""
+        wall, tick = (self.latest.at, self.latest.tick) if self.latest else (0.0, 0.0)
         return pl.DataFrame(
             {
-                "at": [s.at for s in self._samples],
+                "at": [wall - (tick - s.tick) for s in self._samples],
                 "state": [s.state for s in self._samples],
                 "records_in_per_s": self._rates(),
                 "behind": [s.behind_total for s in self._samples],

@@ -63,6 +63,15 @@ class Sample:
     finished_sources: tuple[str, ...] = ()
     """The names of the job's source vertices that have finished (a bounded source, as
     `kappanb.monitor.bounded_reads` reads: the older version of a followed topic)."""
+    clock: float | None = None
+    """``time.monotonic()`` when it was taken. The wall clock (``at``) can step, back or
+    forward (NTP, a laptop waking up), so rates, the ETA and the charts' time axis count
+    from this; a sample made without it (by hand) counts from ``at``."""
+
+    @property
+    def tick(self) -> float:
+        """Seconds on a clock that does not step: `clock`, else `at`."""
+        return self.at if self.clock is None else self.clock
 
     @property
     def event_time_lag_ms(self) -> int | None:
@@ -227,6 +236,7 @@ def _sample_of(
     latest = (checkpoints.get("latest") or {}).get("completed") or {}
     return Sample(
         at=time.time(),
+        clock=time.monotonic(),
         state=figures["state"],
         records_in_per_s=figures["rate_in"],
         records_out_per_s=figures.get("rate_out", 0.0),

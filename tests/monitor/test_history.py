@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from kappanb.monitor.history import CaughtUp, RunHistory, metric_topic
@@ -55,6 +57,28 @@ def test_throughput_and_eta_from_the_recent_window() -> None:
     latest = history.latest
     assert latest is not None and latest.behind_total == 2 * (2090 - 990)
     assert history.eta_seconds() == pytest.approx(2200 / 200)  # gap closes at 200/s
+
+
+@pytest.mark.parametrize("step", [-18.0, -3.0, 3.0, 600.0])
+def test_a_wall_clock_that_steps_moves_no_rate_no_eta_and_no_point_of_the_charts(
+    step: float,
+) -> None:
+    # One sample a second on a clock that does not step; the wall clock steps by ``step``
+    # after the fifth (NTP, a laptop waking up), inside the 5 s window rates count over.
+    smooth, stepped = RunHistory(size=100, window=5), RunHistory(size=100, window=5)
+    for i in range(10):
+        taken = sample(at=1_000.0 + i, read=110 * i, end=2000 + 10 * i)
+        smooth.add(taken)
+        wall = 1_000.0 + i + (step if i >= 5 else 0.0)
+        stepped.add(replace(taken, at=wall, clock=50.0 + i))
+    assert stepped.throughput() == pytest.approx(smooth.throughput())
+    assert stepped.eta_seconds() == pytest.approx(smooth.eta_seconds())
+    assert stepped.rate_now() == pytest.approx(smooth.rate_now())
+    axis = stepped.frame()["at"].to_list()
+    assert axis == pytest.approx([1_000.0 + i + step for i in range(10)])  # the newest wall
+    assert stepped.frame()["records_in_per_s"].to_list() == pytest.approx(
+        smooth.frame()["records_in_per_s"].to_list()
+    )
 
 
 def test_eta_is_none_when_the_gap_does_not_close() -> None:
