@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from kappanb.tables.rewrite_commit import live_files
 from kappanb.workbench import Workbench
 from tests.oracles import eventually
 
@@ -58,3 +59,16 @@ class Trickle:
         self.wb.produce(self.topic, new)
         want = oracle(self.events)
         assert eventually(self.read, lambda rows: rows == want, timeout=90) == want
+
+
+def sink_rewrites(table: Any) -> list[Any]:
+    """The snapshots the sink's rewrite committed (operation ``replace``, not `compact`'s)."""
+    return [s for s in table.snapshots() if s.summary is not None
+            and s.summary.operation.value == "replace"
+            and s.summary["kappanb.compacted-files"] is None]  # fmt: skip
+
+
+def file_counts(table: Any) -> tuple[int, int]:
+    """The current snapshot's data files and delete files."""
+    files = live_files(table, table.current_snapshot())
+    return len(files.data), len(files.deletes)

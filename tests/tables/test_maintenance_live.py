@@ -21,10 +21,9 @@ import pytest
 from kappanb.stack.embedded import EmbeddedStack
 from kappanb.tables.catalog import DEFAULT_NAMESPACE, open_catalog
 from kappanb.tables.maintenance import MaintenancePolicy, maintained
-from kappanb.tables.rewrite_commit import live_files
 from kappanb.workbench import Workbench
 from tests.oracles import eventually
-from tests.trickle import Trickle, oracle
+from tests.trickle import Trickle, file_counts, oracle, sink_rewrites
 
 pytestmark = pytest.mark.integration
 
@@ -40,13 +39,6 @@ def _table(wb: Workbench) -> Any:
     return catalog.load_table((DEFAULT_NAMESPACE, wb.runs(JOB)[-1].table))
 
 
-def _rewrites(table: Any) -> list[Any]:
-    """The snapshots the sink's rewrite committed (operation ``replace``, not `compact`'s)."""
-    return [s for s in table.snapshots() if s.summary is not None
-            and s.summary.operation.value == "replace"
-            and s.summary["kappanb.compacted-files"] is None]  # fmt: skip
-
-
 def _plant_orphan(table: Any, age_s: float) -> Path:
     """A data file no snapshot names, last modified ``age_s`` ago."""
     data = Path(urlparse(table.location()).path) / "data"
@@ -56,11 +48,6 @@ def _plant_orphan(table: Any, age_s: float) -> Path:
     then = time.time() - age_s
     os.utime(orphan, (then, then))
     return orphan
-
-
-def _files(table: Any) -> tuple[int, int]:
-    files = live_files(table, table.current_snapshot())
-    return len(files.data), len(files.deletes)
 
 
 def test_the_sink_keeps_a_live_table_compacted_and_loses_no_row(stack: EmbeddedStack) -> None:
@@ -81,9 +68,10 @@ def test_the_sink_keeps_a_live_table_compacted_and_loses_no_row(stack: EmbeddedS
         first = _table(wb).current_snapshot().snapshot_id
         for _ in range(13):  # before and during: a commit or more per batch
             trickle.add(5)
-            most = max(most[0], _files(_table(wb))[0]), max(most[1], _files(_table(wb))[1])
-        rewrites = eventually(lambda: _rewrites(_table(wb)), bool, timeout=120)
-        print(f"files at most {most}; now {_files(_table(wb))}; rewrites {len(rewrites)}")
+            data, deletes = file_counts(_table(wb))
+            most = max(most[0], data), max(most[1], deletes)
+        rewrites = eventually(lambda: sink_rewrites(_table(wb)), bool, timeout=120)
+        print(f"files at most {most}; now {file_counts(_table(wb))}; rewrites {len(rewrites)}")
         # Without maintenance: a data file and an equality-delete file or more per commit.
         assert most[0] <= 6 and most[1] <= 12
 
@@ -107,7 +95,7 @@ def test_the_sink_keeps_a_live_table_compacted_and_loses_no_row(stack: EmbeddedS
         wb.resume(JOB, 1)
         for _ in range(4):
             trickle.add(5)
-        later = eventually(lambda: _rewrites(_table(wb)),
+        later = eventually(lambda: sink_rewrites(_table(wb)),
                            lambda found: any(r.timestamp_ms > resumed_at for r in found),
                            timeout=120)  # fmt: skip
         assert any(r.timestamp_ms > resumed_at for r in later)
