@@ -66,8 +66,8 @@ def test_a_long_replay_catches_up_beside_the_live_version_with_an_honest_eta(
         watch = workbench.watch("catchup_daily", interval=0.5)  # v1 and v2, twice a second
         own = watch.of_run(replay.run.id)
         assert own is not None
-        given: dict[float, float | None] = {}  # the ETA shown at each sample, as shown
-        own.on_update(lambda w: given.update({w.history.latest.at: w.history.eta_seconds()}))
+        given: dict[float, float | None] = {}  # the ETA shown at each sample (by tick), as shown
+        own.on_update(lambda w: given.update({w.history.latest.tick: w.history.eta_seconds()}))
         fired: list[str] = []
         own.on_caught_up(lambda w: fired.append(w.label))
         assert own.wait(timeout=300), str(watch)
@@ -93,13 +93,19 @@ def check_history(own: RunWatch, fired: list[str], given: dict[float, float | No
     # The midpoint of the replay in time (from the first sample with a position to the
     # first at the threshold): progress comes in bursts on 2 busy cores, so "half the gap
     # left" can land right after a burst; half the time does not depend on where they fall.
-    halfway = (samples[0].at + samples[caught].at) / 2
-    middle = next(i for i, s in enumerate(samples) if s.at >= halfway)
-    eta = given.get(samples[middle].at)
-    actual = samples[caught].at - samples[middle].at
+    # Times on the samples' clock that does not step (`Sample.tick`), as the ETA's own.
+    halfway = (samples[0].tick + samples[caught].tick) / 2
+    middle = next(i for i, s in enumerate(samples) if s.tick >= halfway)
+    eta = given.get(samples[middle].tick)
+    actual = samples[caught].tick - samples[middle].tick
     assert eta is not None and actual > 0
     ratio = eta / actual
-    print(f"\nmidpoint: {behind[middle]:,} behind, ETA {eta:.1f} s, took {actual:.1f} s "
-          f"(ratio {ratio:.2f}); {len(samples)} samples")  # fmt: skip
-    trace = [(round(s.at - samples[0].at, 2), s.behind_total, s.checkpoints) for s in samples]
+    per_partition = {p: b for (_t, p), b in sorted(samples[middle].behind().items())}
+    print(
+        f"\nmidpoint: {behind[middle]:,} behind (per partition {per_partition}), ETA "
+        f"{eta:.1f} s, took {actual:.1f} s (ratio {ratio:.2f}); {len(samples)} samples"
+    )
+    trace = [(round(s.tick - samples[0].tick, 2), round(s.at - samples[0].at, 2), s.behind_total,
+              s.checkpoints) for s in samples]  # fmt: skip
+    print("trace (tick, wall, behind, checkpoints):", trace)  # a failure's whole story
     assert 0.5 <= ratio <= 2.0, (eta, actual, trace)
